@@ -1,0 +1,1 @@
+"""Eligibility assessments (issue: assessments). Models arrive with that issue."""

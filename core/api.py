@@ -1,0 +1,71 @@
+"""API plumbing shared by every app: pagination and the one error shape."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import DomainError
+from regencies.tenancy import TenantScopeRequired
+
+
+class Pagination(PageNumberPagination):
+    """`{"count", "next", "previous", "results"}` for every list."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def get_page_number(self, request, paginator):
+        # A page number that is not a number is page 1, not a 500.
+        raw = request.query_params.get(self.page_query_param) or 1
+        try:
+            return max(int(raw), 1)
+        except (TypeError, ValueError):
+            return 1
+
+
+def _first_message(data) -> str:
+    if isinstance(data, list) and data:
+        return _first_message(data[0])
+    if isinstance(data, dict) and data:
+        key, value = next(iter(data.items()))
+        text = _first_message(value)
+        return text if key in ("detail", "non_field_errors") else f"{key}: {text}"
+    return str(data)
+
+
+def exception_handler(exc, context):
+    """Every error is `{"detail": "...", "code": "..."}`; validation adds `errors` per field."""
+    if isinstance(exc, DomainError):
+        body = {"detail": str(exc.detail), "code": exc.code, **exc.extra}
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, TenantScopeRequired):
+        # A programming error, but a tenant leak must never be the outcome: refuse.
+        exc = exceptions.NotFound()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "detail": _first_message(exc.detail),
+            "code": "invalid",
+            "errors": exc.detail,
+        }
+        return response
+    if isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else "error"
+        response.data = {"detail": str(exc.detail), "code": code}
+    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+        response.data["code"] = "throttled"
+    return response

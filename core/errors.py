@@ -1,0 +1,37 @@
+"""Domain errors: services raise these; one handler turns them into `{"detail", "code"}`."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the action. `code` is stable; `detail` is for people."""
+
+    status_code = 400
+    default_code = "invalid"
+    default_detail = _("Permintaan tidak valid.")
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None, extra: dict | None = None):
+        self.detail = detail if detail is not None else str(self.default_detail)
+        self.code = code or self.default_code
+        self.extra = extra or {}
+        super().__init__(str(self.detail))
+
+
+class NotFound(DomainError):
+    status_code = 404
+    default_code = "not_found"
+    default_detail = _("Tidak ditemukan.")
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+    default_code = "permission_denied"
+    default_detail = _("Anda tidak berhak melakukan tindakan ini.")
+
+
+class Conflict(DomainError):
+    status_code = 409
+    default_code = "conflict"
+    default_detail = _("Bertabrakan dengan data yang sudah ada.")

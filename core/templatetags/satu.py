@@ -1,0 +1,37 @@
+"""Template filters loaded everywhere (a builtin): `{{ amount|rupiah }}`, `{{ day|tanggal }}`."""
+
+from django import template
+from django.utils import timezone
+
+from core.formatting import format_date, format_datetime, format_number, format_rupiah
+
+register = template.Library()
+
+
+@register.filter
+def rupiah(value):
+    return format_rupiah(value)
+
+
+@register.filter
+def angka(value):
+    return format_number(value)
+
+
+@register.filter
+def tanggal(value):
+    return format_date(value)
+
+
+@register.filter
+def waktu(value):
+    """A datetime in the active time zone (the regency's on tenant pages)."""
+    return format_datetime(value, timezone.get_current_timezone())
+
+
+@register.filter
+def percent(value, total):
+    try:
+        return round(100 * int(value) / int(total)) if int(total) else 0
+    except (TypeError, ValueError):
+        return 0

@@ -1,0 +1,287 @@
+"""Participants in arrears, their families, and the imports that bring them in.
+
+Identifiers (card number, NIK, KK number) are text: leading zeros matter.
+Money is integer rupiah.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from regencies.tenancy import TenantModel
+
+
+class CareClass(models.IntegerChoices):
+    I = 1, _("Kelas I")  # noqa: E741
+    II = 2, _("Kelas II")
+    III = 3, _("Kelas III")
+
+
+class Segment(models.TextChoices):
+    PBPU = "PBPU", _("PBPU (pekerja bukan penerima upah)")
+    BP = "BP", _("BP (bukan pekerja)")
+
+
+class Sex(models.TextChoices):
+    MALE = "L", _("Laki-laki")
+    FEMALE = "P", _("Perempuan")
+
+
+class Relationship(models.TextChoices):
+    HEAD = "PESERTA", _("Peserta/kepala keluarga")
+    HUSBAND = "SUAMI", _("Suami")
+    WIFE = "ISTRI", _("Istri")
+    CHILD = "ANAK", _("Anak")
+    OTHER = "FAMILI LAIN", _("Famili lain")
+
+
+class BpjsStatus(models.TextChoices):
+    ACTIVE = "active", _("Aktif")
+    INACTIVE = "inactive", _("Tidak aktif")
+
+
+class ParticipantStatus(models.TextChoices):
+    """Where the participant stands on the branch's arrears list."""
+
+    ACTIVE = "active", _("Aktif")
+    INACTIVE = "inactive", _("Tidak aktif (menunggak)")
+    CLEARED = "cleared", _("Tidak lagi di daftar tunggakan")
+
+
+class Family(TenantModel):
+    """A Kartu Keluarga: the PBPU billing unit (one virtual account for every member)."""
+
+    number = models.CharField(_("nomor KK"), max_length=16)
+    village = models.ForeignKey(
+        "regencies.Village", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("keluarga")
+        verbose_name_plural = _("keluarga")
+        constraints = [
+            models.UniqueConstraint(fields=["regency", "number"], name="family_regency_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+def virtual_account_numbers(card_number: str) -> dict[str, str]:
+    """The family VA for paying PBPU contributions: bank prefix + last 11 digits of the card."""
+    tail = card_number[-11:]
+    return {"BRI/BNI/BTN/BCA": f"88888{tail}", "Mandiri": f"89888{tail}"}
+
+
+class Participant(TenantModel):
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    card_number = models.CharField(_("nomor kartu JKN"), max_length=13)
+    nik = models.CharField(_("NIK"), max_length=16)
+    name = models.CharField(_("nama"), max_length=150)
+    birth_date = models.DateField(_("tanggal lahir"), null=True, blank=True)
+    sex = models.CharField(_("jenis kelamin"), max_length=1, choices=Sex.choices, blank=True)
+    relationship = models.CharField(
+        _("hubungan keluarga"), max_length=12, choices=Relationship.choices, blank=True
+    )
+    care_class = models.PositiveSmallIntegerField(_("kelas rawat"), choices=CareClass.choices)
+    segment = models.CharField(_("segmen"), max_length=4, choices=Segment.choices)
+    family = models.ForeignKey(
+        Family, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    # Indexed through (regency, district, village) below.
+    district = models.ForeignKey(
+        "regencies.District", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
+    )
+    village = models.ForeignKey(
+        "regencies.Village", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
+    )
+    address = models.CharField(_("alamat"), max_length=255, blank=True)
+    months_in_arrears = models.PositiveSmallIntegerField(_("bulan tunggakan"), default=0)
+    arrears_amount = models.BigIntegerField(_("jumlah tunggakan (Rp)"), default=0)
+    last_paid_date = models.DateField(_("tanggal bayar terakhir"), null=True, blank=True)
+    bpjs_status = models.CharField(
+        _("status kepesertaan"), max_length=10, choices=BpjsStatus.choices, default=BpjsStatus.INACTIVE
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=ParticipantStatus.choices, default=ParticipantStatus.INACTIVE
+    )
+    cleared_at = models.DateField(_("keluar dari daftar pada"), null=True, blank=True)
+    last_import = models.ForeignKey(
+        "participants.ArrearsImport", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
+    )
+    as_of = models.DateField(_("per tanggal data"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("peserta")
+        verbose_name_plural = _("peserta")
+        constraints = [
+            models.UniqueConstraint(fields=["card_number"], name="participant_card_number_unique"),
+            models.UniqueConstraint(fields=["public_id"], name="participant_public_id_unique"),
+            models.CheckConstraint(condition=Q(arrears_amount__gte=0), name="participant_arrears_nonneg"),
+            models.CheckConstraint(condition=Q(care_class__in=[1, 2, 3]), name="participant_class_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["regency", "status", "months_in_arrears"]),
+            models.Index(fields=["regency", "district", "village"]),
+            models.Index(fields=["regency", "nik"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.card_number} {self.name}"
+
+    @property
+    def nik_masked(self) -> str:
+        return mask_nik(self.nik)
+
+
+def mask_nik(nik: str) -> str:
+    """Show the region (first 6) and the last 2 digits: `732201********01`."""
+    if not nik:
+        return ""
+    return nik[:6] + "*" * max(len(nik) - 8, 0) + nik[-2:]
+
+
+class ImportMode(models.TextChoices):
+    FULL = "full", _("Daftar lengkap cabang")
+    PARTIAL = "partial", _("Sebagian (tambahan/perubahan)")
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Menunggu")
+    PARSING = "parsing", _("Membaca berkas")
+    APPLYING = "applying", _("Menerapkan")
+    APPLIED = "applied", _("Diterapkan")
+    REJECTED = "rejected", _("Ditolak")
+    FAILED = "failed", _("Gagal")
+
+
+def import_upload_path(instance: ArrearsImport, filename: str) -> str:
+    return f"imports/{instance.branch.code}/{instance.sha256[:2]}/{instance.sha256}{_suffix(filename)}"
+
+
+def _suffix(filename: str) -> str:
+    lowered = filename.lower()
+    for ext in (".csv", ".xlsx", ".txt"):
+        if lowered.endswith(ext):
+            return ext
+    return ""
+
+
+class ArrearsImport(models.Model):
+    """One uploaded arrears list of a BPJS branch. Branch-scoped, not a tenant row:
+    one file covers several regencies."""
+
+    branch = models.ForeignKey("regencies.BpjsBranch", on_delete=models.PROTECT, related_name="imports")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(upload_to=import_upload_path, max_length=255)
+    original_name = models.CharField(_("nama berkas"), max_length=255)
+    size_bytes = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    as_of = models.DateField(_("per tanggal"))
+    mode = models.CharField(_("mode"), max_length=10, choices=ImportMode.choices, default=ImportMode.FULL)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0)
+    message = models.TextField(_("pesan"), blank=True)
+    is_outdated = models.BooleanField(
+        default=False,
+        help_text=_("Lebih lama dari impor terakhir cabang: disimpan sebagai riwayat saja."),
+    )
+    rows = models.PositiveIntegerField(default=0)
+    valid = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    new = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    cleared = models.PositiveIntegerField(default=0)
+    regency_counts = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True, help_text="The first errors, for the page.")
+    error_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("impor tunggakan")
+        verbose_name_plural = _("impor tunggakan")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # The same bytes twice for a branch are one import (a rejected or failed one may be retried).
+            models.UniqueConstraint(
+                fields=["branch", "sha256"],
+                condition=~Q(status__in=["rejected", "failed"]),
+                name="import_branch_sha256_unique_live",
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="import_progress_max_100"),
+        ]
+        indexes = [models.Index(fields=["branch", "status", "as_of"])]
+
+    def __str__(self) -> str:
+        return f"{self.branch.code} {self.as_of} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {ImportStatus.APPLIED, ImportStatus.REJECTED, ImportStatus.FAILED}
+
+
+class ImportRowError(models.Model):
+    """One problem with one row (or the file, row 0) of an import: the full error report."""
+
+    arrears_import = models.ForeignKey(ArrearsImport, on_delete=models.CASCADE, related_name="row_errors")
+    row = models.PositiveIntegerField()
+    column = models.CharField(max_length=40, blank=True)
+    message = models.CharField(max_length=300)
+    value = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("kesalahan baris")
+        verbose_name_plural = _("kesalahan baris")
+        ordering = ["row", "id"]
+        indexes = [models.Index(fields=["arrears_import", "row"])]
+
+    def __str__(self) -> str:
+        return f"{self.row}:{self.column} {self.message}"
+
+
+class ArrearsRecord(TenantModel):
+    """One participant's line in one import: the history that screening and reconciliation read."""
+
+    arrears_import = models.ForeignKey(ArrearsImport, on_delete=models.PROTECT, related_name="records")
+    # Indexed through the unique (participant, arrears_import) below.
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="records", db_index=False
+    )
+    as_of = models.DateField()
+    row_number = models.PositiveIntegerField()
+    months_in_arrears = models.PositiveSmallIntegerField()
+    arrears_amount = models.BigIntegerField()
+    bpjs_status = models.CharField(max_length=10, choices=BpjsStatus.choices)
+    last_paid_date = models.DateField(null=True, blank=True)
+    care_class = models.PositiveSmallIntegerField(choices=CareClass.choices)
+    segment = models.CharField(max_length=4, choices=Segment.choices)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("catatan tunggakan")
+        verbose_name_plural = _("catatan tunggakan")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "arrears_import"], name="record_participant_import_unique"
+            ),
+            models.CheckConstraint(condition=Q(arrears_amount__gte=0), name="record_arrears_nonneg"),
+        ]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RegenciesConfig(AppConfig):
+    name = "regencies"
+    verbose_name = "Kabupaten/Kota"

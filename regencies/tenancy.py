@@ -1,0 +1,66 @@
+"""Row-level tenancy: the base every tenant-owned model inherits.
+
+`Model.objects` fails closed: it cannot be queried without a regency
+(`Participant.objects.for_regency(regency)`). The escape hatch is the manager
+`Model.all_regencies`, named so that it stands out in review; only imports,
+reconciliation, the admin and Django's own machinery (related managers,
+validators) use it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from regencies.models import Regency
+
+
+class TenantScopeRequired(Exception):
+    """A tenant model was queried without naming the regency."""
+
+
+class TenantManager(models.Manager):
+    """Default manager of tenant models: every query starts from `for_regency`."""
+
+    def get_queryset(self) -> models.QuerySet:
+        raise TenantScopeRequired(
+            f"{self.model.__name__}.objects needs a regency: use "
+            f"{self.model.__name__}.objects.for_regency(regency), or the explicit "
+            f"{self.model.__name__}.all_regencies manager where a cross-regency query is intended."
+        )
+
+    def for_regency(self, regency: Regency | int) -> models.QuerySet:
+        if regency is None or (isinstance(regency, models.Model) and regency.pk is None):
+            raise TenantScopeRequired(f"{self.model.__name__}: regency is missing.")
+        return super().get_queryset().filter(regency=regency)
+
+    def create(self, **kwargs: Any) -> models.Model:
+        if kwargs.get("regency") is None and kwargs.get("regency_id") is None:
+            raise TenantScopeRequired(f"{self.model.__name__}.objects.create needs a regency.")
+        return super().get_queryset().create(**kwargs)
+
+    def bulk_create(self, objs: list, **kwargs: Any) -> list:
+        if any(obj.regency_id is None for obj in objs):
+            raise TenantScopeRequired(f"{self.model.__name__}.objects.bulk_create: a row has no regency.")
+        return super().get_queryset().bulk_create(objs, **kwargs)
+
+
+class TenantModel(models.Model):
+    """Abstract base: a non-null regency, a fail-closed manager and an explicit escape hatch."""
+
+    # No single-column index: every tenant table has composite indexes that start with regency.
+    regency = models.ForeignKey(
+        "regencies.Regency", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+
+    objects = TenantManager()
+    all_regencies = models.Manager()  # noqa: DJ012
+
+    class Meta:
+        abstract = True
+        # Django's own machinery (related managers, admin, unique validators) uses
+        # the plain manager; it always works through a relation or a primary key.
+        default_manager_name = "all_regencies"
+        base_manager_name = "all_regencies"

@@ -1,0 +1,104 @@
+"""Fixtures for two regencies of two branches: A (Luwu Utara, KC Palopo) and B (Lombok Timur, KC Selong)."""
+
+import pytest
+
+from regencies.roles import Role
+from tests.factories import (
+    PASSWORD,
+    BranchFactory,
+    DistrictFactory,
+    RegencyFactory,
+    VillageFactory,
+    branch_admin,
+    member,
+)
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def regency_a(db):
+    return RegencyFactory(code="73.22", name="Luwu Utara", slug="luwu-utara", timezone="Asia/Makassar")
+
+
+@pytest.fixture
+def regency_a2(db):
+    """A second regency of branch A (Luwu)."""
+    return RegencyFactory(code="73.17", name="Luwu", slug="luwu", timezone="Asia/Makassar")
+
+
+@pytest.fixture
+def regency_b(db):
+    return RegencyFactory(code="52.03", name="Lombok Timur", slug="lombok-timur", timezone="Asia/Makassar")
+
+
+@pytest.fixture
+def branch_a(regency_a, regency_a2):
+    branch = BranchFactory(code="palopo", name="KC Palopo")
+    branch.regencies.add(regency_a, regency_a2)
+    return branch
+
+
+@pytest.fixture
+def branch_b(regency_b):
+    branch = BranchFactory(code="selong", name="KC Selong")
+    branch.regencies.add(regency_b)
+    return branch
+
+
+@pytest.fixture
+def district_a(regency_a):
+    return DistrictFactory(regency=regency_a, name="Masamba", code="73.22.01")
+
+
+@pytest.fixture
+def village_a(district_a):
+    return VillageFactory(district=district_a, regency=district_a.regency, name="Baloli", code="73.22.01.2001")
+
+
+@pytest.fixture
+def district_b(regency_b):
+    return DistrictFactory(regency=regency_b, name="Selong", code="52.03.01")
+
+
+@pytest.fixture
+def admin_a(regency_a):
+    return member(regency_a, Role.REGENCY_ADMIN, email="admin.a@example.test")
+
+
+@pytest.fixture
+def staff_a(regency_a):
+    return member(regency_a, Role.PEMDA_STAFF, email="staf.a@example.test")
+
+
+@pytest.fixture
+def assessor_a(regency_a):
+    return member(regency_a, Role.ASSESSOR, email="asesor.a@example.test")
+
+
+@pytest.fixture
+def supervisor_a(regency_a):
+    return member(regency_a, Role.SUPERVISOR, email="supervisor.a@example.test")
+
+
+@pytest.fixture
+def admin_b(regency_b):
+    return member(regency_b, Role.REGENCY_ADMIN, email="admin.b@example.test")
+
+
+@pytest.fixture
+def assessor_b(regency_b):
+    return member(regency_b, Role.ASSESSOR, email="asesor.b@example.test")
+
+
+@pytest.fixture
+def bpjs_a(branch_a):
+    return branch_admin(branch_a, email="bpjs.a@example.test")
+
+
+@pytest.fixture
+def bpjs_b(branch_b):
+    return branch_admin(branch_b, email="bpjs.b@example.test")
