@@ -9,6 +9,11 @@ def broker_ok(timeout: float = 1.0) -> bool:
         client = redis.Redis.from_url(
             settings.CELERY_BROKER_URL, socket_connect_timeout=timeout, socket_timeout=timeout
         )
+    except ValueError:  # a URL redis-py cannot use is a broker we cannot reach
+        return False
+    try:
         return bool(client.ping())
     except redis.RedisError:
         return False
+    finally:
+        client.close()

@@ -1,7 +1,16 @@
 """Local development: `make run`. Never used in production."""
 
-from .base import *  # noqa: F403
-from .base import env
+# `make run` writes the URLs of the embedded PostgreSQL and Redis it started to
+# var/services.env; read it (only for variables not set) before base reads the env,
+# so that `manage.py ...` in another terminal uses the same services.
+from pathlib import Path
+
+from scripts.services import load_env_file
+
+load_env_file(Path(__file__).resolve().parents[2] / "var" / "services.env")
+
+from .base import *  # noqa: E402, F403
+from .base import env  # noqa: E402
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-not-secret-satu-untuk-satu")

@@ -1,0 +1,83 @@
+"""`make test`: ruff, then pytest, against DATABASE_URL / REDIS_URL or embedded services.
+
+Without DATABASE_URL an embedded PostgreSQL is started with its data in
+`var/test-postgres/` (Redis: `var/test-redis/`), separate from `make run`'s data;
+pytest-django creates and drops its own `test_<name>` database on it. Extra
+arguments go to pytest (`make test ARGS='-k tenancy -x'`). pytest's exit code 5
+(no tests collected) counts as a failure.
+
+Before pytest, the Chromium of the browser tests (tests/e2e) is made present:
+installed with apt-get when missing and we are root, otherwise a one-sentence
+error (scripts/browser.py). The e2e tests and the schemathesis run are part of
+the same pytest run (`make test ARGS='-m "not e2e"'` leaves the browser out).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from scripts.browser import BrowserError, ensure_chromium
+from scripts.procs import ProcessGroup, SignalWatch, StopRequested, run_step
+from scripts.services import VAR, ServiceError, start_services
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    pytest_args = sys.argv[1:] if argv is None else argv
+    watch = SignalWatch()
+    python = sys.executable
+    bin_dir = os.path.dirname(python)
+    ruff = os.path.join(bin_dir, "ruff")
+
+    group = ProcessGroup(env=dict(os.environ))
+    say("ruff check .")
+    try:
+        code = run_step(group, watch, "ruff", "ruff", [ruff, "check", "."], prefixed=False)
+    except StopRequested:
+        return 130
+    if code != 0:
+        print(f"\nmake test: ruff found problems (exit code {code}); they are listed above.",
+              file=sys.stderr)
+        return 1
+
+    say("Chromium for the browser tests")
+    try:
+        ensure_chromium(say=say)
+    except BrowserError as exc:
+        print(f"\nmake test: {exc}", file=sys.stderr)
+        return 1
+
+    services = None
+    try:
+        (VAR / "static").mkdir(parents=True, exist_ok=True)  # STATIC_ROOT: WhiteNoise warns when absent
+        say("Services")
+        services = start_services(pg_dir=VAR / "test-postgres", redis_dir=VAR / "test-redis",
+                                  database="satu", command="make test", need_database=False)
+        group = ProcessGroup(env={**os.environ, **services.env, "PYTHONUNBUFFERED": "1"})
+        say("pytest " + " ".join(pytest_args))
+        code = run_step(group, watch, "pytest", "pytest",
+                        [python, "-m", "pytest", *pytest_args], prefixed=False)
+    except ServiceError as exc:
+        print(f"\nmake test: {exc}", file=sys.stderr)
+        return 1
+    except StopRequested:
+        return 130
+    finally:
+        if services is not None:
+            services.stop()
+    if code == 5:
+        print("\nmake test: pytest collected no tests (exit code 5), which counts as a failure.",
+              file=sys.stderr)
+        return 1
+    if code != 0:
+        print(f"\nmake test: pytest failed (exit code {code}).", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
