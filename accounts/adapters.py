@@ -1,7 +1,11 @@
-"""allauth adapter: who may sign up, and where each user lands after login."""
+"""allauth adapter: who may sign up, where each user lands after login, how e-mails read."""
+
+from types import SimpleNamespace
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import reverse
+from django.utils.encoding import force_str
+from django.utils.translation import gettext as _
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -16,3 +20,14 @@ class AccountAdapter(DefaultAccountAdapter):
 
             donor_profile_ensure(user=user)
         return user
+
+    def format_email_subject(self, subject: str) -> str:
+        return f"[{_('Satu untuk Satu')}] {force_str(subject)}"
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # allauth's e-mails greet "from <site name>": use the product's name and the host
+        # the visitor used, not the placeholder django.contrib.sites row.
+        request = getattr(self, "request", None)
+        host = request.get_host() if request is not None else ""
+        context.setdefault("current_site", SimpleNamespace(name=_("Satu untuk Satu"), domain=host))
+        super().send_mail(template_prefix, email, context)

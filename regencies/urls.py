@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from regencies import views
+
+urlpatterns = [
+    path("r/<slug:regency_slug>/", views.regency_home, name="regency_home"),
+    path("r/<slug:regency_slug>/members/", views.member_list, name="member_list"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+]
