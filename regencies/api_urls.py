@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from regencies.api import RegencyListApi
+
+urlpatterns = [
+    path("regencies/", RegencyListApi.as_view(), name="api_regency_list"),
+]

@@ -36,6 +36,10 @@ class TenantManager(models.Manager):
             raise TenantScopeRequired(f"{self.model.__name__}: regency is missing.")
         return super().get_queryset().filter(regency=regency)
 
+    def none(self) -> models.QuerySet:
+        """An empty queryset leaks nothing (form fields start with one)."""
+        return super().get_queryset().none()
+
     def create(self, **kwargs: Any) -> models.Model:
         if kwargs.get("regency") is None and kwargs.get("regency_id") is None:
             raise TenantScopeRequired(f"{self.model.__name__}.objects.create needs a regency.")

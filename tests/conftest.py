@@ -14,6 +14,17 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """The cache (locmem in tests, one per process) holds DRF throttle counts among other
+    things: every test starts from an empty one, so the order of tests never matters."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def password():
     return PASSWORD

@@ -1,9 +1,25 @@
 """factory_boy factories shared by every test module."""
 
+import datetime
+import hashlib
+
 import factory
 from django.conf import settings
+from django.core.files.base import ContentFile
 
 from accounts.models import User
+from participants.models import (
+    ArrearsImport,
+    CareClass,
+    Family,
+    ImportMode,
+    ImportStatus,
+    Participant,
+    ParticipantStatus,
+    Relationship,
+    Segment,
+    Sex,
+)
 from regencies.models import BpjsBranch, BranchMembership, District, Membership, Regency, Village
 
 PASSWORD = "sandi-uji-yang-panjang"
@@ -65,6 +81,55 @@ class VillageFactory(factory.django.DjangoModelFactory):
     district = factory.SubFactory(DistrictFactory)
     regency = factory.SelfAttribute("district.regency")
     name = factory.Sequence(lambda n: f"Desa {n}")
+
+
+class FamilyFactory(factory.django.DjangoModelFactory):
+    """A Kartu Keluarga of a regency (pass `regency=`; `village=` optional)."""
+
+    class Meta:
+        model = Family
+
+    regency = factory.SubFactory(RegencyFactory)
+    number = factory.Sequence(lambda n: f"{7322010000000000 + n:016d}")
+
+
+class ParticipantFactory(factory.django.DjangoModelFactory):
+    """A participant in arrears. Pass `regency=` (and `family=`, `district=`, `village=` as
+    needed); identifiers are unique 13/16-digit strings."""
+
+    class Meta:
+        model = Participant
+
+    regency = factory.SubFactory(RegencyFactory)
+    card_number = factory.Sequence(lambda n: f"{1000000000 + n:013d}")
+    nik = factory.Sequence(lambda n: f"{7322014101800000 + n:016d}")
+    name = factory.Faker("name", locale="id_ID")
+    birth_date = factory.Faker("date_of_birth", minimum_age=1, maximum_age=80)
+    sex = Sex.FEMALE
+    relationship = Relationship.HEAD
+    care_class = CareClass.III
+    segment = Segment.PBPU
+    months_in_arrears = 6
+    arrears_amount = 210_000
+    status = ParticipantStatus.INACTIVE
+
+
+class ArrearsImportFactory(factory.django.DjangoModelFactory):
+    """An arrears list uploaded for a branch (pass `branch=`); the file is a tiny CSV."""
+
+    class Meta:
+        model = ArrearsImport
+
+    branch = factory.SubFactory(BranchFactory)
+    original_name = factory.Sequence(lambda n: f"tunggakan-{n}.csv")
+    file = factory.LazyAttribute(
+        lambda o: ContentFile(b"no_kartu;nik;nama\n", name=o.original_name)
+    )
+    sha256 = factory.Sequence(lambda n: hashlib.sha256(f"import-{n}".encode()).hexdigest())
+    size_bytes = 18
+    as_of = factory.LazyFunction(datetime.date.today)
+    mode = ImportMode.FULL
+    status = ImportStatus.QUEUED
 
 
 def member(regency, role, email=None, **user_kwargs):

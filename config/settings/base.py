@@ -6,6 +6,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -174,10 +175,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Password guessing on POST auth/token/ (accounts.api.TokenObtainApi), per client address.
+    "DEFAULT_THROTTLE_RATES": {"auth_token": env("API_AUTH_TOKEN_RATE", default="10/min")},
+    # Throttles identify clients by REMOTE_ADDR; behind N reverse proxies set DJANGO_NUM_PROXIES=N
+    # (None would trust a client-sent X-Forwarded-For and let anyone dodge the throttle).
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Satu untuk Satu API",
@@ -186,6 +192,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The docs page loads Swagger UI from node_modules (npm: swagger-ui-dist), never a CDN.
+    "SWAGGER_UI_DIST": STATIC_URL + "vendor/swagger-ui-dist",
+    "SWAGGER_UI_FAVICON_HREF": STATIC_URL + "vendor/swagger-ui-dist/favicon-32x32.png",
+    # Several models have a `status` field with different choices; name each enum.
+    "ENUM_NAME_OVERRIDES": {
+        "ImportStatusEnum": "participants.models.ImportStatus",
+        "AssessmentStatusEnum": "assessments.models.Status",
+        "PledgeStatusEnum": "donations.models.PledgeStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------
@@ -199,6 +214,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {}
+# Donations: warn 24 h before a reservation lapses and expire lapsed ones (every 5 minutes);
+# allocate the pooled funds nightly (19:00 UTC = 03:00 WITA).
+CELERY_BEAT_SCHEDULE["donations-pledge-expiry"] = {
+    "task": "donations.tasks.pledges_expiry_task", "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["donations-pool-allocate-nightly"] = {
+    "task": "donations.tasks.pool_allocate_task", "schedule": crontab(hour=19, minute=0),
+}
 
 # --- logging ----------------------------------------------------------------
 LOGGING = {
