@@ -1,3 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from participants import api
+
+urlpatterns = [
+    path("imports/", api.ImportListCreateApi.as_view(), name="api_import_list"),
+    path("imports/<int:import_id>/", api.ImportDetailApi.as_view(), name="api_import_detail"),
+    path("imports/<int:import_id>/errors/", api.ImportErrorsApi.as_view(), name="api_import_errors"),
+    path(
+        "regencies/<slug:regency_slug>/participants/",
+        api.ParticipantListApi.as_view(),
+        name="api_participant_list",
+    ),
+]

@@ -56,9 +56,18 @@ class ParticipantStatus(models.TextChoices):
 class Family(TenantModel):
     """A Kartu Keluarga: the PBPU billing unit (one virtual account for every member)."""
 
+    # Bulk tables (families, participants, records) are written only by the import's
+    # set-based SQL, which joins every id it writes to an existing row in the same
+    # transaction. Their foreign keys are not DB constraints: a deferred RI trigger
+    # per row and key cost 11 s of a 200k-row import (bench/README.md); PROTECT
+    # still holds in Django.
+    regency = models.ForeignKey(
+        "regencies.Regency", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     number = models.CharField(_("nomor KK"), max_length=16)
     village = models.ForeignKey(
-        "regencies.Village", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "regencies.Village", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -81,6 +90,10 @@ def virtual_account_numbers(card_number: str) -> dict[str, str]:
 
 
 class Participant(TenantModel):
+    # No DB constraints on the foreign keys: see Family.
+    regency = models.ForeignKey(
+        "regencies.Regency", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     public_id = models.UUIDField(default=uuid.uuid4, editable=False)
     card_number = models.CharField(_("nomor kartu JKN"), max_length=13)
     nik = models.CharField(_("NIK"), max_length=16)
@@ -93,16 +106,16 @@ class Participant(TenantModel):
     care_class = models.PositiveSmallIntegerField(_("kelas rawat"), choices=CareClass.choices)
     segment = models.CharField(_("segmen"), max_length=4, choices=Segment.choices)
     family = models.ForeignKey(
-        Family, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+        Family, null=True, blank=True, on_delete=models.PROTECT, related_name="members", db_constraint=False
     )
     # Indexed through (regency, district, village) below.
     district = models.ForeignKey(
         "regencies.District", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        db_index=False,
+        db_index=False, db_constraint=False,
     )
     village = models.ForeignKey(
         "regencies.Village", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        db_index=False,
+        db_index=False, db_constraint=False,
     )
     address = models.CharField(_("alamat"), max_length=255, blank=True)
     months_in_arrears = models.PositiveSmallIntegerField(_("bulan tunggakan"), default=0)
@@ -117,7 +130,7 @@ class Participant(TenantModel):
     cleared_at = models.DateField(_("keluar dari daftar pada"), null=True, blank=True)
     last_import = models.ForeignKey(
         "participants.ArrearsImport", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        db_index=False,
+        db_index=False, db_constraint=False,
     )
     as_of = models.DateField(_("per tanggal data"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -212,6 +225,8 @@ class ArrearsImport(models.Model):
     regency_counts = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True, help_text="The first errors, for the page.")
     error_count = models.PositiveIntegerField(default=0)
+    # The full error report as CSV (row, column, message, value), written after the run.
+    error_report = models.FileField(upload_to="imports/reports/", max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -262,10 +277,16 @@ class ImportRowError(models.Model):
 class ArrearsRecord(TenantModel):
     """One participant's line in one import: the history that screening and reconciliation read."""
 
-    arrears_import = models.ForeignKey(ArrearsImport, on_delete=models.PROTECT, related_name="records")
+    # No DB constraints on the foreign keys: see Family.
+    regency = models.ForeignKey(
+        "regencies.Regency", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    arrears_import = models.ForeignKey(
+        ArrearsImport, on_delete=models.PROTECT, related_name="records", db_constraint=False
+    )
     # Indexed through the unique (participant, arrears_import) below.
     participant = models.ForeignKey(
-        Participant, on_delete=models.PROTECT, related_name="records", db_index=False
+        Participant, on_delete=models.PROTECT, related_name="records", db_index=False, db_constraint=False
     )
     as_of = models.DateField()
     row_number = models.PositiveIntegerField()

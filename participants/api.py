@@ -1,0 +1,232 @@
+"""API of imports (BPJS branches) and participants (regencies). Thin: selectors read, services write."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api import Pagination
+from core.errors import DomainError
+from core.formatting import format_date
+from participants import selectors
+from participants.serializers import (
+    ImportCreatedSerializer,
+    ImportCreateInputSerializer,
+    ImportDetailSerializer,
+    ImportErrorSerializer,
+    ImportListItemSerializer,
+    ParticipantFilterSerializer,
+    ParticipantSerializer,
+)
+from regencies.permissions import Perm, RegencyPermission, branch_get_for_user
+
+ERROR_EXAMPLE = OpenApiExample(
+    "Validation error",
+    value={"detail": "as_of: Tanggal data tidak boleh di masa depan.", "code": "invalid",
+           "errors": {"as_of": ["Tanggal data tidak boleh di masa depan."]}},
+    response_only=True,
+    status_codes=["400"],
+)
+
+
+class ImportListCreateApi(APIView):
+    """`GET imports/`: the imports of the user's branches, newest first. `POST imports/`: upload a list."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+    pagination_class = Pagination  # GET pages with it; tells the schema the list is paginated
+
+    @extend_schema(
+        operation_id="imports_list",
+        summary="Imports of the branches the user acts for, newest first",
+        responses={200: ImportListItemSerializer(many=True)},
+        tags=["imports"],
+    )
+    def get(self, request):
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.import_list_for_user(user=request.user), request, view=self)
+        data = ImportListItemSerializer(page, many=True, context={"request": request}).data
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(
+        operation_id="imports_create",
+        summary="Upload a branch's arrears list (CSV or XLSX)",
+        description=(
+            "Multipart upload. The file is stored and processed in the background: poll "
+            "`GET imports/{id}/`. The same bytes uploaded again for the branch are not applied twice: "
+            "the answer is 200 with `duplicate: true` and the first import's id. A branch the user "
+            "is not BPJS admin of is a 404."
+        ),
+        request={"multipart/form-data": ImportCreateInputSerializer},
+        responses={
+            202: ImportCreatedSerializer,
+            200: ImportCreatedSerializer,
+            400: OpenApiResponse(description="Invalid field; `errors` names it."),
+            404: OpenApiResponse(description="Unknown branch, or not the user's."),
+        },
+        examples=[
+            OpenApiExample("Queued", value={"id": 42, "status": "queued"}, response_only=True,
+                           status_codes=["202"]),
+            OpenApiExample("Duplicate", value={"id": 17, "status": "applied", "duplicate": True},
+                           response_only=True, status_codes=["200"]),
+            ERROR_EXAMPLE,
+        ],
+        tags=["imports"],
+    )
+    def post(self, request):
+        incoming = ImportCreateInputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        branch = branch_get_for_user(user=request.user, code=data["branch"])
+        today = timezone.localdate(timezone=zoneinfo.ZoneInfo(branch.timezone))
+        if data["as_of"] > today:
+            raise serializers.ValidationError(
+                {"as_of": [_("Tanggal data tidak boleh di masa depan (hari ini %(today)s).")
+                           % {"today": format_date(today)}]}
+            )
+        from participants import services
+
+        uploaded = data["file"]
+        try:
+            arrears_import, duplicate = services.import_create(
+                branch=branch,
+                actor=request.user,
+                uploaded_file=uploaded,
+                as_of=data["as_of"],
+                mode=data["mode"],
+                original_name=uploaded.name,
+            )
+        except DomainError as exc:
+            raise serializers.ValidationError({"file": [str(exc.detail)]}) from exc
+        if duplicate:
+            return Response(
+                {"id": arrears_import.pk, "status": arrears_import.status, "duplicate": True},
+                status=status.HTTP_200_OK,
+            )
+        return Response({"id": arrears_import.pk, "status": arrears_import.status},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class ImportDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="imports_retrieve",
+        summary="Status, progress and summary of one import",
+        responses={200: ImportDetailSerializer, 404: OpenApiResponse(description="Not an import of the user's branches.")},
+        examples=[
+            OpenApiExample(
+                "Applied with errors",
+                value={
+                    "id": 42, "status": "applied", "progress": 100,
+                    "summary": {"rows": 200000, "valid": 199990, "invalid": 10, "new": 1500,
+                                "updated": 20000, "unchanged": 178490, "cleared": 310,
+                                "regencies": {"73.22": 80000, "73.17": 119990},
+                                "is_outdated": False, "message": ""},
+                    "errors_url": "https://satu.example/branches/palopo/imports/42/errors.csv",
+                    "errors_api_url": "https://satu.example/api/v1/imports/42/errors/",
+                },
+                response_only=True,
+            ),
+        ],
+        tags=["imports"],
+    )
+    def get(self, request, import_id: int):
+        arrears_import = selectors.import_get_for_user(user=request.user, import_id=import_id)
+        return Response(ImportDetailSerializer(arrears_import, context={"request": request}).data)
+
+
+class ImportErrorsApi(APIView):
+    """The full error report as paginated JSON (for token clients)."""
+
+    permission_classes = [IsAuthenticated]
+    pagination_class = Pagination  # tells the schema the list is paginated
+
+    @extend_schema(
+        operation_id="imports_errors_list",
+        summary="Every error of one import (row, column, message, original value)",
+        responses={200: ImportErrorSerializer(many=True)},
+        examples=[
+            OpenApiExample(
+                "Errors",
+                value={"count": 1, "next": None, "previous": None,
+                       "results": [{"row": 7, "column": "nik", "message": "NIK harus 16 digit.",
+                                    "value": "7.32207E+15"}]},
+                response_only=True,
+            ),
+        ],
+        tags=["imports"],
+    )
+    def get(self, request, import_id: int):
+        arrears_import = selectors.import_get_for_user(user=request.user, import_id=import_id)
+        qs = selectors.import_errors_queryset(arrears_import=arrears_import)
+        items = qs.values("row", "column", "message", "value") if qs.exists() else [
+            {"row": row, "column": column, "message": message, "value": value}
+            for row, column, message, value in selectors.import_errors_rows(arrears_import=arrears_import)
+        ]
+        paginator = Pagination()
+        page = paginator.paginate_queryset(items, request, view=self)
+        return paginator.get_paginated_response(ImportErrorSerializer(page, many=True).data)
+
+
+class ParticipantListApi(generics.ListAPIView):
+    """Participants of one regency, for its members and the BPJS admins of its branches."""
+
+    permission_classes = [IsAuthenticated, RegencyPermission]
+    regency_perm = Perm.VIEW_PARTICIPANTS
+    serializer_class = ParticipantSerializer
+    pagination_class = Pagination
+
+    def get_queryset(self):
+        params = ParticipantFilterSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        return selectors.participant_list(
+            regency=self.request.regency_access.regency,
+            q=data.get("search") or "",
+            status=data.get("status") or "",
+            eligibility=data.get("eligibility") or "",
+        )
+
+    @extend_schema(
+        operation_id="regencies_participants_list",
+        summary="Participants of a regency",
+        description=(
+            "`search` matches a whole card number (13 digits; fewer digits are padded with leading "
+            "zeros) or NIK (16 digits) exactly, otherwise every word must occur in the name. "
+            "Anyone who is not a member of the regency or a BPJS admin of one of its branches gets a 404."
+        ),
+        parameters=[
+            OpenApiParameter("search", OpenApiTypes.STR, description="Card number, NIK or name words."),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=["active", "inactive", "cleared"]),
+            OpenApiParameter("eligibility", OpenApiTypes.STR,
+                             enum=[value for value, _label in selectors.ELIGIBILITY_CHOICES]),
+        ],
+        examples=[
+            OpenApiExample(
+                "One participant",
+                value={"count": 1, "next": None, "previous": None, "results": [{
+                    "public_id": "6f1c8a52-3c1e-4d55-9a55-0b3f0f1f2a11", "card_number": "0001234567890",
+                    "nik_masked": "732201********01", "name": "ANDI SULAIMAN", "birth_date": "1985-03-14",
+                    "sex": "L", "care_class": 3, "segment": "PBPU", "district": "Masamba",
+                    "village": "Baloli", "family_card_number": "7322011203080001",
+                    "months_in_arrears": 14, "arrears_amount": 490000, "last_paid_date": "2025-08-05",
+                    "status": "inactive", "eligibility": "unassessed",
+                }]},
+                response_only=True,
+            ),
+            ERROR_EXAMPLE,
+        ],
+        tags=["participants"],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

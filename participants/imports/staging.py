@@ -1,0 +1,112 @@
+
+"""The per-import staging table: valid, normalised rows loaded with PostgreSQL COPY.
+
+One UNLOGGED table per import (`import_staging_<id>`), created fresh on every
+run (a re-run after a crash starts clean), filled chunk by chunk with
+`COPY ... FROM STDIN (FORMAT csv)` and dropped after the apply. Row errors go
+into `ImportRowError` by COPY too.
+
+polars writes a null as an empty unquoted field (NULL to COPY) and an empty
+string as `""` (an empty string to COPY); text columns are NOT NULL, so their
+nulls become empty strings before writing. Dates come out ISO (`2026-11-22`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+import polars as pl
+from django.db import connection
+
+from participants.imports.columns import STAGING_COLUMN_NAMES, STAGING_COLUMNS
+
+_TEXT_COLUMNS = tuple(name for name, kind in STAGING_COLUMNS if kind.startswith("varchar"))
+
+# ImportRowError field sizes (models.py): longer texts are cut, never refused.
+_COLUMN_MAX, _MESSAGE_MAX, _VALUE_MAX = 40, 300, 200
+
+
+def staging_table_name(import_id: int) -> str:
+    return f"import_staging_{int(import_id)}"
+
+
+def staging_create(*, import_id: int) -> str:
+    """Drop any leftover of an earlier run and create an empty staging table."""
+    table = staging_table_name(import_id)
+    columns = ", ".join(f"{name} {kind}" for name, kind in STAGING_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE UNLOGGED TABLE {table} ({columns})")
+    return table
+
+
+def staging_drop(*, import_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {staging_table_name(import_id)}")
+
+
+def staging_exists(*, import_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [staging_table_name(import_id)])
+        return bool(cursor.fetchone()[0])
+
+
+def _frame_to_csv(frame: pl.DataFrame) -> io.BytesIO:
+    frame = frame.select(STAGING_COLUMN_NAMES)
+    fill = [pl.col(name).fill_null("") for name in _TEXT_COLUMNS if frame.schema[name] == pl.String]
+    if fill:
+        frame = frame.with_columns(fill)
+    buf = io.BytesIO()
+    frame.write_csv(buf, include_header=False)
+    buf.seek(0)
+    return buf
+
+
+def staging_copy(*, import_id: int, frame: pl.DataFrame) -> int:
+    """COPY one chunk of valid rows into the staging table; returns the rows loaded."""
+    if frame.height == 0:
+        return 0
+    buf = _frame_to_csv(frame)
+    table = staging_table_name(import_id)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {table} ({', '.join(STAGING_COLUMN_NAMES)}) FROM STDIN WITH (FORMAT csv)", buf
+        )
+    return frame.height
+
+
+def errors_copy(*, import_id: int, errors: Iterable) -> int:
+    """COPY row errors (objects with row, column, message, value) into ImportRowError."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
+    count = 0
+    for error in errors:
+        writer.writerow(
+            (
+                import_id,
+                int(error.row),
+                str(error.column or "")[:_COLUMN_MAX],
+                str(error.message or "")[:_MESSAGE_MAX],
+                _clean_value(error.value)[:_VALUE_MAX],
+            )
+        )
+        count += 1
+    if not count:
+        return 0
+    buf.seek(0)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            'COPY participants_importrowerror (arrears_import_id, "row", "column", message, value) '
+            "FROM STDIN WITH (FORMAT csv)",
+            buf,
+        )
+    return count
+
+
+def _clean_value(value: object) -> str:
+    if value is None:
+        return ""
+    # A NUL byte cannot be stored in a PostgreSQL text column.
+    return str(value).replace("\x00", "")

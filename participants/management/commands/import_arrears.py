@@ -1,0 +1,106 @@
+"""`manage.py import_arrears PATH --branch CODE [--as-of YYYY-MM-DD] [--mode full|partial] [--user EMAIL]`
+
+Runs the whole import in the foreground (no Celery). Progress on stderr; the
+last stdout line is the JSON of CONTRACT.md. Exit 0 applied/duplicate,
+1 rejected/failed or an unknown branch/file/user, 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from core.errors import DomainError
+from participants import services
+from participants.models import ArrearsImport, ImportMode, ImportStatus
+from regencies.models import BpjsBranch
+
+
+class Command(BaseCommand):
+    help = "Impor daftar tunggakan cabang BPJS (CSV/XLSX) di latar depan."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path")
+        parser.add_argument("--branch", required=True, help="kode cabang, mis. palopo")
+        parser.add_argument("--as-of", dest="as_of", default=None, help="YYYY-MM-DD")
+        parser.add_argument("--mode", default=ImportMode.FULL, help="full (default) atau partial")
+        parser.add_argument("--user", default=None, help="e-mail pengunggah (untuk jejak audit)")
+
+    def handle(self, *args, **options):
+        # Never keep every query in memory, whatever DEBUG says.
+        settings.DEBUG = False
+        started = time.monotonic()
+        mode = options["mode"]
+        if mode not in ImportMode.values:
+            self._fail(f"--mode harus full atau partial, bukan {mode!r}.", status="error", code=2)
+        as_of = None
+        if options["as_of"]:
+            try:
+                as_of = dt.date.fromisoformat(options["as_of"])
+            except ValueError:
+                self._fail(
+                    f"--as-of harus berbentuk YYYY-MM-DD, bukan {options['as_of']!r}.", status="error", code=2
+                )
+        branch = BpjsBranch.objects.filter(code=options["branch"]).first()
+        if branch is None:
+            self._fail(f"Cabang {options['branch']!r} tidak ada.", status="rejected", code=1)
+        user = None
+        if options["user"]:
+            user = get_user_model().objects.filter(email__iexact=options["user"]).first()
+            if user is None:
+                self._fail(f"Pengguna {options['user']!r} tidak ada.", status="rejected", code=1)
+        if as_of is None:
+            as_of = timezone.now().astimezone(zoneinfo.ZoneInfo(branch.timezone)).date()
+
+        try:
+            arrears_import, duplicate = services.import_create(
+                branch=branch, actor=user, uploaded_file=options["path"], as_of=as_of, mode=mode,
+                enqueue=False,
+            )
+        except DomainError as exc:
+            self._fail(str(exc.detail), status="rejected", code=1)
+        if duplicate:
+            self.stderr.write(
+                f"Berkas yang sama sudah diimpor (impor #{arrears_import.pk}, {arrears_import.status}); "
+                "tidak ada yang diterapkan."
+            )
+            summary = services.import_summary(arrears_import)
+            summary.update(status="duplicate", seconds=round(time.monotonic() - started, 3))
+            self._emit(summary)
+            return
+
+        self.stderr.write(f"Impor #{arrears_import.pk}: {options['path']} (cabang {branch.code}, {as_of}, {mode})")
+        try:
+            arrears_import = services.import_run(import_id=arrears_import.pk, on_progress=self._progress)
+        except Exception as exc:  # the import is marked failed; say so and exit 1
+            arrears_import = ArrearsImport.objects.get(pk=arrears_import.pk)
+            self.stderr.write(f"Gagal: {type(exc).__name__}: {exc}")
+        summary = services.import_summary(arrears_import)
+        summary["seconds"] = round(time.monotonic() - started, 3)
+        if arrears_import.message:
+            self.stderr.write(arrears_import.message)
+        self.stderr.write(
+            f"{arrears_import.status}: {arrears_import.rows} baris, {arrears_import.valid} valid, "
+            f"{arrears_import.invalid} tidak valid; baru {arrears_import.new}, berubah "
+            f"{arrears_import.updated}, tetap {arrears_import.unchanged}, keluar {arrears_import.cleared}"
+        )
+        self._emit(summary)
+        if arrears_import.status != ImportStatus.APPLIED:
+            raise CommandError(arrears_import.message or arrears_import.status, returncode=1)
+
+    def _progress(self, pct: int, phase: str) -> None:
+        self.stderr.write(f"  {pct:3d}% {phase}")
+
+    def _emit(self, payload: dict) -> None:
+        self.stdout.write(json.dumps(payload, ensure_ascii=False, default=str))
+
+    def _fail(self, message: str, *, status: str, code: int):
+        self._emit({"import_id": None, "status": status, "detail": message})
+        raise CommandError(message, returncode=code)

@@ -1,0 +1,408 @@
+"""Reads of participants and arrears imports: the one place pages and the API ask.
+
+Every tenant query starts from `Model.objects.for_regency(regency)`. Imports are
+branch-scoped (one file covers several regencies), so they are read by branch.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from assessments.selectors import eligibility_expression
+from participants.models import (
+    ArrearsImport,
+    ArrearsRecord,
+    ImportRowError,
+    Participant,
+    ParticipantStatus,
+    Relationship,
+    virtual_account_numbers,
+)
+from regencies.models import BpjsBranch, Regency
+
+# --- eligibility --------------------------------------------------------------
+
+ELIGIBILITY_CHOICES: list[tuple[str, str]] = [
+    ("unassessed", _("Belum dinilai")),
+    ("pending", _("Sedang dinilai")),
+    ("eligible", _("Layak dibantu")),
+    ("ineligible", _("Tidak layak")),
+    ("expired", _("Penilaian kedaluwarsa")),
+]
+ELIGIBILITY_VALUES = frozenset(value for value, _label in ELIGIBILITY_CHOICES)
+
+
+def participant_annotate_eligibility(
+    queryset: QuerySet[Participant], *, regency: Regency, today: dt.date | None = None
+) -> QuerySet[Participant]:
+    """Annotate `eligibility` (one of ELIGIBILITY_CHOICES) on participants of `regency`.
+
+    The single place eligibility is derived: a database annotation over the
+    participant's assessments and their validity (filterable, one query a page).
+    """
+    day = today or timezone.localdate(timezone=regency.tzinfo)
+    return queryset.annotate(eligibility=eligibility_expression(day, regency=regency))
+
+
+# --- participant search and filters -------------------------------------------
+
+# Months-in-arrears bands: key -> (label, lowest, highest or None).
+ARREARS_BANDS: dict[str, tuple[str, int, int | None]] = {
+    "1-3": (_("1–3 bulan"), 1, 3),
+    "4-6": (_("4–6 bulan"), 4, 6),
+    "7-12": (_("7–12 bulan"), 7, 12),
+    "13-24": (_("13–24 bulan"), 13, 24),
+    "25+": (_("lebih dari 24 bulan"), 25, None),
+}
+
+# Sort key -> (label, ordering). Every ordering ends with `id` so pages are stable.
+SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "months": (_("Bulan tunggakan terbanyak"), ("-months_in_arrears", "-arrears_amount", "id")),
+    "months_asc": (_("Bulan tunggakan tersedikit"), ("months_in_arrears", "arrears_amount", "id")),
+    "amount": (_("Tunggakan terbesar"), ("-arrears_amount", "id")),
+    "amount_asc": (_("Tunggakan terkecil"), ("arrears_amount", "id")),
+    "name": (_("Nama (A–Z)"), ("name", "id")),
+    "name_desc": (_("Nama (Z–A)"), ("-name", "id")),
+    "last_paid": (_("Terakhir bayar paling lama"), ("last_paid_date", "id")),
+    "last_paid_desc": (_("Terakhir bayar paling baru"), ("-last_paid_date", "id")),
+}
+DEFAULT_SORT = "months"
+
+_DIGITS = re.compile(r"^\d+$")
+_WORD_SPLIT = re.compile(r"\s+")
+_SEPARATORS = re.compile(r"[\s.\-]+")
+
+
+def _search_filter(q: str) -> Q | None:
+    """A card number (13 digits, or fewer padded back to 13) or NIK (16) matches exactly;
+    anything else is name words, each of which must occur in the name (case-insensitive)."""
+    text = q.strip()
+    if not text:
+        return None
+    compact = _SEPARATORS.sub("", text)
+    if _DIGITS.match(compact):
+        text = compact
+        if len(text) == 16:
+            return Q(nik=text)
+        if len(text) <= 13:
+            return Q(card_number=text.zfill(13))
+        return Q(pk__in=[])  # 14-15 or >16 digits: neither a card number nor a NIK
+    condition = Q()
+    for word in _WORD_SPLIT.split(text):
+        if word:
+            condition &= Q(name__icontains=word)
+    return condition
+
+
+def participant_list(
+    *,
+    regency: Regency,
+    q: str = "",
+    district_id: int | None = None,
+    village_id: int | None = None,
+    status: str = "",
+    eligibility: str = "",
+    band: str = "",
+    sort: str = DEFAULT_SORT,
+) -> QuerySet[Participant]:
+    """Participants of `regency`, searched, filtered, sorted; with district, village,
+    family and `eligibility` loaded (one query for a page, whatever its size)."""
+    qs = Participant.objects.for_regency(regency).select_related("district", "village", "family")
+    qs = participant_annotate_eligibility(qs, regency=regency)
+    condition = _search_filter(q or "")
+    if condition is not None:
+        qs = qs.filter(condition)
+    if district_id:
+        qs = qs.filter(district_id=district_id)
+    if village_id:
+        qs = qs.filter(village_id=village_id)
+    if status:
+        qs = qs.filter(status=status)
+    if eligibility:
+        qs = qs.filter(eligibility=eligibility)
+    if band:
+        _label, low, high = ARREARS_BANDS[band]
+        qs = qs.filter(months_in_arrears__gte=low)
+        if high is not None:
+            qs = qs.filter(months_in_arrears__lte=high)
+    ordering = SORTS.get(sort, SORTS[DEFAULT_SORT])[1]
+    return qs.order_by(*ordering)
+
+
+def participant_get(*, regency: Regency, public_id: str | uuid.UUID) -> Participant:
+    """One participant of `regency` by its public id; 404 for another regency or a malformed id."""
+    try:
+        key = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(str(public_id))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise Http404("participant") from exc
+    qs = participant_annotate_eligibility(
+        Participant.objects.for_regency(regency).select_related("district", "village", "family"),
+        regency=regency,
+    )
+    participant = qs.filter(public_id=key).first()
+    if participant is None:
+        raise Http404("participant")
+    return participant
+
+
+# --- one participant's family and history ---------------------------------------
+
+
+@dataclass(frozen=True)
+class FamilySummary:
+    number: str
+    members: list[Participant]
+    in_arrears: int
+    virtual_accounts: dict[str, str]
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+
+def _in_arrears(participant: Participant) -> bool:
+    return participant.status != ParticipantStatus.CLEARED and (
+        participant.months_in_arrears > 0 or participant.arrears_amount > 0
+    )
+
+
+def participant_family(*, participant: Participant) -> FamilySummary:
+    """The participant's family (KK): members, how many are in arrears, and the family VA."""
+    if participant.family_id is None:
+        members = [participant]
+        number = ""
+    else:
+        members = list(
+            Participant.objects.for_regency(participant.regency_id)
+            .filter(family_id=participant.family_id)
+            .order_by("card_number")
+        )
+        number = participant.family.number
+    head = next((m for m in members if m.relationship == Relationship.HEAD), None) or participant
+    return FamilySummary(
+        number=number,
+        members=members,
+        in_arrears=sum(1 for m in members if _in_arrears(m)),
+        virtual_accounts=virtual_account_numbers(head.card_number),
+    )
+
+
+def participant_history(*, participant: Participant) -> list[ArrearsRecord]:
+    """The participant's lines across imports, oldest first."""
+    return list(
+        ArrearsRecord.objects.for_regency(participant.regency_id)
+        .filter(participant=participant)
+        .select_related("arrears_import")
+        .order_by("as_of", "arrears_import_id")
+    )
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    x: float
+    y: float
+    months: int
+    amount: int
+    as_of: dt.date
+
+
+@dataclass(frozen=True)
+class HistoryChart:
+    """Geometry of a small inline SVG: months in arrears over the imports' as-of dates."""
+
+    width: int
+    height: int
+    points: list[ChartPoint]
+    max_months: int
+    polyline: str
+    baseline_y: float
+
+
+def history_chart(records: list[ArrearsRecord], *, width: int = 320, height: int = 120) -> HistoryChart | None:
+    """Scale the history onto an SVG canvas; None with fewer than one record."""
+    if not records:
+        return None
+    pad_x, pad_top, pad_bottom = 12.0, 12.0, 20.0
+    max_months = max(max(r.months_in_arrears for r in records), 1)
+    first, last = records[0].as_of, records[-1].as_of
+    span = max((last - first).days, 0)
+    inner_w = width - 2 * pad_x
+    inner_h = height - pad_top - pad_bottom
+    points: list[ChartPoint] = []
+    for index, record in enumerate(records):
+        if span:
+            fraction = (record.as_of - first).days / span
+        else:
+            fraction = 0.5 if len(records) == 1 else index / (len(records) - 1)
+        x = round(pad_x + fraction * inner_w, 1)
+        y = round(pad_top + inner_h * (1 - record.months_in_arrears / max_months), 1)
+        points.append(ChartPoint(x=x, y=y, months=record.months_in_arrears,
+                                 amount=record.arrears_amount, as_of=record.as_of))
+    return HistoryChart(
+        width=width,
+        height=height,
+        points=points,
+        max_months=max_months,
+        polyline=" ".join(f"{p.x},{p.y}" for p in points),
+        baseline_y=round(pad_top + inner_h, 1),
+    )
+
+
+# --- imports ------------------------------------------------------------------
+
+
+def import_list_for_branch(*, branch: BpjsBranch) -> QuerySet[ArrearsImport]:
+    """The branch's imports, newest first."""
+    return (
+        ArrearsImport.objects.filter(branch=branch)
+        .select_related("uploaded_by", "branch")
+        .order_by("-created_at", "-id")
+    )
+
+
+def import_list_for_user(*, user) -> QuerySet[ArrearsImport]:
+    """Imports of the branches the user acts for (every branch for the national operator)."""
+    qs = ArrearsImport.objects.select_related("uploaded_by", "branch").order_by("-created_at", "-id")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.is_staff and user.is_superuser:
+        return qs
+    return qs.filter(
+        branch__memberships__user=user,
+        branch__memberships__is_active=True,
+        branch__memberships__role="bpjs_admin",
+    ).distinct()
+
+
+def import_get_for_branch(*, branch: BpjsBranch, import_id: int | str) -> ArrearsImport:
+    """One import of `branch`; 404 otherwise (also for an id that is not a number)."""
+    try:
+        key = int(import_id)
+    except (TypeError, ValueError) as exc:
+        raise Http404("import") from exc
+    found = import_list_for_branch(branch=branch).filter(pk=key).first()
+    if found is None:
+        raise Http404("import")
+    return found
+
+
+def import_get_for_user(*, user, import_id: int | str) -> ArrearsImport:
+    """One import of a branch the user acts for; 404 otherwise."""
+    try:
+        key = int(import_id)
+    except (TypeError, ValueError) as exc:
+        raise Http404("import") from exc
+    found = import_list_for_user(user=user).filter(pk=key).first()
+    if found is None:
+        raise Http404("import")
+    return found
+
+
+@dataclass(frozen=True)
+class RegencyCount:
+    code: str
+    name: str
+    count: int
+
+
+def import_regency_counts(*, arrears_import: ArrearsImport) -> list[RegencyCount]:
+    """The import's rows per regency, with regency names (one query)."""
+    counts = arrears_import.regency_counts or {}
+    names = dict(Regency.objects.filter(code__in=list(counts)).values_list("code", "name"))
+    return sorted(
+        (RegencyCount(code=code, name=names.get(code, code), count=int(n)) for code, n in counts.items()),
+        key=lambda item: (-item.count, item.name),
+    )
+
+
+@dataclass(frozen=True)
+class ErrorLine:
+    row: int
+    column: str
+    message: str
+    value: str
+
+
+def import_errors_first(*, arrears_import: ArrearsImport, limit: int = 50) -> list[ErrorLine]:
+    """The first errors for the page: from the full report table, else the import's summary."""
+    lines = [
+        ErrorLine(row=row, column=column, message=message, value=value)
+        for row, column, message, value in ImportRowError.objects.filter(arrears_import=arrears_import)
+        .order_by("row", "id")
+        .values_list("row", "column", "message", "value")[:limit]
+    ]
+    if lines:
+        return lines
+    return [
+        ErrorLine(
+            row=int(item.get("row") or 0),
+            column=str(item.get("column") or ""),
+            message=str(item.get("message") or ""),
+            value=str(item.get("value") or ""),
+        )
+        for item in (arrears_import.errors or [])[:limit]
+        if isinstance(item, dict)
+    ]
+
+
+def import_error_total(*, arrears_import: ArrearsImport) -> int:
+    """How many errors the full report has."""
+    if arrears_import.error_count:
+        return arrears_import.error_count
+    stored = ImportRowError.objects.filter(arrears_import=arrears_import).count()
+    return stored or len(arrears_import.errors or [])
+
+
+def import_errors_queryset(*, arrears_import: ArrearsImport) -> QuerySet[ImportRowError]:
+    return ImportRowError.objects.filter(arrears_import=arrears_import).order_by("row", "id")
+
+
+def import_errors_rows(*, arrears_import: ArrearsImport):
+    """Every error of the import as (row, column, message, value), streamed from the database."""
+    qs = import_errors_queryset(arrears_import=arrears_import).values_list("row", "column", "message", "value")
+    if qs.exists():
+        yield from qs.iterator(chunk_size=2000)
+        return
+    report = getattr(arrears_import, "error_report", None)
+    if report:
+        yield from _rows_from_report_file(report)
+        return
+    for item in arrears_import.errors or []:
+        if isinstance(item, dict):
+            yield (int(item.get("row") or 0), str(item.get("column") or ""),
+                   str(item.get("message") or ""), str(item.get("value") or ""))
+
+
+def _rows_from_report_file(report):
+    """Rows of a stored CSV error report (row, column, message, value; a header line is skipped)."""
+    with report.open("rb") as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+        for cells in csv.reader(text):
+            if len(cells) < 3 or not cells[0].strip().isdigit():
+                continue
+            value = cells[3] if len(cells) > 3 else ""
+            yield (int(cells[0]), cells[1], cells[2], value)
+
+
+def family_size_subquery():
+    """Members of the participant's family, as a subquery (1 when there is no family)."""
+    members = (
+        # Scoped by the outer row's own regency: a family never spans regencies.
+        Participant.all_regencies.filter(regency_id=OuterRef("regency_id"), family_id=OuterRef("family_id"))
+        .order_by()
+        .values("family_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(members), Value(1))

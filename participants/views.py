@@ -1,0 +1,273 @@
+"""Pages: a BPJS branch's imports (upload, report, error downloads) and a regency's participants.
+
+Thin: reads through `participants.selectors`, writes through `participants.services`.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.errors import DomainError
+from core.formatting import format_date
+from participants import reports, selectors
+from participants.forms import ImportUploadForm, ParticipantFilterForm
+from regencies.permissions import Perm, branch_get_for_user, require_perm
+
+IMPORTS_PER_PAGE = 25
+PARTICIPANTS_PER_PAGE = 50
+ERRORS_ON_PAGE = 50
+
+
+# --- branch imports -------------------------------------------------------------
+
+
+def _token_user(request: HttpRequest):
+    """`Authorization: Token ...` for API clients fetching `errors_url`; None when absent or wrong."""
+    if not request.headers.get("Authorization", "").startswith("Token "):
+        return None
+    from rest_framework.authentication import TokenAuthentication
+    from rest_framework.exceptions import AuthenticationFailed
+
+    try:
+        result = TokenAuthentication().authenticate(request)
+    except AuthenticationFailed:
+        return None
+    return result[0] if result else None
+
+
+def branch_page(*, allow_token: bool = False):
+    """The view acts for `branch_code`: sign-in required; a branch the user is not BPJS admin of is a 404.
+
+    Sets `request.branch` and shows times in the branch's time zone.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, branch_code: str, *args, **kwargs):
+            if not request.user.is_authenticated and allow_token:
+                user = _token_user(request)
+                if user is not None:
+                    request.user = user
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            branch = branch_get_for_user(user=request.user, code=branch_code)
+            request.branch = branch
+            timezone.activate(zoneinfo.ZoneInfo(branch.timezone))
+            return view(request, branch, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _branch_today(branch):
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(branch.timezone))
+
+
+def _domain_error_field(exc: DomainError) -> str:
+    code = str(exc.code or "")
+    for field in ("as_of", "mode"):
+        if field in code:
+            return field
+    return "file"
+
+
+@require_http_methods(["GET", "POST"])
+@branch_page()
+def import_list(request: HttpRequest, branch) -> HttpResponse:
+    """Upload form and the branch's import history."""
+    today = _branch_today(branch)
+    if request.method == "POST":
+        form = ImportUploadForm(request.POST, request.FILES, today=today)
+        if form.is_valid():
+            from participants import services
+
+            uploaded = form.cleaned_data["file"]
+            try:
+                arrears_import, duplicate = services.import_create(
+                    branch=branch,
+                    actor=request.user,
+                    uploaded_file=uploaded,
+                    as_of=form.cleaned_data["as_of"],
+                    mode=form.cleaned_data["mode"],
+                    original_name=uploaded.name,
+                )
+            except DomainError as exc:
+                form.add_error(_domain_error_field(exc), str(exc.detail))
+            else:
+                if duplicate:
+                    messages.info(
+                        request,
+                        _("Berkas yang sama sudah pernah diunggah (%(name)s, data per %(as_of)s); "
+                          "tidak ada yang diterapkan ulang. Ini laporannya.")
+                        % {"name": arrears_import.original_name, "as_of": format_date(arrears_import.as_of)},
+                    )
+                else:
+                    messages.success(request, _("Berkas diterima dan sedang diproses."))
+                return redirect("import_detail", branch_code=branch.code, import_id=arrears_import.pk)
+        status = 400
+    else:
+        form = ImportUploadForm(today=today)
+        status = 200
+    page = Paginator(selectors.import_list_for_branch(branch=branch), IMPORTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "imports/import_list.html",
+        {"branch": branch, "form": form, "page": page, "today": today},
+        status=status,
+    )
+
+
+def _report_context(request: HttpRequest, branch, arrears_import) -> dict:
+    finished = arrears_import.is_finished
+    context = {
+        "branch": branch,
+        "imp": arrears_import,
+        "finished": finished,
+        "progress_url": reverse(
+            "import_progress", kwargs={"branch_code": branch.code, "import_id": arrears_import.pk}
+        ),
+    }
+    if finished:
+        total = selectors.import_error_total(arrears_import=arrears_import)
+        context.update(
+            regency_counts=selectors.import_regency_counts(arrears_import=arrears_import),
+            errors=selectors.import_errors_first(arrears_import=arrears_import, limit=ERRORS_ON_PAGE),
+            error_total=total,
+        )
+    return context
+
+
+@require_http_methods(["GET"])
+@branch_page()
+def import_detail(request: HttpRequest, branch, import_id) -> HttpResponse:
+    """The report of one import; while it runs, a progress bar that polls `import_progress`."""
+    arrears_import = selectors.import_get_for_branch(branch=branch, import_id=import_id)
+    context = _report_context(request, branch, arrears_import)
+    if request.GET.get("fragment") == "progress":
+        return render(request, "imports/_report.html", context)
+    return render(request, "imports/import_detail.html", context)
+
+
+@require_http_methods(["GET"])
+@branch_page()
+def import_progress(request: HttpRequest, branch, import_id) -> HttpResponse:
+    """The report fragment htmx swaps in every second; once finished it carries no polling trigger."""
+    arrears_import = selectors.import_get_for_branch(branch=branch, import_id=import_id)
+    response = render(request, "imports/_report.html", _report_context(request, branch, arrears_import))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _report_filename(arrears_import, ext: str) -> str:
+    return f"kesalahan-impor-{arrears_import.branch.code}-{arrears_import.pk}-{arrears_import.as_of:%Y%m%d}.{ext}"
+
+
+@require_http_methods(["GET"])
+@branch_page(allow_token=True)
+def import_errors_csv(request: HttpRequest, branch, import_id) -> StreamingHttpResponse:
+    """Every error of the import (row, column, message, original value), streamed as CSV."""
+    arrears_import = selectors.import_get_for_branch(branch=branch, import_id=import_id)
+    rows = selectors.import_errors_rows(arrears_import=arrears_import)
+    response = StreamingHttpResponse(
+        (line.encode("utf-8") for line in reports.csv_lines(rows)),
+        content_type="text/csv; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{_report_filename(arrears_import, "csv")}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET"])
+@branch_page(allow_token=True)
+def import_errors_xlsx(request: HttpRequest, branch, import_id) -> FileResponse:
+    """Every error of the import as an XLSX workbook, written in constant memory."""
+    arrears_import = selectors.import_get_for_branch(branch=branch, import_id=import_id)
+    handle = reports.xlsx_file(selectors.import_errors_rows(arrears_import=arrears_import))
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=_report_filename(arrears_import, "xlsx"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- regency participants ---------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+@require_perm(Perm.VIEW_PARTICIPANTS)
+def participant_list(request: HttpRequest, regency_slug: str) -> HttpResponse:
+    """Search, filter, sort and page through the regency's participants."""
+    regency = request.regency
+    form = ParticipantFilterForm(request.GET, regency=regency)
+    if request.GET.get("fragment") == "villages":
+        return render(request, "participants/_village_field.html", {"form": form})
+    filters = form.filters()
+    qs = selectors.participant_list(regency=regency, **filters)
+    page = Paginator(qs, PARTICIPANTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "participants/participant_list.html",
+        {"regency": regency, "form": form, "page": page, "filters": filters,
+         "eligibility_choices": selectors.ELIGIBILITY_CHOICES},
+    )
+
+
+def _detail_context(request: HttpRequest, participant, *, nik_revealed: bool = False) -> dict:
+    history = selectors.participant_history(participant=participant)
+    return {
+        "regency": request.regency,
+        "p": participant,
+        "family": selectors.participant_family(participant=participant),
+        "history": history,
+        "chart": selectors.history_chart(history),
+        "can_reveal": request.regency_access.can(Perm.REVEAL_NIK),
+        "nik_revealed": nik_revealed,
+        "eligibility_label": dict(selectors.ELIGIBILITY_CHOICES).get(participant.eligibility, ""),
+    }
+
+
+@require_http_methods(["GET"])
+@require_perm(Perm.VIEW_PARTICIPANTS)
+def participant_detail(request: HttpRequest, regency_slug: str, public_id) -> HttpResponse:
+    participant = selectors.participant_get(regency=request.regency, public_id=public_id)
+    return render(request, "participants/participant_detail.html", _detail_context(request, participant))
+
+
+@require_POST
+@require_perm(Perm.REVEAL_NIK)
+def participant_reveal_nik(request: HttpRequest, regency_slug: str, public_id) -> HttpResponse:
+    """Show the full NIK once, and record who saw it (audit `participant.nik_revealed`)."""
+    from participants.services import participant_nik_reveal
+
+    participant = selectors.participant_get(regency=request.regency, public_id=public_id)
+    participant_nik_reveal(participant=participant, actor=request.user)
+    if request.htmx:
+        response = render(
+            request, "participants/_nik.html",
+            {"p": participant, "regency": request.regency, "nik_revealed": True, "can_reveal": True},
+        )
+    else:
+        response = render(
+            request,
+            "participants/participant_detail.html",
+            _detail_context(request, participant, nik_revealed=True),
+        )
+    response["Cache-Control"] = "no-store"
+    return response
