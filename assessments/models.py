@@ -1,1 +1,234 @@
-"""Eligibility assessments (issue: assessments). Models arrive with that issue."""
+"""Eligibility assessments: screening results, the assessment state machine, evidence files.
+
+Screening (automatic, from the import history) only recommends; an assessment
+decided by a second person (four eyes) is what makes a participant eligible.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from regencies.tenancy import TenantModel
+
+
+class Recommendation(models.TextChoices):
+    ASSESS = "assess", _("Perlu dinilai")
+    LOW_PRIORITY = "low_priority", _("Prioritas rendah")
+    LIKELY_INELIGIBLE = "likely_ineligible", _("Kemungkinan tidak layak")
+
+
+class Flag(models.TextChoices):
+    SELF_CLEARED_BEFORE = "self_cleared_before", _("Pernah melunasi sendiri")
+    PAYS_WHEN_SICK = "pays_when_sick", _("Bayar saat sakit")
+    SHORT_ARREARS = "short_arrears", _("Tunggakan singkat")
+    HIGHER_CLASS = "higher_class", _("Kelas I/II")
+    FAMILY_PARTLY_COVERED = "family_partly_covered", _("Keluarga sebagian aktif")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draf")
+    SUBMITTED = "submitted", _("Diajukan")
+    APPROVED = "approved", _("Disetujui (layak)")
+    REJECTED = "rejected", _("Ditolak (tidak layak)")
+
+
+OPEN_STATUSES = (Status.DRAFT, Status.SUBMITTED)
+DECIDED_STATUSES = (Status.APPROVED, Status.REJECTED)
+
+
+class Outcome(models.TextChoices):
+    ELIGIBLE = "eligible", _("Layak")
+    INELIGIBLE = "ineligible", _("Tidak layak")
+
+
+class ReasonCode(models.TextChoices):
+    ABLE_TO_PAY = "able_to_pay", _("Mampu membayar sendiri")
+    PAYS_WHEN_SICK = "pays_when_sick", _("Hanya membayar saat sakit")
+    REFER_PBI = "refer_pbi", _("Diusulkan menjadi PBI (Dinas Sosial)")
+    MOVED = "moved", _("Pindah domisili")
+    DECEASED = "deceased", _("Meninggal dunia")
+    DUPLICATE = "duplicate", _("Data ganda")
+    OTHER = "other", _("Lainnya")
+
+
+class Eligibility(models.TextChoices):
+    UNASSESSED = "unassessed", _("Belum dinilai")
+    PENDING = "pending", _("Sedang dinilai")
+    ELIGIBLE = "eligible", _("Layak dibantu")
+    INELIGIBLE = "ineligible", _("Tidak layak")
+    EXPIRED = "expired", _("Penilaian kedaluwarsa")
+
+
+class ScreeningSettings(TenantModel):
+    """Per-regency thresholds of the screening rules (editable by the regency admin)."""
+
+    cleared_min_months = models.PositiveSmallIntegerField(
+        _("minimal bulan tunggakan yang dilunasi sendiri (N)"), default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+    )
+    relapse_within_months = models.PositiveSmallIntegerField(
+        _("menunggak lagi dalam (bulan, M)"), default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(36)],
+    )
+    short_arrears_months = models.PositiveSmallIntegerField(
+        _("tunggakan singkat jika kurang dari (bulan, K)"), default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+    )
+    validity_months = models.PositiveSmallIntegerField(
+        _("masa berlaku hasil asesmen (bulan)"), default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("pengaturan penyaringan")
+        verbose_name_plural = _("pengaturan penyaringan")
+        constraints = [
+            models.UniqueConstraint(fields=["regency"], name="screening_settings_one_per_regency"),
+        ]
+
+    def __str__(self) -> str:
+        return f"N={self.cleared_min_months} M={self.relapse_within_months} K={self.short_arrears_months}"
+
+
+class Screening(TenantModel):
+    """The screening result of one participant in arrears: the queue entry.
+
+    Written set-based by `assessments.screening.screening_run`; `assigned_to`
+    and `queued_on` belong to the queue and survive re-screening.
+    """
+
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    flags = models.JSONField(default=list, blank=True)
+    recommendation = models.CharField(max_length=20, choices=Recommendation.choices)
+    priority = models.IntegerField(default=0)
+    family_size = models.PositiveSmallIntegerField(default=1)
+    arrears_import = models.ForeignKey(
+        "participants.ArrearsImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
+    )
+    computed_at = models.DateTimeField()
+    queued_on = models.DateField()
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("hasil penyaringan")
+        verbose_name_plural = _("hasil penyaringan")
+        constraints = [
+            models.UniqueConstraint(fields=["participant"], name="screening_one_per_participant"),
+        ]
+        indexes = [models.Index(fields=["regency", "-priority"], name="screening_regency_priority")]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id}: {self.recommendation}"
+
+    @property
+    def flag_codes(self) -> list[str]:
+        return [flag.get("code") for flag in self.flags or []]
+
+
+class Assessment(TenantModel):
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.PROTECT, related_name="assessments", db_index=False
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    questionnaire_version = models.PositiveSmallIntegerField(_("versi kuesioner"))
+    answers = models.JSONField(default=dict, blank=True)
+    screening_snapshot = models.JSONField(default=dict, blank=True)
+    outcome = models.CharField(_("hasil"), max_length=10, choices=Outcome.choices, blank=True)
+    reason_code = models.CharField(_("alasan"), max_length=20, choices=ReasonCode.choices, blank=True)
+    decision_note = models.TextField(_("catatan keputusan"), blank=True)
+    return_note = models.TextField(_("catatan pengembalian"), blank=True)
+    valid_until = models.DateField(_("berlaku sampai"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    consent_recorded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("asesmen")
+        verbose_name_plural = _("asesmen")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open (draft or submitted) assessment per participant.
+            models.UniqueConstraint(
+                fields=["participant"], condition=Q(status__in=["draft", "submitted"]),
+                name="assessment_one_open_per_participant",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | (Q(outcome="eligible") & Q(valid_until__isnull=False)),
+                name="assessment_approved_is_eligible",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | (Q(outcome="ineligible") & ~Q(reason_code="")),
+                name="assessment_rejected_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["participant", "status", "valid_until"], name="assessment_part_status"),
+            models.Index(fields=["regency", "status", "-created_at"], name="assessment_regency_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_status_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+def evidence_upload_path(instance: Evidence, filename: str) -> str:
+    """A random name: nothing of the original file name reaches the disk."""
+    suffix = PurePosixPath(filename).suffix.lower()
+    return f"evidence/{instance.regency_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class Evidence(TenantModel):
+    """A photo or PDF taken at the household visit. Stored under MEDIA_ROOT (outside
+    the web root) and served only by `assessments.views.evidence_download`."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="evidence")
+    file = models.FileField(upload_to=evidence_upload_path, max_length=255)
+    content_type = models.CharField(max_length=40)
+    size_bytes = models.PositiveIntegerField()
+    original_name = models.CharField(_("nama berkas"), max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("bukti")
+        verbose_name_plural = _("bukti")
+        ordering = ["uploaded_at", "id"]
+        indexes = [models.Index(fields=["regency", "assessment"], name="evidence_regency_assessment")]
+
+    def __str__(self) -> str:
+        return self.original_name

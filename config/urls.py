@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("regencies.api_urls")),
     path("", include("participants.api_urls")),
+    path("", include("assessments.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -22,6 +23,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("regencies.urls")),
     path("", include("participants.urls")),
+    path("", include("assessments.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,0 +1,114 @@
+"""Demo data through the real workflow: assessors fill and submit, a different user decides."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from assessments import services
+from assessments.models import OPEN_STATUSES, Assessment, ReasonCode, Screening, Status
+from assessments.screening import screening_run
+from participants.models import Participant, ParticipantStatus
+from regencies.models import Membership, Regency
+from regencies.roles import Role
+
+_OCCUPATIONS = ["farmer", "fisher", "labourer", "trader", "driver", "housewife"]
+
+
+def _answers(rng: random.Random, today: dt.date) -> dict:
+    size = rng.randint(1, 7)
+    answers = {
+        "visit_date": (today - dt.timedelta(days=rng.randint(0, 30))).isoformat(),
+        "household_size": size,
+        "dependants": rng.randint(0, max(size - 1, 0)),
+        "main_occupation": rng.choice(_OCCUPATIONS),
+        "income_band": rng.choice(["below_half", "half_to_umk", "half_to_umk", "umk_to_double"]),
+        "assets": rng.sample(["motorbike", "land", "livestock"], rng.randint(0, 2)) or ["none"],
+        "housing": rng.choice(["own_simple", "own_simple", "own_permanent", "rented", "staying"]),
+        "arrears_reason": rng.choice(["cannot_afford", "irregular_income", "unaware"]),
+        "recent_hospitalisation": rng.random() < 0.15,
+        "under_treatment": rng.random() < 0.1,
+        "keep_paying": rng.choice(["willing_able", "willing_able", "willing_unable"]),
+        "consent": True,
+    }
+    if rng.random() < 0.4:
+        answers["dtsen_decile"] = rng.randint(1, 10)
+    return answers
+
+
+def _members(regency: Regency, *roles: str) -> list:
+    return [
+        m.user for m in Membership.objects.for_regency(regency)
+        .filter(role__in=roles, is_active=True).select_related("user").order_by("user__email")
+    ]
+
+
+def seed_assessments(*, regency: Regency, fraction: float = 0.5, seed: int = 1) -> dict:
+    """Approve about `fraction` of the participants of `regency` (idempotent:
+    counts what is already approved), reject a few with reason codes, leave a few drafts."""
+    assessors = _members(regency, Role.ASSESSOR)
+    deciders = _members(regency, Role.SUPERVISOR, Role.REGENCY_ADMIN)
+    if not assessors or not any(d.pk != assessors[0].pk for d in deciders):
+        return {"regency": regency.code, "skipped": "no assessor and different supervisor/admin"}
+    screening_run(regency=regency)
+    rng = random.Random(f"{seed}-{regency.code}")
+    today = services.regency_today(regency)
+    screened = Screening.objects.for_regency(regency).count()
+    done = Assessment.objects.for_regency(regency)
+    approved = done.filter(status=Status.APPROVED).count()
+    # About `fraction` of the regency's participants on the list (those not in arrears
+    # are not in the queue, so the target is capped by who can be assessed).
+    on_list = Participant.objects.for_regency(regency).exclude(status=ParticipantStatus.CLEARED).count()
+    target = round(on_list * fraction)
+    rejected = done.filter(status=Status.REJECTED).count()
+    drafts = done.filter(status__in=OPEN_STATUSES).count()
+    want_rejected = max(round(screened * 0.06), 1 if screened else 0)
+    want_drafts = max(round(screened * 0.04), 1 if screened else 0)
+    candidates = list(
+        Screening.objects.for_regency(regency)
+        .exclude(participant__in=Assessment.objects.for_regency(regency).values("participant"))
+        .exclude(recommendation="likely_ineligible")
+        .select_related("participant").order_by("-priority", "participant_id")
+    )
+    risky = list(
+        Screening.objects.for_regency(regency).filter(recommendation="likely_ineligible")
+        .exclude(participant__in=Assessment.objects.for_regency(regency).values("participant"))
+        .select_related("participant").order_by("participant_id")
+    )
+    reasons = [ReasonCode.ABLE_TO_PAY, ReasonCode.REFER_PBI, ReasonCode.MOVED, ReasonCode.DUPLICATE]
+    created = {"approved": 0, "rejected": 0, "draft": 0}
+    queue = [("reject", e) for e in risky[: max(want_rejected - rejected, 0)]]
+    plan = []
+    for entry in candidates:
+        if approved + created["approved"] + sum(1 for a, _ in plan if a == "approve") < target:
+            plan.append(("approve", entry))
+        elif rejected + len(queue) + sum(1 for a, _ in plan if a == "reject") < want_rejected:
+            plan.append(("reject", entry))
+        elif drafts + sum(1 for a, _ in plan if a == "draft") < want_drafts:
+            plan.append(("draft", entry))
+        else:
+            break
+    for action, entry in queue + plan:
+        assessor = assessors[entry.participant_id % len(assessors)]
+        decider = next(d for d in deciders if d.pk != assessor.pk)
+        a = services.assessment_start(regency=regency, actor=assessor, participant=entry.participant)
+        services.assessment_save_answers(assessment=a, actor=assessor, answers=_answers(rng, today))
+        if action == "draft":
+            created["draft"] += 1
+            continue
+        services.assessment_submit(assessment=a, actor=assessor)
+        if action == "approve":
+            services.assessment_approve(assessment=a, actor=decider)
+            created["approved"] += 1
+        else:
+            reason = ReasonCode.PAYS_WHEN_SICK if entry.recommendation == "likely_ineligible" else rng.choice(reasons)
+            services.assessment_reject(assessment=a, actor=decider, reason=reason,
+                                       note="Data demo" if reason == ReasonCode.OTHER else "")
+            created["rejected"] += 1
+    return {
+        "regency": regency.code,
+        "participants": on_list,
+        "screened": screened,
+        "approved": approved + created["approved"],
+        "created": created,
+    }

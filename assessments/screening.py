@@ -1,0 +1,356 @@
+"""Screening: flags from each participant's import history, computed set-based in SQL.
+
+One statement per regency reads every participant's `ArrearsRecord`s ordered by
+`as_of` (window functions), finds where arrears of at least N months went to
+zero between two imports (the next record shows 0 months, the participant is
+absent from a later full-mode import, or the participant left the list), and
+whether arrears came back within M months; it then upserts one `Screening` row
+per participant in arrears. No Python loop walks participants.
+
+Flags only recommend (`assess`, `low_priority`, `likely_ineligible`); the
+decision is the assessment's, made by two people.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assessments.models import Flag, Recommendation, Screening, ScreeningSettings
+from core.audit import audit_record
+from core.formatting import MONTHS_ID
+from regencies.models import Regency
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    cleared_min_months: int = 3  # N
+    relapse_within_months: int = 6  # M
+    short_arrears_months: int = 3  # K
+    validity_months: int = 12
+
+
+def thresholds_for(*, regency: Regency) -> Thresholds:
+    row = ScreeningSettings.objects.for_regency(regency).first()
+    if row is None:
+        return Thresholds()
+    return Thresholds(
+        cleared_min_months=row.cleared_min_months,
+        relapse_within_months=row.relapse_within_months,
+        short_arrears_months=row.short_arrears_months,
+        validity_months=row.validity_months,
+    )
+
+
+def _covered_by_pledge_sql() -> str:
+    """SQL that is TRUE when a clearing was paid by a pledge of ours (then it is no
+    sign the participant can pay). It may use `c.participant_id`, `c.from_date`
+    (the record with arrears) and `c.cleared_date` (the first observation at zero).
+
+    A payment recorded on a paid or verified pledge of that participant (donations
+    issue), dated between the two observations, means our donor cleared it.
+    """
+    return (
+        "EXISTS (SELECT 1 FROM donations_pledge dp "
+        "JOIN donations_payment pay ON pay.pledge_id = dp.id "
+        "WHERE dp.participant_id = c.participant_id "
+        "AND dp.status IN ('paid', 'verified') "
+        "AND pay.paid_on >= c.from_date AND pay.paid_on <= c.cleared_date)"
+    )
+
+
+def _sql_date(expr: str) -> str:
+    """An Indonesian date (`1 Maret 2026`) built in SQL from a date expression."""
+    return (
+        f"(extract(day from {expr})::int || ' ' || "
+        f"(%(month_names)s::text[])[extract(month from {expr})::int] || ' ' || "
+        f"extract(year from {expr})::int)"
+    )
+
+
+def _months_between(a: str, b: str) -> str:
+    return (
+        f"((extract(year from {b})::int * 12 + extract(month from {b})::int) - "
+        f"(extract(year from {a})::int * 12 + extract(month from {a})::int))"
+    )
+
+
+# Built once from constant fragments (no user input); values go in as parameters.
+_SCREEN_SQL = """
+WITH imp AS (
+    SELECT ai.id, ai.as_of, ai.mode
+    FROM participants_arrearsimport ai
+    WHERE ai.status = 'applied'
+      AND ai.branch_id IN (
+          SELECT br.bpjsbranch_id FROM regencies_bpjsbranch_regencies br WHERE br.regency_id = %(regency)s
+      )
+),
+full_imp AS (
+    SELECT DISTINCT as_of FROM imp WHERE mode = 'full'
+),
+rec AS (
+    SELECT r.participant_id, r.as_of, r.months_in_arrears AS months,
+           LEAD(r.as_of) OVER w AS next_as_of,
+           LEAD(r.months_in_arrears) OVER w AS next_months
+    FROM participants_arrearsrecord r
+    JOIN imp ON imp.id = r.arrears_import_id
+    WHERE r.regency_id = %(regency)s
+    WINDOW w AS (PARTITION BY r.participant_id ORDER BY r.as_of, r.id)
+),
+clr0 AS (
+    SELECT rec.participant_id, rec.months AS cleared_months, rec.as_of AS from_date,
+           CASE
+               WHEN gap.absent_as_of IS NOT NULL THEN gap.absent_as_of
+               WHEN rec.next_months = 0 THEN rec.next_as_of
+               WHEN rec.next_as_of IS NULL AND p.status = 'cleared'
+                    THEN COALESCE(p.cleared_at, p.as_of)
+           END AS cleared_date
+    FROM rec
+    JOIN participants_participant p ON p.id = rec.participant_id
+    LEFT JOIN LATERAL (
+        SELECT min(f.as_of) AS absent_as_of FROM full_imp f
+        WHERE f.as_of > rec.as_of AND (rec.next_as_of IS NULL OR f.as_of < rec.next_as_of)
+    ) gap ON TRUE
+    WHERE rec.months >= %(n)s
+),
+clr AS (
+    SELECT c.*, rl.relapse_as_of, rl.relapse_months
+    FROM clr0 c
+    LEFT JOIN LATERAL (
+        SELECT r2.as_of AS relapse_as_of, r2.months AS relapse_months
+        FROM rec r2
+        WHERE r2.participant_id = c.participant_id AND r2.as_of > c.cleared_date
+          AND r2.months > 0
+          AND r2.as_of <= c.cleared_date + make_interval(months => %(m)s)
+        ORDER BY r2.as_of
+        LIMIT 1
+    ) rl ON TRUE
+    WHERE c.cleared_date IS NOT NULL AND c.cleared_date > c.from_date
+      AND NOT ({covered_by_pledge})
+),
+last_clear AS (
+    SELECT DISTINCT ON (participant_id) participant_id, cleared_months, from_date, cleared_date
+    FROM clr ORDER BY participant_id, cleared_date DESC
+),
+last_relapse AS (
+    SELECT DISTINCT ON (participant_id) participant_id, cleared_months, from_date, cleared_date,
+           relapse_as_of, relapse_months
+    FROM clr WHERE relapse_as_of IS NOT NULL
+    ORDER BY participant_id, cleared_date DESC
+),
+fam AS (
+    SELECT f.family_id, count(*) AS size,
+           count(*) FILTER (WHERE f.months_in_arrears = 0 OR f.status IN ('active', 'cleared')) AS not_in_arrears
+    FROM participants_participant f
+    WHERE f.regency_id = %(regency)s AND f.family_id IS NOT NULL
+    GROUP BY f.family_id
+),
+base AS (
+    SELECT p.id AS participant_id, p.months_in_arrears AS months, p.care_class,
+           COALESCE(fam.size, 1) AS family_size, COALESCE(fam.not_in_arrears, 0) AS family_not_in_arrears,
+           lc.cleared_months AS c_months, lc.from_date AS c_from, lc.cleared_date AS c_date,
+           lr.cleared_months AS r_months, lr.from_date AS r_from, lr.cleared_date AS r_date,
+           lr.relapse_as_of, lr.relapse_months
+    FROM participants_participant p
+    LEFT JOIN fam ON fam.family_id = p.family_id
+    LEFT JOIN last_clear lc ON lc.participant_id = p.id
+    LEFT JOIN last_relapse lr ON lr.participant_id = p.id
+    WHERE p.regency_id = %(regency)s AND p.status <> 'cleared' AND p.months_in_arrears > 0
+),
+flagged AS (
+    SELECT base.*,
+           (c_date IS NOT NULL) AS f_cleared,
+           (relapse_as_of IS NOT NULL) AS f_sick,
+           (months < %(k)s) AS f_short,
+           (care_class IN (1, 2)) AS f_class,
+           (family_size > 1 AND family_not_in_arrears > 0) AS f_family
+    FROM base
+),
+result AS (
+    SELECT participant_id, family_size,
+        (SELECT COALESCE(jsonb_agg(x.f), '[]'::jsonb) FROM (VALUES
+            (CASE WHEN f_sick THEN jsonb_build_object(
+                'code', 'pays_when_sick',
+                'reason', format(%(t_sick)s, r_months, {r_from}, {r_date}, {relapse_gap}),
+                'months_cleared', r_months, 'from', r_from, 'cleared', r_date,
+                'relapse', relapse_as_of, 'relapse_months', relapse_months,
+                'months_later', {relapse_gap}) END),
+            (CASE WHEN f_cleared THEN jsonb_build_object(
+                'code', 'self_cleared_before',
+                'reason', format(%(t_cleared)s, c_months, {c_from}, {c_date}),
+                'months_cleared', c_months, 'from', c_from, 'cleared', c_date) END),
+            (CASE WHEN f_short THEN jsonb_build_object(
+                'code', 'short_arrears',
+                'reason', format(%(t_short)s, months, %(k)s),
+                'months', months, 'threshold', %(k)s) END),
+            (CASE WHEN f_class THEN jsonb_build_object(
+                'code', 'higher_class',
+                'reason', format(%(t_class)s, CASE care_class WHEN 1 THEN 'I' ELSE 'II' END),
+                'care_class', care_class) END),
+            (CASE WHEN f_family THEN jsonb_build_object(
+                'code', 'family_partly_covered',
+                'reason', format(%(t_family)s, family_not_in_arrears, family_size),
+                'not_in_arrears', family_not_in_arrears, 'family_size', family_size) END)
+        ) AS x(f) WHERE x.f IS NOT NULL) AS flags,
+        CASE
+            WHEN f_sick THEN 'likely_ineligible'
+            WHEN f_cleared OR f_short OR f_class THEN 'low_priority'
+            ELSE 'assess'
+        END AS recommendation,
+        (LEAST(months, 24) * 10 + LEAST(family_size, 10) * 5
+         + CASE WHEN f_family THEN 30 ELSE 0 END
+         - CASE WHEN f_short THEN 50 ELSE 0 END
+         - CASE WHEN f_class THEN 40 ELSE 0 END
+         - CASE WHEN f_cleared THEN 60 ELSE 0 END
+         - CASE WHEN f_sick THEN 120 ELSE 0 END) AS priority
+    FROM flagged
+)
+INSERT INTO assessments_screening
+    (regency_id, participant_id, flags, recommendation, priority, family_size,
+     arrears_import_id, computed_at, queued_on)
+SELECT %(regency)s, participant_id, flags, recommendation, priority, family_size,
+       %(import_id)s, %(now)s, %(today)s
+FROM result
+ON CONFLICT (participant_id) DO UPDATE SET
+    regency_id = EXCLUDED.regency_id,
+    flags = EXCLUDED.flags,
+    recommendation = EXCLUDED.recommendation,
+    priority = EXCLUDED.priority,
+    family_size = EXCLUDED.family_size,
+    arrears_import_id = EXCLUDED.arrears_import_id,
+    computed_at = EXCLUDED.computed_at
+""".format(  # noqa: S608
+    covered_by_pledge=_covered_by_pledge_sql(),
+    r_from=_sql_date("r_from"),
+    r_date=_sql_date("r_date"),
+    c_from=_sql_date("c_from"),
+    c_date=_sql_date("c_date"),
+    relapse_gap=_months_between("r_date", "relapse_as_of"),
+)
+
+# Participants who left the queue (paid, cleared, moved to another regency) lose their entry.
+_PRUNE_SQL = """
+DELETE FROM assessments_screening s
+USING participants_participant p
+WHERE s.participant_id = p.id AND s.regency_id = %(regency)s
+  AND NOT (p.regency_id = %(regency)s AND p.status <> 'cleared' AND p.months_in_arrears > 0)
+"""
+
+
+def _reason_templates() -> dict[str, str]:
+    # PostgreSQL format(): %1$s, %2$s ... are the numbers and dates, in order.
+    return {
+        "t_sick": _(
+            "Tunggakan %1$s bulan lunas sendiri antara %2$s dan %3$s, "
+            "lalu menunggak lagi %4$s bulan kemudian"
+        ),
+        "t_cleared": _("Tunggakan %1$s bulan lunas sendiri antara %2$s dan %3$s"),
+        "t_short": _("Baru menunggak %1$s bulan (kurang dari %2$s bulan)"),
+        "t_class": _("Kelas %1$s: sarankan pindah ke kelas III, bukan dibantu"),
+        "t_family": _("%1$s dari %2$s anggota keluarga tidak menunggak"),
+    }
+
+
+def _latest_import_id(regency: Regency) -> int | None:
+    from participants.models import ArrearsImport
+
+    row = (
+        ArrearsImport.objects.filter(status="applied", branch__regencies=regency)
+        .order_by("-as_of", "-id").values_list("id", flat=True).first()
+    )
+    return row
+
+
+def screening_run(*, regency: Regency, arrears_import_id: int | None = None, actor=None) -> dict:
+    """Screen every participant in arrears of `regency` and upsert their queue entries.
+
+    Idempotent: running it twice gives the same rows (only `computed_at` moves).
+    """
+    started = time.monotonic()
+    t = thresholds_for(regency=regency)
+    if arrears_import_id is None:
+        arrears_import_id = _latest_import_id(regency)
+    params = {
+        "regency": regency.pk,
+        "n": t.cleared_min_months,
+        "m": t.relapse_within_months,
+        "k": t.short_arrears_months,
+        "import_id": arrears_import_id,
+        "now": timezone.now(),
+        "today": timezone.localdate(timezone=regency.tzinfo),
+        "month_names": list(MONTHS_ID),
+        **_reason_templates(),
+    }
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_SCREEN_SQL, params)
+            upserted = cursor.rowcount
+            cursor.execute(_PRUNE_SQL, {"regency": regency.pk})
+            pruned = cursor.rowcount
+        counts = flag_counts(regency=regency)
+        summary = {
+            "regency": regency.code,
+            "screened": upserted,
+            "removed": pruned,
+            "flags": counts["flags"],
+            "recommendations": counts["recommendations"],
+            "thresholds": {"N": t.cleared_min_months, "M": t.relapse_within_months, "K": t.short_arrears_months},
+            "seconds": round(time.monotonic() - started, 3),
+        }
+        audit_record(
+            actor=actor, verb="screening.run", object_type="assessments.screening",
+            object_id=arrears_import_id or "", regency=regency, after=summary,
+        )
+    return summary
+
+
+def flag_counts(*, regency: Regency) -> dict:
+    """How many queue entries carry each flag and each recommendation (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT f->>'code', count(*) FROM assessments_screening s,
+                   jsonb_array_elements(s.flags) f
+            WHERE s.regency_id = %s GROUP BY 1
+            UNION ALL
+            SELECT 'rec:' || recommendation, count(*) FROM assessments_screening
+            WHERE regency_id = %s GROUP BY 1
+            """,
+            [regency.pk, regency.pk],
+        )
+        rows = cursor.fetchall()
+    flags = dict.fromkeys(Flag.values, 0)
+    recs = dict.fromkeys(Recommendation.values, 0)
+    for key, n in rows:
+        if key.startswith("rec:"):
+            recs[key[4:]] = n
+        else:
+            flags[key] = n
+    return {"flags": flags, "recommendations": recs}
+
+
+def screening_run_for_import(*, import_id: int) -> dict:
+    """After an applied import: screen every regency of its branch."""
+    from participants.models import ArrearsImport
+
+    arrears_import = ArrearsImport.objects.filter(pk=import_id, status="applied").select_related("branch").first()
+    if arrears_import is None:
+        return {"import_id": import_id, "regencies": {}}
+    results = {}
+    for regency in arrears_import.branch.regencies.order_by("code"):
+        results[regency.code] = screening_run(regency=regency, arrears_import_id=import_id)
+    return {"import_id": import_id, "regencies": results}
+
+
+__all__ = [
+    "Screening",
+    "Thresholds",
+    "flag_counts",
+    "screening_run",
+    "screening_run_for_import",
+    "thresholds_for",
+]

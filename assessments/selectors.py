@@ -1,0 +1,339 @@
+"""Reads of the assessments app: eligibility, the queue, assessments, PBI referrals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from assessments import questionnaire
+from assessments.models import (
+    DECIDED_STATUSES,
+    OPEN_STATUSES,
+    Assessment,
+    Eligibility,
+    Evidence,
+    Flag,
+    ReasonCode,
+    Recommendation,
+    Screening,
+    ScreeningSettings,
+    Status,
+)
+from core.audit import audit_history
+from regencies.models import Membership, Regency
+from regencies.permissions import regency_access_for
+from regencies.roles import ROLE_PERMISSIONS, Perm
+
+
+def _today(regency: Regency | None) -> dt.date:
+    from django.utils import timezone
+
+    return timezone.localdate(timezone=regency.tzinfo) if regency else timezone.localdate()
+
+
+def _assessments(regency: Regency | None) -> QuerySet[Assessment]:
+    # Correlated on the participant of the outer (already regency-scoped) query;
+    # with the regency known the subquery is scoped too.
+    return Assessment.objects.for_regency(regency) if regency is not None else Assessment.all_regencies.all()
+
+
+def _eligibility(today: dt.date, *, regency: Regency | None, ref: str):
+    assessments = _assessments(regency).filter(participant_id=OuterRef(ref))
+    return Case(
+        When(Exists(assessments.filter(status=Status.APPROVED, valid_until__gte=today)),
+             then=Value(Eligibility.ELIGIBLE)),
+        When(Exists(assessments.filter(status__in=OPEN_STATUSES)), then=Value(Eligibility.PENDING)),
+        When(Exists(assessments.filter(status=Status.REJECTED, valid_until__gte=today)),
+             then=Value(Eligibility.INELIGIBLE)),
+        When(Exists(assessments.filter(status__in=DECIDED_STATUSES)), then=Value(Eligibility.EXPIRED)),
+        default=Value(Eligibility.UNASSESSED),
+        output_field=CharField(),
+    )
+
+
+def eligibility_expression(today: dt.date, *, regency: Regency | None = None):
+    """An expression giving a Participant row's eligibility in the same query:
+
+    `eligible` (an approved assessment still valid) > `pending` (a draft or a
+    submission) > `ineligible` (a rejection still valid) > `expired` (every
+    decision lapsed: back in the queue) > `unassessed`.
+
+    Use: `Participant.objects.for_regency(r).annotate(eligibility=eligibility_expression(today, regency=r))`.
+    """
+    return _eligibility(today, regency=regency, ref="pk")
+
+
+def participant_eligibility(*, participant, today: dt.date | None = None) -> str:
+    from participants.models import Participant
+
+    regency = participant.regency
+    today = today or _today(regency)
+    return (
+        Participant.objects.for_regency(regency).filter(pk=participant.pk)
+        .annotate(e=eligibility_expression(today, regency=regency))
+        .values_list("e", flat=True).get()
+    )
+
+
+def screening_settings_get(*, regency: Regency) -> ScreeningSettings:
+    return ScreeningSettings.objects.for_regency(regency).first() or ScreeningSettings(regency=regency)
+
+
+# --- queue ----------------------------------------------------------------------
+
+QUEUE_STATUSES = {
+    "todo": _("Perlu dinilai"),
+    "draft": _("Draf"),
+    "submitted": _("Menunggu keputusan"),
+    "eligible": _("Layak"),
+    "ineligible": _("Tidak layak"),
+    "all": _("Semua"),
+}
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = "todo"
+    district: int | None = None
+    recommendation: str = ""
+    flag: str = ""
+    mine: bool = False
+
+    @classmethod
+    def from_params(cls, params) -> QueueFilters:
+        status = params.get("status") or "todo"
+        if status not in QUEUE_STATUSES:
+            status = "todo"
+        district = params.get("district") or ""
+        recommendation = params.get("recommendation") or ""
+        flag = params.get("flag") or ""
+        return cls(
+            status=status,
+            district=int(district) if district.isdigit() else None,
+            recommendation=recommendation if recommendation in Recommendation.values else "",
+            flag=flag if flag in Flag.values else "",
+            mine=params.get("mine") in {"1", "on", "true"},
+        )
+
+
+def assessor_districts(*, regency: Regency, user) -> list[int]:
+    return list(
+        Membership.objects.for_regency(regency)
+        .filter(user=user, is_active=True, districts__isnull=False)
+        .values_list("districts", flat=True).distinct()
+    )
+
+
+def queue(*, regency: Regency, user, filters: QueueFilters | None = None,
+          today: dt.date | None = None) -> QuerySet[Screening]:
+    """Queue entries with the participant, open assessment and eligibility, in one query.
+
+    `todo` (the default) is who still needs an assessment: no open assessment and
+    no decision still valid (so expired ones come back). The user's own districts
+    come first, then priority (months in arrears, family size, flags).
+    """
+    filters = filters or QueueFilters()
+    today = today or _today(regency)
+    open_qs = Assessment.objects.for_regency(regency).filter(
+        participant_id=OuterRef("participant_id"), status__in=OPEN_STATUSES
+    )
+    qs = (
+        Screening.objects.for_regency(regency)
+        .select_related("participant", "participant__district", "participant__village",
+                        "participant__family", "assigned_to")
+        .annotate(
+            eligibility=_eligibility(today, regency=regency, ref="participant_id"),
+            open_id=Subquery(open_qs.values("pk")[:1]),
+            open_status=Subquery(open_qs.values("status")[:1]),
+            open_assigned_to=Subquery(open_qs.values("assigned_to_id")[:1]),
+            last_valid_until=Subquery(
+                Assessment.objects.for_regency(regency)
+                .filter(participant_id=OuterRef("participant_id"), status__in=DECIDED_STATUSES)
+                .values("participant_id").annotate(v=Max("valid_until")).values("v")[:1]
+            ),
+        )
+    )
+    if filters.status == "todo":
+        qs = qs.filter(eligibility__in=[Eligibility.UNASSESSED, Eligibility.EXPIRED])
+    elif filters.status in {"draft", "submitted"}:
+        qs = qs.filter(open_status=filters.status)
+    elif filters.status in {"eligible", "ineligible"}:
+        qs = qs.filter(eligibility=filters.status)
+    if filters.district:
+        qs = qs.filter(participant__district_id=filters.district)
+    if filters.recommendation:
+        qs = qs.filter(recommendation=filters.recommendation)
+    if filters.flag:
+        qs = qs.filter(flags__contains=[{"code": filters.flag}])
+    if filters.mine:
+        qs = qs.filter(Q(assigned_to=user) | Q(open_assigned_to=user.pk))
+    districts = assessor_districts(regency=regency, user=user)
+    ordering = ["-priority", "-participant__months_in_arrears", "-family_size", "participant_id"]
+    if districts:
+        qs = qs.annotate(
+            mine_first=Case(When(participant__district_id__in=districts, then=Value(0)),
+                            default=Value(1), output_field=IntegerField())
+        )
+        ordering.insert(0, "mine_first")
+    return qs.order_by(*ordering)
+
+
+def days_waiting(entry: Screening, today: dt.date) -> int:
+    """Since it entered the queue, or since its last decision lapsed."""
+    since = entry.queued_on
+    lapsed = getattr(entry, "last_valid_until", None)
+    if lapsed and lapsed < today:
+        since = max(since, lapsed + dt.timedelta(days=1))
+    return max((today - since).days, 0)
+
+
+def assessors_of(*, regency: Regency) -> list:
+    from django.contrib.auth import get_user_model
+
+    roles = [role for role, perms in ROLE_PERMISSIONS.items() if Perm.ASSESS in perms]
+    user_ids = Membership.objects.for_regency(regency).filter(
+        is_active=True, role__in=roles
+    ).values("user_id")
+    return list(get_user_model().objects.filter(pk__in=user_ids).order_by("email"))
+
+
+# --- assessments ------------------------------------------------------------------
+
+
+def _assessment_base(qs: QuerySet[Assessment]) -> QuerySet[Assessment]:
+    return qs.select_related(
+        "regency", "participant", "participant__district", "participant__village",
+        "created_by", "assigned_to", "submitted_by", "decided_by", "consent_recorded_by",
+    )
+
+
+def assessment_list(*, regency: Regency, status: str | None = None) -> QuerySet[Assessment]:
+    qs = _assessment_base(Assessment.objects.for_regency(regency))
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-id")
+
+
+def assessment_get(*, regency: Regency, assessment_id: int) -> Assessment:
+    """An assessment of this regency, or 404."""
+    found = _assessment_base(Assessment.objects.for_regency(regency)).filter(pk=assessment_id).first()
+    if found is None:
+        raise Http404("assessment")
+    return found
+
+
+def assessment_get_for_user(*, user, assessment_id: int, perm: Perm = Perm.ASSESS) -> Assessment:
+    """An assessment addressed by id alone, looked up through the user's regencies: 404
+    when it belongs to a regency where the user lacks `perm` (or does not exist)."""
+    if not getattr(user, "is_authenticated", False):
+        raise Http404("assessment")
+    roles = [role for role, perms in ROLE_PERMISSIONS.items() if perm in perms]
+    regency_ids = Membership.all_regencies.filter(user=user, is_active=True, role__in=roles).values(
+        "regency_id"
+    )
+    found = (
+        _assessment_base(Assessment.all_regencies.filter(regency_id__in=regency_ids))
+        .filter(pk=assessment_id).first()
+    )
+    if found is None:
+        raise Http404("assessment")
+    return found
+
+
+def can(user, regency: Regency, perm: Perm) -> bool:
+    access = regency_access_for(user=user, regency=regency)
+    return bool(access and access.can(perm))
+
+
+def assessment_history(*, assessment: Assessment) -> list[dict]:
+    events = audit_history(object_type=assessment._meta.label_lower, object_id=assessment.pk)
+    return [
+        {
+            "verb": event.verb,
+            "actor": event.actor.email if event.actor else None,
+            "actor_name": event.actor.get_full_name() if event.actor else "",
+            "at": event.created_at,
+            "before": event.before or {},
+            "after": event.after or {},
+        }
+        for event in events
+    ]
+
+
+def assessment_screening(*, assessment: Assessment) -> dict:
+    """The screening as it is now (or as it was when the assessment started)."""
+    current = Screening.objects.for_regency(assessment.regency_id).filter(
+        participant_id=assessment.participant_id
+    ).first()
+    if current is not None:
+        return {"flags": current.flags, "recommendation": current.recommendation,
+                "priority": current.priority, "family_size": current.family_size}
+    snap = assessment.screening_snapshot or {}
+    return {"flags": snap.get("flags", []), "recommendation": snap.get("recommendation"),
+            "priority": snap.get("priority"), "family_size": None}
+
+
+def assessment_evidence(*, assessment: Assessment) -> list[Evidence]:
+    return list(
+        Evidence.objects.for_regency(assessment.regency_id).filter(assessment=assessment)
+        .select_related("uploaded_by")
+    )
+
+
+def evidence_get(*, regency: Regency, assessment_id: int, evidence_id: int) -> Evidence:
+    found = Evidence.objects.for_regency(regency).filter(
+        pk=evidence_id, assessment_id=assessment_id
+    ).first()
+    if found is None:
+        raise Http404("evidence")
+    return found
+
+
+def answer_rows(*, assessment: Assessment) -> list[dict]:
+    """Questions of the assessment's own version with its answers, for display."""
+    rows = []
+    for q in questionnaire.questions(assessment.questionnaire_version):
+        value = (assessment.answers or {}).get(q.key)
+        rows.append({"question": q, "value": value, "display": questionnaire.display_answer(q, value)})
+    return rows
+
+
+# --- PBI referrals ----------------------------------------------------------------
+
+
+def pbi_referrals(*, regency: Regency) -> QuerySet[Assessment]:
+    """The latest assessment of each participant that was decided `refer_pbi` or
+    records a DTSEN decile 1-5: the list for the Social Affairs office."""
+    latest = (
+        Assessment.objects.for_regency(regency)
+        .exclude(status=Status.DRAFT)
+        .order_by("participant_id", "-created_at", "-id")
+        .distinct("participant_id")
+        .values("pk")
+    )
+    return (
+        _assessment_base(Assessment.objects.for_regency(regency))
+        .filter(pk__in=Subquery(latest))
+        .filter(
+            Q(status=Status.REJECTED, reason_code=ReasonCode.REFER_PBI)
+            | Q(answers__dtsen_decile__gte=1, answers__dtsen_decile__lte=5)
+        )
+        .select_related("participant__family")
+        .order_by("answers__dtsen_decile", "participant__name", "pk")
+    )

@@ -1,0 +1,279 @@
+"""Assessment pages: the queue, the form (phone first, autosaving), the review, the
+settings and the PBI referral list. Thin: selectors read, services write."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from assessments import questionnaire, selectors, services
+from assessments.forms import DecisionForm, EvidenceForm, ScreeningSettingsForm
+from assessments.models import Flag, ReasonCode, Recommendation, Status
+from core.errors import DomainError
+from participants.models import Participant
+from regencies.models import District
+from regencies.permissions import require_perm
+from regencies.roles import Perm
+
+
+def _wants_json(request) -> bool:
+    return request.headers.get("X-Requested-With") == "fetch" or bool(getattr(request, "htmx", False))
+
+
+def _detail_url(request, assessment_id: int) -> str:
+    return reverse("assessment_detail", kwargs={"regency_slug": request.regency.slug,
+                                                "assessment_id": assessment_id})
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.ASSESS)
+def assessment_queue(request, regency_slug: str):
+    regency = request.regency
+    access = request.regency_access
+    if request.method == "POST":
+        if not access.can(Perm.DECIDE_ASSESSMENT):
+            raise DjangoPermissionDenied
+        ids = [int(v) for v in request.POST.getlist("participants") if v.isdigit()]
+        raw = request.POST.get("assignee", "")
+        assignee = None
+        if raw.isdigit():
+            assignee = next((u for u in selectors.assessors_of(regency=regency) if u.pk == int(raw)), None)
+            if assignee is None:
+                messages.error(request, _("Penerima tugas bukan asesor di kabupaten/kota ini."))
+                return redirect(request.get_full_path())
+        if not ids:
+            messages.error(request, _("Pilih peserta yang akan ditugaskan."))
+        else:
+            try:
+                n = services.queue_assign(regency=regency, actor=request.user, participant_ids=ids,
+                                          assignee=assignee)
+            except DomainError as exc:
+                messages.error(request, str(exc.detail))
+            else:
+                messages.success(request, _("%(n)s peserta ditugaskan.") % {"n": n})
+        return redirect(request.get_full_path())
+
+    today = services.regency_today(regency)
+    filters = selectors.QueueFilters.from_params(request.GET)
+    qs = selectors.queue(regency=regency, user=request.user, filters=filters, today=today)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    rows = [{"entry": e, "days_waiting": selectors.days_waiting(e, today)} for e in page.object_list]
+    can_decide = access.can(Perm.DECIDE_ASSESSMENT)
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "assessments/queue.html", {
+        "regency": regency,
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "querystring": params.urlencode(),
+        "districts": District.objects.for_regency(regency).order_by("name"),
+        "statuses": selectors.QUEUE_STATUSES.items(),
+        "recommendations": Recommendation.choices,
+        "flag_choices": Flag.choices,
+        "can_decide": can_decide,
+        "can_manage": access.can(Perm.MANAGE_SETTINGS),
+        "assessors": selectors.assessors_of(regency=regency) if can_decide else [],
+    })
+
+
+@require_POST
+@require_perm(Perm.ASSESS)
+def assessment_start(request, regency_slug: str, public_id):
+    regency = request.regency
+    participant = Participant.objects.for_regency(regency).filter(public_id=public_id).first()
+    if participant is None:
+        raise Http404("participant")
+    try:
+        assessment = services.assessment_start(regency=regency, actor=request.user, participant=participant)
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+        return redirect("assessment_queue", regency_slug=regency.slug)
+    return redirect(_detail_url(request, assessment.pk))
+
+
+@require_http_methods(["GET"])
+@require_perm(Perm.ASSESS)
+def assessment_detail(request, regency_slug: str, assessment_id: int):
+    regency = request.regency
+    access = request.regency_access
+    assessment = selectors.assessment_get(regency=regency, assessment_id=assessment_id)
+    can_decide = (
+        access.can(Perm.DECIDE_ASSESSMENT)
+        and assessment.status == Status.SUBMITTED
+        and assessment.submitted_by_id != request.user.pk
+    )
+    return render(request, "assessments/detail.html", {
+        "regency": regency,
+        "assessment": assessment,
+        "participant": assessment.participant,
+        "editable": assessment.status == Status.DRAFT,
+        "questions": selectors.answer_rows(assessment=assessment),
+        "screening": selectors.assessment_screening(assessment=assessment),
+        "evidence": selectors.assessment_evidence(assessment=assessment),
+        "history": selectors.assessment_history(assessment=assessment),
+        "can_decide": can_decide,
+        "own_submission": assessment.submitted_by_id == request.user.pk,
+        "decision_form": DecisionForm(),
+        "evidence_form": EvidenceForm(),
+        "reason_codes": ReasonCode.choices,
+        "umk": regency.minimum_wage,
+        "today": services.regency_today(regency),
+    })
+
+
+def _save_from_form(request, assessment):
+    raw = questionnaire.form_to_answers(request.POST, version=assessment.questionnaire_version)
+    return services.assessment_save_answers(assessment=assessment, actor=request.user, answers=raw)
+
+
+@require_POST
+@require_perm(Perm.ASSESS)
+def assessment_save(request, regency_slug: str, assessment_id: int):
+    """Autosave (fetch, JSON answer) or the plain form post (redirect)."""
+    assessment = selectors.assessment_get(regency=request.regency, assessment_id=assessment_id)
+    try:
+        saved = _save_from_form(request, assessment)
+    except DomainError as exc:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "detail": str(exc.detail), "code": exc.code,
+                                 "errors": exc.extra.get("errors", {})}, status=400)
+        messages.error(request, str(exc.detail))
+        return redirect(_detail_url(request, assessment_id))
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "saved_at": timezone.localtime(saved.updated_at).strftime("%H.%M")})
+    messages.success(request, _("Tersimpan."))
+    return redirect(_detail_url(request, assessment_id))
+
+
+@require_POST
+@require_perm(Perm.ASSESS)
+def assessment_submit(request, regency_slug: str, assessment_id: int):
+    assessment = selectors.assessment_get(regency=request.regency, assessment_id=assessment_id)
+    try:
+        if assessment.status == Status.DRAFT:
+            assessment = _save_from_form(request, assessment)
+        services.assessment_submit(assessment=assessment, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+        return redirect(_detail_url(request, assessment_id))
+    messages.success(request, _("Asesmen diajukan untuk diputuskan supervisor."))
+    return redirect("assessment_queue", regency_slug=request.regency.slug)
+
+
+@require_POST
+@require_perm(Perm.DECIDE_ASSESSMENT)
+def assessment_decide(request, regency_slug: str, assessment_id: int):
+    assessment = selectors.assessment_get(regency=request.regency, assessment_id=assessment_id)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(_detail_url(request, assessment_id))
+    data = form.cleaned_data
+    try:
+        if data["action"] == "approve":
+            services.assessment_approve(assessment=assessment, actor=request.user, note=data["note"])
+            messages.success(request, _("Disetujui: peserta layak dibantu."))
+        elif data["action"] == "reject":
+            services.assessment_reject(assessment=assessment, actor=request.user, reason=data["reason"],
+                                       note=data["note"])
+            messages.success(request, _("Ditolak: peserta tidak layak dibantu."))
+        else:
+            services.assessment_return(assessment=assessment, actor=request.user, note=data["note"])
+            messages.success(request, _("Dikembalikan ke asesor."))
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+    return redirect(_detail_url(request, assessment_id))
+
+
+@require_POST
+@require_perm(Perm.ASSESS)
+def evidence_upload(request, regency_slug: str, assessment_id: int):
+    assessment = selectors.assessment_get(regency=request.regency, assessment_id=assessment_id)
+    try:
+        services.evidence_add(assessment=assessment, actor=request.user, upload=request.FILES.get("file"))
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+    else:
+        messages.success(request, _("Bukti diunggah."))
+    return redirect(_detail_url(request, assessment_id) + "#bukti")
+
+
+@require_http_methods(["GET"])
+@require_perm(Perm.ASSESS)
+def evidence_download(request, regency_slug: str, assessment_id: int, evidence_id: int):
+    """Evidence is served only here, to assessors, supervisors and admins of the regency."""
+    evidence = selectors.evidence_get(regency=request.regency, assessment_id=assessment_id,
+                                      evidence_id=evidence_id)
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("evidence file") from None
+    response = FileResponse(handle, content_type=evidence.content_type)
+    response["Content-Disposition"] = f'inline; filename="bukti-{evidence.pk}{_suffix(evidence)}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _suffix(evidence) -> str:
+    return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp",
+            "application/pdf": ".pdf"}.get(evidence.content_type, "")
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.MANAGE_SETTINGS)
+def screening_settings(request, regency_slug: str):
+    regency = request.regency
+    current = selectors.screening_settings_get(regency=regency)
+    initial = {k: getattr(current, k) for k in
+               ("cleared_min_months", "relapse_within_months", "short_arrears_months", "validity_months")}
+    form = ScreeningSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.screening_settings_update(regency=regency, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, str(exc.detail))
+        else:
+            messages.success(request, _("Pengaturan disimpan; antrean disaring ulang."))
+            return redirect("assessment_settings", regency_slug=regency.slug)
+    from assessments.screening import flag_counts
+
+    return render(request, "assessments/settings.html", {
+        "regency": regency, "form": form, "counts": flag_counts(regency=regency),
+        "flag_choices": Flag.choices, "recommendations": Recommendation.choices,
+    })
+
+
+@require_http_methods(["GET"])
+@require_perm(Perm.ASSESS)
+def pbi_list(request, regency_slug: str):
+    regency = request.regency
+    page = Paginator(selectors.pbi_referrals(regency=regency), 50).get_page(request.GET.get("page"))
+    return render(request, "assessments/pbi.html", {
+        "regency": regency, "page": page,
+        "can_export": request.regency_access.can(Perm.DECIDE_ASSESSMENT),
+    })
+
+
+@require_http_methods(["GET"])
+@require_perm(Perm.DECIDE_ASSESSMENT)
+def pbi_export(request, regency_slug: str):
+    regency = request.regency
+    content = services.pbi_referrals_export(regency=regency, actor=request.user)
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    day = services.regency_today(regency).isoformat()
+    response["Content-Disposition"] = f'attachment; filename="usulan-pbi-{regency.slug}-{day}.xlsx"'
+    return response
+
