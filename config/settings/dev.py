@@ -19,3 +19,8 @@ EMAIL_BACKEND = env(
 )
 ENABLE_DEMO_DATA = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# Static files come straight from the apps and node_modules (no collectstatic in dev/test).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

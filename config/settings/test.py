@@ -13,3 +13,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default="/tmp/satu-test-media")  # noqa: S108
 ACCOUNT_RATE_LIMITS = False
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Static files come straight from the apps and node_modules (no collectstatic in dev/test).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
