@@ -188,6 +188,13 @@ def main() -> int:
         results = fire(base=base, slug=slug, participants=participants, tokens=tokens, timeout=args.timeout)
         wall = time.perf_counter() - started
 
+        # Service time without queueing: 20 attempts one after another (all 409 by now).
+        serial = []
+        for i in range(20):
+            one = fire(base=base, slug=slug, participants=participants[i % len(participants):][:1],
+                       tokens=tokens[i:i + 1], timeout=args.timeout)
+            serial.append(one[0]["seconds"])
+
         statuses: dict[int, int] = {}
         for r in results:
             statuses[r.get("status", -1)] = statuses.get(r.get("status", -1), 0) + 1
@@ -207,10 +214,13 @@ def main() -> int:
             "p50_ms": round(1000 * statistics.median(latencies), 1),
             "p95_ms": round(1000 * percentile(latencies, 0.95), 1),
             "max_ms": round(1000 * max(latencies), 1),
+            "serial_409_p50_ms": round(1000 * statistics.median(serial), 1),
+            "load_average_1m": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
         }
         log(f"  statuses {summary['statuses']}  reserved in DB {reserved} ({distinct} participants)")
         log(f"  wall {summary['wall_seconds']} s  throughput {summary['throughput_rps']} req/s  "
-            f"p50 {summary['p50_ms']} ms  p95 {summary['p95_ms']} ms  max {summary['max_ms']} ms")
+            f"p50 {summary['p50_ms']} ms  p95 {summary['p95_ms']} ms  max {summary['max_ms']} ms  "
+            f"(one at a time: p50 {summary['serial_409_p50_ms']} ms)")
         problems = []
         if statuses.get(201, 0) != len(participants):
             problems.append(f"expected {len(participants)} x 201, got {statuses.get(201, 0)}")

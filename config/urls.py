@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("regencies.api_urls")),
     path("", include("participants.api_urls")),
     path("", include("assessments.api_urls")),
+    path("", include("donations.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -24,6 +25,7 @@ urlpatterns = [
     path("", include("regencies.urls")),
     path("", include("participants.urls")),
     path("", include("assessments.urls")),
+    path("", include("donations.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,8 +1,54 @@
-"""Writes for donors, campaigns and pledges."""
+"""Writes for donors, campaigns, pledges and payments.
+
+Every public write owns its transaction, takes the row locks it needs in the fixed order
+regency -> participant -> pledge -> payment (STYLE.md), writes one audit event per state
+change (who, when, from, to) in the same transaction, and sends e-mails after commit.
+
+Locking the regency row serialises pledge writes within one regency: reservations, the
+whole-family adoption, the per-donor limit and the pooled allocation then never interleave
+(each transaction is a few milliseconds). The partial unique index
+`pledge_one_active_per_participant` is the database's guarantee behind it.
+"""
 
 from __future__ import annotations
 
-from donations.models import DonorProfile
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import audit_record
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from donations import selectors
+from donations.models import (
+    ACTIVE_STATUSES,
+    TRANSITIONS,
+    Audience,
+    Campaign,
+    CampaignStatus,
+    DonorProfile,
+    Gift,
+    Kind,
+    Payment,
+    Pledge,
+    PledgeStatus,
+)
+from participants.models import Participant
+from regencies.models import Regency
+from regencies.permissions import regency_access_for
+from regencies.roles import Perm
+
+
+class InvalidTransition(Conflict):
+    default_code = "invalid_transition"
+
+
+# --- donors -----------------------------------------------------------------------------
 
 
 def donor_profile_ensure(*, user, display_name: str = "", organisation: str = "") -> DonorProfile:
@@ -10,3 +56,572 @@ def donor_profile_ensure(*, user, display_name: str = "", organisation: str = ""
         user=user, defaults={"display_name": display_name, "organisation": organisation}
     )
     return profile
+
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}$")
+
+
+def donor_profile_update(*, user, display_name: str, is_anonymous: bool, phone: str,
+                         organisation: str) -> DonorProfile:
+    display_name, phone, organisation = display_name.strip(), phone.strip(), organisation.strip()
+    errors = {}
+    if len(display_name) > 100:
+        errors["display_name"] = _("Nama tampilan paling panjang 100 karakter.")
+    if phone and not _PHONE.match(phone):
+        errors["phone"] = _("Nomor telepon hanya angka (boleh diawali +), 7–19 digit, mis. 0812 3456 7890.")
+    if len(organisation) > 150:
+        errors["organisation"] = _("Organisasi paling panjang 150 karakter.")
+    if not is_anonymous and not display_name:
+        errors["display_name"] = _("Isi nama tampilan bila Anda ingin nama Anda ditampilkan.")
+    if errors:
+        raise DomainError("; ".join(str(v) for v in errors.values()), code="invalid", extra={"errors": errors})
+    with transaction.atomic():
+        profile, _created = DonorProfile.objects.select_for_update().get_or_create(user=user)
+        before = {"display_name": profile.display_name, "is_anonymous": profile.is_anonymous,
+                  "organisation": profile.organisation}
+        profile.display_name, profile.is_anonymous = display_name, is_anonymous
+        profile.phone, profile.organisation = phone, organisation
+        profile.save()
+        audit_record(actor=user, verb="donor_profile.updated", obj=profile, before=before,
+                     after={"display_name": display_name, "is_anonymous": is_anonymous,
+                            "organisation": organisation})
+    return profile
+
+
+# --- campaigns ----------------------------------------------------------------------------
+
+CAMPAIGN_FIELDS = ("slug", "title", "story", "audience", "kind", "target_participants", "target_amount",
+                   "starts_on", "ends_on", "status", "pledge_limit", "hold_hours", "months_ahead")
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _require_manager(actor, regency: Regency) -> None:
+    access = regency_access_for(user=actor, regency=regency)
+    if access is None:
+        raise NotFound()
+    if not access.can(Perm.MANAGE_CAMPAIGNS):
+        raise PermissionDenied()
+
+
+def _validate_campaign(values: dict) -> dict:
+    errors: dict[str, str] = {}
+    slug = str(values.get("slug") or "").strip().lower()
+    if not slug or not SLUG_PATTERN.match(slug) or len(slug) > 60 or slug == "new":
+        errors["slug"] = _("Slug hanya huruf kecil, angka dan tanda hubung, mis. lutra-peduli.")
+    if not str(values.get("title") or "").strip():
+        errors["title"] = _("Judul wajib diisi.")
+    if values.get("audience") not in Audience.values:
+        errors["audience"] = _("Pilih sasaran: internal atau publik.")
+    if values.get("kind") not in Kind.values:
+        errors["kind"] = _("Pilih jenis kampanye.")
+    if values.get("status") not in CampaignStatus.values:
+        errors["status"] = _("Status tidak dikenal.")
+    for key in ("target_participants", "target_amount", "pledge_limit"):
+        value = values.get(key)
+        if value is not None and (not isinstance(value, int) or value < 0):
+            errors[key] = _("Harus bilangan bulat 0 atau lebih.")
+    hold = values.get("hold_hours")
+    if not isinstance(hold, int) or not 1 <= hold <= 720:
+        errors["hold_hours"] = _("Lama pemesanan 1–720 jam.")
+    ahead = values.get("months_ahead")
+    if not isinstance(ahead, int) or not 0 <= ahead <= 12:
+        errors["months_ahead"] = _("Bulan di muka 0–12.")
+    starts, ends = values.get("starts_on"), values.get("ends_on")
+    if starts and ends and ends < starts:
+        errors["ends_on"] = _("Tanggal berakhir tidak boleh sebelum tanggal mulai.")
+    if errors:
+        raise DomainError("; ".join(f"{k}: {v}" for k, v in errors.items()), code="invalid",
+                          extra={"errors": errors})
+    return {**values, "slug": slug, "title": str(values["title"]).strip()}
+
+
+def _json(values: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
+
+
+def campaign_create(*, regency: Regency, actor, **values) -> Campaign:
+    _require_manager(actor, regency)
+    data = _validate_campaign({k: values.get(k) for k in CAMPAIGN_FIELDS} | {
+        "hold_hours": values.get("hold_hours") or 72, "months_ahead": values.get("months_ahead") or 0,
+        "status": values.get("status") or CampaignStatus.DRAFT, "story": values.get("story") or "",
+    })
+    with transaction.atomic():
+        if Campaign.all_regencies.filter(slug=data["slug"]).exists():
+            raise Conflict(_("Slug %(s)s sudah dipakai kampanye lain; pilih yang lain.") % {"s": data["slug"]},
+                           code="slug_taken", extra={"errors": {"slug": _("sudah dipakai")}})
+        try:
+            with transaction.atomic():
+                campaign = Campaign.objects.create(regency=regency, created_by=actor, **data)
+        except IntegrityError as exc:
+            raise Conflict(_("Slug %(s)s sudah dipakai kampanye lain; pilih yang lain.") % {"s": data["slug"]},
+                           code="slug_taken") from exc
+        audit_record(actor=actor, verb="campaign.created", obj=campaign, regency=regency, after=_json(data))
+    return campaign
+
+
+def campaign_update(*, campaign: Campaign, actor, **values) -> Campaign:
+    regency = campaign.regency
+    _require_manager(actor, regency)
+    with transaction.atomic():
+        locked = Campaign.objects.for_regency(regency).select_for_update().get(pk=campaign.pk)
+        current = {k: getattr(locked, k) for k in CAMPAIGN_FIELDS}
+        data = _validate_campaign(current | {k: v for k, v in values.items() if k in CAMPAIGN_FIELDS})
+        if data["slug"] != locked.slug and Campaign.all_regencies.filter(slug=data["slug"]).exists():
+            raise Conflict(_("Slug %(s)s sudah dipakai kampanye lain; pilih yang lain.") % {"s": data["slug"]},
+                           code="slug_taken")
+        changed = {k: v for k, v in data.items() if current[k] != v}
+        for key, value in changed.items():
+            setattr(locked, key, value)
+        if changed:
+            locked.save()
+            audit_record(actor=actor, verb="campaign.updated", obj=locked, regency=regency,
+                         before=_json({k: current[k] for k in changed}), after=_json(changed))
+    return locked
+
+
+# --- pledges: locking and checks --------------------------------------------------------------
+
+
+def _lock_regency(regency_id: int) -> Regency:
+    return Regency.objects.select_for_update().get(pk=regency_id)
+
+
+def _lock_participants(regency: Regency, ids: Iterable[int]) -> list[Participant]:
+    return list(Participant.objects.for_regency(regency).select_for_update(of=("self",))
+                .filter(pk__in=list(ids)).order_by("pk"))
+
+
+def _lock_pledge(pledge: Pledge) -> Pledge:
+    return (Pledge.objects.for_regency(pledge.regency_id).select_for_update(of=("self",))
+            .select_related("campaign", "participant").get(pk=pledge.pk))
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def check_may_pledge(*, campaign: Campaign, donor) -> None:
+    access = selectors.campaign_access(user=donor, campaign=campaign)
+    if not access.visible:
+        raise NotFound()
+    if access.reason == "closed":
+        raise DomainError(_("Kampanye ini tidak sedang dibuka untuk janji donasi."), code="campaign_not_active")
+    if access.reason == "email_unverified":
+        raise PermissionDenied(_("Verifikasi alamat e-mail Anda terlebih dulu (cek kotak masuk Anda)."),
+                               code="email_unverified")
+    if access.reason:
+        raise PermissionDenied(_("Kampanye internal ini hanya untuk anggota Pemda %(r)s.")
+                               % {"r": campaign.regency.name}, code="not_member")
+    if not campaign.allows_one_to_one:
+        raise DomainError(_("Kampanye ini hanya menerima sumbangan dana bersama."), code="pooled_only")
+
+
+def _check_limit(*, campaign: Campaign, donor, adding: int) -> None:
+    if campaign.pledge_limit is None:
+        return
+    held = Pledge.objects.for_regency(campaign.regency_id).filter(
+        campaign=campaign, donor=donor,
+        status__in=[*ACTIVE_STATUSES, PledgeStatus.VERIFIED, PledgeStatus.DISPUTED]).count()
+    if held + adding > campaign.pledge_limit:
+        raise Conflict(
+            _("Batas kampanye ini %(limit)s peserta per donatur; Anda sudah memegang %(held)s.")
+            % {"limit": campaign.pledge_limit, "held": held},
+            code="pledge_limit",
+        )
+
+
+def _suggestion(campaign: Campaign, *, exclude: Iterable[int]) -> str | None:
+    found = (selectors.pool_candidates(regency=campaign.regency).exclude(pk__in=list(exclude))
+             .order_by("-months_in_arrears", "id").values_list("public_id", flat=True).first())
+    return str(found) if found else None
+
+
+def _already_pledged(campaign: Campaign, participants: list[Participant]) -> Conflict:
+    suggestion = _suggestion(campaign, exclude=[p.pk for p in participants])
+    detail = _("Maaf, peserta ini baru saja dipilih donatur lain.")
+    if suggestion:
+        detail += " " + _("Masih ada peserta lain yang menunggu: coba yang kami sarankan.")
+    return Conflict(detail, code="already_pledged", extra={"suggestion": suggestion})
+
+
+def _check_available(campaign: Campaign, participants: list[Participant], today: dt.date) -> None:
+    """Every participant is eligible and in the pool; else 409 (held by a pledge) or 400."""
+    ids = [p.pk for p in participants]
+    regency = campaign.regency
+    blocked = set(Pledge.objects.for_regency(regency).filter(participant_id__in=ids,
+                                                             status__in=ACTIVE_STATUSES)
+                  .values_list("participant_id", flat=True))
+    if blocked:
+        raise _already_pledged(campaign, participants)
+    available = set(selectors.pool_candidates(regency=regency, today=today)
+                    .filter(pk__in=ids).values_list("pk", flat=True))
+    missing = [p for p in participants if p.pk not in available]
+    if missing:
+        raise DomainError(
+            _("Peserta ini tidak dapat dipilih: belum dinilai layak, penilaiannya kedaluwarsa, "
+              "atau tidak lagi menunggak."),
+            code="not_eligible",
+        )
+
+
+def _audit(pledge: Pledge, *, actor, verb: str, before: str | None, after: str, **extra) -> None:
+    audit_record(actor=actor, verb=verb, obj=pledge, regency=pledge.campaign.regency,
+                 before={"status": before} if before else None, after={"status": after, **extra})
+
+
+def _create(*, campaign: Campaign, participant: Participant, donor, status: str, now: dt.datetime,
+            today: dt.date, family_adoption: uuid.UUID | None = None, is_pooled: bool = False) -> Pledge:
+    quote = selectors.pledge_quote(participant=participant, campaign=campaign, today=today)
+    pledge = Pledge(
+        regency=campaign.regency, campaign=campaign, participant=participant, donor=donor, is_pooled=is_pooled,
+        status=status, amount=quote.total, arrears_amount=quote.arrears_amount,
+        months_in_arrears=quote.months_in_arrears, monthly_tariff=quote.monthly_tariff,
+        months_ahead=quote.months_ahead, arrears_import_id=participant.last_import_id, as_of=participant.as_of,
+        family_adoption=family_adoption,
+    )
+    if status == PledgeStatus.RESERVED:
+        pledge.expires_at = now + dt.timedelta(hours=campaign.hold_hours)
+    else:
+        pledge.pledged_at = now
+        pledge.due_at = now + dt.timedelta(hours=campaign.hold_hours)
+    try:
+        with transaction.atomic():
+            pledge.save()
+    except IntegrityError as exc:  # the unique index: someone else holds the participant
+        raise _already_pledged(campaign, [participant]) from exc
+    _audit(pledge, actor=donor, verb=f"pledge.{status}", before=None, after=status, amount=pledge.amount,
+           participant=str(participant.public_id), pooled=is_pooled)
+    return pledge
+
+
+def _reserve(*, campaign: Campaign, participant_ids: list[int], donor, now: dt.datetime | None,
+             family: bool) -> list[Pledge]:
+    moment = _now(now)
+    check_may_pledge(campaign=campaign, donor=donor)
+    # Fast path for the loser of a race: a participant already held is refused without
+    # queueing for the regency lock (everything is checked again under the locks below).
+    held = Pledge.objects.for_regency(campaign.regency_id).filter(participant_id__in=participant_ids,
+                                                                 status__in=ACTIVE_STATUSES)
+    if held.exists():
+        raise _already_pledged(campaign, list(Participant.objects.for_regency(campaign.regency_id)
+                                              .filter(pk__in=participant_ids)))
+    with transaction.atomic():
+        regency = _lock_regency(campaign.regency_id)
+        campaign = Campaign.objects.for_regency(regency).select_related("regency").get(pk=campaign.pk)
+        today = timezone.localdate(moment, timezone=regency.tzinfo)
+        if not selectors.campaign_is_open(campaign, today):  # closed meanwhile
+            raise DomainError(_("Kampanye ini tidak sedang dibuka untuk janji donasi."),
+                              code="campaign_not_active")
+        participants = _lock_participants(regency, participant_ids)
+        _check_available(campaign, participants, today)
+        _check_limit(campaign=campaign, donor=donor, adding=len(participants))
+        group = uuid.uuid4() if family else None
+        pledges = [
+            _create(campaign=campaign, participant=p, donor=donor, status=PledgeStatus.RESERVED, now=moment,
+                    today=today, family_adoption=group)
+            for p in participants
+        ]
+        ids = [p.pk for p in pledges]
+        transaction.on_commit(lambda: _send_later(ids, "reserved"))
+    return pledges
+
+
+def pledge_reserve(*, campaign: Campaign, participant: Participant, donor, now: dt.datetime | None = None) -> Pledge:
+    """Hold one participant for the donor for the campaign's hold hours, the amount frozen now."""
+    if participant.regency_id != campaign.regency_id:
+        raise NotFound()
+    return _reserve(campaign=campaign, participant_ids=[participant.pk], donor=donor, now=now, family=False)[0]
+
+
+def pledge_reserve_family(*, campaign: Campaign, participant: Participant, donor,
+                          now: dt.datetime | None = None) -> list[Pledge]:
+    """"Adopt the whole family": reserve every eligible, unpledged member of the participant's
+    family in one step. All or nothing: when any of them is taken meanwhile, none is reserved."""
+    if participant.regency_id != campaign.regency_id:
+        raise NotFound()
+    if participant.family_id is None:
+        members = [participant.pk]
+    else:
+        members = list(selectors.available_participants(regency=campaign.regency)
+                       .filter(family_id=participant.family_id).values_list("pk", flat=True))
+        if participant.pk not in members:
+            members.append(participant.pk)  # checked (and refused clearly) under the lock
+    return _reserve(campaign=campaign, participant_ids=members, donor=donor, now=now, family=True)
+
+
+def _transition(pledge: Pledge, *, actor, to: str, verb: str | None = None, **extra) -> Pledge:
+    """Inside a transaction, on a locked pledge: check the move, write it and its audit event."""
+    if to not in TRANSITIONS[pledge.status]:
+        raise InvalidTransition(
+            _("Janji berstatus %(from)s tidak dapat menjadi %(to)s.")
+            % {"from": PledgeStatus(pledge.status).label, "to": PledgeStatus(to).label},
+            extra={"status": pledge.status},
+        )
+    before = pledge.status
+    pledge.status = to
+    pledge.save()
+    _audit(pledge, actor=actor, verb=verb or f"pledge.{to}", before=before, after=to, **extra)
+    return pledge
+
+
+def _locked_for_actor(pledge: Pledge, actor) -> Pledge:
+    regency = _lock_regency(pledge.regency_id)
+    _lock_participants(regency, [pledge.participant_id])
+    locked = _lock_pledge(pledge)
+    if not selectors.pledge_may_act(user=actor, pledge=locked):
+        if selectors.pledge_may_view(user=actor, pledge=locked):
+            raise PermissionDenied(_("Hanya donatur janji ini yang dapat mengubahnya."))
+        raise NotFound()
+    return locked
+
+
+def pledge_confirm(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> Pledge:
+    """reserved -> pledged, before the reservation lapses; the donor then has the hold hours again to pay."""
+    moment = _now(now)
+    with transaction.atomic():
+        locked = _locked_for_actor(pledge, actor)
+        if locked.status == PledgeStatus.RESERVED and locked.expires_at and locked.expires_at <= moment:
+            raise InvalidTransition(
+                _("Pemesanan ini sudah berakhir; peserta kembali ke daftar. Silakan pilih lagi."),
+                code="reservation_expired")
+        locked.pledged_at = moment
+        locked.due_at = moment + dt.timedelta(hours=locked.campaign.hold_hours)
+        _transition(locked, actor=actor, to=PledgeStatus.PLEDGED)
+    return locked
+
+
+def pledge_cancel(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> Pledge:
+    """The donor withdraws (reserved or pledged, before paying); the participant returns to the pool."""
+    with transaction.atomic():
+        locked = _locked_for_actor(pledge, actor)
+        locked.closed_at = _now(now)
+        _transition(locked, actor=actor, to=PledgeStatus.CANCELLED)
+    return locked
+
+
+def pledge_release(*, pledge: Pledge, actor, reason: str, now: dt.datetime | None = None) -> Pledge:
+    """Reconciliation: the arrears were cleared by someone else, or the participant left the list."""
+    if not reason.strip():
+        raise DomainError(_("Sebutkan alasan janji dilepas."), code="invalid")
+    with transaction.atomic():
+        regency = _lock_regency(pledge.regency_id)
+        _lock_participants(regency, [pledge.participant_id])
+        locked = _lock_pledge(pledge)
+        locked.release_reason = reason.strip()[:200]
+        locked.closed_at = _now(now)
+        _transition(locked, actor=actor, to=PledgeStatus.RELEASED, reason=locked.release_reason)
+    return locked
+
+
+def pledge_dispute(*, pledge: Pledge, actor, reason: str = "") -> Pledge:
+    """Reconciliation: paid, but imports after the grace period still show the arrears."""
+    with transaction.atomic():
+        regency = _lock_regency(pledge.regency_id)
+        _lock_participants(regency, [pledge.participant_id])
+        locked = _lock_pledge(pledge)
+        locked.release_reason = reason.strip()[:200]
+        _transition(locked, actor=actor, to=PledgeStatus.DISPUTED, reason=locked.release_reason)
+    return locked
+
+
+def pledge_verify(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> Pledge:
+    """Reconciliation: an import shows the participant's arrears cleared after the payment.
+    The donor is thanked by e-mail after commit."""
+    with transaction.atomic():
+        regency = _lock_regency(pledge.regency_id)
+        _lock_participants(regency, [pledge.participant_id])
+        locked = _lock_pledge(pledge)
+        locked.verified_at = _now(now)
+        _transition(locked, actor=actor, to=PledgeStatus.VERIFIED)
+        pk = locked.pk
+        transaction.on_commit(lambda: _send_later([pk], "verified"))
+    return locked
+
+
+# --- payments -------------------------------------------------------------------------------------
+
+
+def max_receipt_bytes() -> int:
+    return int(getattr(settings, "DONATION_RECEIPT_MAX_BYTES", 5 * 1024 * 1024))
+
+
+def _sniff_receipt(upload) -> str:
+    from assessments.evidence import sniff
+
+    limit = max_receipt_bytes()
+    if upload.size > limit:
+        raise DomainError(
+            _("Bukti bayar terlalu besar (%(size)s MB); paling besar %(limit)s MB.")
+            % {"size": round(upload.size / 1024 / 1024, 1), "limit": round(limit / 1024 / 1024, 1)},
+            code="receipt_too_large")
+    if upload.size == 0:
+        raise DomainError(_("Berkas bukti bayar kosong."), code="receipt_empty")
+    upload.seek(0)
+    kind = sniff(upload.read(16))
+    upload.seek(0)
+    if kind is None:
+        raise DomainError(_("Bukti bayar harus foto JPEG, PNG, WebP atau PDF."), code="receipt_type")
+    return kind[0]
+
+
+def payment_record(*, pledge: Pledge, actor, amount: int, reference: str, paid_on: dt.date,
+                   receipt=None, now: dt.datetime | None = None) -> Payment:
+    """The donor (or, for a pooled pledge, the regency) records a payment into the family VA.
+    The first payment moves `pledged` -> `paid`; a further transfer with another reference is
+    added to the same pledge; the same reference twice is refused (409)."""
+    reference = (reference or "").strip()
+    errors = {}
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        errors["amount"] = _("Jumlah harus bilangan bulat rupiah lebih dari 0.")
+    if not reference or len(reference) > 64:
+        errors["reference"] = _("Nomor referensi wajib diisi (paling panjang 64 karakter).")
+    moment = _now(now)
+    if not isinstance(paid_on, dt.date):
+        errors["paid_at"] = _("Tanggal bayar wajib diisi (YYYY-MM-DD).")
+    else:
+        today = timezone.localdate(moment, timezone=pledge.campaign.regency.tzinfo)
+        if paid_on > today:
+            errors["paid_at"] = _("Tanggal bayar tidak boleh di masa depan.")
+        elif paid_on < today - dt.timedelta(days=366):
+            errors["paid_at"] = _("Tanggal bayar lebih dari setahun lalu.")
+    if errors:
+        raise DomainError("; ".join(f"{k}: {v}" for k, v in errors.items()), code="invalid",
+                          extra={"errors": errors})
+    content_type = _sniff_receipt(receipt) if receipt is not None else ""
+    with transaction.atomic():
+        locked = _locked_for_actor(pledge, actor)
+        if locked.status not in (PledgeStatus.PLEDGED, PledgeStatus.PAID):
+            hint = _(" Konfirmasi janji terlebih dulu.") if locked.status == PledgeStatus.RESERVED else ""
+            raise InvalidTransition(
+                _("Pembayaran hanya dapat dicatat untuk janji yang sudah dikonfirmasi.") + hint,
+                extra={"status": locked.status})
+        if Payment.objects.for_regency(locked.regency_id).filter(pledge=locked, reference=reference).exists():
+            raise Conflict(_("Pembayaran dengan nomor referensi %(r)s sudah tercatat untuk janji ini.")
+                           % {"r": reference}, code="duplicate_payment")
+        payment = Payment(regency_id=locked.regency_id, pledge=locked, amount=amount, reference=reference,
+                          paid_on=paid_on, recorded_by=actor, receipt_content_type=content_type)
+        if receipt is not None:
+            payment.receipt.save(receipt.name or "bukti", receipt, save=False)
+        try:
+            with transaction.atomic():
+                payment.save()
+        except IntegrityError as exc:
+            raise Conflict(_("Pembayaran dengan nomor referensi %(r)s sudah tercatat untuk janji ini.")
+                           % {"r": reference}, code="duplicate_payment") from exc
+        audit_record(actor=actor, verb="payment.recorded", obj=payment, regency=locked.campaign.regency,
+                     after={"pledge": str(locked.public_id), "amount": amount, "reference": reference,
+                            "paid_on": paid_on.isoformat(), "receipt": bool(content_type)})
+        if locked.status == PledgeStatus.PLEDGED:
+            locked.paid_at = moment
+            _transition(locked, actor=actor, to=PledgeStatus.PAID, payment=payment.pk)
+    return payment
+
+
+# --- the jobs (Celery beat) -------------------------------------------------------------------------
+
+
+def pledges_expire_lapsed(*, now: dt.datetime | None = None) -> int:
+    """Expire reservations past their hold; each participant returns to the pool. Idempotent."""
+    moment = _now(now)
+    due = list(Pledge.all_regencies.filter(status=PledgeStatus.RESERVED, expires_at__lte=moment)
+               .values_list("pk", "regency_id", "participant_id").order_by("regency_id", "participant_id"))
+    expired = 0
+    for pk, regency_id, participant_id in due:
+        with transaction.atomic():
+            regency = _lock_regency(regency_id)
+            _lock_participants(regency, [participant_id])
+            locked = (Pledge.objects.for_regency(regency).select_for_update(of=("self",))
+                      .select_related("campaign").filter(pk=pk).first())
+            if locked is None or locked.status != PledgeStatus.RESERVED or locked.expires_at > moment:
+                continue  # confirmed or cancelled meanwhile
+            locked.closed_at = moment
+            _transition(locked, actor=None, to=PledgeStatus.EXPIRED)
+            expired += 1
+    return expired
+
+
+def pledges_warn_expiring(*, now: dt.datetime | None = None, hours: int = 24) -> int:
+    """E-mail donors whose reservation lapses within `hours`, once (the sent-flag `warning_sent_at`)."""
+    moment = _now(now)
+    warned = 0
+    with transaction.atomic():
+        rows = list(
+            Pledge.all_regencies.select_for_update(skip_locked=True)
+            .filter(status=PledgeStatus.RESERVED, warning_sent_at__isnull=True, donor__isnull=False,
+                    expires_at__gt=moment, expires_at__lte=moment + dt.timedelta(hours=hours))
+            .order_by("pk")
+        )
+        for pledge in rows:
+            pledge.warning_sent_at = moment
+            pledge.save(update_fields=["warning_sent_at", "updated_at"])
+            warned += 1
+        ids = [p.pk for p in rows]
+        if ids:
+            transaction.on_commit(lambda: _send_later(ids, "expiry_warning"))
+    return warned
+
+
+def _send_later(pledge_ids: list[int], kind: str) -> None:
+    from donations.tasks import pledge_email_task
+
+    for pk in pledge_ids:
+        pledge_email_task.delay(pk, kind)
+
+
+# --- pooled gifts -----------------------------------------------------------------------------------------
+
+
+def gift_create(*, campaign: Campaign, donor, amount: int, reference: str, received: bool = False,
+                actor=None) -> Gift:
+    """A gift to the campaign's pooled fund. Donors record theirs (not yet received); the regency's
+    campaign managers may record one already received (e.g. cash at the office)."""
+    reference = (reference or "").strip()
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise DomainError(_("Jumlah sumbangan harus bilangan bulat rupiah lebih dari 0."), code="invalid",
+                          extra={"errors": {"amount": _("lebih dari 0")}})
+    if not reference or len(reference) > 64:
+        raise DomainError(_("Nomor referensi transfer wajib diisi (paling panjang 64 karakter)."),
+                          code="invalid", extra={"errors": {"reference": _("wajib diisi")}})
+    if not campaign.allows_pooled:
+        raise DomainError(_("Kampanye ini tidak menerima dana bersama."), code="not_pooled")
+    actor = actor or donor
+    if received:
+        _require_manager(actor, campaign.regency)
+    else:
+        access = selectors.campaign_access(user=donor, campaign=campaign)
+        if not access.visible:
+            raise NotFound()
+        if not access.may_pledge:
+            raise PermissionDenied(_("Anda belum dapat menyumbang ke kampanye ini."), code=access.reason or "denied")
+    with transaction.atomic():
+        if Gift.objects.for_regency(campaign.regency_id).filter(campaign=campaign, reference=reference).exists():
+            raise Conflict(_("Sumbangan dengan nomor referensi %(r)s sudah tercatat.") % {"r": reference},
+                           code="duplicate_gift")
+        gift = Gift(regency_id=campaign.regency_id, campaign=campaign, donor=donor, amount=amount,
+                    reference=reference, received=received)
+        if received:
+            gift.received_at, gift.received_by = timezone.now(), actor
+        try:
+            with transaction.atomic():
+                gift.save()
+        except IntegrityError as exc:
+            raise Conflict(_("Sumbangan dengan nomor referensi %(r)s sudah tercatat.") % {"r": reference},
+                           code="duplicate_gift") from exc
+        audit_record(actor=actor, verb="gift.created", obj=gift, regency=campaign.regency,
+                     after={"amount": amount, "reference": reference, "received": received})
+    return gift
+
+
+def gift_receive(*, gift: Gift, actor) -> Gift:
+    """The regency confirms the money arrived; only received gifts are allocated."""
+    _require_manager(actor, gift.campaign.regency)
+    with transaction.atomic():
+        _lock_regency(gift.regency_id)
+        locked = Gift.objects.for_regency(gift.regency_id).select_for_update().get(pk=gift.pk)
+        if locked.received:
+            return locked
+        locked.received, locked.received_at, locked.received_by = True, timezone.now(), actor
+        locked.save()
+        audit_record(actor=actor, verb="gift.received", obj=locked, regency=gift.campaign.regency,
+                     before={"received": False}, after={"received": True})
+    return locked

@@ -1,0 +1,82 @@
+"""Admin for the national operator: tariffs are edited here; pledges and payments are read-only
+(their transitions go through services, with the audit trail)."""
+
+from django.contrib import admin
+
+from donations.models import Allocation, Campaign, DonorProfile, Gift, Payment, Pledge, Tariff
+
+
+@admin.register(Tariff)
+class TariffAdmin(admin.ModelAdmin):
+    list_display = ("care_class", "amount", "effective_from", "note")
+    list_filter = ("care_class",)
+    ordering = ("care_class", "-effective_from")
+
+    # The national operator (superuser) edits tariffs; nobody deletes one (pledges cite them).
+    def has_module_permission(self, request):
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DonorProfile)
+class DonorProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "display_name", "is_anonymous", "organisation", "created_at")
+    search_fields = ("user__email", "display_name")
+    raw_id_fields = ("user",)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("slug", "title", "regency", "audience", "kind", "status", "starts_on", "ends_on")
+    list_filter = ("regency", "audience", "kind", "status")
+    list_select_related = ("regency",)
+    raw_id_fields = ("created_by",)
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Pledge)
+class PledgeAdmin(_ReadOnly):
+    list_display = ("public_id", "campaign", "regency", "status", "amount", "is_pooled", "created_at")
+    list_filter = ("regency", "status", "is_pooled")
+    list_select_related = ("campaign", "regency")
+    raw_id_fields = ("participant", "donor", "campaign", "arrears_import")
+
+
+@admin.register(Payment)
+class PaymentAdmin(_ReadOnly):
+    list_display = ("reference", "pledge", "amount", "paid_on", "created_at")
+    raw_id_fields = ("pledge", "recorded_by")
+
+
+@admin.register(Gift)
+class GiftAdmin(_ReadOnly):
+    list_display = ("reference", "campaign", "amount", "received", "created_at")
+    list_filter = ("received",)
+    raw_id_fields = ("donor", "campaign", "received_by")
+
+
+@admin.register(Allocation)
+class AllocationAdmin(_ReadOnly):
+    list_display = ("gift", "pledge", "amount", "created_at")
+    raw_id_fields = ("gift", "pledge")

@@ -1,0 +1,36 @@
+"""E-mails to donors: reservation, 24 h expiry warning, verification. Sent after commit."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from donations.models import Pledge
+from donations.selectors import pledge_payment_info
+from participants.pseudonym import pseudonym
+
+KINDS = ("reserved", "expiry_warning", "verified")
+
+
+def pledge_email_send(*, pledge_id: int, kind: str) -> bool:
+    """Render `templates/donations/email/<kind>_{subject,body}.txt` for the pledge's donor."""
+    if kind not in KINDS:
+        return False
+    pledge = (Pledge.all_regencies.select_related("campaign", "campaign__regency", "participant", "donor")
+              .filter(pk=pledge_id).first())
+    if pledge is None or pledge.donor is None or not pledge.donor.email:
+        return False
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "pledge": pledge,
+            "campaign": pledge.campaign,
+            "pseudonym": pseudonym(pledge.participant),
+            "payment": pledge_payment_info(pledge=pledge),
+            "tz": pledge.campaign.regency.tzinfo,
+        }
+        subject = render_to_string(f"donations/email/{kind}_subject.txt", context).strip()
+        body = render_to_string(f"donations/email/{kind}_body.txt", context)
+    send_mail(f"[Satu untuk Satu] {subject}", body, settings.DEFAULT_FROM_EMAIL, [pledge.donor.email])
+    return True

@@ -1,0 +1,668 @@
+"""Reads of campaigns, pledges, payments and the pooled fund: the one place pages and the API ask.
+
+Campaigns are addressed by a slug that is unique across regencies (`/c/<slug>/`), so the
+lookup by slug is the one intended cross-regency query (`Campaign.all_regencies`); what a
+user may then see is decided by `campaign_access`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.audit import audit_history
+from core.errors import DomainError
+from donations.models import (
+    ACTIVE_STATUSES,
+    Audience,
+    Campaign,
+    CampaignStatus,
+    DonorProfile,
+    Gift,
+    Payment,
+    Pledge,
+    PledgeStatus,
+    Tariff,
+)
+from participants.models import (
+    Participant,
+    ParticipantStatus,
+    Relationship,
+    virtual_account_numbers,
+)
+from participants.selectors import (
+    ARREARS_BANDS,
+    family_size_subquery,
+    participant_annotate_eligibility,
+)
+from regencies.models import Membership, Regency
+from regencies.permissions import regency_access_for
+from regencies.roles import Perm
+
+# Pledges that count as covering a participant's contribution (progress bars, families).
+PROGRESS_STATUSES = (PledgeStatus.PLEDGED, PledgeStatus.PAID, PledgeStatus.VERIFIED, PledgeStatus.DISPUTED)
+
+
+def regency_today(regency: Regency) -> dt.date:
+    return timezone.localdate(timezone=regency.tzinfo)
+
+
+# --- tariffs and the frozen amount ------------------------------------------------
+
+
+def tariff_in_force(*, care_class: int, on: dt.date) -> int:
+    """The participant's monthly contribution for `care_class` on day `on`."""
+    amount = (
+        Tariff.objects.filter(care_class=care_class, effective_from__lte=on)
+        .order_by("-effective_from").values_list("amount", flat=True).first()
+    )
+    if amount is None:
+        raise DomainError(
+            _("Belum ada tarif iuran kelas %(c)s yang berlaku pada %(d)s; hubungi operator nasional.")
+            % {"c": care_class, "d": on.isoformat()},
+            code="no_tariff",
+        )
+    return int(amount)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What a pledge for one participant costs, as frozen at reservation."""
+
+    arrears_amount: int
+    months_in_arrears: int
+    monthly_tariff: int
+    months_ahead: int
+
+    @property
+    def current_month(self) -> int:
+        return self.monthly_tariff
+
+    @property
+    def total(self) -> int:
+        # Arrears as imported (never recomputed) + the current month + months paid ahead.
+        return self.arrears_amount + self.monthly_tariff * (1 + self.months_ahead)
+
+
+def pledge_quote(*, participant: Participant, campaign: Campaign, today: dt.date) -> Quote:
+    return Quote(
+        arrears_amount=int(participant.arrears_amount),
+        months_in_arrears=int(participant.months_in_arrears),
+        monthly_tariff=tariff_in_force(care_class=participant.care_class, on=today),
+        months_ahead=int(campaign.months_ahead),
+    )
+
+
+# --- campaigns and who may do what ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignAccess:
+    visible: bool
+    may_pledge: bool
+    may_manage: bool
+    member: bool
+    reason: str = ""
+
+
+def _email_verified(user) -> bool:
+    from allauth.account.models import EmailAddress
+
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+def campaign_is_open(campaign: Campaign, today: dt.date) -> bool:
+    return (
+        campaign.status == CampaignStatus.ACTIVE
+        and (campaign.starts_on is None or campaign.starts_on <= today)
+        and (campaign.ends_on is None or today <= campaign.ends_on)
+    )
+
+
+def campaign_access(*, user, campaign: Campaign) -> CampaignAccess:
+    """Public campaigns (active or closed) are readable by anyone; internal ones by members of
+    the regency (any role); drafts by those who manage campaigns. Pledging needs an open
+    campaign and: internal -> a member; public -> a signed-in user with a verified e-mail."""
+    access = regency_access_for(user=user, regency=campaign.regency) if user.is_authenticated else None
+    may_manage = bool(access and access.can(Perm.MANAGE_CAMPAIGNS))
+    member = bool(access and access.roles)
+    if campaign.status == CampaignStatus.DRAFT:
+        visible = may_manage
+    elif campaign.audience == Audience.PUBLIC:
+        visible = True
+    else:
+        visible = member or may_manage
+    if not visible:
+        return CampaignAccess(visible=False, may_pledge=False, may_manage=False, member=member)
+    reason = ""
+    if not user.is_authenticated:
+        reason = "login"
+    elif not campaign_is_open(campaign, regency_today(campaign.regency)):
+        reason = "closed"
+    elif campaign.audience == Audience.INTERNAL and not member:
+        reason = "not_member"
+    elif campaign.audience == Audience.PUBLIC and not (member or _email_verified(user)):
+        reason = "email_unverified"
+    return CampaignAccess(visible=True, may_pledge=not reason, may_manage=may_manage, member=member,
+                          reason=reason)
+
+
+def campaign_get_by_slug(*, slug: str) -> Campaign:
+    campaign = Campaign.all_regencies.select_related("regency").filter(slug=slug).first()
+    if campaign is None:
+        raise Http404("campaign")
+    return campaign
+
+
+def campaign_get_visible(*, user, slug: str) -> tuple[Campaign, CampaignAccess]:
+    """The campaign with this slug if the user may see it; else 404 (as if it did not exist)."""
+    campaign = campaign_get_by_slug(slug=slug)
+    access = campaign_access(user=user, campaign=campaign)
+    if not access.visible:
+        raise Http404("campaign")
+    return campaign, access
+
+
+def campaign_get_for_regency(*, regency: Regency, slug: str) -> Campaign:
+    campaign = Campaign.objects.for_regency(regency).select_related("regency").filter(slug=slug).first()
+    if campaign is None:
+        raise Http404("campaign")
+    return campaign
+
+
+def campaign_list_for_regency(*, regency: Regency) -> QuerySet[Campaign]:
+    return Campaign.objects.for_regency(regency).select_related("regency").order_by("-created_at", "-id")
+
+
+def campaigns_visible_to(*, user) -> QuerySet[Campaign]:
+    """Public campaigns that are not drafts, internal ones of the user's regencies, drafts
+    of regencies whose campaigns the user manages."""
+    public = Q(audience=Audience.PUBLIC) & ~Q(status=CampaignStatus.DRAFT)
+    condition = public
+    if user.is_authenticated:
+        memberships = Membership.all_regencies.filter(user=user, is_active=True)
+        member_of = memberships.values("regency_id")
+        managing = memberships.filter(role__in=_manager_roles()).values("regency_id")
+        condition |= (Q(regency_id__in=member_of) & ~Q(status=CampaignStatus.DRAFT)) | Q(regency_id__in=managing)
+        if user.is_staff and user.is_superuser:
+            condition = Q()
+    return Campaign.all_regencies.filter(condition).select_related("regency").order_by("-created_at", "-id")
+
+
+def _manager_roles() -> list[str]:
+    from regencies.roles import ROLE_PERMISSIONS
+
+    return [role for role, perms in ROLE_PERMISSIONS.items() if Perm.MANAGE_CAMPAIGNS in perms]
+
+
+# --- the pool of participants ------------------------------------------------------------
+
+
+def _blocking_pledges(regency: Regency | int):
+    """A participant with any of these pledges is not in the pool: an active one, a disputed
+    one, or a verified one that no import newer than the verification has overtaken."""
+    pledges = Pledge.objects.for_regency(regency).filter(participant_id=OuterRef("pk"))
+    return Exists(
+        pledges.filter(
+            Q(status__in=[*ACTIVE_STATUSES, PledgeStatus.DISPUTED])
+            | Q(status=PledgeStatus.VERIFIED) & (Q(verified_at__date__gte=OuterRef("as_of"))
+                                                 | Q(participant__as_of__isnull=True))
+        )
+    )
+
+
+def available_participants(*, regency: Regency, today: dt.date | None = None) -> QuerySet[Participant]:
+    """Eligible (assessment approved and still valid), in arrears, on the list, and with no
+    pledge holding them; with district, village and `family_size` loaded."""
+    day = today or regency_today(regency)
+    qs = (
+        Participant.objects.for_regency(regency)
+        .exclude(status=ParticipantStatus.CLEARED)
+        .filter(Q(months_in_arrears__gt=0) | Q(arrears_amount__gt=0))
+        .select_related("district", "village")
+    )
+    qs = participant_annotate_eligibility(qs, regency=regency, today=day).filter(eligibility="eligible")
+    return qs.annotate(blocked=_blocking_pledges(regency)).filter(blocked=False).annotate(
+        family_size=family_size_subquery()
+    )
+
+
+def pool_candidates(*, regency: Regency, today: dt.date | None = None) -> QuerySet[Participant]:
+    """The same pool as `available_participants`, for the write paths (a suggestion after a
+    conflict, the check under the locks): "eligible" is exactly the first branch of
+    `eligibility_expression` (an approved assessment still valid), written as one EXISTS,
+    which is cheaper than the whole CASE when only that value matters."""
+    from assessments.models import Assessment, Status
+
+    day = today or regency_today(regency)
+    approved = Assessment.objects.for_regency(regency).filter(
+        participant_id=OuterRef("pk"), status=Status.APPROVED, valid_until__gte=day)
+    return (
+        Participant.objects.for_regency(regency)
+        .exclude(status=ParticipantStatus.CLEARED)
+        .filter(Q(months_in_arrears__gt=0) | Q(arrears_amount__gt=0))
+        .filter(Exists(approved))
+        .exclude(_blocking_pledges(regency))
+    )
+
+
+DONOR_SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "months": (_("Bulan tunggakan terbanyak"), ("-months_in_arrears", "-arrears_amount", "id")),
+    "amount_asc": (_("Tunggakan terkecil"), ("arrears_amount", "id")),
+    "amount": (_("Tunggakan terbesar"), ("-arrears_amount", "id")),
+    "family": (_("Keluarga terbesar"), ("-family_size", "-months_in_arrears", "id")),
+}
+DEFAULT_DONOR_SORT = "months"
+
+
+@dataclass(frozen=True)
+class DonorFilters:
+    district: int | None = None
+    care_class: int | None = None
+    band: str = ""
+    sort: str = DEFAULT_DONOR_SORT
+
+    @classmethod
+    def from_params(cls, params) -> DonorFilters:
+        district = str(params.get("district") or "")
+        care_class = str(params.get("care_class") or params.get("class") or "")
+        band = str(params.get("band") or "")
+        sort = str(params.get("sort") or DEFAULT_DONOR_SORT)
+        return cls(
+            district=int(district) if district.isdigit() else None,
+            care_class=int(care_class) if care_class in {"1", "2", "3"} else None,
+            band=band if band in ARREARS_BANDS else "",
+            sort=sort if sort in DONOR_SORTS else DEFAULT_DONOR_SORT,
+        )
+
+
+def campaign_participants(*, campaign: Campaign, filters: DonorFilters | None = None) -> QuerySet[Participant]:
+    filters = filters or DonorFilters()
+    qs = available_participants(regency=campaign.regency)
+    if filters.district:
+        qs = qs.filter(district_id=filters.district)
+    if filters.care_class:
+        qs = qs.filter(care_class=filters.care_class)
+    if filters.band:
+        _label, low, high = ARREARS_BANDS[filters.band]
+        qs = qs.filter(months_in_arrears__gte=low)
+        if high is not None:
+            qs = qs.filter(months_in_arrears__lte=high)
+    return qs.order_by(*DONOR_SORTS[filters.sort][1])
+
+
+def participant_get_in_pool(*, campaign: Campaign, public_id) -> Participant:
+    """A participant of the campaign's regency by public id (in the pool or not); 404 otherwise."""
+    try:
+        key = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(str(public_id))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise Http404("participant") from exc
+    participant = Participant.objects.for_regency(campaign.regency_id).filter(public_id=key).first()
+    if participant is None:
+        raise Http404("participant")
+    return participant
+
+
+# --- progress and donors ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    participants_covered: int
+    target_participants: int | None
+    families_reactivated: int
+    families_touched: int
+    amount_pledged: int
+    amount_verified: int
+    target_amount: int | None
+    pool_received: int
+    pool_allocated: int
+
+    @staticmethod
+    def _pct(value: int, target: int | None) -> int:
+        if not target:
+            return 0
+        return max(0, min(100, round(100 * value / target)))
+
+    @property
+    def participants_pct(self) -> int:
+        return self._pct(self.participants_covered, self.target_participants)
+
+    @property
+    def families_pct(self) -> int:
+        return self._pct(self.families_reactivated, self.families_touched)
+
+    @property
+    def pledged_pct(self) -> int:
+        return self._pct(self.amount_pledged, self.target_amount)
+
+    @property
+    def verified_pct(self) -> int:
+        return self._pct(self.amount_verified, self.target_amount or self.amount_pledged)
+
+
+def campaign_progress(*, campaign: Campaign) -> Progress:
+    """Aggregates in the database (a handful of queries whatever the size)."""
+    regency = campaign.regency_id
+    pledges = Pledge.objects.for_regency(regency).filter(campaign=campaign)
+    agg = pledges.aggregate(
+        covered=Count("participant", distinct=True, filter=Q(status__in=PROGRESS_STATUSES)),
+        pledged=Sum("amount", filter=Q(status__in=PROGRESS_STATUSES, is_pooled=False)),
+        verified=Sum("amount", filter=Q(status=PledgeStatus.VERIFIED)),
+        pooled=Sum("amount", filter=Q(status__in=PROGRESS_STATUSES, is_pooled=True)),
+    )
+    received = Gift.objects.for_regency(regency).filter(campaign=campaign, received=True).aggregate(
+        s=Sum("amount"))["s"] or 0
+    families = families_reactivated(campaign=campaign)
+    return Progress(
+        participants_covered=agg["covered"] or 0,
+        target_participants=campaign.target_participants,
+        families_reactivated=families[0],
+        families_touched=families[1],
+        amount_pledged=(agg["pledged"] or 0) + received,
+        amount_verified=agg["verified"] or 0,
+        target_amount=campaign.target_amount,
+        pool_received=received,
+        pool_allocated=agg["pooled"] or 0,
+    )
+
+
+def families_reactivated(*, campaign: Campaign) -> tuple[int, int]:
+    """(families whose every member has a verified pledge, with at least one of this campaign;
+    families with a covering pledge of this campaign). Verification arrives with reconciliation."""
+    regency = campaign.regency_id
+    touched = (
+        Pledge.objects.for_regency(regency)
+        .filter(campaign=campaign, status__in=PROGRESS_STATUSES, participant__family__isnull=False)
+        .values("participant__family_id").distinct()
+    )
+    verified = Pledge.objects.for_regency(regency).filter(participant_id=OuterRef("pk"),
+                                                          status=PledgeStatus.VERIFIED)
+    rows = (
+        Participant.objects.for_regency(regency).filter(family_id__in=touched)
+        .values("family_id")
+        .annotate(total=Count("id"), done=Count("id", filter=Q(Exists(verified))))
+        .order_by()
+    )
+    rows = list(rows)
+    return sum(1 for r in rows if r["total"] == r["done"]), len(rows)
+
+
+@dataclass(frozen=True)
+class DonorList:
+    names: list[str]
+    anonymous: int
+
+    @property
+    def total(self) -> int:
+        return len(self.names) + self.anonymous
+
+
+def campaign_donors(*, campaign: Campaign) -> DonorList:
+    """Who gave, anonymous by default: names only of donors who chose to show them."""
+    regency = campaign.regency_id
+    pledge_donors = Pledge.objects.for_regency(regency).filter(
+        campaign=campaign, status__in=PROGRESS_STATUSES, donor__isnull=False).values("donor_id")
+    gift_donors = Gift.objects.for_regency(regency).filter(
+        campaign=campaign, received=True, donor__isnull=False).values("donor_id")
+    donor_ids = set(pledge_donors.values_list("donor_id", flat=True)) | set(
+        gift_donors.values_list("donor_id", flat=True))
+    shown = dict(
+        DonorProfile.objects.filter(user_id__in=donor_ids, is_anonymous=False)
+        .exclude(display_name="").values_list("user_id", "display_name")
+    )
+    anonymous_gifts = Gift.objects.for_regency(regency).filter(
+        campaign=campaign, received=True, donor__isnull=True).count()
+    return DonorList(names=sorted(shown.values(), key=str.casefold),
+                     anonymous=len(donor_ids) - len(shown) + anonymous_gifts)
+
+
+# --- pledges --------------------------------------------------------------------------------
+
+
+def _pledges() -> QuerySet[Pledge]:
+    # A pledge is reached by its donor (who is no member of the regency) through its public id:
+    # the one intended cross-regency lookup; who may see it is checked right after.
+    return Pledge.all_regencies.select_related(
+        "campaign", "campaign__regency", "participant", "participant__district", "participant__village",
+        "participant__family", "donor",
+    )
+
+
+def pledge_may_view(*, user, pledge: Pledge) -> bool:
+    if not user.is_authenticated:
+        return False
+    if pledge.donor_id is not None and pledge.donor_id == user.pk:
+        return True
+    access = regency_access_for(user=user, regency=pledge.campaign.regency)
+    return bool(access and access.can(Perm.MANAGE_CAMPAIGNS))
+
+
+def pledge_may_act(*, user, pledge: Pledge) -> bool:
+    """The donor acts on their pledge; the regency's campaign managers act on pooled pledges."""
+    if not user.is_authenticated:
+        return False
+    if pledge.donor_id is not None:
+        return pledge.donor_id == user.pk
+    access = regency_access_for(user=user, regency=pledge.campaign.regency)
+    return bool(access and access.can(Perm.MANAGE_CAMPAIGNS))
+
+
+def pledge_get_for_user(*, user, pledge_id) -> Pledge:
+    """A pledge the user may see (their own; or any of a regency whose campaigns they manage); else 404."""
+    try:
+        key = pledge_id if isinstance(pledge_id, uuid.UUID) else uuid.UUID(str(pledge_id))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise Http404("pledge") from exc
+    pledge = _pledges().filter(public_id=key).first()
+    if pledge is None or not pledge_may_view(user=user, pledge=pledge):
+        raise Http404("pledge")
+    return pledge
+
+
+def family_size_of(*, participant: Participant) -> int:
+    if participant.family_id is None:
+        return 1
+    return Participant.objects.for_regency(participant.regency_id).filter(family_id=participant.family_id).count()
+
+
+def pledge_payments(*, pledge: Pledge) -> list[Payment]:
+    return list(Payment.objects.for_regency(pledge.regency_id).filter(pledge=pledge)
+                .select_related("recorded_by").order_by("created_at", "id"))
+
+
+def payment_get_for_pledge(*, pledge: Pledge, payment_id: int) -> Payment:
+    payment = Payment.objects.for_regency(pledge.regency_id).filter(pledge=pledge, pk=payment_id).first()
+    if payment is None:
+        raise Http404("payment")
+    return payment
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    verb: str
+    actor: str | None
+    at: dt.datetime
+    before: dict
+    after: dict
+
+    @property
+    def status(self) -> str:
+        return str((self.after or {}).get("status", ""))
+
+
+def pledge_history(*, pledge: Pledge, show_actor_email: bool = False) -> list[HistoryEntry]:
+    """Every state change of the pledge from the audit trail, oldest first."""
+    return [
+        HistoryEntry(
+            verb=e.verb,
+            actor=(e.actor.email if (e.actor and show_actor_email) else None),
+            at=e.created_at, before=e.before or {}, after=e.after or {},
+        )
+        # In the order written (ids of the append-only trail), whatever the clocks said.
+        for e in audit_history(object_type="donations.pledge", object_id=pledge.pk).order_by("id")
+    ]
+
+
+def pledge_histories(*, pledges: list[Pledge]) -> dict[int, list[HistoryEntry]]:
+    """The histories of several pledges in one query (the donor's page)."""
+    from core.models import AuditEvent
+
+    found: dict[int, list[HistoryEntry]] = {p.pk: [] for p in pledges}
+    events = AuditEvent.objects.filter(object_type="donations.pledge",
+                                       object_id__in=[str(pk) for pk in found]).order_by("id")
+    for e in events:
+        found[int(e.object_id)].append(HistoryEntry(verb=e.verb, actor=None, at=e.created_at,
+                                                    before=e.before or {}, after=e.after or {}))
+    return found
+
+
+TIMELINE = (PledgeStatus.RESERVED, PledgeStatus.PLEDGED, PledgeStatus.PAID, PledgeStatus.VERIFIED)
+
+
+@dataclass
+class TimelineStep:
+    status: str
+    label: str
+    at: dt.datetime | None
+    done: bool
+    current: bool
+
+
+def pledge_timeline(*, pledge: Pledge, history: list[HistoryEntry]) -> list[TimelineStep]:
+    """reserved -> pledged -> paid -> verified, with the time each was reached (from the audit)."""
+    reached: dict[str, dt.datetime] = {}
+    for entry in history:
+        if entry.status and entry.status not in reached:
+            reached[entry.status] = entry.at
+    steps = []
+    for status in TIMELINE:
+        steps.append(TimelineStep(status=status, label=str(PledgeStatus(status).label), at=reached.get(status),
+                                  done=status in reached, current=pledge.status == status))
+    return steps
+
+
+def pledge_next_step(*, pledge: Pledge) -> str:
+    return {
+        PledgeStatus.RESERVED: _("Konfirmasi janji Anda sebelum batas pemesanan, lalu bayar ke nomor VA keluarga."),
+        PledgeStatus.PLEDGED: _("Bayar jumlah di bawah ke nomor VA keluarga, lalu catat pembayarannya di sini."),
+        PledgeStatus.PAID: _("Terima kasih! Kami menunggu data BPJS berikutnya untuk memastikan tunggakan lunas."),
+        PledgeStatus.VERIFIED: _("Lunas dan terverifikasi. Unduh sertifikat terima kasih Anda."),
+        PledgeStatus.EXPIRED: _("Pemesanan berakhir sebelum dikonfirmasi; peserta kembali ke daftar. Anda dapat memilih lagi."),
+        PledgeStatus.CANCELLED: _("Janji ini dibatalkan."),
+        PledgeStatus.RELEASED: _("Janji dilepas: tunggakan peserta sudah diselesaikan pihak lain atau peserta keluar dari daftar."),
+        PledgeStatus.DISPUTED: _("Data BPJS masih menunjukkan tunggakan setelah pembayaran; Pemda sedang memeriksanya."),
+    }[pledge.status]
+
+
+@dataclass(frozen=True)
+class PaymentInfo:
+    virtual_accounts: dict[str, str]
+    amount: int
+    paid: int
+    due_at: dt.datetime | None
+    family_number_hint: str
+
+    @property
+    def remaining(self) -> int:
+        return max(self.amount - self.paid, 0)
+
+
+def pledge_payment_info(*, pledge: Pledge) -> PaymentInfo:
+    """Where to pay: the family VA (from the family head's card, else the participant's), the
+    frozen amount, what was recorded so far, and the due date."""
+    participant = pledge.participant
+    card = participant.card_number
+    if participant.family_id:
+        head = (
+            Participant.objects.for_regency(pledge.regency_id)
+            .filter(family_id=participant.family_id, relationship=Relationship.HEAD)
+            .order_by("card_number").values_list("card_number", flat=True).first()
+        )
+        card = head or card
+    paid = Payment.objects.for_regency(pledge.regency_id).filter(pledge=pledge).aggregate(s=Sum("amount"))["s"] or 0
+    due = pledge.expires_at if pledge.status == PledgeStatus.RESERVED else pledge.due_at
+    return PaymentInfo(virtual_accounts=virtual_account_numbers(card), amount=pledge.amount, paid=int(paid),
+                       due_at=due, family_number_hint="")
+
+
+def pledges_of_donor(*, user) -> list[Pledge]:
+    if not user.is_authenticated:
+        return []
+    return list(_pledges().filter(donor=user).order_by("-created_at", "-id"))
+
+
+def gifts_of_donor(*, user) -> list[Gift]:
+    if not user.is_authenticated:
+        return []
+    return list(Gift.all_regencies.filter(donor=user).select_related("campaign").order_by("-created_at"))
+
+
+@dataclass
+class CampaignBoard:
+    by_status: dict[str, list[Pledge]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    payments: list[Payment] = field(default_factory=list)
+    gifts: list[Gift] = field(default_factory=list)
+
+
+def campaign_board(*, campaign: Campaign, limit: int = 200) -> CampaignBoard:
+    """The admin page: pledges grouped by status (each list capped), payments to check, gifts."""
+    regency = campaign.regency_id
+    board = CampaignBoard()
+    counts = dict(Pledge.objects.for_regency(regency).filter(campaign=campaign).values("status")
+                  .annotate(n=Count("id")).order_by().values_list("status", "n"))
+    board.counts = {s: counts.get(s, 0) for s in PledgeStatus.values}
+    pledges = (
+        Pledge.objects.for_regency(regency).filter(campaign=campaign)
+        .select_related("participant", "participant__district", "participant__village", "donor")
+        .order_by("status", "-created_at", "-id")
+    )
+    for status in PledgeStatus.values:
+        if board.counts[status]:
+            board.by_status[status] = list(pledges.filter(status=status)[:limit])
+    board.payments = list(
+        Payment.objects.for_regency(regency).filter(pledge__campaign=campaign)
+        .select_related("pledge", "pledge__participant", "recorded_by").order_by("-created_at", "-id")[:limit]
+    )
+    board.gifts = list(Gift.objects.for_regency(regency).filter(campaign=campaign).select_related("donor")
+                       .order_by("received", "-created_at", "-id")[:limit])
+    return board
+
+
+def campaign_pledges_for_export(*, campaign: Campaign) -> QuerySet[Pledge]:
+    return (
+        Pledge.objects.for_regency(campaign.regency_id).filter(campaign=campaign)
+        .select_related("participant", "participant__district", "participant__village", "participant__family",
+                        "donor", "donor__donor_profile")
+        .annotate(paid_total=Sum("payments__amount"))
+        .order_by("created_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class PoolBalance:
+    received: int
+    allocated: int
+
+    @property
+    def available(self) -> int:
+        return self.received - self.allocated
+
+
+def pool_balance(*, campaign: Campaign) -> PoolBalance:
+    from donations.models import Allocation
+
+    regency = campaign.regency_id
+    received = Gift.objects.for_regency(regency).filter(campaign=campaign, received=True).aggregate(
+        s=Sum("amount"))["s"] or 0
+    allocated = Allocation.objects.for_regency(regency).filter(gift__campaign=campaign).exclude(
+        pledge__status__in=[PledgeStatus.EXPIRED, PledgeStatus.CANCELLED, PledgeStatus.RELEASED]
+    ).aggregate(s=Sum("amount"))["s"] or 0
+    return PoolBalance(received=int(received), allocated=int(allocated))

@@ -1,0 +1,28 @@
+from django.urls import path
+
+from donations import views
+
+_admin = "r/<slug:regency_slug>/campaigns/"
+
+urlpatterns = [
+    path("c/<slug:campaign_slug>/", views.campaign_public, name="campaign_public"),
+    path("c/<slug:campaign_slug>/participants/", views.campaign_participants, name="campaign_participants"),
+    path("c/<slug:campaign_slug>/reserve/", views.campaign_reserve, name="campaign_reserve"),
+    path("c/<slug:campaign_slug>/give/", views.campaign_give, name="campaign_give"),
+    path("me/", views.donor_home, name="donor_home"),
+    path("me/profile/", views.donor_profile, name="donor_profile"),
+    path("me/pledges/<uuid:pledge_id>/", views.pledge_detail, name="pledge_detail"),
+    path("me/pledges/<uuid:pledge_id>/confirm/", views.pledge_confirm, name="pledge_confirm"),
+    path("me/pledges/<uuid:pledge_id>/cancel/", views.pledge_cancel, name="pledge_cancel"),
+    path("me/pledges/<uuid:pledge_id>/payments/", views.pledge_pay, name="pledge_pay"),
+    path("me/pledges/<uuid:pledge_id>/certificate.pdf", views.pledge_certificate, name="pledge_certificate"),
+    path("me/pledges/<uuid:pledge_id>/payments/<int:payment_id>/receipt/", views.payment_receipt,
+         name="payment_receipt"),
+    path(_admin, views.campaign_list, name="campaign_list"),
+    path(f"{_admin}new/", views.campaign_create, name="campaign_create"),
+    path(f"{_admin}<slug:campaign_slug>/", views.campaign_admin, name="campaign_admin"),
+    path(f"{_admin}<slug:campaign_slug>/edit/", views.campaign_edit, name="campaign_edit"),
+    path(f"{_admin}<slug:campaign_slug>/export.xlsx", views.campaign_export, name="campaign_export"),
+    path(f"{_admin}<slug:campaign_slug>/allocate/", views.campaign_allocate, name="campaign_allocate"),
+    path(f"{_admin}<slug:campaign_slug>/gifts/", views.campaign_gifts, name="campaign_gifts"),
+]

@@ -1,0 +1,444 @@
+"""Donation pages: the public campaign page, choosing a participant, the donor's own pages,
+and the regency's campaign admin. Thin: selectors read, services write."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.errors import DomainError
+from core.formatting import format_rupiah
+from donations import selectors, services
+from donations.certificate import certificate_pdf
+from donations.export import pledges_xlsx
+from donations.forms import CampaignForm, DonorFilterForm, GiftForm, PaymentForm, ProfileForm
+from donations.models import CampaignStatus, DonorProfile, Gift, PledgeStatus
+from donations.pool import pool_allocate
+from participants.pseudonym import age_band, pseudonym
+from regencies.models import District
+from regencies.permissions import require_perm
+from regencies.roles import Perm
+
+
+def _pledge_url(pledge) -> str:
+    return reverse("pledge_detail", kwargs={"pledge_id": pledge.public_id})
+
+
+# --- the public campaign page and choosing a participant --------------------------------
+
+
+@require_GET
+def campaign_public(request, campaign_slug: str):
+    campaign, access = selectors.campaign_get_visible(user=request.user, slug=campaign_slug)
+    return render(request, "donations/campaign_public.html", {
+        "campaign": campaign,
+        "access": access,
+        "progress": selectors.campaign_progress(campaign=campaign),
+        "donors": selectors.campaign_donors(campaign=campaign),
+        "is_open": selectors.campaign_is_open(campaign, selectors.regency_today(campaign.regency)),
+    })
+
+
+def _may_choose(request, campaign, access):
+    """None when the user may choose participants; else a response explaining why not."""
+    if not request.user.is_authenticated:
+        return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
+    if access.may_pledge:
+        return None
+    try:
+        services.check_may_pledge(campaign=campaign, donor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+    return redirect("campaign_public", campaign_slug=campaign.slug)
+
+
+@require_GET
+def campaign_participants(request, campaign_slug: str):
+    campaign, access = selectors.campaign_get_visible(user=request.user, slug=campaign_slug)
+    refused = _may_choose(request, campaign, access)
+    if refused is not None:
+        return refused
+    filters = selectors.DonorFilters.from_params(request.GET)
+    qs = selectors.campaign_participants(campaign=campaign, filters=filters)
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    today = selectors.regency_today(campaign.regency)
+    rows = [{"p": p, "pseudonym": pseudonym(p), "age_band": age_band(p.birth_date, today)}
+            for p in page.object_list]
+    form = DonorFilterForm(
+        initial={"district": filters.district, "care_class": filters.care_class or "", "band": filters.band,
+                 "sort": filters.sort},
+        districts=District.objects.for_regency(campaign.regency).order_by("name"),
+        sorts=[(k, v[0]) for k, v in selectors.DONOR_SORTS.items()],
+    )
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "donations/participants.html", {
+        "campaign": campaign, "page": page, "rows": rows, "form": form, "querystring": params.urlencode(),
+    })
+
+
+@require_POST
+def campaign_reserve(request, campaign_slug: str):
+    campaign, access = selectors.campaign_get_visible(user=request.user, slug=campaign_slug)
+    refused = _may_choose(request, campaign, access)
+    if refused is not None:
+        return refused
+    back = redirect("campaign_participants", campaign_slug=campaign.slug)
+    raw = request.POST.get("participant", "")
+    try:
+        participant = selectors.participant_get_in_pool(campaign=campaign, public_id=raw)
+    except Http404:
+        messages.error(request, _("Pilih seorang peserta dari daftar."))
+        return back
+    try:
+        if request.POST.get("family") == "1":
+            pledges = services.pledge_reserve_family(campaign=campaign, participant=participant,
+                                                     donor=request.user)
+        else:
+            pledges = [services.pledge_reserve(campaign=campaign, participant=participant, donor=request.user)]
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+        return back
+    if len(pledges) > 1:
+        messages.success(request, _("%(n)s anggota keluarga dipesan untuk Anda. Konfirmasi setiap janji.")
+                         % {"n": len(pledges)})
+        return redirect("donor_home")
+    messages.success(request, _("Peserta dipesan untuk Anda. Konfirmasi janji Anda di bawah."))
+    return redirect(_pledge_url(pledges[0]))
+
+
+@require_http_methods(["GET", "POST"])
+def campaign_give(request, campaign_slug: str):
+    campaign, access = selectors.campaign_get_visible(user=request.user, slug=campaign_slug)
+    if not campaign.allows_pooled:
+        messages.error(request, _("Kampanye ini tidak menerima dana bersama."))
+        return redirect("campaign_public", campaign_slug=campaign.slug)
+    refused = _may_choose(request, campaign, access)
+    if refused is not None:
+        return refused
+    form = GiftForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.gift_create(campaign=campaign, donor=request.user, amount=form.cleaned_data["amount"],
+                                 reference=form.cleaned_data["reference"])
+        except DomainError as exc:
+            form.add_error(None, str(exc.detail))
+        else:
+            messages.success(request, _("Terima kasih! Sumbangan Anda dicatat dan akan dialokasikan setelah "
+                                        "Pemda menerimanya."))
+            return redirect("donor_home")
+    return render(request, "donations/give.html", {"campaign": campaign, "form": form})
+
+
+# --- the donor's pages ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def donor_home(request):
+    pledges = selectors.pledges_of_donor(user=request.user)
+    histories = selectors.pledge_histories(pledges=pledges)
+    rows = []
+    for pledge in pledges:
+        history = histories[pledge.pk]
+        rows.append({"pledge": pledge, "pseudonym": pseudonym(pledge.participant),
+                     "timeline": selectors.pledge_timeline(pledge=pledge, history=history),
+                     "next": selectors.pledge_next_step(pledge=pledge)})
+    profile = DonorProfile.objects.filter(user=request.user).first()
+    return render(request, "donations/me.html", {
+        "rows": rows, "gifts": selectors.gifts_of_donor(user=request.user), "profile": profile,
+        "campaigns": selectors.campaigns_visible_to(user=request.user).filter(status=CampaignStatus.ACTIVE)[:10],
+    })
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def donor_profile(request):
+    profile = services.donor_profile_ensure(user=request.user)
+    form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.donor_profile_update(user=request.user, **{
+                k: form.cleaned_data[k] for k in ("display_name", "is_anonymous", "phone", "organisation")})
+        except DomainError as exc:
+            for field, message in (exc.extra.get("errors") or {}).items():
+                form.add_error(field if field in form.fields else None, message)
+            if not exc.extra.get("errors"):
+                form.add_error(None, str(exc.detail))
+        else:
+            messages.success(request, _("Profil disimpan."))
+            return redirect("donor_home")
+    return render(request, "donations/profile.html", {"form": form})
+
+
+def _pledge_for(request, pledge_id):
+    return selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id)
+
+
+@login_required
+@require_GET
+def pledge_detail(request, pledge_id):
+    pledge = _pledge_for(request, pledge_id)
+    history = selectors.pledge_history(pledge=pledge)
+    may_act = selectors.pledge_may_act(user=request.user, pledge=pledge)
+    today = selectors.regency_today(pledge.campaign.regency)
+    return render(request, "donations/pledge.html", {
+        "pledge": pledge,
+        "campaign": pledge.campaign,
+        "pseudonym": pseudonym(pledge.participant),
+        "age_band": age_band(pledge.participant.birth_date, today),
+        "timeline": selectors.pledge_timeline(pledge=pledge, history=history),
+        "history": history,
+        "next": selectors.pledge_next_step(pledge=pledge),
+        "info": selectors.pledge_payment_info(pledge=pledge),
+        "payments": selectors.pledge_payments(pledge=pledge),
+        "may_act": may_act,
+        "can_confirm": may_act and pledge.status == PledgeStatus.RESERVED,
+        "can_cancel": may_act and pledge.status in (PledgeStatus.RESERVED, PledgeStatus.PLEDGED),
+        "can_pay": may_act and pledge.status in (PledgeStatus.PLEDGED, PledgeStatus.PAID),
+        "payment_form": PaymentForm(initial={"amount": pledge.amount, "paid_at": today}),
+        "statuses": PledgeStatus,
+    })
+
+
+@login_required
+@require_POST
+def pledge_confirm(request, pledge_id):
+    pledge = _pledge_for(request, pledge_id)
+    try:
+        services.pledge_confirm(pledge=pledge, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+    else:
+        messages.success(request, _("Janji dikonfirmasi. Silakan bayar ke nomor VA keluarga di bawah."))
+    return redirect(_pledge_url(pledge))
+
+
+@login_required
+@require_POST
+def pledge_cancel(request, pledge_id):
+    pledge = _pledge_for(request, pledge_id)
+    try:
+        services.pledge_cancel(pledge=pledge, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+    else:
+        messages.success(request, _("Janji dibatalkan; peserta kembali ke daftar."))
+    return redirect(_pledge_url(pledge))
+
+
+@login_required
+@require_POST
+def pledge_pay(request, pledge_id):
+    pledge = _pledge_for(request, pledge_id)
+    form = PaymentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return redirect(_pledge_url(pledge))
+    try:
+        services.payment_record(pledge=pledge, actor=request.user, amount=form.cleaned_data["amount"],
+                                reference=form.cleaned_data["reference"], paid_on=form.cleaned_data["paid_at"],
+                                receipt=form.cleaned_data.get("receipt"))
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+    else:
+        messages.success(request, _("Pembayaran dicatat. Terima kasih!"))
+    return redirect(_pledge_url(pledge))
+
+
+@login_required
+@require_GET
+def pledge_certificate(request, pledge_id):
+    pledge = _pledge_for(request, pledge_id)
+    if pledge.status != PledgeStatus.VERIFIED:
+        messages.info(request, _("Sertifikat tersedia setelah pembayaran terverifikasi."))
+        return redirect(_pledge_url(pledge))
+    profile = DonorProfile.objects.filter(user=pledge.donor).first() if pledge.donor else None
+    name = (profile.display_name if profile and profile.display_name else "") or (
+        pledge.donor.get_full_name() if pledge.donor else _("Dana bersama"))
+    pdf = certificate_pdf(
+        donor_name=name, campaign_title=pledge.campaign.title, regency_name=str(pledge.campaign.regency),
+        pseudonym=pseudonym(pledge.participant), amount=pledge.amount,
+        verified_on=timezone.localtime(pledge.verified_at, pledge.campaign.regency.tzinfo),
+        texts={
+            "title": _("Sertifikat Terima Kasih"),
+            "given_to": _("diberikan kepada"),
+            "body": _("atas iuran JKN-KIS peserta {pseudonym} sebesar {amount} melalui kampanye "
+                      "\"{campaign}\" ({regency}), terverifikasi pada {date}. Satu untuk satu: "
+                      "kepesertaannya kembali aktif berkat Anda."),
+            "footer": _("Gerakan Satu untuk Satu"),
+        },
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="sertifikat-{pledge.public_id}.pdf"'
+    return response
+
+
+@login_required
+@require_GET
+def payment_receipt(request, pledge_id, payment_id: int):
+    """The receipt file: only the pledge's donor and the regency's campaign managers (404 otherwise)."""
+    pledge = _pledge_for(request, pledge_id)
+    payment = selectors.payment_get_for_pledge(pledge=pledge, payment_id=payment_id)
+    if not payment.receipt:
+        raise Http404("receipt")
+    response = FileResponse(payment.receipt.open("rb"), content_type=payment.receipt_content_type)
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- the regency's campaign pages -----------------------------------------------------------------------
+
+
+def _any_campaign_perm(view):
+    def wrapper(request, *args, **kwargs):
+        access = getattr(request, "regency_access", None)
+        if access is None:
+            raise Http404("regency")
+        if not (access.can(Perm.MANAGE_CAMPAIGNS) or access.can(Perm.PLEDGE_INTERNAL)):
+            raise DjangoPermissionDenied
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+@require_GET
+@_any_campaign_perm
+def campaign_list(request, regency_slug: str):
+    regency = request.regency
+    can_manage = request.regency_access.can(Perm.MANAGE_CAMPAIGNS)
+    campaigns = selectors.campaign_list_for_regency(regency=regency)
+    if not can_manage:
+        campaigns = campaigns.exclude(status=CampaignStatus.DRAFT)
+    return render(request, "donations/campaign_list.html", {
+        "regency": regency, "campaigns": campaigns, "can_manage": can_manage,
+    })
+
+
+def _campaign_values(form) -> dict:
+    return {k: form.cleaned_data.get(k) for k in services.CAMPAIGN_FIELDS}
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.MANAGE_CAMPAIGNS)
+def campaign_create(request, regency_slug: str):
+    regency = request.regency
+    form = CampaignForm(request.POST or None, initial={"hold_hours": 72, "months_ahead": 0})
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.campaign_create(regency=regency, actor=request.user, **_campaign_values(form))
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Kampanye dibuat."))
+            return redirect("campaign_admin", regency_slug=regency.slug, campaign_slug=campaign.slug)
+    return render(request, "donations/campaign_form.html", {"regency": regency, "form": form, "campaign": None})
+
+
+def _form_errors(form, exc: DomainError) -> None:
+    errors = exc.extra.get("errors") or {}
+    for field, message in errors.items():
+        form.add_error(field if field in form.fields else None, str(message))
+    if not errors:
+        form.add_error(None, str(exc.detail))
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.MANAGE_CAMPAIGNS)
+def campaign_edit(request, regency_slug: str, campaign_slug: str):
+    regency = request.regency
+    campaign = selectors.campaign_get_for_regency(regency=regency, slug=campaign_slug)
+    form = CampaignForm(request.POST or None, instance=campaign)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.campaign_update(campaign=campaign, actor=request.user, **_campaign_values(form))
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Kampanye disimpan."))
+            return redirect("campaign_admin", regency_slug=regency.slug, campaign_slug=campaign.slug)
+    return render(request, "donations/campaign_form.html", {"regency": regency, "form": form,
+                                                            "campaign": campaign})
+
+
+@require_GET
+@require_perm(Perm.MANAGE_CAMPAIGNS)
+def campaign_admin(request, regency_slug: str, campaign_slug: str):
+    regency = request.regency
+    campaign = selectors.campaign_get_for_regency(regency=regency, slug=campaign_slug)
+    board = selectors.campaign_board(campaign=campaign)
+    groups = [(status, PledgeStatus(status).label, board.by_status.get(status, []), board.counts[status])
+              for status in PledgeStatus.values]
+    return render(request, "donations/campaign_admin.html", {
+        "regency": regency, "campaign": campaign, "board": board, "groups": groups,
+        "progress": selectors.campaign_progress(campaign=campaign),
+        "pool": selectors.pool_balance(campaign=campaign) if campaign.allows_pooled else None,
+        "gift_form": GiftForm(),
+    })
+
+
+@require_GET
+@require_perm(Perm.MANAGE_CAMPAIGNS)
+def campaign_export(request, regency_slug: str, campaign_slug: str):
+    campaign = selectors.campaign_get_for_regency(regency=request.regency, slug=campaign_slug)
+    data = pledges_xlsx(selectors.campaign_pledges_for_export(campaign=campaign))
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="janji-{campaign.slug}.xlsx"'
+    return response
+
+
+@require_POST
+@require_perm(Perm.MANAGE_CAMPAIGNS)
+def campaign_allocate(request, regency_slug: str, campaign_slug: str):
+    campaign = selectors.campaign_get_for_regency(regency=request.regency, slug=campaign_slug)
+    if not campaign.allows_pooled:
+        messages.error(request, _("Kampanye ini tidak memiliki dana bersama."))
+    else:
+        result = pool_allocate(campaign=campaign, actor=request.user)
+        messages.success(request, _("%(n)s peserta (%(f)s keluarga) mendapat alokasi dana bersama; sisa dana %(left)s.")
+                         % {"n": result.pledges, "f": result.families, "left": format_rupiah(result.available_after)})
+    return redirect("campaign_admin", regency_slug=request.regency.slug, campaign_slug=campaign.slug)
+
+
+@require_POST
+@require_perm(Perm.MANAGE_CAMPAIGNS)
+def campaign_gifts(request, regency_slug: str, campaign_slug: str):
+    """Mark a donor's gift received (`gift` = its id), or record one received at the office."""
+    campaign = selectors.campaign_get_for_regency(regency=request.regency, slug=campaign_slug)
+    back = redirect("campaign_admin", regency_slug=request.regency.slug, campaign_slug=campaign.slug)
+    raw = request.POST.get("gift", "")
+    try:
+        if raw:
+            gift = Gift.objects.for_regency(request.regency).filter(
+                campaign=campaign, pk=int(raw) if raw.isdigit() else 0).first()
+            if gift is None:
+                messages.error(request, _("Sumbangan tidak ditemukan."))
+                return back
+            services.gift_receive(gift=gift, actor=request.user)
+            messages.success(request, _("Sumbangan ditandai sudah diterima."))
+            return back
+        form = GiftForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Isi jumlah (paling sedikit Rp1.000) dan nomor referensi."))
+            return back
+        services.gift_create(campaign=campaign, donor=None, actor=request.user, received=True,
+                             amount=form.cleaned_data["amount"], reference=form.cleaned_data["reference"])
+        messages.success(request, _("Sumbangan dicatat sebagai diterima."))
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+    return back
