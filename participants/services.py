@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import DomainError
+from core.formatting import format_date
 from participants.imports.apply import ApplyContext, apply_staging
 from participants.imports.staging import errors_copy, staging_copy, staging_create, staging_drop
 from participants.models import ArrearsImport, ImportMode, ImportRowError, ImportStatus
@@ -354,7 +355,7 @@ def _run(arrears_import: ArrearsImport, progress: _Progress) -> ArrearsImport:
                         "Tanggal data %(as_of)s lebih lama dari impor terakhir cabang (%(newest)s): "
                         "disimpan sebagai riwayat saja; data tunggakan saat ini tidak diubah."
                     )
-                    % {"as_of": arrears_import.as_of.isoformat(), "newest": newest.as_of.isoformat()}
+                    % {"as_of": format_date(arrears_import.as_of), "newest": format_date(newest.as_of)}
                 )
             messages.extend(result.notes)
             error_count, invalid, first = _error_summary(import_id)

@@ -119,3 +119,23 @@ def test_a_generated_file_imports_cleanly(branch_a, tmp_path):
     assert code == 0
     assert (result["rows"], result["valid"], result["invalid"], result["new"]) == (120, 120, 0, 120)
     assert sum(result["regencies"].values()) == 120
+
+
+@pytest.mark.parametrize(
+    ("args", "expected_code", "fragment"),
+    [
+        (["--branch", "palopo"], 1, "kosong"),
+        (["--branch", "tidak-ada"], 1, "tidak-ada"),
+        (["--branch", "palopo", "--as-of", "2026-99-01"], 2, "YYYY-MM-DD"),
+        (["--branch", "palopo", "--mode", "semua"], 2, "semua"),
+    ],
+)
+def test_refusals_print_the_same_json_shape(branch_a, tmp_path, args, expected_code, fragment):
+    empty = tmp_path / "kosong.csv"
+    empty.write_bytes(b"")
+    code, payload, _err = run(str(empty), *args)
+    assert code == expected_code
+    assert KEYS <= payload.keys()
+    assert payload["import_id"] is None
+    assert fragment in payload["errors"][0]["message"]
+    assert ArrearsImport.objects.count() == 0

@@ -102,5 +102,11 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(payload, ensure_ascii=False, default=str))
 
     def _fail(self, message: str, *, status: str, code: int):
-        self._emit({"import_id": None, "status": status, "detail": message})
+        # The same shape as every other outcome, so that tools reading the last line need no special case.
+        self._emit({
+            "import_id": None, "status": status, "rows": 0, "valid": 0, "invalid": 0, "new": 0,
+            "updated": 0, "unchanged": 0, "cleared": 0, "regencies": {},
+            "errors": [{"row": 0, "column": "", "message": message}], "error_report": None,
+            "seconds": 0.0, "message": message, "detail": message,
+        })
         raise CommandError(message, returncode=code)
