@@ -31,7 +31,13 @@ from core.audit import audit_record
 from core.errors import DomainError
 from core.formatting import format_date
 from participants.imports.apply import ApplyContext, apply_staging
-from participants.imports.staging import errors_copy, staging_copy, staging_create, staging_drop
+from participants.imports.staging import (
+    errors_copy,
+    held_copy,
+    staging_copy,
+    staging_create,
+    staging_drop,
+)
 from participants.models import ArrearsImport, ImportMode, ImportRowError, ImportStatus
 
 logger = logging.getLogger(__name__)
@@ -306,6 +312,7 @@ def _run(arrears_import: ArrearsImport, progress: _Progress) -> ArrearsImport:
     ImportRowError.objects.filter(arrears_import_id=import_id).delete()
     regencies = list(branch.regencies.all())
     rows = 0
+    unreadable_cards = 0
     try:
         staging_create(import_id=import_id)
         progress.phase = _("membaca berkas")
@@ -318,13 +325,14 @@ def _run(arrears_import: ArrearsImport, progress: _Progress) -> ArrearsImport:
             staging_copy(import_id=import_id, frame=chunk.frame)
             if chunk.errors:
                 errors_copy(import_id=import_id, errors=chunk.errors)
+                held_copy(import_id=import_id, cards=chunk.held_cards)
+                unreadable_cards += chunk.unreadable_cards
     except FileRejected as exc:
         return _reject(arrears_import, message=_rejection_message(exc), rows=rows, started=started)
     except Exception as exc:
         _fail(arrears_import, exc, rows=rows, started=started)
         raise
 
-    parse_invalid = _invalid_rows(import_id)
     _set_status(arrears_import, ImportStatus.APPLYING, progress=_PARSE_SHARE, rows=rows)
     progress.phase = _("menerapkan")
     try:
@@ -344,7 +352,7 @@ def _run(arrears_import: ArrearsImport, progress: _Progress) -> ArrearsImport:
                 as_of=arrears_import.as_of,
                 full_mode=arrears_import.mode == ImportMode.FULL,
                 outdated=outdated,
-                may_clear=parse_invalid == 0,
+                may_clear=unreadable_cards == 0,
                 newest_full_as_of=newest.as_of if outdated and newest.mode == ImportMode.FULL else None,
             )
             result = apply_staging(ctx, progress=progress)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from participants.imports.staging import staging_table_name
+from participants.imports.staging import held_table_name, staging_table_name
 
 # `lower(collapse-spaces(trim(x)))`: how names are compared.
 _SPACES = r"'\s+'"
@@ -55,8 +55,9 @@ class ApplyContext:
     as_of: dt.date
     full_mode: bool
     outdated: bool
-    # Clearing absent participants needs a clean file: a row with an error may
-    # be someone who is still in arrears.
+    # Clearing absent participants needs to know who is on the list: an invalid row
+    # whose card number is readable keeps that participant (import_held_<id>); an
+    # invalid row with no readable card number could be anyone, so nobody is cleared.
     may_clear: bool
     # For an outdated import: the newest applied import was a full list as of this date,
     # so a participant first seen in the older file is no longer on the list.
@@ -119,21 +120,24 @@ def apply_staging(ctx: ApplyContext, *, progress: Callable[[int], None] | None =
                     "UPDATE participants_participant p SET status = 'cleared', cleared_at = %(as_of)s,"
                     " last_import_id = %(imp)s, updated_at = now() "
                     "WHERE p.regency_id = ANY(%(regs)s) AND p.status <> 'cleared' "
-                    "AND NOT EXISTS (SELECT 1 FROM imp_rows x WHERE x.card_number = p.card_number)"
+                    "AND NOT EXISTS (SELECT 1 FROM imp_rows x WHERE x.card_number = p.card_number) "
+                    f"AND NOT EXISTS (SELECT 1 FROM {held_table_name(ctx.import_id)} h"
+                    " WHERE h.card_number = p.card_number)"
                 )
                 result.cleared = cur.rowcount
             else:
                 result.notes.append(
                     _(
-                        "Berkas ini berisi baris yang tidak valid, jadi peserta yang tidak ada di "
-                        "berkas TIDAK ditandai keluar dari daftar. Perbaiki baris tersebut lalu "
-                        "unggah ulang daftar lengkapnya."
+                        "Berkas ini berisi baris tidak valid yang nomor kartunya tidak terbaca, "
+                        "jadi peserta yang tidak ada di berkas TIDAK ditandai keluar dari daftar. "
+                        "Perbaiki baris tersebut lalu unggah ulang daftar lengkapnya."
                     )
                 )
         result.unchanged = max(result.valid - result.new - result.updated, 0)
         run("SELECT regency_code, count(*) FROM imp_rows GROUP BY regency_code ORDER BY regency_code")
         result.regency_counts = {code: int(n) for code, n in cur.fetchall()}
         run(f"DROP TABLE {s}")
+        run(f"DROP TABLE {held_table_name(ctx.import_id)}")
         run("DROP TABLE imp_rows; DROP TABLE imp_d; DROP TABLE imp_v; DROP TABLE imp_place; DROP TABLE imp_reg")
     report(99)
     return result

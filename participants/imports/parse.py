@@ -75,6 +75,10 @@ class ParsedChunk:
     frame: pl.DataFrame  # VALID rows only, columns exactly STAGING_COLUMN_NAMES in order
     errors: list[RowError]  # every problem in this chunk's rows (a row with an error is not in frame)
     rows: int  # non-blank data rows seen in this chunk (valid + invalid)
+    # Invalid rows still name someone: their card numbers where readable (a full list must
+    # not clear them), and how many invalid rows had no readable card number at all.
+    held_cards: list[str] = field(default_factory=list)
+    unreadable_cards: int = 0
 
 
 @dataclass
@@ -223,12 +227,17 @@ class ParsedFile:
                     continue
                 rows, errors = self._repeats(rows, errors, seen)
                 valid = rows.filter(pl.col("_ok")).select(STAGING_COLUMN_NAMES)
+                invalid_cards = rows.filter(~pl.col("_ok")).get_column("card_number")
                 row_errors = [RowError(row=r, column=c, message=m, value=v)
                               for r, c, m, v in errors.iter_rows()]
                 self.valid += valid.height
                 self.invalid += count - valid.height
                 self.error_count += len(row_errors)
-                yield ParsedChunk(frame=valid, errors=row_errors, rows=count)
+                yield ParsedChunk(
+                    frame=valid, errors=row_errors, rows=count,
+                    held_cards=invalid_cards.drop_nulls().to_list(),
+                    unreadable_cards=invalid_cards.null_count(),
+                )
             if self.rows == 0:
                 raise FileRejected(
                     _("Berkas tidak berisi baris data: hanya judul kolom (baris %(row)s) atau baris kosong.")

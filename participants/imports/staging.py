@@ -32,19 +32,37 @@ def staging_table_name(import_id: int) -> str:
     return f"import_staging_{int(import_id)}"
 
 
+def held_table_name(import_id: int) -> str:
+    """Card numbers of the file's INVALID rows: people who are on the list all the same."""
+    return f"import_held_{int(import_id)}"
+
+
 def staging_create(*, import_id: int) -> str:
-    """Drop any leftover of an earlier run and create an empty staging table."""
+    """Drop any leftover of an earlier run and create empty staging tables."""
     table = staging_table_name(import_id)
     columns = ", ".join(f"{name} {kind}" for name, kind in STAGING_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE UNLOGGED TABLE {table} ({columns})")
+        cursor.execute(f"DROP TABLE IF EXISTS {held_table_name(import_id)}")
+        cursor.execute(f"CREATE UNLOGGED TABLE {held_table_name(import_id)} (card_number varchar(13) NOT NULL)")
     return table
 
 
 def staging_drop(*, import_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {staging_table_name(import_id)}")
+        cursor.execute(f"DROP TABLE IF EXISTS {held_table_name(import_id)}")
+
+
+def held_copy(*, import_id: int, cards: list[str]) -> int:
+    """COPY the card numbers of invalid rows (digits only: no quoting needed)."""
+    if not cards:
+        return 0
+    buf = io.BytesIO("".join(f"{card}\n" for card in cards).encode())
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY {held_table_name(import_id)} (card_number) FROM STDIN", buf)
+    return len(cards)
 
 
 def staging_exists(*, import_id: int) -> bool:

@@ -116,10 +116,22 @@ def test_full_mode_clears_the_absent_and_partial_does_not(branch_a, tmp_path):
     assert not ArrearsRecord.all_regencies.filter(participant=gone, arrears_import=full).exists()
 
 
-def test_full_mode_with_bad_rows_clears_nobody_and_says_so(branch_a, tmp_path):
-    run_import(branch_a, tmp_path, [line(1), line(2)], as_of=OCT)
+def test_full_mode_keeps_participants_whose_rows_are_invalid(branch_a, tmp_path):
+    run_import(branch_a, tmp_path, [line(1), line(2), line(3)], as_of=OCT)
+    # Card 3's row is invalid (a region outside the branch) but names card 3: keep it.
     imp = run_import(branch_a, tmp_path, [line(2), line(3, code="99.99")], as_of=NOV)
 
+    assert imp.invalid == 1
+    assert imp.cleared == 1
+    assert participants().get(card_number=card(1)).status == ParticipantStatus.CLEARED
+    assert participants().get(card_number=card(3)).status != ParticipantStatus.CLEARED
+
+
+def test_full_mode_with_an_unreadable_card_number_clears_nobody_and_says_so(branch_a, tmp_path):
+    run_import(branch_a, tmp_path, [line(1), line(2)], as_of=OCT)
+    imp = run_import(branch_a, tmp_path, [line(2), line(3, card_number="12AB")], as_of=NOV)
+
+    assert imp.invalid == 1
     assert imp.cleared == 0
     assert participants().get(card_number=card(1)).status != ParticipantStatus.CLEARED
     assert "TIDAK ditandai" in imp.message
