@@ -377,8 +377,8 @@ def pbi_referrals_export(*, regency: Regency, actor) -> bytes:
     from assessments.selectors import pbi_referrals
 
     _require(actor, regency, Perm.DECIDE_ASSESSMENT)
+    from core.exports import export_record
+
     rows = list(pbi_referrals(regency=regency))
-    with transaction.atomic():
-        audit_record(actor=actor, verb="pbi_referrals.exported", object_type="assessments.pbi_referrals",
-                     object_id=regency.code, regency=regency, after={"rows": len(rows)})
+    export_record(kind="pbi_referrals", actor=actor, rows=len(rows), fmt="xlsx", regency=regency)
     return pbi_referrals_xlsx(rows)

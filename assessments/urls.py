@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments import views
+from assessments import export, views
 
 _base = "r/<slug:regency_slug>/assessments/"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path(f"{_base}settings/", views.screening_settings, name="assessment_settings"),
     path(f"{_base}pbi/", views.pbi_list, name="assessment_pbi"),
     path(f"{_base}pbi/export/", views.pbi_export, name="assessment_pbi_export"),
+    path(f"{_base}export/", export.assessment_export, name="assessment_export"),
     path(f"{_base}start/<uuid:public_id>/", views.assessment_start, name="assessment_start"),
     path(f"{_base}<int:assessment_id>/", views.assessment_detail, name="assessment_detail"),
     path(f"{_base}<int:assessment_id>/save/", views.assessment_save, name="assessment_save"),

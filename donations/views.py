@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import DomainError
+from core.exports import export_record
 from core.formatting import format_rupiah
 from donations import selectors, services
 from donations.certificate import certificate_pdf
@@ -395,7 +396,10 @@ def campaign_admin(request, regency_slug: str, campaign_slug: str):
 @require_perm(Perm.MANAGE_CAMPAIGNS)
 def campaign_export(request, regency_slug: str, campaign_slug: str):
     campaign = selectors.campaign_get_for_regency(regency=request.regency, slug=campaign_slug)
-    data = pledges_xlsx(selectors.campaign_pledges_for_export(campaign=campaign))
+    pledges = list(selectors.campaign_pledges_for_export(campaign=campaign))
+    data = pledges_xlsx(pledges)
+    export_record(kind="pledges", actor=request.user, rows=len(pledges), fmt="xlsx", regency=request.regency,
+                  scope=campaign.slug, filters={"campaign": campaign.slug})
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="janji-{campaign.slug}.xlsx"'

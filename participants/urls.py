@@ -1,6 +1,6 @@
 from django.urls import path
 
-from participants import views
+from participants import export, views
 
 urlpatterns = [
     path("branches/<slug:branch_code>/imports/", views.import_list, name="import_list"),
@@ -21,6 +21,7 @@ urlpatterns = [
         name="import_errors_xlsx",
     ),
     path("r/<slug:regency_slug>/participants/", views.participant_list, name="participant_list"),
+    path("r/<slug:regency_slug>/participants/export/", export.participant_export, name="participant_export"),
     path(
         "r/<slug:regency_slug>/participants/<uuid:public_id>/",
         views.participant_detail,

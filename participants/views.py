@@ -176,12 +176,21 @@ def _report_filename(arrears_import, ext: str) -> str:
     return f"kesalahan-impor-{arrears_import.branch.code}-{arrears_import.pk}-{arrears_import.as_of:%Y%m%d}.{ext}"
 
 
+def _audit_error_report(request, branch, arrears_import, fmt: str) -> None:
+    """Every export is an audit event (`export.import_errors`)."""
+    from core.exports import export_record
+
+    export_record(kind="import_errors", actor=request.user, rows=arrears_import.error_count, fmt=fmt,
+                  scope=str(arrears_import.pk), filters={"branch": branch.code, "import_id": arrears_import.pk})
+
+
 @require_http_methods(["GET"])
 @branch_page(allow_token=True)
 def import_errors_csv(request: HttpRequest, branch, import_id) -> StreamingHttpResponse:
     """Every error of the import (row, column, message, original value), streamed as CSV."""
     arrears_import = selectors.import_get_for_branch(branch=branch, import_id=import_id)
     rows = selectors.import_errors_rows(arrears_import=arrears_import)
+    _audit_error_report(request, branch, arrears_import, "csv")
     response = StreamingHttpResponse(
         (line.encode("utf-8") for line in reports.csv_lines(rows)),
         content_type="text/csv; charset=utf-8",
@@ -197,6 +206,7 @@ def import_errors_xlsx(request: HttpRequest, branch, import_id) -> FileResponse:
     """Every error of the import as an XLSX workbook, written in constant memory."""
     arrears_import = selectors.import_get_for_branch(branch=branch, import_id=import_id)
     handle = reports.xlsx_file(selectors.import_errors_rows(arrears_import=arrears_import))
+    _audit_error_report(request, branch, arrears_import, "xlsx")
     response = FileResponse(
         handle,
         as_attachment=True,

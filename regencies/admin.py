@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from regencies.models import (
     BpjsBranch,
     BranchMembership,
+    ContributionShare,
     District,
     Invitation,
     Membership,
@@ -102,3 +103,11 @@ class InvitationAdmin(AllRegenciesAdmin):
     readonly_fields = ["token", "created_at", "accepted_at"]
     autocomplete_fields = ["invited_by"]
     ordering = ["-created_at"]
+
+
+@admin.register(ContributionShare)
+class ContributionShareAdmin(admin.ModelAdmin):
+    """The regency's share of the class III contribution, effective-dated (the dashboard's budget effect)."""
+
+    list_display = ("care_class", "regency_amount", "effective_from", "note")
+    ordering = ("care_class", "-effective_from")

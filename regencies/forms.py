@@ -23,3 +23,32 @@ class InvitationForm(forms.Form):
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
+
+
+class RegencySettingsForm(forms.Form):
+    """Population and JKN totals (coverage, active rate) and the active-rate target of the regency."""
+
+    population = forms.IntegerField(
+        label=_("Jumlah penduduk"), required=False, min_value=1, max_value=100_000_000,
+        help_text=_("Menurut data kependudukan (Dukcapil) terbaru."),
+    )
+    jkn_participants = forms.IntegerField(
+        label=_("Jumlah peserta JKN"), required=False, min_value=0, max_value=100_000_000,
+        help_text=_("Semua segmen, menurut BPJS Kesehatan cabang."),
+    )
+    active_rate_target = forms.DecimalField(
+        label=_("Target keaktifan (%)"), min_value=0, max_value=100, max_digits=5, decimal_places=2,
+        help_text=_("UHC Pratama 80%, Madya 85%, Utama 95%."),
+    )
+    minimum_wage = forms.IntegerField(
+        label=_("UMK (Rp per bulan)"), required=False, min_value=0, max_value=1_000_000_000,
+    )
+
+    def clean(self):
+        data = super().clean()
+        population, participants = data.get("population"), data.get("jkn_participants")
+        if population and participants and participants > population * 2:
+            self.add_error("jkn_participants", _(
+                "Jumlah peserta JKN (%(p)s) tidak masuk akal untuk penduduk %(n)s: periksa kembali angkanya."
+            ) % {"p": participants, "n": population})
+        return data

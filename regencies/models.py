@@ -191,3 +191,29 @@ class Invitation(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.role})"
+
+
+class ContributionShare(models.Model):
+    """The regency's monthly share of the class III contribution, effective-dated (national table).
+
+    Perpres 64/2020: class III Rp42.000 = Rp35.000 paid by the participant + Rp7.000 government
+    assistance, of which Rp4.200 central and Rp2.800 regency — paid only for ACTIVE participants.
+    The dashboard reads the row in force; edited by the national operator (admin).
+    """
+
+    care_class = models.PositiveSmallIntegerField(_("kelas rawat"), default=3)
+    regency_amount = models.BigIntegerField(_("bagian pemda per peserta per bulan (Rp)"))
+    effective_from = models.DateField(_("berlaku sejak"))
+    note = models.CharField(_("dasar hukum/catatan"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("bagian iuran pemda")
+        verbose_name_plural = _("bagian iuran pemda")
+        ordering = ["care_class", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["care_class", "effective_from"], name="contribution_share_unique"),
+            models.CheckConstraint(condition=Q(regency_amount__gte=0), name="contribution_share_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.care_class}: Rp{self.regency_amount} ({self.effective_from})"

@@ -245,3 +245,34 @@ def membership_deactivate(*, regency: Regency, actor, membership: Membership) ->
             before={"is_active": True, "role": locked.role}, after={"is_active": False},
         )
     return locked
+
+
+SETTINGS_FIELDS = ("population", "jkn_participants", "active_rate_target", "minimum_wage")
+
+
+def regency_settings_update(*, regency: Regency, actor, values: dict) -> Regency:
+    """Set the regency's population, JKN participant total, active-rate target and UMK (audited)."""
+    from regencies.permissions import regency_access_for as _access
+
+    access = _access(user=actor, regency=regency)
+    if access is None or not access.can(Perm.MANAGE_SETTINGS):
+        raise PermissionDenied(_("Anda tidak berhak mengubah pengaturan kabupaten/kota ini."))
+    with transaction.atomic():
+        locked = Regency.objects.select_for_update().get(pk=regency.pk)
+        before = {f: _jsonable(getattr(locked, f)) for f in SETTINGS_FIELDS}
+        for f in SETTINGS_FIELDS:
+            if f in values:
+                setattr(locked, f, values[f])
+        locked.full_clean()
+        locked.save(update_fields=[f for f in SETTINGS_FIELDS if f in values])
+        after = {f: _jsonable(getattr(locked, f)) for f in SETTINGS_FIELDS}
+        if before != after:
+            audit_record(actor=actor, verb="regency.settings_update", obj=locked, regency=locked,
+                         before=before, after=after)
+    return locked
+
+
+def _jsonable(value):
+    from decimal import Decimal
+
+    return str(value) if isinstance(value, Decimal) else value

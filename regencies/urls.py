@@ -4,6 +4,9 @@ from regencies import views
 
 urlpatterns = [
     path("r/<slug:regency_slug>/", views.regency_home, name="regency_home"),
+    path("r/<slug:regency_slug>/settings/", views.regency_settings, name="regency_settings"),
+    path("branches/<slug:branch_code>/", views.branch_dashboard, name="branch_dashboard"),
+    path("national/", views.national_dashboard, name="national_dashboard"),
     path("r/<slug:regency_slug>/members/", views.member_list, name="member_list"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,18 +15,20 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.forms import InvitationAcceptForm
 from core.errors import DomainError
-from regencies import selectors, services
-from regencies.forms import InvitationForm
+from regencies import dashboard, selectors, services
+from regencies.forms import InvitationForm, RegencySettingsForm
 from regencies.models import Invitation, Membership
-from regencies.permissions import require_perm
+from regencies.permissions import branch_get_for_user, require_perm
 from regencies.roles import BranchRole, Perm, Role
 
 
 @require_perm(Perm.VIEW_DASHBOARD)
 def regency_home(request: HttpRequest, regency_slug: str) -> HttpResponse:
+    """The regency dashboard: aggregates only (no personal data), a fixed number of queries."""
     regency = request.regency
     access = request.regency_access
     overview = selectors.regency_overview(regency=regency)
+    board = dashboard.regency_dashboard(regency=regency)
     branches = _upload_branches(request, regency)
     role_labels = [str(Role(role).label) for role in sorted(access.roles)]
     if access.is_branch_admin:
@@ -34,8 +38,49 @@ def regency_home(request: HttpRequest, regency_slug: str) -> HttpResponse:
         "access": access,
         "role_labels": role_labels,
         "overview": overview,
+        "board": board,
+        "chart_data": dashboard.trend_chart_data(board["trend"]),
         "upload_branches": branches,
     })
+
+
+@require_perm(Perm.MANAGE_SETTINGS)
+@require_http_methods(["GET", "POST"])
+def regency_settings(request: HttpRequest, regency_slug: str) -> HttpResponse:
+    regency = request.regency
+    initial = {f: getattr(regency, f) for f in services.SETTINGS_FIELDS}
+    form = RegencySettingsForm(request.POST if request.method == "POST" else None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.regency_settings_update(regency=regency, actor=request.user, values=form.cleaned_data)
+            except DjangoValidationError as exc:
+                for field_name, errors in exc.message_dict.items():
+                    form.add_error(field_name if field_name in form.fields else None, errors)
+            except DomainError as exc:
+                form.add_error(None, exc.detail)
+            else:
+                messages.success(request, _("Pengaturan kabupaten/kota disimpan."))
+                return redirect("regency_settings", regency_slug=regency.slug)
+        status = 400
+    return render(request, "regencies/settings.html", {"regency": regency, "form": form}, status=status)
+
+
+def branch_dashboard(request: HttpRequest, branch_code: str) -> HttpResponse:
+    """Per regency of the branch: the BPJS admins of the branch (and the operator); others 404."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    branch = branch_get_for_user(user=request.user, code=branch_code)
+    return render(request, "regencies/branch_dashboard.html", dashboard.branch_dashboard(branch=branch))
+
+
+def national_dashboard(request: HttpRequest) -> HttpResponse:
+    """All regencies: the national operator (staff and superuser) only; a 404 for everyone else."""
+    user = request.user
+    if not (user.is_authenticated and user.is_staff and user.is_superuser):
+        raise Http404("national")
+    return render(request, "regencies/national_dashboard.html", dashboard.national_dashboard())
 
 
 def _upload_branches(request, regency):
