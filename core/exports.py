@@ -21,7 +21,8 @@
   KK numbers) are written as text so Excel keeps every digit and leading zero.
 - Every export records one audit event `export.<kind>` with the filters, the row count and
   the format, in its own transaction, before the file is sent.
-- Masking is the caller's job (choose the columns for the viewer's role); `mask_nik` helps.
+- Masking is the caller's job (choose the columns for the viewer's role);
+  `participants.models.mask_nik` masks a NIK the way every page shows it.
 """
 
 from __future__ import annotations
@@ -69,13 +70,6 @@ def safe_cell(value: Any) -> Any:
     if isinstance(value, (str, Promise)):
         return neutralise(value)
     return value
-
-
-def mask_nik(nik: str | None) -> str:
-    """`7322011203850001` -> `732201**********`: the region part only (as the pages show it)."""
-    if not nik:
-        return ""
-    return nik[:6] + "*" * max(0, len(nik) - 6)
 
 
 @dataclass(frozen=True)
