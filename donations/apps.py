@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class DonationsConfig(AppConfig):
     name = "donations"
     verbose_name = "Donasi"
+
+    def ready(self) -> None:
+        # Reconciliation runs after every applied import (donations.reconciliation).
+        from donations.tasks import on_import_applied
+        from participants.services import arrears_import_applied
+
+        arrears_import_applied.connect(on_import_applied, dispatch_uid="donations.on_import_applied")

@@ -11,7 +11,8 @@ from donations.models import Pledge
 from donations.selectors import pledge_payment_info
 from participants.pseudonym import pseudonym
 
-KINDS = ("reserved", "expiry_warning", "verified")
+# `unpaid_reminder` and `released` are sent by reconciliation (donations.reconciliation).
+KINDS = ("reserved", "expiry_warning", "verified", "unpaid_reminder", "released")
 
 
 def pledge_email_send(*, pledge_id: int, kind: str) -> bool:
@@ -34,3 +35,30 @@ def pledge_email_send(*, pledge_id: int, kind: str) -> bool:
         body = render_to_string(f"donations/email/{kind}_body.txt", context)
     send_mail(f"[Satu untuk Satu] {subject}", body, settings.DEFAULT_FROM_EMAIL, [pledge.donor.email])
     return True
+
+
+def anomalies_email_send(*, regency_id: int, anomaly_ids: list[int]) -> int:
+    """Tell the regency's admins about new reconciliation anomalies (one message). Returns recipients."""
+    from django.urls import reverse
+
+    from donations.models import Anomaly
+    from regencies.models import Membership, Regency
+    from regencies.roles import Role
+
+    regency = Regency.objects.filter(pk=regency_id).first()
+    if regency is None:
+        return 0
+    anomalies = list(Anomaly.objects.for_regency(regency).filter(pk__in=anomaly_ids).order_by("pk"))
+    recipients = sorted(set(
+        Membership.objects.for_regency(regency).filter(role=Role.REGENCY_ADMIN, is_active=True)
+        .exclude(user__email="").values_list("user__email", flat=True)
+    ))
+    if not anomalies or not recipients:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {"regency": regency, "anomalies": anomalies, "count": len(anomalies),
+                   "path": reverse("reconciliation", kwargs={"regency_slug": regency.slug})}
+        subject = render_to_string("donations/email/anomalies_subject.txt", context).strip()
+        body = render_to_string("donations/email/anomalies_body.txt", context)
+    send_mail(f"[Satu untuk Satu] {subject}", body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return len(recipients)

@@ -202,6 +202,8 @@ class Pledge(TenantModel):
     expires_at = models.DateTimeField(_("batas pemesanan"), null=True, blank=True)
     due_at = models.DateTimeField(_("batas pembayaran"), null=True, blank=True)
     warning_sent_at = models.DateTimeField(null=True, blank=True)
+    # The unpaid-pledge reminder (reconciliation issue): sent once.
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
     pledged_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
@@ -327,3 +329,172 @@ class Allocation(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.gift_id}->{self.pledge_id}: {self.amount}"
+
+
+# --- reconciliation (donations.reconciliation) ---------------------------------------------------
+
+
+class ReconciliationSettings(TenantModel):
+    """Per-regency knobs of reconciliation; a regency without a row uses the defaults."""
+
+    grace_days = models.PositiveSmallIntegerField(
+        _("masa tenggang (hari)"), default=30,
+        help_text=_("Setelah sekian hari sejak pembayaran, impor yang masih menunjukkan tunggakan "
+                    "membuat janji dipersoalkan."),
+    )
+    reminder_days = models.PositiveSmallIntegerField(
+        _("pengingat janji belum dibayar (hari)"), default=7,
+        help_text=_("Donatur diingatkan bila janjinya belum dibayar lebih dari sekian hari."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("pengaturan rekonsiliasi")
+        verbose_name_plural = _("pengaturan rekonsiliasi")
+        constraints = [
+            models.UniqueConstraint(fields=["regency"], name="reconciliation_settings_one_per_regency"),
+            models.CheckConstraint(condition=Q(grace_days__gte=1) & Q(grace_days__lte=365),
+                                   name="reconciliation_grace_range"),
+            models.CheckConstraint(condition=Q(reminder_days__gte=1) & Q(reminder_days__lte=90),
+                                   name="reconciliation_reminder_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.regency_id}: {self.grace_days}/{self.reminder_days}"
+
+
+class ReconciliationTrigger(models.TextChoices):
+    IMPORT = "import", _("Setelah impor")
+    NIGHTLY = "nightly", _("Terjadwal (malam)")
+    MANUAL = "manual", _("Dijalankan manual")
+
+
+class ReconciliationRun(TenantModel):
+    """One run over one regency that changed something (a run that changes nothing is not stored)."""
+
+    trigger = models.CharField(_("pemicu"), max_length=10, choices=ReconciliationTrigger.choices)
+    arrears_import = models.ForeignKey("participants.ArrearsImport", null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="+",
+                                       help_text="The newest applied import of the regency when the run started.")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    verified = models.PositiveIntegerField(default=0)
+    disputed = models.PositiveIntegerField(default=0)
+    released_cleared_by_other = models.PositiveIntegerField(default=0)
+    released_left_segment = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    anomalies = models.PositiveIntegerField(default=0)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("rekonsiliasi")
+        verbose_name_plural = _("rekonsiliasi")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["regency", "started_at"], name="recon_run_regency_started")]
+
+    def __str__(self) -> str:
+        return f"{self.regency_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class Outcome(models.TextChoices):
+    VERIFIED = "verified", _("Terverifikasi")
+    DISPUTED = "disputed", _("Dipersoalkan")
+    RELEASED_CLEARED = "released_cleared_by_other", _("Dilepas: tunggakan dilunasi pihak lain")
+    RELEASED_SEGMENT = "released_left_segment", _("Dilepas: keluar dari segmen PBPU/BP")
+
+
+class ReleaseReason(models.TextChoices):
+    CLEARED_BY_OTHER = "cleared_by_other", _("Tunggakan sudah lunas oleh pihak lain atau peserta keluar dari daftar")
+    LEFT_SEGMENT = "left_segment", _("Peserta pindah segmen (keluar dari daftar PBPU/BP)")
+
+
+class ReconciliationOutcome(TenantModel):
+    """One decision that changed a pledge, with the import that caused it (so a report can say why).
+
+    Written only by the set-based SQL of `donations.reconciliation.rules`, which takes every id
+    from existing rows in the same transaction: like the import's bulk tables (participants.models
+    .Family), the foreign keys are not DB constraints, since a deferred RI trigger per row and key
+    doubled the time of a 200k-pledge run (bench/README.md); PROTECT still holds in Django."""
+
+    regency = models.ForeignKey("regencies.Regency", on_delete=models.PROTECT, related_name="+", db_index=False,
+                                db_constraint=False)
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.PROTECT, related_name="outcomes",
+                            db_constraint=False)
+    pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="reconciliation_outcomes",
+                               db_index=False, db_constraint=False)
+    outcome = models.CharField(_("hasil"), max_length=30, choices=Outcome.choices)
+    from_status = models.CharField(max_length=10, choices=PledgeStatus.choices)
+    to_status = models.CharField(max_length=10, choices=PledgeStatus.choices)
+    reason = models.CharField(_("alasan"), max_length=200, blank=True)
+    arrears_import = models.ForeignKey("participants.ArrearsImport", null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    evidence_as_of = models.DateField(_("data per tanggal"), null=True, blank=True)
+    evidence_arrears = models.BigIntegerField(_("tunggakan menurut impor (Rp)"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("hasil rekonsiliasi")
+        verbose_name_plural = _("hasil rekonsiliasi")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["regency", "run"], name="recon_outcome_regency_run"),
+            models.Index(fields=["pledge"], name="recon_outcome_pledge"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pledge_id}: {self.from_status}->{self.to_status}"
+
+
+class AnomalyKind(models.TextChoices):
+    DISPUTED_PAYMENT = "disputed_payment", _("Pembayaran dipersoalkan")
+    IMPORT_CONTRADICTS = "import_contradicts_payment", _("Impor bertentangan dengan pembayaran")
+    FAMILY_PARTLY_VERIFIED = "family_partly_verified", _("Keluarga baru sebagian terverifikasi")
+
+
+class AnomalyStatus(models.TextChoices):
+    OPEN = "open", _("Terbuka")
+    RESOLVED = "resolved", _("Selesai")
+
+
+class Anomaly(TenantModel):
+    """Something reconciliation cannot decide alone: staff look at it and resolve it with a note."""
+
+    kind = models.CharField(_("jenis"), max_length=30, choices=AnomalyKind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=AnomalyStatus.choices, default=AnomalyStatus.OPEN)
+    # Written in bulk by reconciliation's SQL: no DB constraints on these keys (see ReconciliationOutcome).
+    regency = models.ForeignKey("regencies.Regency", on_delete=models.PROTECT, related_name="+", db_index=False,
+                                db_constraint=False)
+    pledge = models.ForeignKey(Pledge, null=True, blank=True, on_delete=models.PROTECT, related_name="anomalies",
+                               db_constraint=False)
+    family = models.ForeignKey("participants.Family", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+", db_constraint=False)
+    run = models.ForeignKey(ReconciliationRun, null=True, blank=True, on_delete=models.PROTECT,
+                            related_name="anomaly_rows", db_constraint=False)
+    arrears_import = models.ForeignKey("participants.ArrearsImport", null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    detail = models.CharField(_("keterangan"), max_length=300, blank=True)
+    note = models.TextField(_("catatan penyelesaian"), blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("anomali rekonsiliasi")
+        verbose_name_plural = _("anomali rekonsiliasi")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["pledge", "kind"], condition=Q(pledge__isnull=False),
+                                    name="anomaly_pledge_kind_unique"),
+            models.UniqueConstraint(fields=["family", "kind"], condition=Q(status="open", family__isnull=False),
+                                    name="anomaly_family_kind_open_unique"),
+            models.CheckConstraint(condition=Q(pledge__isnull=False) | Q(family__isnull=False),
+                                   name="anomaly_pledge_or_family"),
+        ]
+        indexes = [models.Index(fields=["regency", "status", "created_at"], name="anomaly_regency_status")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status}"
+

@@ -553,7 +553,7 @@ def pledge_next_step(*, pledge: Pledge) -> str:
         PledgeStatus.RESERVED: _("Konfirmasi janji Anda sebelum batas pemesanan, lalu bayar ke nomor VA keluarga."),
         PledgeStatus.PLEDGED: _("Bayar jumlah di bawah ke nomor VA keluarga, lalu catat pembayarannya di sini."),
         PledgeStatus.PAID: _("Terima kasih! Kami menunggu data BPJS berikutnya untuk memastikan tunggakan lunas."),
-        PledgeStatus.VERIFIED: _("Lunas dan terverifikasi. Unduh sertifikat terima kasih Anda."),
+        PledgeStatus.VERIFIED: _("Lunas dan terverifikasi: kepesertaan aktif kembali. Unduh sertifikat terima kasih Anda."),
         PledgeStatus.EXPIRED: _("Pemesanan berakhir sebelum dikonfirmasi; peserta kembali ke daftar. Anda dapat memilih lagi."),
         PledgeStatus.CANCELLED: _("Janji ini dibatalkan."),
         PledgeStatus.RELEASED: _("Janji dilepas: tunggakan peserta sudah diselesaikan pihak lain atau peserta keluar dari daftar."),

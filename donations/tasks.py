@@ -33,3 +33,65 @@ def pledge_email_task(pledge_id: int, kind: str) -> bool:
     from donations.emails import pledge_email_send
 
     return pledge_email_send(pledge_id=pledge_id, kind=kind)
+
+
+# --- reconciliation (donations.reconciliation) -------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def reconcile_import_task(import_id: int) -> dict:
+    """Chained after an applied import: reconcile every regency of the import's branch."""
+    from donations.reconciliation.services import reconcile_after_import
+
+    return reconcile_after_import(import_id=import_id)
+
+
+@shared_task(acks_late=True)
+def reconcile_nightly_task() -> dict:
+    """Beat: reconcile every regency (each in its own transaction); idempotent."""
+    from donations.models import ReconciliationTrigger
+    from donations.reconciliation.services import reconcile
+
+    return reconcile(trigger=ReconciliationTrigger.NIGHTLY)
+
+
+@shared_task(acks_late=True)
+def reconciliation_notify_task(run_id: int) -> dict:
+    """After a run commits: thank verified donors, tell donors of released pledges."""
+    from donations.models import Outcome, ReconciliationOutcome
+
+    rows = list(ReconciliationOutcome.all_regencies.filter(run_id=run_id, pledge__donor__isnull=False)
+                .values_list("pledge_id", "outcome"))
+    sent = {"verified": 0, "released": 0}
+    for pledge_id, outcome in rows:
+        if outcome == Outcome.VERIFIED:
+            pledge_email_task.delay(pledge_id, "verified")
+            sent["verified"] += 1
+        elif outcome in (Outcome.RELEASED_CLEARED, Outcome.RELEASED_SEGMENT):
+            pledge_email_task.delay(pledge_id, "released")
+            sent["released"] += 1
+    return sent
+
+
+@shared_task(acks_late=True)
+def reconciliation_reminders_task() -> dict:
+    """Beat: remind donors of pledges unpaid for more than N days (once); tell regency admins
+    about new anomalies (once)."""
+    from donations.reconciliation.services import disputed_notify_mark, unpaid_reminders_mark
+
+    return {"reminded": len(unpaid_reminders_mark()),
+            "anomalies": sum(len(v) for v in disputed_notify_mark().values())}
+
+
+@shared_task(acks_late=True)
+def anomaly_email_task(regency_id: int, anomaly_ids: list[int]) -> int:
+    from donations.emails import anomalies_email_send
+
+    return anomalies_email_send(regency_id=regency_id, anomaly_ids=anomaly_ids)
+
+
+def on_import_applied(sender, import_id: int, **kwargs) -> None:
+    """Receiver of `arrears_import_applied`: reconcile after commit."""
+    from django.db import transaction
+
+    transaction.on_commit(lambda: reconcile_import_task.delay(import_id))

@@ -1,8 +1,10 @@
 from django.urls import path
 
 from donations import views
+from donations.reconciliation import views as reconciliation_views
 
 _admin = "r/<slug:regency_slug>/campaigns/"
+_recon = "r/<slug:regency_slug>/reconciliation/"
 
 urlpatterns = [
     path("c/<slug:campaign_slug>/", views.campaign_public, name="campaign_public"),
@@ -25,4 +27,12 @@ urlpatterns = [
     path(f"{_admin}<slug:campaign_slug>/export.xlsx", views.campaign_export, name="campaign_export"),
     path(f"{_admin}<slug:campaign_slug>/allocate/", views.campaign_allocate, name="campaign_allocate"),
     path(f"{_admin}<slug:campaign_slug>/gifts/", views.campaign_gifts, name="campaign_gifts"),
+    path(_recon, reconciliation_views.reconciliation, name="reconciliation"),
+    path(f"{_recon}run/", reconciliation_views.reconciliation_run, name="reconciliation_run"),
+    path(f"{_recon}settings/", reconciliation_views.reconciliation_settings, name="reconciliation_settings"),
+    path(f"{_recon}export.xlsx", reconciliation_views.reconciliation_export, name="reconciliation_export"),
+    path(f"{_recon}anomalies/<int:anomaly_id>/resolve/", reconciliation_views.anomaly_resolve,
+         name="anomaly_resolve"),
+    path(f"{_recon}anomalies/<int:anomaly_id>/contact/", reconciliation_views.anomaly_contact,
+         name="anomaly_contact"),
 ]

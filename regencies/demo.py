@@ -109,6 +109,11 @@ def demo_seed(
 
     campaign_summary = seed_campaigns()
     progress(f"kampanye: {', '.join(campaign_summary.get('campaigns', []))}")
+    if participants > 0:
+        # A few pledges of the demo donors (reconciliation issue), through the real services.
+        from donations.demo import seed_pledges
+
+        campaign_summary["pledges"] = seed_pledges()["pledges"]
 
     return {
         "campaigns": campaign_summary,

@@ -222,6 +222,14 @@ CELERY_BEAT_SCHEDULE["donations-pledge-expiry"] = {
 CELERY_BEAT_SCHEDULE["donations-pool-allocate-nightly"] = {
     "task": "donations.tasks.pool_allocate_task", "schedule": crontab(hour=19, minute=0),
 }
+# Reconciliation: nightly over every regency (18:30 UTC = 02:30 WITA, before the pooled
+# allocation); unpaid-pledge reminders and new-anomaly e-mails hourly.
+CELERY_BEAT_SCHEDULE["donations-reconcile-nightly"] = {
+    "task": "donations.tasks.reconcile_nightly_task", "schedule": crontab(hour=18, minute=30),
+}
+CELERY_BEAT_SCHEDULE["donations-reconciliation-reminders"] = {
+    "task": "donations.tasks.reconciliation_reminders_task", "schedule": crontab(minute=15),
+}
 
 # --- logging ----------------------------------------------------------------
 LOGGING = {

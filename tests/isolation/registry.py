@@ -63,6 +63,7 @@ class Side:
     campaign: Any = None
     pledge: Any = None
     payment: Any = None
+    anomaly: Any = None
 
 
 @dataclass
@@ -153,6 +154,16 @@ def _add_pledge(side: Side) -> None:
     side.objects[Campaign] = side.campaign
     side.objects[Pledge] = side.pledge
     side.objects[Payment] = side.payment
+    _add_anomaly(side)
+
+
+def _add_anomaly(side: Side) -> None:
+    """A disputed-payment anomaly of the side's pledge (reconciliation issue): `anomaly_id`."""
+    from donations.models import Anomaly, AnomalyKind
+
+    side.anomaly = Anomaly.objects.create(regency=side.regency, kind=AnomalyKind.DISPUTED_PAYMENT,
+                                          pledge=side.pledge, detail=f"Anomali rahasia {side.name}")
+    side.objects[Anomaly] = side.anomaly
 
 
 def _add_assessment(side: Side) -> None:
@@ -203,6 +214,7 @@ KWARGS: dict[str, Callable[[Side, URLPattern], str]] = {
     "campaign_slug": lambda side, pattern: side.campaign.slug,
     "pledge_id": lambda side, pattern: str(side.pledge.public_id),
     "payment_id": lambda side, pattern: str(side.payment.pk),
+    "anomaly_id": lambda side, pattern: str(side.anomaly.pk),
     # A capability: the invitation link itself lets its holder accept (see CAPABILITY_ROUTES).
     "token": lambda side, pattern: side.invitation.token,
     # Django admin (staff only).

@@ -1,0 +1,165 @@
+"""The regency's reconciliation page `/r/<regency_slug>/reconciliation/` and its actions.
+Thin: selectors read, services write. Only members with `Perm.RECONCILE` (regency admins)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from core.errors import DomainError
+from core.exports import Column, export_response
+from donations.models import (
+    AnomalyStatus,
+    Outcome,
+    PledgeStatus,
+    ReconciliationTrigger,
+    ReleaseReason,
+)
+from donations.reconciliation import selectors, services
+from participants.pseudonym import pseudonym
+from regencies.permissions import require_perm
+from regencies.roles import Perm
+
+
+def _reason_label(code: str) -> str:
+    if code in ReleaseReason.values:
+        return str(ReleaseReason(code).label)
+    if code == "still_in_arrears_after_grace":
+        return str(_("Masih menunggak setelah masa tenggang"))
+    return code
+
+
+def _outcome_rows(page):
+    return [{"o": o, "pseudonym": pseudonym(o.pledge.participant), "reason": _reason_label(o.reason)}
+            for o in page]
+
+
+@require_GET
+@require_perm(Perm.RECONCILE)
+def reconciliation(request, regency_slug: str):
+    regency = request.regency
+    chosen = request.GET.get("outcome") or ""
+    anomaly_status = request.GET.get("anomalies") or AnomalyStatus.OPEN
+    page = Paginator(selectors.outcomes(regency=regency, outcome=chosen or None), 50).get_page(
+        request.GET.get("page"))
+    return render(request, "donations/reconciliation.html", {
+        "regency": regency,
+        "totals": selectors.totals(regency=regency),
+        "per_import": selectors.counts_per_import(regency=regency),
+        "runs": selectors.runs(regency=regency),
+        "anomalies": selectors.anomalies(regency=regency, status=anomaly_status)[:100],
+        "anomaly_status": anomaly_status,
+        "open_count": selectors.open_anomaly_count(regency=regency),
+        "page": page,
+        "rows": _outcome_rows(page.object_list),
+        "outcomes": Outcome.choices,
+        "chosen": chosen,
+        "settings": selectors.settings_get(regency=regency),
+        "newest_import": services.newest_import(regency.pk),
+    })
+
+
+@require_POST
+@require_perm(Perm.RECONCILE)
+def reconciliation_run(request, regency_slug: str):
+    regency = request.regency
+    try:
+        result = services.reconcile_regency(regency=regency, trigger=ReconciliationTrigger.MANUAL,
+                                            actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+        return redirect("reconciliation", regency_slug=regency.slug)
+    if result["import"] is None:
+        messages.info(request, _("Belum ada impor tunggakan yang diterapkan untuk wilayah ini."))
+    else:
+        messages.success(request, _(
+            "Rekonsiliasi selesai: %(v)s terverifikasi, %(d)s dipersoalkan, %(r)s dilepas, %(u)s tidak berubah."
+        ) % {"v": result["verified"], "d": result["disputed"],
+             "r": result["released_cleared_by_other"] + result["released_left_segment"],
+             "u": result["unchanged"]})
+    return redirect("reconciliation", regency_slug=regency.slug)
+
+
+def _anomaly(request, anomaly_id: int):
+    anomaly = selectors.anomaly_get(regency=request.regency, anomaly_id=anomaly_id)
+    if anomaly is None:
+        raise Http404("anomaly")
+    return anomaly
+
+
+@require_POST
+@require_perm(Perm.RECONCILE)
+def anomaly_resolve(request, regency_slug: str, anomaly_id: int):
+    anomaly = _anomaly(request, anomaly_id)
+    try:
+        services.anomaly_resolve(anomaly=anomaly, actor=request.user, note=request.POST.get("note", ""))
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+    else:
+        messages.success(request, _("Anomali ditandai selesai."))
+    return redirect("reconciliation", regency_slug=request.regency.slug)
+
+
+@require_POST
+@require_perm(Perm.RECONCILE)
+def anomaly_contact(request, regency_slug: str, anomaly_id: int):
+    anomaly = _anomaly(request, anomaly_id)
+    try:
+        contact = services.anomaly_contact_donor(anomaly=anomaly, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+        return redirect("reconciliation", regency_slug=request.regency.slug)
+    return render(request, "donations/reconciliation_contact.html", {
+        "regency": request.regency, "anomaly": anomaly, "contact": contact,
+        "pseudonym": pseudonym(anomaly.pledge.participant),
+    })
+
+
+@require_GET
+@require_perm(Perm.RECONCILE)
+def reconciliation_export(request, regency_slug: str):
+    regency = request.regency
+    columns = (
+        Column(_("Waktu"), lambda o: o.created_at, width=18),
+        Column(_("ID janji"), lambda o: str(o.pledge.public_id), width=38),
+        Column(_("Kampanye"), lambda o: o.pledge.campaign.title, width=30),
+        Column(_("Nomor kartu JKN"), lambda o: o.pledge.participant.card_number),
+        Column(_("Nama peserta"), lambda o: o.pledge.participant.name, width=28),
+        Column(_("Donatur"), lambda o: o.pledge.donor.email if o.pledge.donor else _("Dana bersama"), width=28),
+        Column(_("Hasil"), lambda o: Outcome(o.outcome).label, width=30),
+        Column(_("Dari status"), lambda o: PledgeStatus(o.from_status).label),
+        Column(_("Ke status"), lambda o: PledgeStatus(o.to_status).label),
+        Column(_("Alasan"), lambda o: _reason_label(o.reason), width=40),
+        Column(_("Impor (data per)"), lambda o: o.arrears_import.as_of if o.arrears_import else None),
+        Column(_("Tunggakan menurut impor (Rp)"), lambda o: o.evidence_arrears),
+        Column(_("Jumlah janji (Rp)"), lambda o: o.pledge.amount),
+    )
+    chosen = request.GET.get("outcome") or None
+    stamp = timezone.localdate(timezone=regency.tzinfo).isoformat()
+    return export_response(
+        kind="reconciliation", rows=selectors.outcomes(regency=regency, outcome=chosen).iterator(chunk_size=2000),
+        columns=columns, filename=f"rekonsiliasi-{regency.slug}-{stamp}", actor=request.user, regency=regency,
+        filters={"outcome": chosen}, sheet=_("Rekonsiliasi"),
+    )
+
+
+@require_POST
+@require_perm(Perm.RECONCILE)
+def reconciliation_settings(request, regency_slug: str):
+    regency = request.regency
+    values = {}
+    for key in ("grace_days", "reminder_days"):
+        raw = (request.POST.get(key) or "").strip()
+        values[key] = int(raw) if raw.isdigit() else -1
+    try:
+        services.settings_update(regency=regency, actor=request.user, **values)
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+    else:
+        messages.success(request, _("Pengaturan rekonsiliasi disimpan."))
+    return redirect("reconciliation", regency_slug=regency.slug)

@@ -1,0 +1,96 @@
+"""Reconciliation against a donor acting at the same moment: threads with their own connections,
+committed transactions. The regency row lock serialises them; every pledge ends consistent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+from django.db import connection, transaction
+
+from core.models import AuditEvent
+from donations import services
+from donations.models import PledgeStatus, ReconciliationOutcome
+from donations.reconciliation.services import reconcile_regency
+from donations.services import InvalidTransition
+from tests.donations.reconciliation_world import imp, person, pledge, rec
+from tests.donations.test_concurrency import _race
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _setup(regency, branch, campaign, donor, n: int):
+    first = imp(branch, dt.date(2026, 9, 1))
+    people = [person(regency, first) for _ in range(n)]
+    pledges = [pledge(p, campaign, donor, "reserved", made_from=first) for p in people]
+    later = imp(branch, dt.date(2026, 9, 20))
+    for p in people:
+        rec(p, later, 0)  # cleared by someone else
+    return pledges
+
+
+def test_donors_confirming_while_reconciliation_runs(regency_a, branch_a, make_campaign, donor):
+    campaign = make_campaign()
+    pledges = _setup(regency_a, branch_a, campaign, donor, 6)
+
+    def work(i: int):
+        if i == 0:
+            return reconcile_regency(regency=regency_a)
+        return services.pledge_confirm(pledge=pledges[i - 1], actor=donor)
+
+    outcomes = _race(work, n=len(pledges) + 1)
+
+    assert isinstance(outcomes[0], dict), outcomes[0]
+    for o in outcomes[1:]:
+        assert o is None or not isinstance(o, Exception) or isinstance(o, InvalidTransition), o
+    for p in pledges:
+        p.refresh_from_db()
+        assert p.status == PledgeStatus.RELEASED and p.release_reason == "cleared_by_other"
+        verbs = list(AuditEvent.objects.filter(object_type="donations.pledge", object_id=str(p.pk))
+                     .order_by("id").values_list("verb", flat=True))
+        assert verbs.count("pledge.released") == 1 and verbs[-1] == "pledge.released", verbs
+    confirmed = sum(not isinstance(o, Exception) for o in outcomes[1:])
+    assert outcomes[0]["released_cleared_by_other"] == len(pledges) and 0 <= confirmed <= len(pledges)
+    assert ReconciliationOutcome.all_regencies.filter(to_status="released").count() == len(pledges)
+
+
+def test_reconciliation_waits_for_a_donor_holding_the_regency_lock(regency_a, branch_a, make_campaign, donor):
+    campaign = make_campaign()
+    (target,) = _setup(regency_a, branch_a, campaign, donor, 1)
+    locked, release, finished = threading.Event(), threading.Event(), threading.Event()
+    result: dict = {}
+
+    def donor_side():
+        try:
+            with transaction.atomic():
+                services._lock_regency(regency_a.pk)  # what pledge_confirm takes first
+                locked.set()
+                release.wait(10)
+                services.pledge_confirm(pledge=target, actor=donor)
+        finally:
+            connection.close()
+
+    def recon_side():
+        try:
+            locked.wait(10)
+            result.update(reconcile_regency(regency=regency_a))
+            finished.set()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=donor_side), threading.Thread(target=recon_side)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    assert not finished.is_set(), "reconciliation must wait for the regency lock"
+    release.set()
+    for t in threads:
+        t.join(20)
+    assert finished.is_set()
+    target.refresh_from_db()
+    # The donor confirmed first (pledged), then reconciliation released it.
+    assert target.status == PledgeStatus.RELEASED and result["released_cleared_by_other"] == 1
+    outcome = ReconciliationOutcome.all_regencies.get(pledge=target)
+    assert outcome.from_status == PledgeStatus.PLEDGED
