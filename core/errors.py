@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 
@@ -35,3 +38,13 @@ class Conflict(DomainError):
     status_code = 409
     default_code = "conflict"
     default_detail = _("Bertabrakan dengan data yang sudah ada.")
+
+
+def uuid_or_404(value, *, what: str):
+    """An opaque public id from a URL or a request body, or a 404 (never a 500) when malformed."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise Http404(what) from exc

@@ -8,7 +8,6 @@ user may then see is decided by `campaign_access`.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
@@ -17,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_history
-from core.errors import DomainError
+from core.errors import DomainError, uuid_or_404
 from donations.models import (
     ACTIVE_STATUSES,
     Audience,
@@ -299,10 +298,7 @@ def campaign_participants(*, campaign: Campaign, filters: DonorFilters | None = 
 
 def participant_get_in_pool(*, campaign: Campaign, public_id) -> Participant:
     """A participant of the campaign's regency by public id (in the pool or not); 404 otherwise."""
-    try:
-        key = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(str(public_id))
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise Http404("participant") from exc
+    key = uuid_or_404(public_id, what="participant")
     participant = Participant.objects.for_regency(campaign.regency_id).filter(public_id=key).first()
     if participant is None:
         raise Http404("participant")
@@ -456,10 +452,7 @@ def pledge_may_act(*, user, pledge: Pledge) -> bool:
 
 def pledge_get_for_user(*, user, pledge_id) -> Pledge:
     """A pledge the user may see (their own; or any of a regency whose campaigns they manage); else 404."""
-    try:
-        key = pledge_id if isinstance(pledge_id, uuid.UUID) else uuid.UUID(str(pledge_id))
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise Http404("pledge") from exc
+    key = uuid_or_404(pledge_id, what="pledge")
     pledge = _pledges().filter(public_id=key).first()
     if pledge is None or not pledge_may_view(user=user, pledge=pledge):
         raise Http404("pledge")

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assessments.selectors import eligibility_expression
+from core.errors import uuid_or_404
 from participants.models import (
     ArrearsImport,
     ArrearsRecord,
@@ -142,10 +143,7 @@ def participant_list(
 
 def participant_get(*, regency: Regency, public_id: str | uuid.UUID) -> Participant:
     """One participant of `regency` by its public id; 404 for another regency or a malformed id."""
-    try:
-        key = public_id if isinstance(public_id, uuid.UUID) else uuid.UUID(str(public_id))
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise Http404("participant") from exc
+    key = uuid_or_404(public_id, what="participant")
     qs = participant_annotate_eligibility(
         Participant.objects.for_regency(regency).select_related("district", "village", "family"),
         regency=regency,
