@@ -69,7 +69,9 @@ class ProfileForm(forms.ModelForm):
 class PaymentForm(forms.Form):
     amount = forms.IntegerField(label=_("Jumlah dibayar (Rp)"), min_value=1, max_value=10**12)
     reference = forms.CharField(label=_("Nomor referensi transfer"), max_length=64)
-    paid_at = forms.DateField(label=_("Tanggal bayar"), widget=forms.DateInput(attrs={"type": "date"}))
+    # ISO, whatever the language: an <input type=date> shows nothing for "22-11-2026".
+    paid_at = forms.DateField(label=_("Tanggal bayar"),
+                              widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     receipt = forms.FileField(label=_("Bukti bayar (foto atau PDF, opsional)"), required=False)
 
 

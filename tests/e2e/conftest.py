@@ -141,6 +141,79 @@ def arrears_in_luwu_utara(tmp_path, branch_a, regency_a, district_a, village_a):
     return list(Participant.objects.for_regency(regency_a).order_by("pk"))
 
 
+# --- donations (journeys c and d) ---------------------------------------------------------
+
+
+@pytest.fixture
+def tariffs(transactional_db):
+    """The contribution tariffs (Perpres 64/2020) that a donations migration seeds. These tests
+    are transactional: the flush after an earlier one empties every table, seeded rows
+    included, so they are put back (pledge amounts are quoted from them)."""
+    from importlib import import_module
+
+    from donations.models import Tariff
+
+    seed = import_module("donations.migrations.0003_seed_tariffs")
+    for care_class, amount, effective_from, note in seed.TARIFFS:
+        Tariff.objects.get_or_create(care_class=care_class, effective_from=effective_from,
+                                     defaults={"amount": amount, "note": note})
+
+
+@pytest.fixture
+def import_arrears(tmp_path, branch_a):
+    """`import_arrears(rows, as_of=, mode="full")`: an arrears list of KC Palopo through the real
+    pipeline (import_create, then import_run as the worker runs it), so whatever listens to
+    `arrears_import_applied` (screening, reconciliation) runs as in production (Celery eager)."""
+    import zoneinfo
+
+    from django.utils import timezone
+
+    from participants.models import ArrearsImport
+    from participants.services import import_create
+    from participants.tasks import import_run_task
+    from tests.participants.importing import write_file
+
+    def run(rows, *, as_of=None, mode: str = "full", name: str | None = None):
+        day = as_of or timezone.localdate(timezone=zoneinfo.ZoneInfo(branch_a.timezone))
+        path = write_file(tmp_path, rows, name or f"tunggakan-{day.isoformat()}-{mode}-{len(rows)}.csv")
+        arrears_import, duplicate = import_create(branch=branch_a, actor=None, uploaded_file=path, as_of=day,
+                                                  mode=mode, enqueue=False)
+        assert not duplicate
+        import_run_task(arrears_import.pk)
+        arrears_import = ArrearsImport.objects.get(pk=arrears_import.pk)
+        assert arrears_import.status == "applied", arrears_import.message
+        return arrears_import
+
+    return run
+
+
+@pytest.fixture
+def approve_eligible(regency_a, assessor_a, supervisor_a):
+    """`approve_eligible(participants)`: each through the assessment workflow's services: the
+    assessor starts, answers and submits; the supervisor (another user: four eyes) approves."""
+    from django.utils import timezone
+
+    from assessments import services
+
+    answers = {
+        "visit_date": timezone.localdate(timezone=regency_a.tzinfo).isoformat(), "household_size": 4,
+        "dependants": 2, "main_occupation": "farmer", "income_band": "below_half", "assets": ["motorbike"],
+        "housing": "own_simple", "arrears_reason": "cannot_afford", "recent_hospitalisation": False,
+        "under_treatment": False, "keep_paying": "willing_able", "consent": True,
+    }
+
+    def approve(participants) -> None:
+        for participant in participants:
+            assessment = services.assessment_start(regency=regency_a, actor=assessor_a, participant=participant)
+            assessment = services.assessment_save_answers(assessment=assessment, actor=assessor_a, answers=answers)
+            assessment = services.assessment_submit(assessment=assessment, actor=assessor_a)
+            approved = services.assessment_approve(assessment=assessment, actor=supervisor_a,
+                                                   note="Sesuai kunjungan lapangan.")
+            assert approved.status == "approved"
+
+    return approve
+
+
 # --- accessibility (helpers in tests/e2e/axe.py) ---
 
 
