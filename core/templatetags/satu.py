@@ -24,9 +24,12 @@ def tanggal(value):
 
 
 @register.filter
-def waktu(value):
-    """A datetime in the active time zone (the regency's on tenant pages)."""
-    return format_datetime(value, timezone.get_current_timezone())
+def waktu(value, regency=None):
+    """A datetime in the regency's time zone: `{{ at|waktu:pledge.campaign.regency }}` on pages
+    outside `/r/<slug>/` (a donor's pledges); without an argument, the active zone (the
+    regency's on tenant pages)."""
+    tz = getattr(regency, "tzinfo", None) or timezone.get_current_timezone()
+    return format_datetime(value, tz)
 
 
 @register.filter

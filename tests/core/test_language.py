@@ -18,3 +18,4 @@ def test_an_unknown_language_cookie_falls_back_to_indonesian(client, db):
     client.cookies["django_language"] = "xx"
     response = client.get("/accounts/login/")
     assert response["Content-Language"] == "id"
+
