@@ -32,6 +32,7 @@ from core.errors import DomainError
 from core.formatting import format_date
 from participants.imports.apply import ApplyContext, apply_staging
 from participants.imports.staging import (
+    PlaceKeys,
     errors_copy,
     held_copy,
     staging_copy,
@@ -315,6 +316,7 @@ def _run(arrears_import: ArrearsImport, progress: _Progress) -> ArrearsImport:
     unreadable_cards = 0
     try:
         staging_create(import_id=import_id)
+        places = PlaceKeys()
         progress.phase = _("membaca berkas")
         for chunk in parse_arrears_file(
             arrears_import.file.path,
@@ -322,7 +324,7 @@ def _run(arrears_import: ArrearsImport, progress: _Progress) -> ArrearsImport:
             progress=progress.parser_callback,
         ):
             rows += chunk.rows
-            staging_copy(import_id=import_id, frame=chunk.frame)
+            staging_copy(import_id=import_id, frame=chunk.frame, places=places)
             if chunk.errors:
                 errors_copy(import_id=import_id, errors=chunk.errors)
                 held_copy(import_id=import_id, cards=chunk.held_cards)

@@ -2,31 +2,55 @@
 """Apply a loaded staging table: set-based SQL only, inside the caller's ONE transaction.
 
 Steps (each one statement over the whole import, no per-row Python):
-  a. rows of a regency outside the branch and card numbers repeated within the
-     file (the first row counts) become row errors and leave staging;
+  a. rows of a regency outside the branch become row errors and leave staging
+     (the parser already routes them; card numbers repeated within the file never
+     reach staging: the parser keeps the first row and reports each repeat);
   b. a card number already registered in a regency outside the branch: row error;
   c. districts and villages are matched (by code where given, else by name
      within the regency/district, case- and space-insensitive) or created;
   d. families are upserted by (regency, number);
-  e. participants are upserted by card number, updating only rows that changed;
+  e. participants: the known ones whose values changed are updated, the new ones
+     inserted (by card number);
   f. one ArrearsRecord per valid row (the history);
   g. `full` mode: the branch's participants absent from the file are cleared.
 An import older than the newest applied one of its branch writes the history
 (and participants never seen before) but changes no current values.
+
+Writes are plain UPDATE + INSERT rather than `INSERT ... ON CONFLICT` (a speculative
+insertion costs ~50 % more a row): one apply at a time in the whole installation
+(`_LOCK_APPLY`) makes that safe, since only imports create families, participants
+and history. An insert that at least doubles a table (a branch's first list) drops
+that table's secondary indexes and builds them again afterwards, in the same
+transaction: building an index over N rows costs a fraction of N index insertions
+(PostgreSQL manual, "Populating a Database"). See `_rebuilding_indexes`.
 
 The caller (services.import_run) holds the transaction and the branch lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
 from participants.imports.staging import held_table_name, staging_table_name
+
+logger = logging.getLogger(__name__)
+
+# Transaction advisory lock (pg_advisory_xact_lock(int)): one apply at a time, every branch.
+_LOCK_APPLY = 73003
+
+# An insert of at least this many rows that at least doubles its table rebuilds the
+# table's secondary indexes instead of maintaining them row by row.
+BULK_MIN_ROWS = 20_000
+# How long the apply waits for other sessions' reads to finish before it drops indexes;
+# if they do not, it keeps the indexes and inserts row by row.
+_BULK_LOCK_TIMEOUT = "2s"
 
 # `lower(collapse-spaces(trim(x)))`: how names are compared.
 _SPACES = r"'\s+'"
@@ -69,7 +93,9 @@ def _split(template: str) -> tuple[str, str]:
     return before, after
 
 
-def apply_staging(ctx: ApplyContext, *, progress: Callable[[int], None] | None = None) -> ApplyResult:
+def apply_staging(
+    ctx: ApplyContext, *, progress: Callable[[int], None] | None = None
+) -> ApplyResult:
     """Run every step; must be called inside `transaction.atomic()`."""
     if not connection.in_atomic_block:
         raise RuntimeError("apply_staging must run inside a transaction")
@@ -86,33 +112,30 @@ def apply_staging(ctx: ApplyContext, *, progress: Callable[[int], None] | None =
         def run(sql: str, extra: dict | None = None) -> None:
             cur.execute(sql, {**params, **(extra or {})})
 
+        run(f"SELECT pg_advisory_xact_lock({_LOCK_APPLY})")
+        # These statements each read the whole file once: compiling them (JIT) costs
+        # more than it saves, and a hash table of 200k wide rows wants more than 4 MB (one apply at a time: _LOCK_APPLY).
+        run("SET LOCAL jit = off; SET LOCAL work_mem = '256MB'")
         run(
             "CREATE TEMP TABLE imp_reg ON COMMIT DROP AS "
             "SELECT id, code, name FROM regencies_regency WHERE id = ANY(%(regs)s)"
         )
-        run(f"ANALYZE {s}")
+        # The planner needs the size and the distinct card numbers; a small sample will do.
+        run(
+            f"SET LOCAL default_statistics_target = 10; ANALYZE {s} (card_number, regency_code, place_key)"
+        )
         result.removed += _remove_foreign_regency_rows(run, cur, s)
-        result.removed += _remove_repeats(run, cur, s)
         result.removed += _remove_foreign_cards(run, cur, s)
         report(74)
         _districts(run, s)
         _villages(run, s)
         report(78)
         _resolve_rows(run, s)
-        _families(run, outdated=ctx.outdated)
+        _families(run, cur, outdated=ctx.outdated)
         report(82)
         result.new, result.updated = _participants(run, cur, ctx)
         report(90)
-        run(
-            "INSERT INTO participants_arrearsrecord (regency_id, arrears_import_id, participant_id, as_of,"
-            " row_number, months_in_arrears, arrears_amount, bpjs_status, last_paid_date, care_class,"
-            " segment) "
-            "SELECT x.regency_id, %(imp)s, p.id, %(as_of)s, x.row_number, x.months_in_arrears,"
-            " x.arrears_amount, x.bpjs_status, x.last_paid_date, x.care_class, x.segment "
-            "FROM imp_rows x JOIN participants_participant p ON p.card_number = x.card_number "
-            "WHERE p.regency_id = ANY(%(regs)s)"
-        )
-        result.valid = cur.rowcount
+        result.valid, result.regency_counts = _history(run, cur, s)
         report(95)
         if ctx.full_mode and not ctx.outdated:
             if ctx.may_clear:
@@ -120,7 +143,7 @@ def apply_staging(ctx: ApplyContext, *, progress: Callable[[int], None] | None =
                     "UPDATE participants_participant p SET status = 'cleared', cleared_at = %(as_of)s,"
                     " last_import_id = %(imp)s, updated_at = now() "
                     "WHERE p.regency_id = ANY(%(regs)s) AND p.status <> 'cleared' "
-                    "AND NOT EXISTS (SELECT 1 FROM imp_rows x WHERE x.card_number = p.card_number) "
+                    f"AND NOT EXISTS (SELECT 1 FROM {s} x WHERE x.card_number = p.card_number) "
                     f"AND NOT EXISTS (SELECT 1 FROM {held_table_name(ctx.import_id)} h"
                     " WHERE h.card_number = p.card_number)"
                 )
@@ -134,13 +157,106 @@ def apply_staging(ctx: ApplyContext, *, progress: Callable[[int], None] | None =
                     )
                 )
         result.unchanged = max(result.valid - result.new - result.updated, 0)
-        run("SELECT regency_code, count(*) FROM imp_rows GROUP BY regency_code ORDER BY regency_code")
-        result.regency_counts = {code: int(n) for code, n in cur.fetchall()}
+        run("DROP VIEW imp_rows")
         run(f"DROP TABLE {s}")
         run(f"DROP TABLE {held_table_name(ctx.import_id)}")
-        run("DROP TABLE imp_rows; DROP TABLE imp_d; DROP TABLE imp_v; DROP TABLE imp_place; DROP TABLE imp_reg")
+        run("DROP TABLE imp_d; DROP TABLE imp_v; DROP TABLE imp_place; DROP TABLE imp_reg")
     report(99)
     return result
+
+
+def _history(run, cur, s: str) -> tuple[int, dict[str, int]]:
+    """One ArrearsRecord per valid row; returns (rows, rows per regency code)."""
+    run(f"SELECT count(*) FROM {s}")
+    rows = int(cur.fetchone()[0])
+    with _rebuilding_indexes(cur, "participants_arrearsrecord", new_rows=rows):
+        run(
+            "WITH h AS (INSERT INTO participants_arrearsrecord (regency_id, arrears_import_id,"
+            " participant_id, as_of, row_number, months_in_arrears, arrears_amount, bpjs_status,"
+            " last_paid_date, care_class, segment) "
+            "SELECT x.regency_id, %(imp)s, p.id, %(as_of)s, x.row_number, x.months_in_arrears,"
+            " x.arrears_amount, x.bpjs_status, x.last_paid_date, x.care_class, x.segment "
+            "FROM imp_rows x JOIN participants_participant p ON p.card_number = x.card_number "
+            "WHERE p.regency_id = ANY(%(regs)s) RETURNING regency_id) "
+            "SELECT r.code, count(*) FROM h JOIN imp_reg r ON r.id = h.regency_id "
+            "GROUP BY r.code ORDER BY r.code"
+        )
+        counts = {code: int(n) for code, n in cur.fetchall()}
+    return sum(counts.values()), counts
+
+
+@dataclass(frozen=True)
+class _Index:
+    name: str
+    drop: str
+    create: str
+
+
+def _secondary_indexes(cur, table: str) -> list[_Index]:
+    """Every index of `table` but the primary key, with the SQL that makes it again
+    exactly as the migrations made it (same name, same definition)."""
+    cur.execute(
+        "SELECT i.relname, pg_get_indexdef(x.indexrelid), c.conname, pg_get_constraintdef(c.oid) "
+        "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+        "LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid "
+        "WHERE x.indrelid = %s::regclass AND NOT x.indisprimary ORDER BY i.relname",
+        [table],
+    )
+    indexes = []
+    for name, index_def, constraint, constraint_def in cur.fetchall():
+        if constraint:
+            indexes.append(
+                _Index(
+                    name=constraint,
+                    drop=f'ALTER TABLE {table} DROP CONSTRAINT "{constraint}"',
+                    create=f'ALTER TABLE {table} ADD CONSTRAINT "{constraint}" {constraint_def}',
+                )
+            )
+        else:
+            indexes.append(_Index(name=name, drop=f'DROP INDEX "{name}"', create=index_def))
+    return indexes
+
+
+def _worth_rebuilding(cur, table: str, *, new_rows: int) -> bool:
+    """At least BULK_MIN_ROWS new rows, and at least as many as the table holds
+    (the planner's estimate, kept current by ANALYZE and by every index build)."""
+    if new_rows < BULK_MIN_ROWS:
+        return False
+    cur.execute("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass", [table])
+    return new_rows >= int(cur.fetchone()[0])
+
+
+@contextlib.contextmanager
+def _rebuilding_indexes(cur, table: str, *, new_rows: int) -> Iterator[bool]:
+    """Around an INSERT of `new_rows` into `table`: when that at least doubles the table,
+    drop its secondary indexes first and build them again after (same transaction, so a
+    failure leaves them as they were). Yields whether it did.
+
+    Dropping an index takes the table's ACCESS EXCLUSIVE lock until the apply commits:
+    readers of the table wait that long (seconds, once per branch's first list). If
+    other sessions hold the table for more than `_BULK_LOCK_TIMEOUT`, the indexes stay
+    and the insert maintains them row by row.
+    """
+    if not _worth_rebuilding(cur, table, new_rows=new_rows):
+        yield False
+        return
+    indexes = _secondary_indexes(cur, table)
+    try:
+        with transaction.atomic():
+            cur.execute(f"SET LOCAL lock_timeout = '{_BULK_LOCK_TIMEOUT}'")
+            cur.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+            for index in indexes:
+                cur.execute(index.drop)
+    except DatabaseError:
+        logger.info("%s: busy, indexes kept for the insert", table, exc_info=True)
+        yield False
+        return
+    cur.execute("SET LOCAL lock_timeout = 0; SET LOCAL maintenance_work_mem = '256MB'")
+    yield True
+    for index in indexes:
+        cur.execute(index.create)
+    # The planner's picture of the table is that of before the insert (often: empty).
+    cur.execute(f"ANALYZE {table}")
 
 
 _ERROR_INSERT = (
@@ -158,23 +274,6 @@ def _remove_foreign_regency_rows(run, cur, s: str) -> int:
         + _ERROR_INSERT
         + "SELECT %(imp)s, row_number, 'kode_wilayah', %(b)s || regency_code || %(a)s, regency_code "
         "FROM bad",
-        {"b": before, "a": after},
-    )
-    return cur.rowcount
-
-
-def _remove_repeats(run, cur, s: str) -> int:
-    before, after = _split(
-        _("Nomor kartu ini sudah ada di baris {}; hanya baris pertama yang dipakai.")
-    )
-    run(
-        f"WITH firsts AS (SELECT card_number, min(row_number) AS first_row FROM {s} "
-        f"GROUP BY card_number HAVING count(*) > 1), "
-        f"dup AS (DELETE FROM {s} t USING firsts f WHERE t.card_number = f.card_number "
-        f"AND t.row_number > f.first_row RETURNING t.row_number, t.card_number, f.first_row) "
-        + _ERROR_INSERT
-        + "SELECT %(imp)s, row_number, 'no_kartu', %(b)s || first_row::text || %(a)s, card_number "
-        "FROM dup",
         {"b": before, "a": after},
     )
     return cur.rowcount
@@ -205,11 +304,12 @@ def _places(run, s: str) -> None:
     normalised names: names are normalised once per spelling, not once per row."""
     run(
         "CREATE TEMP TABLE imp_place ON COMMIT DROP AS "
-        "SELECT r.id AS regency_id, t.regency_code, t.district_code, t.district_name, "
+        "SELECT t.place_key, r.id AS regency_id, t.regency_code, t.district_code, t.district_name, "
         f"t.village_code, t.village_name, {_norm('t.district_name')} AS dkey, "
         f"{_norm('t.village_name')} AS vkey, NULL::bigint AS district_id, NULL::bigint AS village_id "
-        "FROM (SELECT DISTINCT regency_code, district_code, district_name, village_code, village_name "
-        f"FROM {s}) t JOIN imp_reg r ON r.code = t.regency_code"
+        "FROM (SELECT DISTINCT ON (place_key) place_key, regency_code, district_code, district_name,"
+        f" village_code, village_name FROM {s} ORDER BY place_key) t "
+        "JOIN imp_reg r ON r.code = t.regency_code"
     )
 
 
@@ -326,32 +426,47 @@ def _villages(run, s: str) -> None:
 
 
 def _resolve_rows(run, s: str) -> None:
-    """One row per valid staging row with its regency, district and village ids."""
+    """`imp_rows`: each valid staging row with its regency, district and village ids.
+
+    A view, not a copy: joining the few thousand place spellings again on each read
+    costs less than writing and analysing a second table of the whole file. The join is
+    on the one integer the loader gave each spelling (`PlaceKeys`), so the planner
+    knows it keeps every row."""
+    run("ANALYZE imp_place")
     run(
-        "CREATE TEMP TABLE imp_rows ON COMMIT DROP AS "
+        "CREATE TEMP VIEW imp_rows AS "
         "SELECT t.*, p.regency_id, p.district_id, p.village_id "
-        f"FROM {s} t JOIN imp_place p ON p.regency_code = t.regency_code "
-        "AND p.district_code = t.district_code AND p.district_name = t.district_name "
-        "AND p.village_code = t.village_code AND p.village_name = t.village_name"
+        f"FROM {s} t JOIN imp_place p ON p.place_key = t.place_key"
     )
-    run("ANALYZE imp_rows")
 
 
-def _families(run, *, outdated: bool) -> None:
-    conflict = (
-        "DO NOTHING"
-        if outdated
-        else "DO UPDATE SET village_id = EXCLUDED.village_id, updated_at = EXCLUDED.updated_at "
-        "WHERE EXCLUDED.village_id IS NOT NULL "
-        "AND participants_family.village_id IS DISTINCT FROM EXCLUDED.village_id"
-    )
+def _families(run, cur, *, outdated: bool) -> None:
+    """Families by (regency, KK number): each takes the village of its first row."""
     run(
-        "INSERT INTO participants_family (regency_id, number, village_id, created_at, updated_at) "
-        "SELECT DISTINCT ON (x.regency_id, x.family_number) x.regency_id, x.family_number, "
-        "x.village_id, now(), now() FROM imp_rows x WHERE x.family_number <> '' "
-        "ORDER BY x.regency_id, x.family_number, x.row_number "
-        f"ON CONFLICT (regency_id, number) {conflict}"
+        "CREATE TEMP TABLE imp_f ON COMMIT DROP AS "
+        # (COLLATE "C": KK numbers are digits; bytes sort them as well as any locale, faster)
+        'SELECT DISTINCT ON (x.regency_id, x.family_number COLLATE "C") x.regency_id,'
+        " x.family_number AS number, x.village_id FROM imp_rows x WHERE x.family_number <> '' "
+        'ORDER BY x.regency_id, x.family_number COLLATE "C", x.row_number'
     )
+    if not outdated:
+        run(
+            "UPDATE participants_family f SET village_id = m.village_id, updated_at = now() "
+            "FROM imp_f m WHERE f.regency_id = m.regency_id AND f.number = m.number "
+            "AND m.village_id IS NOT NULL AND f.village_id IS DISTINCT FROM m.village_id"
+        )
+    # What is left in imp_f is new.
+    run(
+        "DELETE FROM imp_f m USING participants_family f "
+        "WHERE f.regency_id = m.regency_id AND f.number = m.number"
+    )
+    run("SELECT count(*) FROM imp_f")
+    with _rebuilding_indexes(cur, "participants_family", new_rows=int(cur.fetchone()[0])):
+        run(
+            "INSERT INTO participants_family (regency_id, number, village_id, created_at, updated_at) "
+            "SELECT regency_id, number, village_id, now(), now() FROM imp_f"
+        )
+    run("DROP TABLE imp_f")
 
 
 # Participant columns whose values come from the file, with the expression for
@@ -380,7 +495,8 @@ _CURRENT = (
 
 
 def _participants(run, cur, ctx: ApplyContext) -> tuple[int, int]:
-    """Upsert; returns (new, updated)."""
+    """Update the known participants whose values changed, insert the new ones;
+    returns (new, updated)."""
     if ctx.outdated and ctx.newest_full_as_of is not None:
         # Not on the newer full list: known only from this older file.
         status, cleared_at = "'cleared'", "%(newest)s::date"
@@ -388,33 +504,45 @@ def _participants(run, cur, ctx: ApplyContext) -> tuple[int, int]:
         status = "CASE WHEN x.bpjs_status = 'active' THEN 'active' ELSE 'inactive' END"
         cleared_at = "NULL::date"
     columns = [name for name, _expr in _CURRENT]
-    select = (
-        "SELECT x.regency_id, x.nik, x.name, x.birth_date, x.sex, x.relationship, x.care_class,"
+    values = (
+        "x.regency_id, x.nik, x.name, x.birth_date, x.sex, x.relationship, x.care_class,"
         " x.segment, f.id, x.district_id, x.village_id, x.address, x.months_in_arrears,"
-        f" x.arrears_amount, x.last_paid_date, x.bpjs_status, {status}, {cleared_at},"
-        " x.card_number, gen_random_uuid(), %(imp)s, %(as_of)s, now(), now() "
+        f" x.arrears_amount, x.last_paid_date, x.bpjs_status, {status}, {cleared_at}, x.card_number"
+    )
+    rows = (
         "FROM imp_rows x LEFT JOIN participants_family f "
         "ON f.regency_id = x.regency_id AND f.number = x.family_number AND x.family_number <> ''"
     )
-    insert = (
-        f"INSERT INTO participants_participant AS p ({', '.join(columns)}, card_number, public_id,"
-        " last_import_id, as_of, created_at, updated_at) " + select
-    )
-    if ctx.outdated:
-        conflict = "ON CONFLICT (card_number) DO NOTHING"
-    else:
-        exprs = [expr.replace("n.", "EXCLUDED.") for _name, expr in _CURRENT]
-        sets = ", ".join(f"{name} = {expr}" for name, expr in zip(columns, exprs, strict=True))
-        conflict = (
-            f"ON CONFLICT (card_number) DO UPDATE SET {sets}, last_import_id = EXCLUDED.last_import_id,"
-            " as_of = EXCLUDED.as_of, updated_at = EXCLUDED.updated_at "
-            f"WHERE p.regency_id = ANY(%(regs)s) AND ({', '.join('p.' + c for c in columns)}) "
-            f"IS DISTINCT FROM ({', '.join(exprs)})"
+    extra = {"newest": ctx.newest_full_as_of}
+    updated = 0
+    if not ctx.outdated:
+        exprs = [expr for _name, expr in _CURRENT]
+        run(
+            f"UPDATE participants_participant p SET ({', '.join(columns)}, last_import_id, as_of,"
+            f" updated_at) = ({', '.join(exprs)}, %(imp)s, %(as_of)s, now()) "
+            f"FROM (SELECT {values} {rows}) AS n ({', '.join(columns)}, card_number) "
+            "WHERE p.card_number = n.card_number AND p.regency_id = ANY(%(regs)s) "
+            f"AND ({', '.join('p.' + c for c in columns)}) IS DISTINCT FROM ({', '.join(exprs)})",
+            extra,
         )
+        updated = cur.rowcount
+    # The new card numbers, set aside first: an INSERT whose anti-join reads the table it
+    # writes to would scan its own new rows once the card number index is dropped.
     run(
-        f"WITH up AS ({insert} {conflict} RETURNING (xmax = 0) AS inserted) "
-        "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up",
-        {"newest": ctx.newest_full_as_of},
+        f"CREATE TEMP TABLE imp_new ON COMMIT DROP AS SELECT x.card_number FROM {staging_table_name(ctx.import_id)} x "
+        "WHERE NOT EXISTS (SELECT 1 FROM participants_participant p WHERE p.card_number = x.card_number)"
     )
-    new, updated = cur.fetchone()
-    return int(new), int(updated)
+    new = cur.rowcount
+    run(f"SELECT count(*) FROM {staging_table_name(ctx.import_id)}")
+    everyone_is_new = new == int(cur.fetchone()[0])
+    if new:
+        with _rebuilding_indexes(cur, "participants_participant", new_rows=new):
+            run(
+                f"INSERT INTO participants_participant ({', '.join(columns)}, card_number, public_id,"
+                f" last_import_id, as_of, created_at, updated_at) "
+                f"SELECT {values}, gen_random_uuid(), %(imp)s, %(as_of)s, now(), now() {rows} "
+                + ("" if everyone_is_new else "JOIN imp_new n ON n.card_number = x.card_number"),
+                extra,
+            )
+    run("DROP TABLE imp_new")
+    return new, updated

@@ -9,6 +9,11 @@ into `ImportRowError` by COPY too.
 polars writes a null as an empty unquoted field (NULL to COPY) and an empty
 string as `""` (an empty string to COPY); text columns are NOT NULL, so their
 nulls become empty strings before writing. Dates come out ISO (`2026-11-22`).
+
+Each row also gets a `place_key`: one small integer per distinct spelling of
+(regency code, district code and name, village code and name) in the file
+(`PlaceKeys`), so the apply resolves places once per spelling and joins the rows
+back to them on one integer column.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from django.db import connection
 from participants.imports.columns import STAGING_COLUMN_NAMES, STAGING_COLUMNS
 
 _TEXT_COLUMNS = tuple(name for name, kind in STAGING_COLUMNS if kind.startswith("varchar"))
+PLACE_COLUMNS = ("regency_code", "district_code", "district_name", "village_code", "village_name")
+_STAGING = (*STAGING_COLUMNS, ("place_key", "integer NOT NULL"))
 
 # ImportRowError field sizes (models.py): longer texts are cut, never refused.
 _COLUMN_MAX, _MESSAGE_MAX, _VALUE_MAX = 40, 300, 200
@@ -40,7 +47,7 @@ def held_table_name(import_id: int) -> str:
 def staging_create(*, import_id: int) -> str:
     """Drop any leftover of an earlier run and create empty staging tables."""
     table = staging_table_name(import_id)
-    columns = ", ".join(f"{name} {kind}" for name, kind in STAGING_COLUMNS)
+    columns = ", ".join(f"{name} {kind}" for name, kind in _STAGING)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE UNLOGGED TABLE {table} ({columns})")
@@ -71,27 +78,46 @@ def staging_exists(*, import_id: int) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _frame_to_csv(frame: pl.DataFrame) -> io.BytesIO:
+class PlaceKeys:
+    """The place spellings of one file met so far, each with its key (0, 1, 2 ...)."""
+
+    def __init__(self) -> None:
+        self._known = pl.DataFrame(schema={**dict.fromkeys(PLACE_COLUMNS, pl.String), "place_key": pl.Int32})
+
+    def __len__(self) -> int:
+        return self._known.height
+
+    def add_keys(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`frame` (no null in the place columns) with its `place_key` column."""
+        new = frame.select(PLACE_COLUMNS).unique().join(self._known, on=PLACE_COLUMNS, how="anti")
+        if new.height:
+            keys = pl.int_range(len(self), len(self) + new.height, dtype=pl.Int32)
+            self._known = pl.concat([self._known, new.with_columns(keys.alias("place_key"))])
+        return frame.join(self._known, on=PLACE_COLUMNS, how="left")
+
+
+def _frame_to_csv(frame: pl.DataFrame, places: PlaceKeys) -> io.BytesIO:
     frame = frame.select(STAGING_COLUMN_NAMES)
     fill = [pl.col(name).fill_null("") for name in _TEXT_COLUMNS if frame.schema[name] == pl.String]
     if fill:
         frame = frame.with_columns(fill)
+    frame = places.add_keys(frame.with_columns(pl.col(PLACE_COLUMNS).cast(pl.String)))
     buf = io.BytesIO()
     frame.write_csv(buf, include_header=False)
     buf.seek(0)
     return buf
 
 
-def staging_copy(*, import_id: int, frame: pl.DataFrame) -> int:
-    """COPY one chunk of valid rows into the staging table; returns the rows loaded."""
+def staging_copy(*, import_id: int, frame: pl.DataFrame, places: PlaceKeys) -> int:
+    """COPY one chunk of valid rows into the staging table; returns the rows loaded.
+    `places`: the same `PlaceKeys` for every chunk of the file."""
     if frame.height == 0:
         return 0
-    buf = _frame_to_csv(frame)
+    buf = _frame_to_csv(frame, places)
     table = staging_table_name(import_id)
+    columns = ", ".join(name for name, _kind in _STAGING)
     with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(
-            f"COPY {table} ({', '.join(STAGING_COLUMN_NAMES)}) FROM STDIN WITH (FORMAT csv)", buf
-        )
+        cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buf)
     return frame.height
 
 

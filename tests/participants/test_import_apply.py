@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from participants.imports import apply as apply_module
 from participants.models import (
@@ -27,6 +29,31 @@ OCT, NOV, DEC = dt.date(2026, 10, 1), dt.date(2026, 11, 1), dt.date(2026, 12, 1)
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True, params=["row by row", "rebuilding indexes"])
+def insert_path(request, monkeypatch):
+    """Every test runs twice: inserts maintaining the indexes, and inserts that drop the
+    secondary indexes and build them again (what a branch's first big list does)."""
+    bulk = request.param == "rebuilding indexes"
+    monkeypatch.setattr(apply_module, "_worth_rebuilding", lambda cur, table, *, new_rows: bulk)
+    return request.param
+
+
+def _index_definitions() -> dict[str, list[tuple[str, str, str]]]:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT c.relname, i.relname, pg_get_indexdef(x.indexrelid), coalesce((SELECT"
+            " pg_get_constraintdef(k.oid) FROM pg_constraint k WHERE k.conindid = x.indexrelid"
+            " AND k.conrelid = x.indrelid), '') "
+            "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid "
+            "WHERE c.relname IN ('participants_participant', 'participants_family',"
+            " 'participants_arrearsrecord') ORDER BY 1, 2"
+        )
+        found: dict[str, list[tuple[str, str, str]]] = {}
+        for table, name, definition, constraint in cur.fetchall():
+            found.setdefault(table, []).append((name, definition, constraint))
+    return found
 
 
 def participants():
@@ -240,3 +267,40 @@ def test_a_mid_apply_error_rolls_back_everything(branch_a, tmp_path, monkeypatch
     assert participants().get().months_in_arrears == 1
     assert not ArrearsRecord.all_regencies.filter(arrears_import=failed).exists()
     assert not Family.all_regencies.filter(number=line(2)["no_kk"]).exists()
+
+
+def test_rebuilt_indexes_are_those_the_migrations_made(branch_a, tmp_path, insert_path):
+    before = _index_definitions()
+    assert len(before["participants_participant"]) == 7  # pk, card, public_id, family, 3 lookups
+
+    with CaptureQueriesContext(connection) as queries:
+        first = run_import(branch_a, tmp_path, [line(n) for n in range(1, 6)], as_of=OCT)
+        second = run_import(branch_a, tmp_path, [line(n, months=4) for n in range(3, 9)], as_of=NOV)
+
+    assert _index_definitions() == before
+    dropped = [q["sql"] for q in queries.captured_queries if q["sql"].startswith(("DROP INDEX", "ALTER TABLE"))]
+    assert bool(dropped) == (insert_path == "rebuilding indexes")
+    assert (first.new, second.new, second.updated) == (5, 3, 3)
+    assert participants().get(card_number=card(8)).months_in_arrears == 4
+    assert ArrearsRecord.all_regencies.count() == 11
+
+
+def test_busy_tables_keep_their_indexes_and_the_import_still_applies(branch_a, tmp_path, monkeypatch):
+    """Another session reading participants (an open transaction): the apply waits no
+    longer than the lock timeout for it, and inserts keeping the indexes instead."""
+    monkeypatch.setattr(apply_module, "_worth_rebuilding", lambda cur, table, *, new_rows: True)
+    monkeypatch.setattr(apply_module, "_BULK_LOCK_TIMEOUT", "200ms")
+    reader = connection.get_new_connection(connection.get_connection_params())
+    try:
+        with reader.cursor() as cur:
+            cur.execute("SELECT count(*) FROM participants_participant")  # holds ACCESS SHARE
+        with CaptureQueriesContext(connection) as queries:
+            imp = run_import(branch_a, tmp_path, [line(n) for n in range(1, 4)])
+    finally:
+        reader.close()
+
+    assert imp.status == "applied" and imp.new == 3
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not [q for q in sql if q.startswith("ALTER TABLE participants_participant DROP")]
+    assert [q for q in sql if q.startswith("ALTER TABLE participants_family DROP")]  # not busy
+    assert len(_index_definitions()["participants_participant"]) == 7
