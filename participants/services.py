@@ -30,14 +30,16 @@ from django.utils.translation import gettext as _
 from core.audit import audit_record
 from core.errors import DomainError
 from core.formatting import format_date
+from core.iterators import read_ahead
 from participants.imports.apply import ApplyContext, apply_staging
 from participants.imports.staging import (
     PlaceKeys,
     errors_copy,
     held_copy,
-    staging_copy,
+    staging_buffer,
     staging_create,
     staging_drop,
+    staging_send,
 )
 from participants.models import ArrearsImport, ImportMode, ImportRowError, ImportStatus
 
@@ -318,13 +320,16 @@ def _run(arrears_import: ArrearsImport, progress: _Progress) -> ArrearsImport:
         staging_create(import_id=import_id)
         places = PlaceKeys()
         progress.phase = _("membaca berkas")
-        for chunk in parse_arrears_file(
+        parsed = parse_arrears_file(
             arrears_import.file.path,
             regency_codes={r.code for r in regencies},
             progress=progress.parser_callback,
-        ):
+        )
+        # The next chunk is parsed (polars, off the GIL) while this one goes to PostgreSQL.
+        prepared = ((chunk, staging_buffer(chunk.frame, places)) for chunk in parsed)
+        for chunk, buf in read_ahead(prepared):
             rows += chunk.rows
-            staging_copy(import_id=import_id, frame=chunk.frame, places=places)
+            staging_send(import_id=import_id, buf=buf)
             if chunk.errors:
                 errors_copy(import_id=import_id, errors=chunk.errors)
                 held_copy(import_id=import_id, cards=chunk.held_cards)

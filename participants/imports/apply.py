@@ -138,7 +138,15 @@ def apply_staging(
         result.valid, result.regency_counts = _history(run, cur, s)
         report(95)
         if ctx.full_mode and not ctx.outdated:
-            if ctx.may_clear:
+            if not ctx.may_clear:
+                result.notes.append(
+                    _(
+                        "Berkas ini berisi baris tidak valid yang nomor kartunya tidak terbaca, "
+                        "jadi peserta yang tidak ada di berkas TIDAK ditandai keluar dari daftar. "
+                        "Perbaiki baris tersebut lalu unggah ulang daftar lengkapnya."
+                    )
+                )
+            elif _someone_is_absent(run, cur, result.valid):
                 run(
                     "UPDATE participants_participant p SET status = 'cleared', cleared_at = %(as_of)s,"
                     " last_import_id = %(imp)s, updated_at = now() "
@@ -148,14 +156,6 @@ def apply_staging(
                     " WHERE h.card_number = p.card_number)"
                 )
                 result.cleared = cur.rowcount
-            else:
-                result.notes.append(
-                    _(
-                        "Berkas ini berisi baris tidak valid yang nomor kartunya tidak terbaca, "
-                        "jadi peserta yang tidak ada di berkas TIDAK ditandai keluar dari daftar. "
-                        "Perbaiki baris tersebut lalu unggah ulang daftar lengkapnya."
-                    )
-                )
         result.unchanged = max(result.valid - result.new - result.updated, 0)
         run("DROP VIEW imp_rows")
         run(f"DROP TABLE {s}")
@@ -163,6 +163,13 @@ def apply_staging(
         run("DROP TABLE imp_d; DROP TABLE imp_v; DROP TABLE imp_place; DROP TABLE imp_reg")
     report(99)
     return result
+
+
+def _someone_is_absent(run, cur, on_the_list: int) -> bool:
+    """Whether the branch has more participants not cleared than the file names (every
+    row of the file is one of them now): if not, there is nobody to clear."""
+    run("SELECT count(*) FROM participants_participant WHERE regency_id = ANY(%(regs)s) AND status <> 'cleared'")
+    return int(cur.fetchone()[0]) > on_the_list
 
 
 def _history(run, cur, s: str) -> tuple[int, dict[str, int]]:
@@ -444,10 +451,10 @@ def _families(run, cur, *, outdated: bool) -> None:
     """Families by (regency, KK number): each takes the village of its first row."""
     run(
         "CREATE TEMP TABLE imp_f ON COMMIT DROP AS "
-        # (COLLATE "C": KK numbers are digits; bytes sort them as well as any locale, faster)
-        'SELECT DISTINCT ON (x.regency_id, x.family_number COLLATE "C") x.regency_id,'
-        " x.family_number AS number, x.village_id FROM imp_rows x WHERE x.family_number <> '' "
-        'ORDER BY x.regency_id, x.family_number COLLATE "C", x.row_number'
+        "SELECT x.regency_id, x.family_number AS number, x.village_id FROM imp_rows x "
+        # the first row of each family (a hash aggregate: no sort of the whole file)
+        "WHERE x.row_number IN (SELECT min(row_number) FROM imp_rows WHERE family_number <> '' "
+        "GROUP BY regency_id, family_number)"
     )
     if not outdated:
         run(

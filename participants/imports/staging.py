@@ -108,17 +108,21 @@ def _frame_to_csv(frame: pl.DataFrame, places: PlaceKeys) -> io.BytesIO:
     return buf
 
 
-def staging_copy(*, import_id: int, frame: pl.DataFrame, places: PlaceKeys) -> int:
-    """COPY one chunk of valid rows into the staging table; returns the rows loaded.
-    `places`: the same `PlaceKeys` for every chunk of the file."""
-    if frame.height == 0:
-        return 0
-    buf = _frame_to_csv(frame, places)
-    table = staging_table_name(import_id)
+def staging_buffer(frame: pl.DataFrame, places: PlaceKeys) -> io.BytesIO | None:
+    """One chunk of valid rows as the bytes COPY reads (None for no rows). `places`: the
+    same `PlaceKeys` for every chunk of the file. Needs no database connection."""
+    return _frame_to_csv(frame, places) if frame.height else None
+
+
+def staging_send(*, import_id: int, buf: io.BytesIO | None) -> None:
+    """COPY a `staging_buffer` into the import's staging table."""
+    if buf is None:
+        return
     columns = ", ".join(name for name, _kind in _STAGING)
     with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buf)
-    return frame.height
+        cursor.cursor.copy_expert(
+            f"COPY {staging_table_name(import_id)} ({columns}) FROM STDIN WITH (FORMAT csv)", buf
+        )
 
 
 def errors_copy(*, import_id: int, errors: Iterable) -> int:

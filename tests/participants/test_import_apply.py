@@ -243,6 +243,22 @@ def test_families_are_upserted_by_regency_and_number(branch_a, regency_a, regenc
     assert Family.all_regencies.count() == 2
 
 
+def test_a_family_lives_where_its_first_row_says_and_moves_with_the_next_list(
+    branch_a, regency_a, tmp_path
+):
+    kk = "7322010101018888"
+    first = [
+        line(1, kk=kk, code="73.22.01.2002", desa="Bone Tua"),
+        line(2, kk=kk, code="73.22.01.2001", desa="Baloli"),
+    ]
+    run_import(branch_a, tmp_path, first, as_of=OCT)
+    assert Family.objects.for_regency(regency_a).get(number=kk).village.code == "73.22.01.2002"
+
+    moved = [line(2, kk=kk, code="73.22.01.2001", desa="Baloli"), line(1, kk=kk, code="73.22.01.2002", desa="Bone Tua")]
+    run_import(branch_a, tmp_path, moved, as_of=NOV)
+    assert Family.objects.for_regency(regency_a).get(number=kk).village.code == "73.22.01.2001"
+
+
 def test_a_mid_apply_error_rolls_back_everything(branch_a, tmp_path, monkeypatch):
     run_import(branch_a, tmp_path, [line(1, months=1)], as_of=OCT)
 
