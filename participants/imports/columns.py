@@ -54,8 +54,8 @@ STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("regency_code", "varchar(5) NOT NULL"),    # `73.22`
     ("district_code", "varchar(8) NOT NULL"),   # `73.22.01` or '' when the file gives none
     ("village_code", "varchar(13) NOT NULL"),   # `73.22.01.2001` or ''
-    ("card_number", "varchar(13) NOT NULL"),
-    ("nik", "varchar(16) NOT NULL"),
+    ("card_number", 'varchar(13) COLLATE "C" NOT NULL'),  # as Participant.card_number
+    ("nik", 'varchar(16) COLLATE "C" NOT NULL'),  # as Participant.nik
     ("name", "varchar(150) NOT NULL"),
     ("birth_date", "date"),
     ("sex", "varchar(1) NOT NULL"),             # L, P or ''

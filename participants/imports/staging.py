@@ -52,7 +52,9 @@ def staging_create(*, import_id: int) -> str:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE UNLOGGED TABLE {table} ({columns})")
         cursor.execute(f"DROP TABLE IF EXISTS {held_table_name(import_id)}")
-        cursor.execute(f"CREATE UNLOGGED TABLE {held_table_name(import_id)} (card_number varchar(13) NOT NULL)")
+        cursor.execute(
+            f'CREATE UNLOGGED TABLE {held_table_name(import_id)} (card_number varchar(13) COLLATE "C" NOT NULL)'
+        )
     return table
 
 
