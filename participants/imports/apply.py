@@ -547,7 +547,7 @@ def _participants(run, cur, ctx: ApplyContext) -> tuple[int, int]:
             run(
                 f"INSERT INTO participants_participant ({', '.join(columns)}, card_number, public_id,"
                 f" last_import_id, as_of, created_at, updated_at) "
-                f"SELECT {values}, gen_random_uuid(), %(imp)s, %(as_of)s, now(), now() {rows} "
+                f"SELECT {values}, x.public_id, %(imp)s, %(as_of)s, now(), now() {rows} "
                 + ("" if everyone_is_new else "JOIN imp_new n ON n.card_number = x.card_number"),
                 extra,
             )

@@ -13,13 +13,16 @@ nulls become empty strings before writing. Dates come out ISO (`2026-11-22`).
 Each row also gets a `place_key`: one small integer per distinct spelling of
 (regency code, district code and name, village code and name) in the file
 (`PlaceKeys`), so the apply resolves places once per spelling and joins the rows
-back to them on one integer column.
+back to them on one integer column. And a `public_id` ready for the participant
+the row creates, if it does (random version-4 UUIDs from the OS's CSPRNG: drawn here,
+in the loader's thread, they cost the apply nothing).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterable
 
 import polars as pl
@@ -29,7 +32,7 @@ from participants.imports.columns import STAGING_COLUMN_NAMES, STAGING_COLUMNS
 
 _TEXT_COLUMNS = tuple(name for name, kind in STAGING_COLUMNS if kind.startswith("varchar"))
 PLACE_COLUMNS = ("regency_code", "district_code", "district_name", "village_code", "village_name")
-_STAGING = (*STAGING_COLUMNS, ("place_key", "integer NOT NULL"))
+_STAGING = (*STAGING_COLUMNS, ("place_key", "integer NOT NULL"), ("public_id", "uuid NOT NULL"))
 
 # ImportRowError field sizes (models.py): longer texts are cut, never refused.
 _COLUMN_MAX, _MESSAGE_MAX, _VALUE_MAX = 40, 300, 200
@@ -98,12 +101,22 @@ class PlaceKeys:
         return frame.join(self._known, on=PLACE_COLUMNS, how="left")
 
 
+def random_uuids(n: int) -> list[str]:
+    """`n` random (version 4, RFC 9562) UUIDs as 32 hex digits, from one os.urandom call."""
+    raw = bytearray(os.urandom(16 * n))
+    raw[6::16] = bytes((byte & 0x0F) | 0x40 for byte in raw[6::16])  # version 4
+    raw[8::16] = bytes((byte & 0x3F) | 0x80 for byte in raw[8::16])  # variant 10xx
+    digits = raw.hex()
+    return [digits[i : i + 32] for i in range(0, 32 * n, 32)]
+
+
 def _frame_to_csv(frame: pl.DataFrame, places: PlaceKeys) -> io.BytesIO:
     frame = frame.select(STAGING_COLUMN_NAMES)
     fill = [pl.col(name).fill_null("") for name in _TEXT_COLUMNS if frame.schema[name] == pl.String]
     if fill:
         frame = frame.with_columns(fill)
     frame = places.add_keys(frame.with_columns(pl.col(PLACE_COLUMNS).cast(pl.String)))
+    frame = frame.with_columns(pl.Series("public_id", random_uuids(frame.height), dtype=pl.String))
     buf = io.BytesIO()
     frame.write_csv(buf, include_header=False)
     buf.seek(0)
