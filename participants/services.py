@@ -36,6 +36,7 @@ from participants.imports.staging import (
     PlaceKeys,
     errors_copy,
     held_copy,
+    places_send,
     staging_buffer,
     staging_create,
     staging_drop,
@@ -334,6 +335,7 @@ def _run(arrears_import: ArrearsImport, progress: _Progress) -> ArrearsImport:
                 errors_copy(import_id=import_id, errors=chunk.errors)
                 held_copy(import_id=import_id, cards=chunk.held_cards)
                 unreadable_cards += chunk.unreadable_cards
+        places_send(import_id=import_id, places=places)
     except FileRejected as exc:
         return _reject(arrears_import, message=_rejection_message(exc), rows=rows, started=started)
     except Exception as exc:

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
-from participants.imports.staging import held_table_name, staging_table_name
+from participants.imports.staging import held_table_name, places_table_name, staging_table_name
 
 logger = logging.getLogger(__name__)
 
@@ -122,13 +122,13 @@ def apply_staging(
         )
         # The planner needs the size and the distinct card numbers; a small sample will do.
         run(
-            f"SET LOCAL default_statistics_target = 10; ANALYZE {s} (card_number, regency_code, place_key)"
+            f"SET LOCAL default_statistics_target = 10; ANALYZE {s} (card_number, place_key)"
         )
-        result.removed += _remove_foreign_regency_rows(run, cur, s)
+        result.removed += _remove_foreign_regency_rows(run, cur, s, ctx.import_id)
         result.removed += _remove_foreign_cards(run, cur, s)
         report(74)
-        _districts(run, s)
-        _villages(run, s)
+        _districts(run, ctx.import_id)
+        _villages(run)
         report(78)
         _resolve_rows(run, s)
         _families(run, cur, outdated=ctx.outdated)
@@ -160,6 +160,7 @@ def apply_staging(
         run("DROP VIEW imp_rows")
         run(f"DROP TABLE {s}")
         run(f"DROP TABLE {held_table_name(ctx.import_id)}")
+        run(f"DROP TABLE {places_table_name(ctx.import_id)}")
         run("DROP TABLE imp_d; DROP TABLE imp_v; DROP TABLE imp_place; DROP TABLE imp_reg")
     report(99)
     return result
@@ -271,13 +272,14 @@ _ERROR_INSERT = (
 )
 
 
-def _remove_foreign_regency_rows(run, cur, s: str) -> int:
+def _remove_foreign_regency_rows(run, cur, s: str, import_id: int) -> int:
     """Defensive: the parser already routes by the branch's codes."""
     before, after = _split(_("Kode wilayah {} bukan wilayah cabang ini."))
     run(
-        f"WITH bad AS (DELETE FROM {s} t WHERE NOT EXISTS "
-        f"(SELECT 1 FROM imp_reg r WHERE r.code = t.regency_code) "
-        f"RETURNING t.row_number, t.regency_code) "
+        f"WITH bad AS (DELETE FROM {s} t USING {places_table_name(import_id)} pl "
+        "WHERE pl.place_key = t.place_key "
+        "AND NOT EXISTS (SELECT 1 FROM imp_reg r WHERE r.code = pl.regency_code) "
+        "RETURNING t.row_number, pl.regency_code) "
         + _ERROR_INSERT
         + "SELECT %(imp)s, row_number, 'kode_wilayah', %(b)s || regency_code || %(a)s, regency_code "
         "FROM bad",
@@ -306,7 +308,7 @@ def _remove_foreign_cards(run, cur, s: str) -> int:
     return cur.rowcount
 
 
-def _places(run, s: str) -> None:
+def _places(run, import_id: int) -> None:
     """The distinct place spellings of the file (a few thousand at most), with their
     normalised names: names are normalised once per spelling, not once per row."""
     run(
@@ -314,14 +316,12 @@ def _places(run, s: str) -> None:
         "SELECT t.place_key, r.id AS regency_id, t.regency_code, t.district_code, t.district_name, "
         f"t.village_code, t.village_name, {_norm('t.district_name')} AS dkey, "
         f"{_norm('t.village_name')} AS vkey, NULL::bigint AS district_id, NULL::bigint AS village_id "
-        "FROM (SELECT DISTINCT ON (place_key) place_key, regency_code, district_code, district_name,"
-        f" village_code, village_name FROM {s} ORDER BY place_key) t "
-        "JOIN imp_reg r ON r.code = t.regency_code"
+        f"FROM {places_table_name(import_id)} t JOIN imp_reg r ON r.code = t.regency_code"
     )
 
 
-def _districts(run, s: str) -> None:
-    _places(run, s)
+def _districts(run, import_id: int) -> None:
+    _places(run, import_id)
     run(
         "CREATE TEMP TABLE imp_d ON COMMIT DROP AS "
         "SELECT p.regency_id, p.district_code AS code, p.dkey AS key, "
@@ -372,7 +372,7 @@ def _districts(run, s: str) -> None:
     )
 
 
-def _villages(run, s: str) -> None:
+def _villages(run) -> None:
     run(
         "CREATE TEMP TABLE imp_v ON COMMIT DROP AS "
         "SELECT p.regency_id, coalesce(p.district_id, 0) AS dkey, p.district_id, "

@@ -10,10 +10,11 @@ polars writes a null as an empty unquoted field (NULL to COPY) and an empty
 string as `""` (an empty string to COPY); text columns are NOT NULL, so their
 nulls become empty strings before writing. Dates come out ISO (`2026-11-22`).
 
-Each row also gets a `place_key`: one small integer per distinct spelling of
-(regency code, district code and name, village code and name) in the file
-(`PlaceKeys`), so the apply resolves places once per spelling and joins the rows
-back to them on one integer column. And a `public_id` ready for the participant
+The place columns (regency code, district code and name, village code and name) do
+not go to staging: each distinct spelling of them gets a small integer, `place_key`
+(`PlaceKeys`), the rows carry the key, and the spellings go to `import_places_<id>`
+once, after the last chunk. The apply resolves places once per spelling and joins
+the rows back to them on one integer column. And a `public_id` ready for the participant
 the row creates, if it does (random version-4 UUIDs from the OS's CSPRNG: drawn here,
 in the loader's thread, they cost the apply nothing).
 """
@@ -32,7 +33,12 @@ from participants.imports.columns import STAGING_COLUMN_NAMES, STAGING_COLUMNS
 
 _TEXT_COLUMNS = tuple(name for name, kind in STAGING_COLUMNS if kind.startswith("varchar"))
 PLACE_COLUMNS = ("regency_code", "district_code", "district_name", "village_code", "village_name")
-_STAGING = (*STAGING_COLUMNS, ("place_key", "integer NOT NULL"), ("public_id", "uuid NOT NULL"))
+_STAGING = (
+    *((name, kind) for name, kind in STAGING_COLUMNS if name not in PLACE_COLUMNS),
+    ("place_key", "integer NOT NULL"),
+    ("public_id", "uuid NOT NULL"),
+)
+_PLACES = (("place_key", "integer PRIMARY KEY"), *((n, k) for n, k in STAGING_COLUMNS if n in PLACE_COLUMNS))
 
 # ImportRowError field sizes (models.py): longer texts are cut, never refused.
 _COLUMN_MAX, _MESSAGE_MAX, _VALUE_MAX = 40, 300, 200
@@ -40,6 +46,11 @@ _COLUMN_MAX, _MESSAGE_MAX, _VALUE_MAX = 40, 300, 200
 
 def staging_table_name(import_id: int) -> str:
     return f"import_staging_{int(import_id)}"
+
+
+def places_table_name(import_id: int) -> str:
+    """The file's place spellings, one row per `place_key` (see `PlaceKeys`)."""
+    return f"import_places_{int(import_id)}"
 
 
 def held_table_name(import_id: int) -> str:
@@ -58,6 +69,9 @@ def staging_create(*, import_id: int) -> str:
         cursor.execute(
             f'CREATE UNLOGGED TABLE {held_table_name(import_id)} (card_number varchar(13) COLLATE "C" NOT NULL)'
         )
+        places = ", ".join(f"{name} {kind}" for name, kind in _PLACES)
+        cursor.execute(f"DROP TABLE IF EXISTS {places_table_name(import_id)}")
+        cursor.execute(f"CREATE UNLOGGED TABLE {places_table_name(import_id)} ({places})")
     return table
 
 
@@ -65,6 +79,7 @@ def staging_drop(*, import_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {staging_table_name(import_id)}")
         cursor.execute(f"DROP TABLE IF EXISTS {held_table_name(import_id)}")
+        cursor.execute(f"DROP TABLE IF EXISTS {places_table_name(import_id)}")
 
 
 def held_copy(*, import_id: int, cards: list[str]) -> int:
@@ -92,6 +107,9 @@ class PlaceKeys:
     def __len__(self) -> int:
         return self._known.height
 
+    def frame(self) -> pl.DataFrame:
+        return self._known.select(name for name, _kind in _PLACES)
+
     def add_keys(self, frame: pl.DataFrame) -> pl.DataFrame:
         """`frame` (no null in the place columns) with its `place_key` column."""
         new = frame.select(PLACE_COLUMNS).unique().join(self._known, on=PLACE_COLUMNS, how="anti")
@@ -117,6 +135,7 @@ def _frame_to_csv(frame: pl.DataFrame, places: PlaceKeys) -> io.BytesIO:
         frame = frame.with_columns(fill)
     frame = places.add_keys(frame.with_columns(pl.col(PLACE_COLUMNS).cast(pl.String)))
     frame = frame.with_columns(pl.Series("public_id", random_uuids(frame.height), dtype=pl.String))
+    frame = frame.select(name for name, _kind in _STAGING)
     buf = io.BytesIO()
     frame.write_csv(buf, include_header=False)
     buf.seek(0)
@@ -127,6 +146,18 @@ def staging_buffer(frame: pl.DataFrame, places: PlaceKeys) -> io.BytesIO | None:
     """One chunk of valid rows as the bytes COPY reads (None for no rows). `places`: the
     same `PlaceKeys` for every chunk of the file. Needs no database connection."""
     return _frame_to_csv(frame, places) if frame.height else None
+
+
+def places_send(*, import_id: int, places: PlaceKeys) -> None:
+    """COPY every place spelling of the file (after its last chunk) into the places table."""
+    buf = io.BytesIO()
+    places.frame().write_csv(buf, include_header=False)
+    buf.seek(0)
+    columns = ", ".join(name for name, _kind in _PLACES)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {places_table_name(import_id)} ({columns}) FROM STDIN WITH (FORMAT csv)", buf
+        )
 
 
 def staging_send(*, import_id: int, buf: io.BytesIO | None) -> None:
