@@ -533,15 +533,20 @@ def _participants(run, cur, ctx: ApplyContext) -> tuple[int, int]:
             extra,
         )
         updated = cur.rowcount
-    # The new card numbers, set aside first: an INSERT whose anti-join reads the table it
-    # writes to would scan its own new rows once the card number index is dropped.
-    run(
-        f"CREATE TEMP TABLE imp_new ON COMMIT DROP AS SELECT x.card_number FROM {staging_table_name(ctx.import_id)} x "
-        "WHERE NOT EXISTS (SELECT 1 FROM participants_participant p WHERE p.card_number = x.card_number)"
-    )
-    new = cur.rowcount
-    run(f"SELECT count(*) FROM {staging_table_name(ctx.import_id)}")
-    everyone_is_new = new == int(cur.fetchone()[0])
+    staging = staging_table_name(ctx.import_id)
+    run(f"SELECT count(*), NOT EXISTS (SELECT 1 FROM participants_participant) FROM {staging}")
+    total, nobody_yet = cur.fetchone()
+    if nobody_yet:  # the installation's first list: every row is new
+        new, everyone_is_new = int(total), True
+    else:
+        # The new card numbers, set aside first: an INSERT whose anti-join reads the table
+        # it writes to would scan its own new rows once the card number index is dropped.
+        run(
+            f"CREATE TEMP TABLE imp_new ON COMMIT DROP AS SELECT x.card_number FROM {staging} x "
+            "WHERE NOT EXISTS (SELECT 1 FROM participants_participant p WHERE p.card_number = x.card_number)"
+        )
+        new = cur.rowcount
+        everyone_is_new = new == int(total)
     if new:
         with _rebuilding_indexes(cur, "participants_participant", new_rows=new):
             run(
@@ -551,5 +556,6 @@ def _participants(run, cur, ctx: ApplyContext) -> tuple[int, int]:
                 + ("" if everyone_is_new else "JOIN imp_new n ON n.card_number = x.card_number"),
                 extra,
             )
-    run("DROP TABLE imp_new")
+    if not nobody_yet:
+        run("DROP TABLE imp_new")
     return new, updated
