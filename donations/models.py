@@ -180,12 +180,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 class Pledge(TenantModel):
     public_id = models.UUIDField(default=uuid.uuid4, editable=False)
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="pledges")
+    # Indexed through (regency, campaign, status): a campaign's pledges are read with its regency.
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="pledges", db_index=False)
     participant = models.ForeignKey("participants.Participant", on_delete=models.PROTECT, related_name="pledges",
                                     db_index=False)
     # Null for an allocation of the pooled fund (`is_pooled`): a pledge of the campaign itself.
+    # Indexed through (donor, status) below.
     donor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="pledges")
+                              related_name="pledges", db_index=False)
     is_pooled = models.BooleanField(_("dari dana bersama"), default=False)
     status = models.CharField(_("status"), max_length=10, choices=PledgeStatus.choices,
                               default=PledgeStatus.RESERVED)
@@ -229,10 +231,17 @@ class Pledge(TenantModel):
             models.CheckConstraint(condition=~Q(status="reserved") | Q(expires_at__isnull=False),
                                    name="pledge_reserved_expires"),
         ]
+        # Every index is written again whenever a pledge changes status (`status` is indexed, so
+        # no update is HOT): reconciliation changes most unfinished pledges of a regency at once.
+        # Indexes that serve only some statuses are partial, so a pledge leaving them costs nothing;
+        # every lookup by participant names covering statuses (selectors, pool, dashboard, rules).
         indexes = [
             models.Index(fields=["regency", "campaign", "status"], name="pledge_regency_campaign"),
-            models.Index(fields=["participant", "status"], name="pledge_participant_status"),
-            models.Index(fields=["status", "expires_at"], name="pledge_status_expires"),
+            models.Index(fields=["participant", "status"], name="pledge_participant_covering",
+                         condition=Q(status__in=["reserved", "pledged", "paid", "verified", "disputed"])),
+            models.Index(fields=["expires_at"], name="pledge_reserved_expiry", condition=Q(status="reserved")),
+            models.Index(fields=["pledged_at"], name="pledge_pledged_unreminded",
+                         condition=Q(status="pledged", reminder_sent_at__isnull=True)),
             models.Index(fields=["donor", "status"], name="pledge_donor_status"),
         ]
 
@@ -419,8 +428,9 @@ class ReconciliationOutcome(TenantModel):
 
     regency = models.ForeignKey("regencies.Regency", on_delete=models.PROTECT, related_name="+", db_index=False,
                                 db_constraint=False)
+    # Indexed through (regency, run) below: a run's outcomes are read with its regency.
     run = models.ForeignKey(ReconciliationRun, on_delete=models.PROTECT, related_name="outcomes",
-                            db_constraint=False)
+                            db_index=False, db_constraint=False)
     pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="reconciliation_outcomes",
                                db_index=False, db_constraint=False)
     outcome = models.CharField(_("hasil"), max_length=30, choices=Outcome.choices)
@@ -428,7 +438,8 @@ class ReconciliationOutcome(TenantModel):
     to_status = models.CharField(max_length=10, choices=PledgeStatus.choices)
     reason = models.CharField(_("alasan"), max_length=200, blank=True)
     arrears_import = models.ForeignKey("participants.ArrearsImport", null=True, blank=True,
-                                       on_delete=models.PROTECT, related_name="+", db_constraint=False)
+                                       on_delete=models.PROTECT, related_name="+", db_index=False,
+                                       db_constraint=False)
     evidence_as_of = models.DateField(_("data per tanggal"), null=True, blank=True)
     evidence_arrears = models.BigIntegerField(_("tunggakan menurut impor (Rp)"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -437,10 +448,9 @@ class ReconciliationOutcome(TenantModel):
         verbose_name = _("hasil rekonsiliasi")
         verbose_name_plural = _("hasil rekonsiliasi")
         ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["regency", "run"], name="recon_outcome_regency_run"),
-            models.Index(fields=["pledge"], name="recon_outcome_pledge"),
-        ]
+        # Read by regency (pages, export) and by run (e-mails after a run). A pledge's history is
+        # the audit trail; an index by pledge would be written for every decision and read by nothing.
+        indexes = [models.Index(fields=["regency", "run"], name="recon_outcome_regency_run")]
 
     def __str__(self) -> str:
         return f"{self.pledge_id}: {self.from_status}->{self.to_status}"
@@ -462,17 +472,20 @@ class Anomaly(TenantModel):
 
     kind = models.CharField(_("jenis"), max_length=30, choices=AnomalyKind.choices)
     status = models.CharField(_("status"), max_length=10, choices=AnomalyStatus.choices, default=AnomalyStatus.OPEN)
-    # Written in bulk by reconciliation's SQL: no DB constraints on these keys (see ReconciliationOutcome).
+    # Written in bulk by reconciliation's SQL: no DB constraints on these keys (see ReconciliationOutcome),
+    # and no index of their own: pages read anomalies by regency and status; the pledge is indexed
+    # through the unique (pledge, kind) and the open family through the unique open (family, kind).
     regency = models.ForeignKey("regencies.Regency", on_delete=models.PROTECT, related_name="+", db_index=False,
                                 db_constraint=False)
     pledge = models.ForeignKey(Pledge, null=True, blank=True, on_delete=models.PROTECT, related_name="anomalies",
-                               db_constraint=False)
+                               db_index=False, db_constraint=False)
     family = models.ForeignKey("participants.Family", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="+", db_constraint=False)
+                               related_name="+", db_index=False, db_constraint=False)
     run = models.ForeignKey(ReconciliationRun, null=True, blank=True, on_delete=models.PROTECT,
-                            related_name="anomaly_rows", db_constraint=False)
+                            related_name="anomaly_rows", db_index=False, db_constraint=False)
     arrears_import = models.ForeignKey("participants.ArrearsImport", null=True, blank=True,
-                                       on_delete=models.PROTECT, related_name="+", db_constraint=False)
+                                       on_delete=models.PROTECT, related_name="+", db_index=False,
+                                       db_constraint=False)
     detail = models.CharField(_("keterangan"), max_length=300, blank=True)
     note = models.TextField(_("catatan penyelesaian"), blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.db.models import Subquery
 
 
 @shared_task(acks_late=True)
@@ -58,10 +59,13 @@ def reconcile_nightly_task() -> dict:
 @shared_task(acks_late=True)
 def reconciliation_notify_task(run_id: int) -> dict:
     """After a run commits: thank verified donors, tell donors of released pledges."""
-    from donations.models import Outcome, ReconciliationOutcome
+    from donations.models import Outcome, ReconciliationOutcome, ReconciliationRun
 
-    rows = list(ReconciliationOutcome.all_regencies.filter(run_id=run_id, pledge__donor__isnull=False)
-                .values_list("pledge_id", "outcome"))
+    # With the run's regency: outcomes are indexed by (regency, run).
+    regency_id = ReconciliationRun.all_regencies.filter(pk=run_id).values("regency_id")
+    rows = list(ReconciliationOutcome.all_regencies.filter(regency_id=Subquery(regency_id), run_id=run_id,
+                                                           pledge__donor__isnull=False)
+                .order_by().values_list("pledge_id", "outcome"))
     sent = {"verified": 0, "released": 0}
     for pledge_id, outcome in rows:
         if outcome == Outcome.VERIFIED:

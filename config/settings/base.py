@@ -230,6 +230,8 @@ CELERY_BEAT_SCHEDULE["donations-reconcile-nightly"] = {
 CELERY_BEAT_SCHEDULE["donations-reconciliation-reminders"] = {
     "task": "donations.tasks.reconciliation_reminders_task", "schedule": crontab(minute=15),
 }
+# Regencies reconciled at the same time, each on its own connection (0 = min(4, CPU count)).
+RECONCILIATION_WORKERS = env.int("DJANGO_RECONCILIATION_WORKERS", default=0)
 
 # --- logging ----------------------------------------------------------------
 LOGGING = {

@@ -19,13 +19,17 @@ A fixed number of statements whatever the number of pledges (no Python loop over
      -> `released` (`left_segment`) when the newest record's segment is not PBPU/BP or differs
      from the segment in the import the pledge was made from;
    - otherwise unchanged.
-2. the changing pledges are locked (id order), updated (only if still in the decided-from
-   status), and each change gets a ReconciliationOutcome and an AuditEvent (actor null =
-   the system), inserted by one statement each;
+2. the changing pledges are locked (id order); then ONE statement (data-modifying CTEs, each
+   table written once) updates them (only if still in the decided-from status), gives each
+   change a ReconciliationOutcome and an AuditEvent (actor null = the system), resolves the
+   open anomalies of verified pledges and records the new ones:
 3. anomalies: disputed payments, paid pledges an import as of after the payment contradicts
    (arrears not reduced at all, still within the grace period), families where a member was
    just verified while another is still in arrears without a verified pledge.
 Anomalies are unique per (pledge, kind) and per open (family, kind): a re-run adds nothing.
+
+Per regency: 3 statements to decide, 3 to apply (lock, write, drop), whatever the number of
+pledges. Where the time goes and what was measured: bench/README.md, "Reconciliation".
 """
 
 from __future__ import annotations
@@ -42,6 +46,14 @@ _RECORD_OK = (
     " AND i.status = 'applied' AND NOT i.is_outdated"
 )
 
+# Settings of the run's transaction: JIT compiling these few big statements costs more than it
+# saves (~0.1 s each); the hash tables of a regency fit in memory with 64 MB.
+SETUP = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; DROP TABLE IF EXISTS rc_dec"
+
+# One row per unfinished pledge. The newest record is usually one index lookup (the record in
+# the regency's newest list); the record the pledge was made from and the newest record before
+# the payment are looked up only for the rows whose decision depends on them (`ev2` is
+# materialised so that each lookup runs once per row).
 DECIDE = f"""
 CREATE TEMP TABLE rc_dec AS
 WITH cand AS (
@@ -49,45 +61,65 @@ WITH cand AS (
            p.arrears_amount AS pledge_arrears, p.paid_at
     FROM donations_pledge p
     WHERE p.regency_id = %(reg)s AND p.status IN ('reserved', 'pledged', 'paid', 'disputed')
-), pay AS (
-    SELECT y.pledge_id, sum(y.amount)::bigint AS paid_amount, max(y.paid_on) AS paid_on
-    FROM donations_payment y
-    WHERE y.regency_id = %(reg)s
-      AND y.pledge_id IN (SELECT id FROM cand WHERE status IN ('paid', 'disputed'))
-    GROUP BY y.pledge_id
+), later AS (
+    -- applied lists after the regency's newest one (of other branches; usually none)
+    SELECT coalesce(array_agg(j.id), '{{}}') AS ids
+    FROM participants_arrearsimport j JOIN participants_arrearsimport g ON g.id = %(latest)s
+    WHERE j.status = 'applied' AND NOT j.is_outdated AND (j.as_of, j.id) > (g.as_of, g.id)
 ), ev AS (
     SELECT c.*, part.family_id, part.cleared_at, part.last_import_id,
            coalesce(pay.paid_on, (c.paid_at AT TIME ZONE %(tz)s)::date) AS pay_date,
            coalesce(pay.paid_amount, 0) AS paid_amount,
            (part.status = 'cleared' AND part.cleared_at IS NOT NULL
-            AND (r.as_of IS NULL OR part.cleared_at >= r.as_of)) AS absent,
-           r.as_of AS rec_as_of, r.arrears_amount AS rec_arrears, r.segment AS rec_segment,
-           r.arrears_import_id AS rec_import, pr.segment AS pledge_segment
+            AND (coalesce(s.as_of, r.as_of) IS NULL OR part.cleared_at >= coalesce(s.as_of, r.as_of))) AS absent,
+           coalesce(s.as_of, r.as_of) AS rec_as_of, coalesce(s.arrears_amount, r.arrears_amount) AS rec_arrears,
+           coalesce(s.segment, r.segment) AS rec_segment,
+           coalesce(s.arrears_import_id, r.arrears_import_id) AS rec_import
     FROM cand c
     JOIN participants_participant part ON part.id = c.participant_id
-    LEFT JOIN pay ON pay.pledge_id = c.id
+    CROSS JOIN later
+    LEFT JOIN LATERAL (
+        SELECT sum(y.amount)::bigint AS paid_amount, max(y.paid_on) AS paid_on
+        FROM donations_payment y
+        WHERE c.status IN ('paid', 'disputed') AND y.pledge_id = c.id AND y.regency_id = %(reg)s
+    ) pay ON true
+    -- the newest record: the one in the regency's newest list when no later list has one (one
+    -- index lookup, the usual case), else the newest of the participant's records (a record's
+    -- as_of is its list's: the pipeline writes it so)
+    LEFT JOIN participants_arrearsrecord s
+        ON s.participant_id = c.participant_id AND s.arrears_import_id = %(latest)s AND s.regency_id = %(reg)s
+       AND (cardinality(later.ids) = 0 OR NOT EXISTS (
+            SELECT 1 FROM participants_arrearsrecord x
+            WHERE x.participant_id = c.participant_id AND x.arrears_import_id = ANY(later.ids)))
     LEFT JOIN LATERAL (
         SELECT r.as_of, r.arrears_amount, r.segment, r.arrears_import_id
         FROM participants_arrearsrecord r {_RECORD_OK}
-        WHERE r.participant_id = c.participant_id
+        WHERE s.arrears_import_id IS NULL AND r.participant_id = c.participant_id
         ORDER BY r.as_of DESC, r.arrears_import_id DESC LIMIT 1
     ) r ON true
-    LEFT JOIN participants_arrearsrecord pr
-        ON pr.participant_id = c.participant_id AND pr.arrears_import_id = c.pledge_import
-), ev2 AS (
+), ev1 AS (
     SELECT ev.*,
            CASE WHEN absent THEN cleared_at ELSE rec_as_of END AS ev_as_of,
            CASE WHEN absent THEN 0 ELSE rec_arrears END AS ev_arrears,
-           CASE WHEN absent THEN last_import_id ELSE rec_import END AS ev_import,
-           coalesce(b.arrears_amount, pledge_arrears) AS before_arrears
+           CASE WHEN absent THEN last_import_id ELSE rec_import END AS ev_import
     FROM ev
-    LEFT JOIN LATERAL (
-        SELECT r.arrears_amount
-        FROM participants_arrearsrecord r {_RECORD_OK}
-        WHERE ev.status IN ('paid', 'disputed') AND r.participant_id = ev.participant_id
-          AND r.as_of < ev.pay_date
-        ORDER BY r.as_of DESC, r.arrears_import_id DESC LIMIT 1
-    ) b ON true
+), ev2 AS MATERIALIZED (
+    SELECT ev1.*,
+           -- arrears before the payment: needed only when the evidence still shows arrears
+           CASE WHEN status IN ('paid', 'disputed') AND pay_date IS NOT NULL AND ev_as_of >= pay_date
+                     AND ev_arrears > 0 THEN coalesce((
+                SELECT r.arrears_amount
+                FROM participants_arrearsrecord r {_RECORD_OK}
+                WHERE r.participant_id = ev1.participant_id AND r.as_of < ev1.pay_date
+                ORDER BY r.as_of DESC, r.arrears_import_id DESC LIMIT 1), pledge_arrears)
+           END AS before_arrears,
+           -- the segment in the import the pledge was made from, when that is not the newest record
+           CASE WHEN status IN ('reserved', 'pledged') AND NOT absent AND rec_as_of IS NOT NULL
+                     AND rec_segment IN ('PBPU', 'BP') AND pledge_import IS DISTINCT FROM rec_import
+                THEN (SELECT pr.segment FROM participants_arrearsrecord pr
+                      WHERE pr.participant_id = ev1.participant_id AND pr.arrears_import_id = ev1.pledge_import)
+           END AS pledge_segment
+    FROM ev1
 ), decided AS (
     SELECT ev2.*,
         CASE
@@ -120,18 +152,23 @@ SELECT outcome, count(*) FROM rc_dec GROUP BY outcome
 LOCK = """
 SELECT count(*) FROM (
     SELECT p.id FROM donations_pledge p JOIN rc_dec d ON d.pledge_id = p.id
-    WHERE d.outcome <> 'unchanged' ORDER BY p.id FOR UPDATE OF p
+    WHERE p.regency_id = %(reg)s AND d.outcome <> 'unchanged' ORDER BY p.id FOR UPDATE OF p
 ) locked
 """
 
-DONE_TABLE = """
-CREATE TEMP TABLE rc_done (
-    pledge_id bigint, from_status varchar(10), to_status varchar(10), outcome varchar(30),
-    reason varchar(200), ev_import bigint, ev_as_of date, ev_arrears bigint, family_id bigint
-)
+# The anomalies a run without changes can still find (a payment the newest import contradicts).
+_CONTRADICTS = """
+    SELECT %(reg)s, 'import_contradicts_payment', 'open', pledge_id, family_id, %(run)s::bigint, ev_import,
+           %(d_contradicts)s, '', %(now)s
+    FROM rc_dec WHERE contradicts
 """
 
-UPDATE = """
+# Everything a run writes, in one statement: the pledges (only if still in the decided-from
+# status), one outcome and one audit event per changed pledge, anomalies resolved and found.
+# Every part reads the statement's snapshot: a member verified by this run is looked up in `upd`.
+# The audit JSON is built once per kind of change (a handful: statuses, reason, evidence import),
+# not once per pledge (building a jsonb value costs ~5 us, a third of the event's cost).
+APPLY = f"""
 WITH upd AS (
     UPDATE donations_pledge p SET
         status = CASE d.outcome WHEN 'verified' THEN 'verified' WHEN 'disputed' THEN 'disputed'
@@ -145,64 +182,63 @@ WITH upd AS (
         closed_at = CASE WHEN d.outcome LIKE 'released%%' THEN %(now)s ELSE p.closed_at END,
         updated_at = %(now)s
     FROM rc_dec d
-    WHERE d.pledge_id = p.id AND d.outcome <> 'unchanged' AND p.status = d.from_status
-    RETURNING p.id, d.from_status, p.status, d.outcome, p.release_reason, d.ev_import, d.ev_as_of,
-              d.ev_arrears, d.family_id
-)
-INSERT INTO rc_done SELECT * FROM upd
-"""
-
-OUTCOME_ROWS = """
-INSERT INTO donations_reconciliationoutcome (regency_id, run_id, pledge_id, outcome, from_status, to_status,
-    reason, arrears_import_id, evidence_as_of, evidence_arrears, created_at)
-SELECT %(reg)s, %(run)s, pledge_id, outcome, from_status, to_status,
-       CASE WHEN to_status = 'verified' THEN '' ELSE reason END, ev_import, ev_as_of, ev_arrears, %(now)s
-FROM rc_done ORDER BY pledge_id
-"""
-
-AUDIT_ROWS = """
-INSERT INTO core_auditevent (actor_id, regency_id, verb, object_type, object_id, before, after, created_at)
-SELECT NULL, %(reg)s, 'pledge.' || to_status, 'donations.pledge', pledge_id::text,
-       jsonb_build_object('status', from_status),
-       jsonb_build_object('status', to_status, 'outcome', outcome, 'reason',
-                          CASE WHEN to_status = 'verified' THEN '' ELSE reason END,
-                          'arrears_import', ev_import, 'as_of', ev_as_of, 'run', %(run)s),
-       %(now)s
-FROM rc_done ORDER BY pledge_id
-"""
-
-RESOLVE_VERIFIED = """
-UPDATE donations_anomaly a SET status = 'resolved', resolved_at = %(now)s, note = %(note)s
-WHERE a.regency_id = %(reg)s AND a.status = 'open' AND a.pledge_id IN
-    (SELECT pledge_id FROM rc_done WHERE to_status = 'verified')
-"""
-
-ANOMALIES = """
-WITH ins AS (
+    WHERE p.regency_id = %(reg)s AND d.pledge_id = p.id AND d.outcome <> 'unchanged' AND p.status = d.from_status
+    RETURNING p.id AS pledge_id, d.from_status, p.status AS to_status, d.outcome,
+              CASE WHEN p.status = 'verified' THEN '' ELSE p.release_reason END AS reason,
+              d.ev_import, d.ev_as_of, d.ev_arrears, d.family_id, d.participant_id
+), outcomes AS (
+    INSERT INTO donations_reconciliationoutcome (regency_id, run_id, pledge_id, outcome, from_status, to_status,
+        reason, arrears_import_id, evidence_as_of, evidence_arrears, created_at)
+    SELECT %(reg)s, %(run)s, pledge_id, outcome, from_status, to_status, reason, ev_import, ev_as_of, ev_arrears,
+           %(now)s
+    FROM upd
+), audit AS (
+    INSERT INTO core_auditevent (actor_id, regency_id, verb, object_type, object_id, before, after, created_at)
+    SELECT NULL, %(reg)s, k.verb, 'donations.pledge', u.pledge_id::text, k.before, k.after, %(now)s
+    FROM (
+        SELECT 'pledge.' || to_status AS verb, jsonb_build_object('status', from_status) AS before,
+               jsonb_build_object('status', to_status, 'outcome', outcome, 'reason', reason,
+                                  'arrears_import', ev_import, 'as_of', ev_as_of, 'run', %(run)s) AS after,
+               array_agg(pledge_id) AS pledge_ids
+        FROM upd GROUP BY from_status, to_status, outcome, reason, ev_import, ev_as_of
+    ) k CROSS JOIN LATERAL unnest(k.pledge_ids) AS u(pledge_id)
+), resolved AS (
+    UPDATE donations_anomaly a SET status = 'resolved', resolved_at = %(now)s, note = %(note)s
+    FROM (SELECT pledge_id FROM upd WHERE to_status = 'verified') v
+    WHERE a.pledge_id = v.pledge_id AND a.pledge_id IS NOT NULL AND a.regency_id = %(reg)s AND a.status = 'open'
+), found AS (
     INSERT INTO donations_anomaly (regency_id, kind, status, pledge_id, family_id, run_id, arrears_import_id,
                                    detail, note, created_at)
     SELECT %(reg)s, 'disputed_payment', 'open', pledge_id, family_id, %(run)s::bigint, ev_import,
            %(d_disputed)s, '', %(now)s
-    FROM rc_done WHERE to_status = 'disputed'
+    FROM upd WHERE to_status = 'disputed'
+    UNION ALL {_CONTRADICTS}
     UNION ALL
-    SELECT %(reg)s, 'import_contradicts_payment', 'open', pledge_id, family_id, %(run)s::bigint, ev_import,
-           %(d_contradicts)s, '', %(now)s
-    FROM rc_dec WHERE contradicts
-    UNION ALL
-    SELECT DISTINCT ON (d.family_id) %(reg)s, 'family_partly_verified', 'open', NULL::bigint, d.family_id,
-           %(run)s::bigint, d.ev_import, %(d_family)s, '', %(now)s
-    FROM rc_done d
-    WHERE d.to_status = 'verified' AND d.family_id IS NOT NULL AND EXISTS (
+    SELECT %(reg)s, 'family_partly_verified', 'open', NULL::bigint, f.family_id, %(run)s::bigint, f.ev_import,
+           %(d_family)s, '', %(now)s
+    FROM (SELECT DISTINCT ON (family_id) family_id, ev_import FROM upd
+          WHERE to_status = 'verified' AND family_id IS NOT NULL) f
+    WHERE EXISTS (
         SELECT 1 FROM participants_participant m
-        WHERE m.family_id = d.family_id AND m.status <> 'cleared' AND m.arrears_amount > 0
-          -- `status || ''`: look the member's pledges up by participant, never by the status
-          -- index (just-verified rows make its statistics stale; a per-row scan of it is slow).
-          AND NOT EXISTS (SELECT 1 FROM donations_pledge q
-                          WHERE q.participant_id = m.id AND q.status || '' = 'verified'))
+        WHERE m.family_id = f.family_id AND m.status <> 'cleared' AND m.arrears_amount > 0
+          AND NOT EXISTS (SELECT 1 FROM donations_pledge q WHERE q.participant_id = m.id AND q.status = 'verified')
+          AND m.id NOT IN (SELECT participant_id FROM upd WHERE to_status = 'verified'))
     ON CONFLICT DO NOTHING
     RETURNING 1
 )
-SELECT count(*) FROM ins
+SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM found)
+"""
+
+# A run that changes nothing records only the contradicting payments it finds (nothing on a re-run).
+APPLY_NOTHING = f"""
+WITH found AS (
+    INSERT INTO donations_anomaly (regency_id, kind, status, pledge_id, family_id, run_id, arrears_import_id,
+                                   detail, note, created_at)
+    {_CONTRADICTS}
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+)
+SELECT 0, (SELECT count(*) FROM found)
 """
 
 
@@ -213,13 +249,12 @@ class RuleResult:
     anomalies: int = 0
 
 
-def decide(*, regency_id: int, tz: str, grace_days: int) -> dict[str, int]:
-    """Statement 1 (and the counts): builds `rc_dec` in the current transaction."""
+def decide(*, regency_id: int, latest_import_id: int, tz: str, grace_days: int) -> dict[str, int]:
+    """Statement 1 (and the counts): builds `rc_dec` in the current transaction. `latest_import_id`
+    is the regency's newest applied, non-outdated list (`services.newest_import`)."""
     with connection.cursor() as cur:
-        # JIT compiling these few big statements costs more than it saves (~0.1 s each).
-        cur.execute("SET LOCAL jit = off; DROP TABLE IF EXISTS rc_dec; DROP TABLE IF EXISTS rc_done")
-        cur.execute(DECIDE, {"reg": regency_id, "tz": tz, "grace": grace_days})
-        cur.execute("ANALYZE rc_dec")
+        cur.execute(SETUP)
+        cur.execute(DECIDE, {"reg": regency_id, "latest": latest_import_id, "tz": tz, "grace": grace_days})
         cur.execute(COUNTS)
         counts = dict.fromkeys(OUTCOMES, 0)
         for outcome, n in cur.fetchall():
@@ -233,17 +268,10 @@ def apply(*, regency_id: int, run_id: int | None, now: dt.datetime, texts: dict[
     params = {"reg": regency_id, "run": run_id, "now": now, **texts}
     with connection.cursor() as cur:
         if run_id is not None:
-            cur.execute(LOCK)
-            cur.execute(DONE_TABLE)
-            cur.execute(UPDATE, params)
-            result.changed = cur.rowcount
-            cur.execute("ANALYZE rc_done")
-            cur.execute(OUTCOME_ROWS, params)
-            cur.execute(AUDIT_ROWS, params)
-            cur.execute(RESOLVE_VERIFIED, params)
-        else:
-            cur.execute(DONE_TABLE)
-        cur.execute(ANOMALIES, params)
-        result.anomalies = int(cur.fetchone()[0])
-        cur.execute("DROP TABLE rc_dec; DROP TABLE rc_done")
+            cur.execute(LOCK, params)
+        cur.execute(APPLY if run_id is not None else APPLY_NOTHING, params)
+        changed, anomalies = cur.fetchone()
+        result.changed, result.anomalies = int(changed), int(anomalies)
+        cur.execute("DROP TABLE rc_dec")
     return result
+

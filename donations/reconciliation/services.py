@@ -11,10 +11,13 @@ changes nothing stores nothing (idempotent).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -89,7 +92,8 @@ def reconcile_regency(*, regency: Regency, trigger: str = ReconciliationTrigger.
         if latest is None:
             return result  # no list yet: nothing to reconcile against
         grace, _reminder = settings_for(locked.pk)
-        counts = rules.decide(regency_id=locked.pk, tz=locked.timezone, grace_days=grace)
+        counts = rules.decide(regency_id=locked.pk, latest_import_id=latest.pk, tz=locked.timezone,
+                              grace_days=grace)
         result.update(counts)
         changes = sum(n for k, n in counts.items() if k != "unchanged")
         run = None
@@ -125,8 +129,14 @@ def _notify_later(run_id: int) -> None:
 
 def reconcile(*, regency_code: str | None = None, trigger: str = ReconciliationTrigger.MANUAL,
               regency_ids: list[int] | None = None, notify: bool = True,
-              on_progress: Callable[[str], None] | None = None) -> dict:
+              on_progress: Callable[[str], None] | None = None, workers: int | None = None) -> dict:
     """Every regency (or one by code, or the given ids), each in its own transaction.
+
+    Regencies share no pledge, payment or lock, so up to `workers` of them (default: the setting
+    `RECONCILIATION_WORKERS`, else min(4, CPU count)) run at the same time, each in its own thread
+    and database connection; the run is write-bound, one regency keeps one core busy. Inside a
+    caller's open transaction they run one after the other on the caller's connection (another
+    connection would not see its uncommitted rows).
 
     Returns `{"regencies": {code: {...}}, <outcome>: total, ..., "anomalies": n, "seconds": s}`;
     raises NotFound for an unknown regency code."""
@@ -138,16 +148,46 @@ def reconcile(*, regency_code: str | None = None, trigger: str = ReconciliationT
             raise NotFound(_("Kabupaten/kota dengan kode %(c)s tidak dikenal.") % {"c": regency_code})
     if regency_ids is not None:
         regencies = regencies.filter(pk__in=regency_ids)
-    totals: dict = {"regencies": {}, **dict.fromkeys(rules.OUTCOMES, 0), "anomalies": 0}
-    for regency in regencies:
+    chosen = list(regencies)
+
+    def one(regency: Regency) -> dict:
         if on_progress:
             on_progress(regency.code)
-        one = reconcile_regency(regency=regency, trigger=trigger, notify=notify)
-        totals["regencies"][regency.code] = {k: one[k] for k in (*rules.OUTCOMES, "anomalies")}
+        return reconcile_regency(regency=regency, trigger=trigger, notify=notify)
+
+    n = _worker_count(workers, len(chosen))
+    results = _in_threads(one, chosen, n) if n > 1 else [one(regency) for regency in chosen]
+    totals: dict = {"regencies": {}, **dict.fromkeys(rules.OUTCOMES, 0), "anomalies": 0}
+    for regency, result in zip(chosen, results, strict=True):
+        totals["regencies"][regency.code] = {k: result[k] for k in (*rules.OUTCOMES, "anomalies")}
         for key in (*rules.OUTCOMES, "anomalies"):
-            totals[key] += one[key]
+            totals[key] += result[key]
     totals["seconds"] = round(time.monotonic() - started, 3)
     return totals
+
+
+def _worker_count(workers: int | None, regencies: int) -> int:
+    if connection.in_atomic_block:
+        return 1
+    if workers is None:
+        workers = getattr(settings, "RECONCILIATION_WORKERS", None) or min(4, os.cpu_count() or 1)
+    return max(1, min(workers, regencies))
+
+
+def _in_threads(work: Callable[[Regency], dict], regencies: list[Regency], workers: int) -> list[dict]:
+    """`work` for each regency on `workers` threads, each with its own connection (closed at the
+    end); results in the regencies' order; the first failure is raised after all have finished."""
+
+    def run(regency: Regency) -> dict:
+        try:
+            return work(regency)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="reconcile") as pool:
+        futures = [pool.submit(run, regency) for regency in regencies]
+        wait(futures)
+    return [f.result() for f in futures]
 
 
 def reconcile_after_import(*, import_id: int) -> dict:

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from core.models import AuditEvent
 from donations import services
 from donations.models import PledgeStatus, ReconciliationOutcome
-from donations.reconciliation.services import reconcile_regency
+from donations.reconciliation.services import reconcile, reconcile_regency
 from donations.services import InvalidTransition
 from tests.donations.reconciliation_world import imp, person, pledge, rec
 from tests.donations.test_concurrency import _race
@@ -94,3 +94,23 @@ def test_reconciliation_waits_for_a_donor_holding_the_regency_lock(regency_a, br
     assert target.status == PledgeStatus.RELEASED and result["released_cleared_by_other"] == 1
     outcome = ReconciliationOutcome.all_regencies.get(pledge=target)
     assert outcome.from_status == PledgeStatus.PLEDGED
+
+
+def test_regencies_reconciled_at_the_same_time_on_their_own_connections(regency_a, regency_b, branch_a, branch_b,
+                                                                        make_campaign, donor):
+    in_a = _setup(regency_a, branch_a, make_campaign(), donor, 3)
+    in_b = _setup(regency_b, branch_b, make_campaign(regency=regency_b), donor, 2)
+    threads: set[str] = set()
+
+    result = reconcile(regency_ids=[regency_a.pk, regency_b.pk], workers=2, notify=False,
+                       on_progress=lambda code: threads.add(threading.current_thread().name))
+
+    assert threads and all(name.startswith("reconcile") for name in threads), threads
+    assert result["released_cleared_by_other"] == 5
+    assert {code: r["released_cleared_by_other"] for code, r in result["regencies"].items()} == {
+        regency_a.code: 3, regency_b.code: 2}
+    for p in in_a + in_b:
+        p.refresh_from_db()
+        assert p.status == PledgeStatus.RELEASED
+    assert AuditEvent.objects.filter(verb="pledge.released").count() == 5
+    assert ReconciliationOutcome.all_regencies.count() == 5

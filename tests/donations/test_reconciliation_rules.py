@@ -22,7 +22,7 @@ from donations.models import (
     ReconciliationSettings,
 )
 from donations.pool import _gift_balances
-from donations.reconciliation.services import reconcile_regency
+from donations.reconciliation.services import reconcile, reconcile_regency
 from participants.models import Family
 from tests.donations.reconciliation_world import absent, imp, person, pledge, rec
 
@@ -70,6 +70,20 @@ def test_paid_is_verified_by_zero_reduced_or_absent_and_recorded(regency_a, bran
     assert event.actor is None and event.before == {"status": "paid"} and event.after["status"] == "verified"
     run = ReconciliationRun.objects.for_regency(regency_a).get()
     assert (run.verified, run.arrears_import_id) == (3, later.pk)
+    assert event.after == {"status": "verified", "outcome": "verified", "reason": "", "arrears_import": later.pk,
+                           "as_of": "2026-09-20", "run": run.pk}
+
+
+def test_newest_record_may_be_in_a_later_list_of_another_branch(regency_a, branch_a, branch_b, first, campaign,
+                                                                 donor):
+    p = person(regency_a, first)
+    paid = pledge(p, campaign, donor, "paid", made_from=first, paid_on=PAY)
+    rec(p, imp(branch_a, dt.date(2026, 9, 20)), 210_000)  # the regency's newest list: still in arrears
+    other = imp(branch_b, dt.date(2026, 9, 25))  # a later list of a branch not covering the regency
+    rec(p, other, 0)
+    result = reconcile_regency(regency=regency_a)
+    assert result["verified"] == 1 and _status(paid) == PledgeStatus.VERIFIED
+    assert ReconciliationOutcome.objects.for_regency(regency_a).get(pledge=paid).arrears_import_id == other.pk
 
 
 def test_reduction_smaller_than_payment_does_not_verify(regency_a, branch_a, first, campaign, donor):
@@ -270,3 +284,12 @@ def test_query_count_does_not_grow_with_pledges(regency_a, regency_b, branch_a, 
     with django_assert_num_queries(len(one.captured_queries)):
         result = reconcile_regency(regency=regency_b)
     assert (result["verified"], result["released_cleared_by_other"]) == (10, 10)
+
+
+def test_inside_a_transaction_regencies_run_on_the_callers_connection(regency_a, regency_b, branch_a, branch_b,
+                                                                      make_campaign, donor):
+    # The test's transaction is open: other connections would not see these rows.
+    _world(regency_a, branch_a, make_campaign(), donor, 2, D0)
+    _world(regency_b, branch_b, make_campaign(regency=regency_b), donor, 2, D0)
+    result = reconcile(regency_ids=[regency_a.pk, regency_b.pk], workers=2, notify=False)
+    assert (result["verified"], result["released_cleared_by_other"]) == (2, 2)

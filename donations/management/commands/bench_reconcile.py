@@ -9,7 +9,8 @@ dropped at the end; the app's data is never touched), reusing bench_import's hel
   3. a second full list, as of 45 days later, derived from the first: 1 in 2 rows paid off
      (zero arrears), 1 in 10 rows absent, 1 in 20 rows moved to segment BP, the rest unchanged;
      imported through the real pipeline;
-  4. reconciliation of every regency, timed, with its query count;
+  4. reconciliation of every regency, timed, with its query count (on every connection: the
+     regencies run on parallel connections, `RECONCILIATION_WORKERS`); then the same again;
   5. `psql \\copy` of the first file, for the ratio.
 Progress on stderr; the JSON is the last stdout line.
 """
@@ -23,6 +24,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -131,20 +133,49 @@ class Command(BaseCommand):
         if options["child"] == "pledges":
             self.stdout.write(json.dumps(_make_pledges(options["pledges"])))
         elif options["child"] == "reconcile":
-            from django.test.utils import CaptureQueriesContext
-
             from donations.reconciliation.services import reconcile
 
-            with CaptureQueriesContext(connection) as queries:
+            with _every_query() as queries:
                 result = reconcile(notify=False)
             outcomes = {k: v for k, v in result.items() if k not in ("regencies", "seconds")}
-            slowest = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:6]
-            for q in slowest:
-                self.stderr.write(f"  {q['time']} s  {' '.join(q['sql'].split())[:110]}")
-            self.stdout.write(json.dumps({"seconds": result["seconds"], "queries": len(queries.captured_queries),
+            for seconds, sql in sorted(queries, reverse=True)[:6]:
+                self.stderr.write(f"  {seconds:.3f} s  {' '.join(sql.split())[:110]}")
+            self.stdout.write(json.dumps({"seconds": result["seconds"], "queries": len(queries),
                                           "regencies": len(result["regencies"]), "outcomes": outcomes}))
         else:
             raise CommandError(f"unknown child {options['child']!r}", returncode=2)
+
+
+@contextlib.contextmanager
+def _every_query():
+    """`(seconds, sql)` of every query on every connection opened meanwhile: reconciliation runs
+    regencies on threads with their own connections, which `CaptureQueriesContext` would miss."""
+    from django.db import connections
+    from django.db.backends.signals import connection_created
+
+    captured: list[tuple[float, str]] = []
+    lock = threading.Lock()
+
+    def timed(execute, sql, params, many, context):
+        started = time.monotonic()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            with lock:
+                captured.append((time.monotonic() - started, sql))
+
+    def attach(sender, connection, **kwargs):
+        if timed not in connection.execute_wrappers:
+            connection.execute_wrappers.append(timed)
+
+    connection_created.connect(attach)
+    attach(None, connections["default"])
+    try:
+        yield captured
+    finally:
+        connection_created.disconnect(attach)
+        with contextlib.suppress(ValueError):
+            connections["default"].execute_wrappers.remove(timed)
 
 
 def _second_file(first: Path, out: Path) -> dict:
