@@ -86,9 +86,7 @@ def held_copy(*, import_id: int, cards: list[str]) -> int:
     """COPY the card numbers of invalid rows (digits only: no quoting needed)."""
     if not cards:
         return 0
-    buf = io.BytesIO("".join(f"{card}\n" for card in cards).encode())
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(f"COPY {held_table_name(import_id)} (card_number) FROM STDIN", buf)
+    _copy_csv(held_table_name(import_id), "card_number", io.BytesIO("".join(f"{c}\n" for c in cards).encode()))
     return len(cards)
 
 
@@ -153,22 +151,14 @@ def places_send(*, import_id: int, places: PlaceKeys) -> None:
     buf = io.BytesIO()
     places.frame().write_csv(buf, include_header=False)
     buf.seek(0)
-    columns = ", ".join(name for name, _kind in _PLACES)
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(
-            f"COPY {places_table_name(import_id)} ({columns}) FROM STDIN WITH (FORMAT csv)", buf
-        )
+    _copy_csv(places_table_name(import_id), ", ".join(name for name, _kind in _PLACES), buf)
 
 
 def staging_send(*, import_id: int, buf: io.BytesIO | None) -> None:
     """COPY a `staging_buffer` into the import's staging table."""
     if buf is None:
         return
-    columns = ", ".join(name for name, _kind in _STAGING)
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(
-            f"COPY {staging_table_name(import_id)} ({columns}) FROM STDIN WITH (FORMAT csv)", buf
-        )
+    _copy_csv(staging_table_name(import_id), ", ".join(name for name, _kind in _STAGING), buf)
 
 
 def errors_copy(*, import_id: int, errors: Iterable) -> int:
@@ -190,13 +180,14 @@ def errors_copy(*, import_id: int, errors: Iterable) -> int:
     if not count:
         return 0
     buf.seek(0)
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(
-            'COPY participants_importrowerror (arrears_import_id, "row", "column", message, value) '
-            "FROM STDIN WITH (FORMAT csv)",
-            buf,
-        )
+    _copy_csv("participants_importrowerror", 'arrears_import_id, "row", "column", message, value', buf)
     return count
+
+
+def _copy_csv(table: str, columns: str, buf: io.IOBase) -> None:
+    """COPY CSV rows (no header) from `buf` into `table` (`columns` in the rows' order)."""
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buf)
 
 
 def _clean_value(value: object) -> str:
