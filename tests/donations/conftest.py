@@ -17,11 +17,14 @@ from tests.factories import ArrearsImportFactory, ParticipantFactory, UserFactor
 _seq = itertools.count(1)
 
 
-def approve(participant, *, by, valid_days: int = 365) -> Assessment:
-    """An approved, still valid assessment (made directly: the workflow is tested elsewhere)."""
+def approve(participant, *, by, valid_days: int = 365, today: dt.date | None = None) -> Assessment:
+    """An approved assessment valid for `valid_days` after `today` (the regency's date by the
+    real clock unless a test that runs on a fixed clock says which day it is); made directly:
+    the workflow is tested elsewhere."""
+    day = today or timezone.localdate(timezone=participant.regency.tzinfo)
     return Assessment.objects.create(
         regency_id=participant.regency_id, participant=participant, status="approved", outcome="eligible",
-        valid_until=timezone.localdate() + dt.timedelta(days=valid_days), questionnaire_version=1,
+        valid_until=day + dt.timedelta(days=valid_days), questionnaire_version=1,
         created_by=by,
     )
 

@@ -8,6 +8,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from donations import services
 from donations.models import Campaign, DonorProfile, Pledge, PledgeStatus
@@ -93,7 +94,8 @@ def test_the_donor_journey_on_pages(public_campaign, make_participant, donor, se
     base = f"/me/pledges/{pledge.public_id}/"
     assert client.post(base + "confirm/").status_code == 302
     pdf = SimpleUploadedFile("bukti.pdf", b"%PDF-1.4\n" + bytes(200), content_type="application/pdf")
-    client.post(base + "payments/", {"amount": pledge.amount, "reference": "BNI-55", "paid_at": "2026-11-22",
+    client.post(base + "payments/", {"amount": pledge.amount, "reference": "BNI-55",
+                                     "paid_at": timezone.localdate(timezone=p.regency.tzinfo).isoformat(),
                                      "receipt": pdf})
     pledge.refresh_from_db()
     assert pledge.status == PledgeStatus.PAID

@@ -199,9 +199,15 @@ def test_expired_assessment_is_not_eligible(public_campaign, make_participant, d
     from tests.donations.conftest import approve
 
     p = make_participant(eligible=False)
-    approve(p, by=admin_a, valid_days=-1)
-    with pytest.raises(DomainError):
+    today = timezone.localdate(NOW, timezone=p.regency.tzinfo)  # the test's clock, not the machine's
+    approve(p, by=admin_a, valid_days=-1, today=today)
+    with pytest.raises(DomainError) as exc:
         reserve(public_campaign, p, donor)
+    assert exc.value.code == "not_eligible"
+    # Still valid on that day (the last day of validity counts): the same call succeeds.
+    q = make_participant(eligible=False)
+    approve(q, by=admin_a, valid_days=0, today=today)
+    assert reserve(public_campaign, q, donor).participant == q
 
 
 def test_verified_pledge_keeps_the_participant_out_until_a_newer_import(public_campaign, make_participant,
