@@ -200,6 +200,10 @@ class Pledge(TenantModel):
     arrears_import = models.ForeignKey("participants.ArrearsImport", null=True, blank=True,
                                        on_delete=models.PROTECT, related_name="+", db_index=False)
     as_of = models.DateField(_("data per tanggal"), null=True, blank=True)
+    # The participant's segment when the pledge was made: reconciliation's `left_segment` rule
+    # compares it with the newest list (empty for a pledge made before it was kept here: the
+    # rule then reads it from the pledge's list).
+    segment = models.CharField(_("segmen"), max_length=4, blank=True, default="")
     family_adoption = models.UUIDField(null=True, blank=True, help_text="Pledges made together by 'adopt the family'.")
     expires_at = models.DateTimeField(_("batas pemesanan"), null=True, blank=True)
     due_at = models.DateTimeField(_("batas pembayaran"), null=True, blank=True)
@@ -489,8 +493,9 @@ class Anomaly(TenantModel):
     detail = models.CharField(_("keterangan"), max_length=300, blank=True)
     note = models.TextField(_("catatan penyelesaian"), blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
+    # Indexed only where set (below): reconciliation writes every anomaly without it.
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+                                    related_name="+", db_index=False)
     resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -501,12 +506,18 @@ class Anomaly(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["pledge", "kind"], condition=Q(pledge__isnull=False),
                                     name="anomaly_pledge_kind_unique"),
-            models.UniqueConstraint(fields=["family", "kind"], condition=Q(status="open", family__isnull=False),
+            # A family's own anomaly (no pledge); a pledge's anomaly also names its family, and two
+            # pledges of one family may each have one.
+            models.UniqueConstraint(fields=["family", "kind"],
+                                    condition=Q(status="open", family__isnull=False, pledge__isnull=True),
                                     name="anomaly_family_kind_open_unique"),
             models.CheckConstraint(condition=Q(pledge__isnull=False) | Q(family__isnull=False),
                                    name="anomaly_pledge_or_family"),
         ]
-        indexes = [models.Index(fields=["regency", "status", "created_at"], name="anomaly_regency_status")]
+        indexes = [
+            models.Index(fields=["regency", "status", "created_at"], name="anomaly_regency_status"),
+            models.Index(fields=["resolved_by"], name="anomaly_resolved_by", condition=Q(resolved_by__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.status}"

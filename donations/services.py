@@ -277,7 +277,7 @@ def _create(*, campaign: Campaign, participant: Participant, donor, status: str,
         status=status, amount=quote.total, arrears_amount=quote.arrears_amount,
         months_in_arrears=quote.months_in_arrears, monthly_tariff=quote.monthly_tariff,
         months_ahead=quote.months_ahead, arrears_import_id=participant.last_import_id, as_of=participant.as_of,
-        family_adoption=family_adoption,
+        segment=participant.segment, family_adoption=family_adoption,
     )
     if status == PledgeStatus.RESERVED:
         pledge.expires_at = now + dt.timedelta(hours=campaign.hold_hours)

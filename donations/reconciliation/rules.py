@@ -17,18 +17,21 @@ A fixed number of statements whatever the number of pledges (no Python loop over
    - `reserved`/`pledged` -> `released` (`cleared_by_other`) when the evidence, no older than
      the pledge's data, shows zero arrears or absence from a full list;
      -> `released` (`left_segment`) when the newest record's segment is not PBPU/BP or differs
-     from the segment in the import the pledge was made from;
+     from the segment the pledge was made in;
    - otherwise unchanged.
-2. the changing pledges are locked (id order); then ONE statement (data-modifying CTEs, each
-   table written once) updates them (only if still in the decided-from status), gives each
+2. ONE statement (data-modifying CTEs, each table written once) updates the changing pledges
+   (only if still in the decided-from status; the row locks are taken by that update: every
+   other writer of a pledge holds the regency's row lock first, as the run does, or skips
+   locked pledges, so no lock order among pledges is needed), gives each
    change a ReconciliationOutcome and an AuditEvent (actor null = the system), resolves the
    open anomalies of verified pledges and records the new ones:
 3. anomalies: disputed payments, paid pledges an import as of after the payment contradicts
    (arrears not reduced at all, still within the grace period), families where a member was
    just verified while another is still in arrears without a verified pledge.
-Anomalies are unique per (pledge, kind) and per open (family, kind): a re-run adds nothing.
+Anomalies are unique per (pledge, kind) and, for a family's own, per open (family, kind): a
+re-run adds nothing.
 
-Per regency: 3 statements to decide, 3 to apply (lock, write, drop), whatever the number of
+Per regency: 3 statements to decide, 2 to apply (write, drop), whatever the number of
 pledges. Where the time goes and what was measured: bench/README.md, "Reconciliation".
 """
 
@@ -58,7 +61,7 @@ DECIDE = f"""
 CREATE TEMP TABLE rc_dec AS
 WITH cand AS (
     SELECT p.id, p.status, p.participant_id, p.arrears_import_id AS pledge_import, p.as_of AS pledge_as_of,
-           p.arrears_amount AS pledge_arrears, p.paid_at
+           p.arrears_amount AS pledge_arrears, p.paid_at, nullif(p.segment, '') AS stored_segment
     FROM donations_pledge p
     WHERE p.regency_id = %(reg)s AND p.status IN ('reserved', 'pledged', 'paid', 'disputed')
 ), later AS (
@@ -76,7 +79,7 @@ WITH cand AS (
            coalesce(s.segment, r.segment) AS rec_segment,
            coalesce(s.arrears_import_id, r.arrears_import_id) AS rec_import
     FROM cand c
-    JOIN participants_participant part ON part.id = c.participant_id
+    JOIN participants_participant part ON part.id = c.participant_id AND part.regency_id = %(reg)s
     CROSS JOIN later
     LEFT JOIN LATERAL (
         SELECT sum(y.amount)::bigint AS paid_amount, max(y.paid_on) AS paid_on
@@ -113,11 +116,13 @@ WITH cand AS (
                 WHERE r.participant_id = ev1.participant_id AND r.as_of < ev1.pay_date
                 ORDER BY r.as_of DESC, r.arrears_import_id DESC LIMIT 1), pledge_arrears)
            END AS before_arrears,
-           -- the segment in the import the pledge was made from, when that is not the newest record
+           -- the segment the pledge was made in, when that is not the newest record: kept on the
+           -- pledge since it was made; looked up in the list it was made from for an older pledge
            CASE WHEN status IN ('reserved', 'pledged') AND NOT absent AND rec_as_of IS NOT NULL
                      AND rec_segment IN ('PBPU', 'BP') AND pledge_import IS DISTINCT FROM rec_import
-                THEN (SELECT pr.segment FROM participants_arrearsrecord pr
-                      WHERE pr.participant_id = ev1.participant_id AND pr.arrears_import_id = ev1.pledge_import)
+                THEN coalesce(stored_segment, (
+                    SELECT pr.segment FROM participants_arrearsrecord pr
+                    WHERE pr.participant_id = ev1.participant_id AND pr.arrears_import_id = ev1.pledge_import))
            END AS pledge_segment
     FROM ev1
 ), decided AS (
@@ -147,13 +152,6 @@ FROM decided
 
 COUNTS = """
 SELECT outcome, count(*) FROM rc_dec GROUP BY outcome
-"""
-
-LOCK = """
-SELECT count(*) FROM (
-    SELECT p.id FROM donations_pledge p JOIN rc_dec d ON d.pledge_id = p.id
-    WHERE p.regency_id = %(reg)s AND d.outcome <> 'unchanged' ORDER BY p.id FOR UPDATE OF p
-) locked
 """
 
 # The anomalies a run without changes can still find (a payment the newest import contradicts).
@@ -263,12 +261,10 @@ def decide(*, regency_id: int, latest_import_id: int, tz: str, grace_days: int) 
 
 
 def apply(*, regency_id: int, run_id: int | None, now: dt.datetime, texts: dict[str, str]) -> RuleResult:
-    """Lock, update, record outcomes, audit and anomalies. `run_id` is None when nothing changes."""
+    """Update, record outcomes, audit and anomalies. `run_id` is None when nothing changes."""
     result = RuleResult()
     params = {"reg": regency_id, "run": run_id, "now": now, **texts}
     with connection.cursor() as cur:
-        if run_id is not None:
-            cur.execute(LOCK, params)
         cur.execute(APPLY if run_id is not None else APPLY_NOTHING, params)
         changed, anomalies = cur.fetchone()
         result.changed, result.anomalies = int(changed), int(anomalies)

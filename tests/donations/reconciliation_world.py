@@ -55,7 +55,7 @@ def pledge(p: Participant, campaign, donor, status: str, *, made_from: ArrearsIm
         regency_id=p.regency_id, campaign=campaign, participant=p, donor=None if pooled else donor,
         is_pooled=pooled, status=status, amount=amount, arrears_amount=p.arrears_amount,
         months_in_arrears=p.months_in_arrears, monthly_tariff=35_000, arrears_import=made_from,
-        as_of=made_from.as_of,
+        as_of=made_from.as_of, segment=p.segment,
         expires_at=now + dt.timedelta(hours=72) if status == PledgeStatus.RESERVED else None,
         pledged_at=None if status == PledgeStatus.RESERVED else now,
         paid_at=now if paid_on else None,

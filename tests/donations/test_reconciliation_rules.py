@@ -228,6 +228,27 @@ def test_family_partly_verified_is_an_anomaly(regency_a, branch_a, first, campai
     assert anomaly.family_id == family.pk and anomaly.pledge_id is None
 
 
+
+def test_each_disputed_pledge_of_one_family_gets_its_anomaly_and_a_rerun_adds_none(
+        regency_a, branch_a, first, campaign, donor):
+    family = Family.objects.create(regency=regency_a, number="7322000000000098")
+    members = [person(regency_a, first, family=family) for _ in range(3)]
+    disputed = [pledge(m, campaign, donor, "paid", made_from=first, paid_on=PAY) for m in members[:2]]
+    verified = pledge(members[2], campaign, donor, "paid", made_from=first, paid_on=PAY)
+    later = imp(branch_a, dt.date(2026, 10, 20))  # past the grace period
+    for m in members[:2]:
+        rec(m, later, 245_000)
+    rec(members[2], later, 0)
+    reconcile_regency(regency=regency_a)
+    rows = Anomaly.objects.for_regency(regency_a)
+    assert sorted(rows.filter(kind=AnomalyKind.DISPUTED_PAYMENT).values_list("pledge_id", flat=True)) == sorted(
+        p.pk for p in disputed)
+    assert rows.filter(kind=AnomalyKind.DISPUTED_PAYMENT, family=family).count() == 2
+    assert rows.get(kind=AnomalyKind.FAMILY_PARTLY_VERIFIED).family_id == family.pk
+    assert _status(verified) == PledgeStatus.VERIFIED
+    reconcile_regency(regency=regency_a)
+    assert rows.count() == 3
+
 def test_idempotent_second_run_changes_and_records_nothing(regency_a, branch_a, first, campaign, donor):
     a, b, c = (person(regency_a, first) for _ in range(3))
     pledge(a, campaign, donor, "paid", made_from=first, paid_on=PAY)

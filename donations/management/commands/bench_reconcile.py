@@ -218,16 +218,16 @@ def _make_pledges(n: int) -> dict:
         cur.execute(
             "CREATE TEMP TABLE bench_pick AS "
             "SELECT p.id, p.regency_id, p.arrears_amount, p.months_in_arrears, p.last_import_id, p.as_of, "
-            "       row_number() OVER (ORDER BY p.id) AS k "
+            "       p.segment, row_number() OVER (ORDER BY p.id) AS k "
             "FROM participants_participant p ORDER BY p.id LIMIT %s", [n])
         cur.execute(
             "INSERT INTO donations_pledge (regency_id, public_id, campaign_id, participant_id, donor_id, is_pooled,"
             " status, amount, arrears_amount, months_in_arrears, monthly_tariff, months_ahead, arrears_import_id,"
-            " as_of, expires_at, pledged_at, paid_at, release_reason, created_at, updated_at) "
+            " as_of, segment, expires_at, pledged_at, paid_at, release_reason, created_at, updated_at) "
             "SELECT b.regency_id, gen_random_uuid(), c.id, b.id, %(donor)s, false,"
             " CASE WHEN b.k %% 5 IN (0, 1) THEN 'paid' WHEN b.k %% 5 IN (2, 3) THEN 'pledged' ELSE 'reserved' END,"
             " b.arrears_amount + 35000, b.arrears_amount, b.months_in_arrears, 35000, 0, b.last_import_id, b.as_of,"
-            " CASE WHEN b.k %% 5 = 4 THEN now() + interval '3 days' END,"
+            " b.segment, CASE WHEN b.k %% 5 = 4 THEN now() + interval '3 days' END,"
             " CASE WHEN b.k %% 5 <> 4 THEN now() END, CASE WHEN b.k %% 5 IN (0, 1) THEN now() END, '', now(), now() "
             "FROM bench_pick b JOIN donations_campaign c ON c.regency_id = b.regency_id AND c.slug LIKE 'bench-%%'",
             {"donor": donor.pk})
