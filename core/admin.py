@@ -12,6 +12,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["object_id", "verb", "actor__email"]
     list_select_related = ["actor", "regency"]
     date_hierarchy = "created_at"
+    ordering = ["-id"]  # the primary key: newest first without sorting the whole trail
     readonly_fields = ["created_at", "verb", "object_type", "object_id", "actor", "regency", "before", "after"]
 
     def has_add_permission(self, request):
