@@ -19,6 +19,7 @@ import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -425,6 +426,13 @@ class ReleaseReason(models.TextChoices):
 class ReconciliationOutcome(TenantModel):
     """One decision that changed a pledge, with the import that caused it (so a report can say why).
 
+    This ledger is the audit trail of the pledge changes reconciliation makes: who (the run: its
+    trigger, and `started_by` when a person started it; the run itself has an audit event), when
+    (`created_at`), from what and to what (`from_status`, `to_status`, with the reason and the
+    evidence). Like `core.AuditEvent` it is append-only: the database refuses to change or remove
+    a row (migration 0007). A pledge's history (`selectors.pledge_history`, the API's `history`)
+    reads its audit events and these rows together.
+
     Written only by the set-based SQL of `donations.reconciliation.rules`, which takes every id
     from existing rows in the same transaction: like the import's bulk tables (participants.models
     .Family), the foreign keys are not DB constraints, since a deferred RI trigger per row and key
@@ -432,7 +440,7 @@ class ReconciliationOutcome(TenantModel):
 
     regency = models.ForeignKey("regencies.Regency", on_delete=models.PROTECT, related_name="+", db_index=False,
                                 db_constraint=False)
-    # Indexed through (regency, run) below: a run's outcomes are read with its regency.
+    # Indexed by a BRIN below: a run's outcomes are written together, in one statement.
     run = models.ForeignKey(ReconciliationRun, on_delete=models.PROTECT, related_name="outcomes",
                             db_index=False, db_constraint=False)
     pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="reconciliation_outcomes",
@@ -452,9 +460,13 @@ class ReconciliationOutcome(TenantModel):
         verbose_name = _("hasil rekonsiliasi")
         verbose_name_plural = _("hasil rekonsiliasi")
         ordering = ["-created_at", "-id"]
-        # Read by regency (pages, export) and by run (e-mails after a run). A pledge's history is
-        # the audit trail; an index by pledge would be written for every decision and read by nothing.
-        indexes = [models.Index(fields=["regency", "run"], name="recon_outcome_regency_run")]
+        # Read by pledge (its history), by run (e-mails after a run: the rows of a run lie
+        # together, so a BRIN of a few pages finds them) and by regency (the pages and the export
+        # read a regency's rows; the totals come from the runs' counts).
+        indexes = [
+            models.Index(fields=["pledge"], name="recon_outcome_pledge"),
+            BrinIndex(fields=["run"], name="recon_outcome_run_brin"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.pledge_id}: {self.from_status}->{self.to_status}"

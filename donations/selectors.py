@@ -15,7 +15,6 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.audit import audit_history
 from core.errors import DomainError, uuid_or_404
 from donations.models import (
     ACTIVE_STATUSES,
@@ -27,6 +26,7 @@ from donations.models import (
     Payment,
     Pledge,
     PledgeStatus,
+    ReconciliationOutcome,
     Tariff,
 )
 from participants.models import (
@@ -490,30 +490,66 @@ class HistoryEntry:
         return str((self.after or {}).get("status", ""))
 
 
+def _outcome_entry(o) -> HistoryEntry:
+    """A reconciliation decision (an append-only ReconciliationOutcome row: the trail of the
+    changes a run makes) as a history entry, in the shape of an audit event."""
+    return HistoryEntry(
+        verb=f"pledge.{o.to_status}", actor=None, at=o.created_at, before={"status": o.from_status},
+        after={"status": o.to_status, "outcome": o.outcome, "reason": o.reason,
+               "arrears_import": o.arrears_import_id,
+               "as_of": o.evidence_as_of.isoformat() if o.evidence_as_of else None, "run": o.run_id},
+    )
+
+
+def _pledge_events(pledge_ids: list[int]):
+    """The pledges' audit events, without those a reconciliation run wrote before its outcome rows
+    became the trail of its changes (each repeats an outcome row, which is read instead)."""
+    from core.models import AuditEvent
+
+    return (AuditEvent.objects.filter(object_type="donations.pledge", object_id__in=[str(i) for i in pledge_ids])
+            .exclude(actor__isnull=True, after__has_key="run"))
+
+
+def _merged(events: list[HistoryEntry], outcomes: list[HistoryEntry]) -> list[HistoryEntry]:
+    """Each source in the order written (ids of an append-only table, whatever the clocks said),
+    the two merged by time; at the same moment, the person's or job's event comes first."""
+    merged: list[HistoryEntry] = []
+    i = j = 0
+    while i < len(events) or j < len(outcomes):
+        if j == len(outcomes) or (i < len(events) and events[i].at <= outcomes[j].at):
+            merged.append(events[i])
+            i += 1
+        else:
+            merged.append(outcomes[j])
+            j += 1
+    return merged
+
+
 def pledge_history(*, pledge: Pledge, show_actor_email: bool = False) -> list[HistoryEntry]:
-    """Every state change of the pledge from the audit trail, oldest first."""
-    return [
-        HistoryEntry(
-            verb=e.verb,
-            actor=(e.actor.email if (e.actor and show_actor_email) else None),
-            at=e.created_at, before=e.before or {}, after=e.after or {},
-        )
-        # In the order written (ids of the append-only trail), whatever the clocks said.
-        for e in audit_history(object_type="donations.pledge", object_id=pledge.pk).order_by("id")
+    """Every state change of the pledge, oldest first: its audit events and its reconciliation
+    outcomes."""
+    events = [
+        HistoryEntry(verb=e.verb, actor=(e.actor.email if (e.actor and show_actor_email) else None),
+                     at=e.created_at, before=e.before or {}, after=e.after or {})
+        for e in _pledge_events([pledge.pk]).select_related("actor").order_by("id")
     ]
+    outcomes = [_outcome_entry(o) for o in
+                ReconciliationOutcome.objects.for_regency(pledge.regency_id).filter(pledge=pledge).order_by("id")]
+    return _merged(events, outcomes)
 
 
 def pledge_histories(*, pledges: list[Pledge]) -> dict[int, list[HistoryEntry]]:
-    """The histories of several pledges in one query (the donor's page)."""
-    from core.models import AuditEvent
-
-    found: dict[int, list[HistoryEntry]] = {p.pk: [] for p in pledges}
-    events = AuditEvent.objects.filter(object_type="donations.pledge",
-                                       object_id__in=[str(pk) for pk in found]).order_by("id")
-    for e in events:
-        found[int(e.object_id)].append(HistoryEntry(verb=e.verb, actor=None, at=e.created_at,
-                                                    before=e.before or {}, after=e.after or {}))
-    return found
+    """The histories of several pledges in two queries (the donor's page)."""
+    events: dict[int, list[HistoryEntry]] = {p.pk: [] for p in pledges}
+    outcomes: dict[int, list[HistoryEntry]] = {p.pk: [] for p in pledges}
+    for e in _pledge_events(list(events)).order_by("id"):
+        events[int(e.object_id)].append(HistoryEntry(verb=e.verb, actor=None, at=e.created_at,
+                                                     before=e.before or {}, after=e.after or {}))
+    # A donor's pledges may lie in several regencies: the rows are read with their regencies.
+    for o in (ReconciliationOutcome.all_regencies
+              .filter(pledge__in=list(outcomes), regency_id__in={p.regency_id for p in pledges}).order_by("id")):
+        outcomes[o.pledge_id].append(_outcome_entry(o))
+    return {pk: _merged(events[pk], outcomes[pk]) for pk in events}
 
 
 TIMELINE = (PledgeStatus.RESERVED, PledgeStatus.PLEDGED, PledgeStatus.PAID, PledgeStatus.VERIFIED)

@@ -61,7 +61,8 @@ def reconciliation_notify_task(run_id: int) -> dict:
     """After a run commits: thank verified donors, tell donors of released pledges."""
     from donations.models import Outcome, ReconciliationOutcome, ReconciliationRun
 
-    # With the run's regency: outcomes are indexed by (regency, run).
+    # With the run's regency (tenant data is read with its regency); the run's rows are found
+    # through the BRIN on run.
     regency_id = ReconciliationRun.all_regencies.filter(pk=run_id).values("regency_id")
     rows = list(ReconciliationOutcome.all_regencies.filter(regency_id=Subquery(regency_id), run_id=run_id,
                                                            pledge__donor__isnull=False)

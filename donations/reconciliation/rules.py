@@ -22,9 +22,10 @@ A fixed number of statements whatever the number of pledges (no Python loop over
 2. ONE statement (data-modifying CTEs, each table written once) updates the changing pledges
    (only if still in the decided-from status; the row locks are taken by that update: every
    other writer of a pledge holds the regency's row lock first, as the run does, or skips
-   locked pledges, so no lock order among pledges is needed), gives each
-   change a ReconciliationOutcome and an AuditEvent (actor null = the system), resolves the
-   open anomalies of verified pledges and records the new ones:
+   locked pledges, so no lock order among pledges is needed), gives each change its
+   ReconciliationOutcome (the append-only ledger that is the audit trail of these changes: the
+   run says who and when, the row from what to what; see the model), resolves the open
+   anomalies of verified pledges and records the new ones:
 3. anomalies: disputed payments, paid pledges an import as of after the payment contradicts
    (arrears not reduced at all, still within the grace period), families where a member was
    just verified while another is still in arrears without a verified pledge.
@@ -162,10 +163,11 @@ _CONTRADICTS = """
 """
 
 # Everything a run writes, in one statement: the pledges (only if still in the decided-from
-# status), one outcome and one audit event per changed pledge, anomalies resolved and found.
-# Every part reads the statement's snapshot: a member verified by this run is looked up in `upd`.
-# The audit JSON is built once per kind of change (a handful: statuses, reason, evidence import),
-# not once per pledge (building a jsonb value costs ~5 us, a third of the event's cost).
+# status), one outcome per changed pledge, anomalies resolved and found. Every part reads the
+# statement's snapshot: a member verified by this run is looked up in `upd`. The changes are not
+# repeated in core_auditevent: their outcome rows are their audit trail (see the model; a copy in
+# both tables cost 18 % of a 200k-pledge run, bench/README.md); the run's own audit event is
+# written by the service.
 APPLY = f"""
 WITH upd AS (
     UPDATE donations_pledge p SET
@@ -190,16 +192,6 @@ WITH upd AS (
     SELECT %(reg)s, %(run)s, pledge_id, outcome, from_status, to_status, reason, ev_import, ev_as_of, ev_arrears,
            %(now)s
     FROM upd
-), audit AS (
-    INSERT INTO core_auditevent (actor_id, regency_id, verb, object_type, object_id, before, after, created_at)
-    SELECT NULL, %(reg)s, k.verb, 'donations.pledge', u.pledge_id::text, k.before, k.after, %(now)s
-    FROM (
-        SELECT 'pledge.' || to_status AS verb, jsonb_build_object('status', from_status) AS before,
-               jsonb_build_object('status', to_status, 'outcome', outcome, 'reason', reason,
-                                  'arrears_import', ev_import, 'as_of', ev_as_of, 'run', %(run)s) AS after,
-               array_agg(pledge_id) AS pledge_ids
-        FROM upd GROUP BY from_status, to_status, outcome, reason, ev_import, ev_as_of
-    ) k CROSS JOIN LATERAL unnest(k.pledge_ids) AS u(pledge_id)
 ), resolved AS (
     UPDATE donations_anomaly a SET status = 'resolved', resolved_at = %(now)s, note = %(note)s
     FROM (SELECT pledge_id FROM upd WHERE to_status = 'verified') v
@@ -261,7 +253,7 @@ def decide(*, regency_id: int, latest_import_id: int, tz: str, grace_days: int) 
 
 
 def apply(*, regency_id: int, run_id: int | None, now: dt.datetime, texts: dict[str, str]) -> RuleResult:
-    """Update, record outcomes, audit and anomalies. `run_id` is None when nothing changes."""
+    """Update, record outcomes and anomalies. `run_id` is None when nothing changes."""
     result = RuleResult()
     params = {"reg": regency_id, "run": run_id, "now": now, **texts}
     with connection.cursor() as cur:

@@ -83,9 +83,10 @@ def reconcile_regency(*, regency: Regency, trigger: str = ReconciliationTrigger.
         raise DomainError(_("Pemicu rekonsiliasi tidak dikenal."), code="invalid")
     if actor is not None:
         _require_reconciler(actor, regency)
-    moment = now or timezone.now()
     with transaction.atomic():
         locked = _lock_regency(regency.pk)
+        # The run's moment is once it holds the lock: a donor's change it waited for came before.
+        moment = now or timezone.now()
         latest = newest_import(locked.pk)
         result: dict = {"run": None, "import": latest.pk if latest else None,
                         **dict.fromkeys(rules.OUTCOMES, 0), "anomalies": 0}
@@ -109,9 +110,11 @@ def reconcile_regency(*, regency: Regency, trigger: str = ReconciliationTrigger.
             run.anomalies = applied.anomalies
             run.save(update_fields=["finished_at", "anomalies"])
             result["run"] = run.pk
-            if actor is not None:
-                audit_record(actor=actor, verb="reconciliation.run", obj=run, regency=locked,
-                             after={k: result[k] for k in (*rules.OUTCOMES, "anomalies")})
+            # The run in the audit trail (the system's when no one started it); the pledges it
+            # changed are in its outcome rows, the trail of those changes (ReconciliationOutcome).
+            audit_record(actor=actor, verb="reconciliation.run", obj=run, regency=locked,
+                         after={"trigger": trigger, "import": latest.pk,
+                                **{k: result[k] for k in (*rules.OUTCOMES, "anomalies")}})
             if notify:
                 run_id = run.pk
                 transaction.on_commit(lambda: _notify_later(run_id))

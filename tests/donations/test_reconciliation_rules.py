@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import Error, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from core.models import AuditEvent
@@ -23,6 +23,7 @@ from donations.models import (
 )
 from donations.pool import _gift_balances
 from donations.reconciliation.services import reconcile, reconcile_regency
+from donations.selectors import pledge_history
 from participants.models import Family
 from tests.donations.reconciliation_world import absent, imp, person, pledge, rec
 
@@ -66,12 +67,30 @@ def test_paid_is_verified_by_zero_reduced_or_absent_and_recorded(regency_a, bran
     outcome = ReconciliationOutcome.objects.for_regency(regency_a).get(pledge=zero)
     assert (outcome.from_status, outcome.to_status, outcome.arrears_import_id) == ("paid", "verified", later.pk)
     assert ReconciliationOutcome.objects.for_regency(regency_a).get(pledge=gone).arrears_import_id == later.pk
-    event = AuditEvent.objects.get(object_type="donations.pledge", object_id=str(zero.pk), verb="pledge.verified")
-    assert event.actor is None and event.before == {"status": "paid"} and event.after["status"] == "verified"
     run = ReconciliationRun.objects.for_regency(regency_a).get()
     assert (run.verified, run.arrears_import_id) == (3, later.pk)
-    assert event.after == {"status": "verified", "outcome": "verified", "reason": "", "arrears_import": later.pk,
+    # The pledge's history shows the change, from its outcome row (the trail of a run's changes).
+    entry = pledge_history(pledge=zero)[-1]
+    assert (entry.verb, entry.actor, entry.before) == ("pledge.verified", None, {"status": "paid"})
+    assert entry.after == {"status": "verified", "outcome": "verified", "reason": "", "arrears_import": later.pk,
                            "as_of": "2026-09-20", "run": run.pk}
+    # The audit trail has the run (the system's), not a second copy of each change.
+    event = AuditEvent.objects.get(verb="reconciliation.run")
+    assert (event.actor, event.object_id, event.after["verified"], event.after["import"]) == (
+        None, str(run.pk), 3, later.pk)
+    assert not AuditEvent.objects.filter(object_type="donations.pledge", verb="pledge.verified").exists()
+
+
+def test_outcome_rows_are_append_only(regency_a, branch_a, first, campaign, donor):
+    p = pledge(person(regency_a, first), campaign, donor, "paid", made_from=first, paid_on=PAY)
+    rec(p.participant, imp(branch_a, dt.date(2026, 9, 20)), 0)
+    reconcile_regency(regency=regency_a)
+    rows = ReconciliationOutcome.objects.for_regency(regency_a)
+    with pytest.raises(Error, match="append-only"), transaction.atomic():
+        rows.update(reason="edited")
+    with pytest.raises(Error, match="append-only"), transaction.atomic():
+        rows.delete()
+    assert rows.get().reason == ""
 
 
 def test_newest_record_may_be_in_a_later_list_of_another_branch(regency_a, branch_a, branch_b, first, campaign,
@@ -314,3 +333,22 @@ def test_inside_a_transaction_regencies_run_on_the_callers_connection(regency_a,
     _world(regency_b, branch_b, make_campaign(regency=regency_b), donor, 2, D0)
     result = reconcile(regency_ids=[regency_a.pk, regency_b.pk], workers=2, notify=False)
     assert (result["verified"], result["released_cleared_by_other"]) == (2, 2)
+
+
+def test_history_has_each_change_once_in_order(regency_a, branch_a, first, campaign, donor):
+    from core.audit import audit_record
+    from donations.selectors import pledge_histories
+
+    p = pledge(person(regency_a, first), campaign, donor, "paid", made_from=first, paid_on=PAY)
+    audit_record(actor=donor, verb="pledge.paid", obj=p, before={"status": "pledged"}, after={"status": "paid"})
+    rec(p.participant, imp(branch_a, dt.date(2026, 9, 20)), 0)
+    run = reconcile_regency(regency=regency_a)["run"]
+    # What a run wrote before its outcome rows were the trail: the same change as an audit event.
+    audit_record(actor=None, verb="pledge.verified", obj=p, before={"status": "paid"},
+                 after={"status": "verified", "run": run})
+
+    history = pledge_history(pledge=p)
+    assert [(h.verb, h.before["status"], h.after["status"]) for h in history] == [
+        ("pledge.paid", "pledged", "paid"), ("pledge.verified", "paid", "verified")]
+    assert history[-1].after["run"] == run and history[-1].after["outcome"] == "verified"
+    assert pledge_histories(pledges=[p]) == {p.pk: history}
