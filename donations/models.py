@@ -24,6 +24,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.ids import uuid7
 from regencies.tenancy import TenantModel
 
 
@@ -180,7 +181,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 class Pledge(TenantModel):
-    public_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    public_id = models.UUIDField(default=uuid7, editable=False)
     # Indexed through (regency, campaign, status): a campaign's pledges are read with its regency.
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="pledges", db_index=False)
     participant = models.ForeignKey("participants.Participant", on_delete=models.PROTECT, related_name="pledges",

@@ -47,6 +47,7 @@ def test_reservation_freezes_arrears_from_import_plus_current_month(public_campa
     assert pledge.amount == 245_000
     assert pledge.arrears_import_id == p.last_import_id
     assert pledge.segment == p.segment != ""  # kept for reconciliation's left_segment rule
+    assert pledge.public_id.version == 7  # time-ordered (core.ids.uuid7)
     assert pledge.expires_at == NOW + dt.timedelta(hours=72)
 
 

@@ -200,6 +200,15 @@ def _second_file(first: Path, out: Path) -> dict:
     return counts
 
 
+# The pledges' public ids as the app makes them (core.ids.uuid7, version 7: time-ordered), one
+# millisecond apart in the order the pledges are made: the time in 48 bits, version 7, random
+# bits, variant 10.
+_UUID7_SQL = (
+    "concat(lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint + b.k), 12, '0'), '7',"
+    " substr(md5(random()::text), 1, 3), '8', substr(md5(random()::text), 1, 15))::uuid"
+)
+
+
 def _make_pledges(n: int) -> dict:
     """N pledges in set-based SQL: one public campaign per regency, one donor, a realistic mix."""
     from django.contrib.auth import get_user_model
@@ -224,7 +233,7 @@ def _make_pledges(n: int) -> dict:
             "INSERT INTO donations_pledge (regency_id, public_id, campaign_id, participant_id, donor_id, is_pooled,"
             " status, amount, arrears_amount, months_in_arrears, monthly_tariff, months_ahead, arrears_import_id,"
             " as_of, segment, expires_at, pledged_at, paid_at, release_reason, created_at, updated_at) "
-            "SELECT b.regency_id, gen_random_uuid(), c.id, b.id, %(donor)s, false,"
+            "SELECT b.regency_id, " + _UUID7_SQL + ", c.id, b.id, %(donor)s, false,"
             " CASE WHEN b.k %% 5 IN (0, 1) THEN 'paid' WHEN b.k %% 5 IN (2, 3) THEN 'pledged' ELSE 'reserved' END,"
             " b.arrears_amount + 35000, b.arrears_amount, b.months_in_arrears, 35000, 0, b.last_import_id, b.as_of,"
             " b.segment, CASE WHEN b.k %% 5 = 4 THEN now() + interval '3 days' END,"
