@@ -9,23 +9,7 @@ written together, are found through a BRIN on the run.
 import django.contrib.postgres.indexes
 from django.db import migrations, models
 
-APPEND_ONLY = """
-CREATE OR REPLACE FUNCTION donations_outcome_refuse_change() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'donations_reconciliationoutcome is append-only: % refused', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END;
-$$ LANGUAGE plpgsql;
-
-CREATE TRIGGER donations_outcome_append_only
-    BEFORE UPDATE OR DELETE ON donations_reconciliationoutcome
-    FOR EACH ROW EXECUTE FUNCTION donations_outcome_refuse_change();
-"""
-
-NOT_APPEND_ONLY = """
-DROP TRIGGER IF EXISTS donations_outcome_append_only ON donations_reconciliationoutcome;
-DROP FUNCTION IF EXISTS donations_outcome_refuse_change();
-"""
+from core.append_only import append_only
 
 
 class Migration(migrations.Migration):
@@ -43,5 +27,5 @@ class Migration(migrations.Migration):
             model_name="reconciliationoutcome",
             index=django.contrib.postgres.indexes.BrinIndex(fields=["run"], name="recon_outcome_run_brin"),
         ),
-        migrations.RunSQL(APPEND_ONLY, NOT_APPEND_ONLY),
+        migrations.RunSQL(*append_only("donations_reconciliationoutcome")),
     ]
