@@ -8,6 +8,7 @@ user may then see is decided by `campaign_access`.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
@@ -513,16 +514,7 @@ def _pledge_events(pledge_ids: list[int]):
 def _merged(events: list[HistoryEntry], outcomes: list[HistoryEntry]) -> list[HistoryEntry]:
     """Each source in the order written (ids of an append-only table, whatever the clocks said),
     the two merged by time; at the same moment, the person's or job's event comes first."""
-    merged: list[HistoryEntry] = []
-    i = j = 0
-    while i < len(events) or j < len(outcomes):
-        if j == len(outcomes) or (i < len(events) and events[i].at <= outcomes[j].at):
-            merged.append(events[i])
-            i += 1
-        else:
-            merged.append(outcomes[j])
-            j += 1
-    return merged
+    return list(heapq.merge(events, outcomes, key=lambda entry: entry.at))
 
 
 def pledge_history(*, pledge: Pledge, show_actor_email: bool = False) -> list[HistoryEntry]:

@@ -4,8 +4,9 @@
 `donations.services`, order regency -> participant -> pledge -> payment), so a donor confirming,
 paying or cancelling in that regency waits for the run, or the run waits for them; the run then
 applies the rules of `rules.py` in a fixed number of statements (its update takes the pledges'
-row locks: every other pledge writer holds the regency lock first or skips locked rows). A crash rolls the regency's transaction back; a re-run completes it. A run that
-changes nothing stores nothing (idempotent).
+row locks: every other pledge writer holds the regency lock first or skips locked rows). A crash
+rolls the regency's transaction back; a re-run completes it. A run that changes nothing stores
+nothing (idempotent).
 """
 
 from __future__ import annotations
