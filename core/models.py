@@ -7,11 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AuditEvent(models.Model):
-    # The actor is null for the system (imports, reconciliation: one event per changed pledge,
-    # written in bulk), so the actor index leaves those out; the regency is not indexed (see
-    # created_at). Like the other bulk-written tables, no DB constraint on these keys: the
-    # deferred RI checks at commit cost ~0.3 s per 50,000 events (bench/README.md); PROTECT
-    # still holds in Django, and events are never changed.
+    # The actor is null for the system (imports, reconciliation runs, scheduled jobs), so the
+    # actor index leaves those out; the regency is not indexed (see created_at). No DB constraint
+    # on these keys: the deferred RI checks at commit cost ~0.3 s per 50,000 events when events
+    # were written in bulk (bench/README.md); PROTECT still holds in Django, and events are never
+    # changed.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -38,8 +38,8 @@ class AuditEvent(models.Model):
     # Events are appended in time order, so a BRIN index (a few pages, next to nothing to keep up
     # per event) serves date ranges; lists are read newest first by id (the admin), an object's
     # history through the object index. Nothing in the app reads events by regency (the admin's
-    # regency filter walks the id order): a btree on it would cost every bulk event one more
-    # index entry (a reconciliation writes one event per changed pledge).
+    # regency filter walks the id order): a btree on it would cost every event one more index
+    # entry.
     created_at = models.DateTimeField(_("waktu"), auto_now_add=True)
 
     class Meta:
