@@ -2,11 +2,12 @@
 
 Money is integer rupiah. A pledge's amount is frozen when it is made (arrears
 from the latest import + the current month, and optional months ahead, at the
-tariff in force). Exactly one active pledge per participant is guaranteed by a
-partial unique index (`pledge_one_active_per_participant`) and by row locks in
-`donations.services` (regency -> participant -> pledge).
+tariff in force). Exactly one active pledge per participant is guaranteed by the
+database (`ActivePledge`: one row per participant, kept by triggers on the pledge
+table, unique by participant) and by row locks in `donations.services`
+(regency -> participant -> pledge).
 
-A `verified` pledge is NOT in that index: verification means the arrears were
+A `verified` pledge is NOT active: verification means the arrears were
 cleared, so the participant leaves the pool by itself (the next import shows no
 arrears), and may be helped again years later when a new arrears episode appears.
 Until an import newer than the verification shows new arrears, the selectors keep
@@ -161,7 +162,7 @@ class PledgeStatus(models.TextChoices):
     DISPUTED = "disputed", _("Dipersoalkan")
 
 
-# Holding the participant: at most one of these per participant (partial unique index).
+# Holding the participant: at most one of these per participant (`ActivePledge`).
 ACTIVE_STATUSES = (PledgeStatus.RESERVED, PledgeStatus.PLEDGED, PledgeStatus.PAID)
 # Counted as covering the participant (progress, families, pooled priority).
 COVERING_STATUSES = (*ACTIVE_STATUSES, PledgeStatus.VERIFIED, PledgeStatus.DISPUTED)
@@ -225,10 +226,6 @@ class Pledge(TenantModel):
         verbose_name_plural = _("janji donasi")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["participant"], condition=Q(status__in=["reserved", "pledged", "paid"]),
-                name="pledge_one_active_per_participant",
-            ),
             models.UniqueConstraint(fields=["public_id"], name="pledge_public_id_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="pledge_amount_positive"),
             models.CheckConstraint(condition=Q(arrears_amount__gte=0), name="pledge_arrears_nonneg"),
@@ -237,18 +234,17 @@ class Pledge(TenantModel):
             models.CheckConstraint(condition=~Q(status="reserved") | Q(expires_at__isnull=False),
                                    name="pledge_reserved_expires"),
         ]
-        # Every index is written again whenever a pledge changes status (`status` is indexed, so
-        # no update is HOT): reconciliation changes most unfinished pledges of a regency at once.
-        # Indexes that serve only some statuses are partial, so a pledge leaving them costs nothing;
-        # every lookup by participant names covering statuses (selectors, pool, dashboard, rules).
+        # No index names `status`, `release_reason`, `verified_at`, `closed_at` or `updated_at`
+        # (not as a column, not in a condition), and the table keeps free room in every page
+        # (fillfactor, migration 0009): a change of status is then a HOT update, written in the
+        # pledge's own page without a new entry in any index. Reconciliation changes most
+        # unfinished pledges of a regency at once; with `status` indexed each change wrote six
+        # index entries, and the update was a third of a run (bench/README.md, "Session 5").
+        # Which pledge holds a participant (the status-dependent unique rule) is `ActivePledge`.
         indexes = [
-            models.Index(fields=["regency", "campaign", "status"], name="pledge_regency_campaign"),
-            models.Index(fields=["participant", "status"], name="pledge_participant_covering",
-                         condition=Q(status__in=["reserved", "pledged", "paid", "verified", "disputed"])),
-            models.Index(fields=["expires_at"], name="pledge_reserved_expiry", condition=Q(status="reserved")),
-            models.Index(fields=["pledged_at"], name="pledge_pledged_unreminded",
-                         condition=Q(status="pledged", reminder_sent_at__isnull=True)),
-            models.Index(fields=["donor", "status"], name="pledge_donor_status"),
+            models.Index(fields=["regency", "campaign"], name="pledge_regency_campaign"),
+            models.Index(fields=["participant"], name="pledge_participant"),
+            models.Index(fields=["donor"], name="pledge_donor"),
         ]
 
     def __str__(self) -> str:
@@ -261,6 +257,28 @@ class Pledge(TenantModel):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+class ActivePledge(TenantModel):
+    """The pledge holding a participant (reserved, pledged or paid): one row per such pledge.
+
+    Written only by the database: statement triggers on `donations_pledge` (migration 0009) add
+    the row when a pledge becomes active and remove it when the pledge leaves those statuses, in
+    the statement that changes the pledge. The primary key is the participant (its constraint is
+    named `pledge_one_active_per_participant`): a second active pledge for a participant fails
+    that statement with an IntegrityError, whoever writes it. The jobs that look at pledges in
+    progress (expiry, reminders) start here: it holds only the pledges in progress."""
+
+    participant = models.OneToOneField("participants.Participant", primary_key=True, on_delete=models.DO_NOTHING,
+                                       related_name="+")
+    pledge = models.OneToOneField(Pledge, on_delete=models.DO_NOTHING, related_name="active")
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("janji aktif")
+        verbose_name_plural = _("janji aktif")
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} -> {self.pledge_id}"
 
 
 def receipt_upload_path(instance: Payment, filename: str) -> str:

@@ -6,8 +6,8 @@ change (who, when, from, to) in the same transaction, and sends e-mails after co
 
 Locking the regency row serialises pledge writes within one regency: reservations, the
 whole-family adoption, the per-donor limit and the pooled allocation then never interleave
-(each transaction is a few milliseconds). The partial unique index
-`pledge_one_active_per_participant` is the database's guarantee behind it.
+(each transaction is a few milliseconds). The database's guarantee behind it is the constraint
+`pledge_one_active_per_participant` (`donations.models.ActivePledge`, kept by triggers).
 """
 
 from __future__ import annotations
@@ -287,7 +287,7 @@ def _create(*, campaign: Campaign, participant: Participant, donor, status: str,
     try:
         with transaction.atomic():
             pledge.save()
-    except IntegrityError as exc:  # the unique index: someone else holds the participant
+    except IntegrityError as exc:  # pledge_one_active_per_participant: someone else holds the participant
         raise _already_pledged(campaign, [participant]) from exc
     _audit(pledge, actor=donor, verb=f"pledge.{status}", before=None, after=status, amount=pledge.amount,
            participant=str(participant.public_id), pooled=is_pooled)
@@ -523,7 +523,8 @@ def payment_record(*, pledge: Pledge, actor, amount: int, reference: str, paid_o
 def pledges_expire_lapsed(*, now: dt.datetime | None = None) -> int:
     """Expire reservations past their hold; each participant returns to the pool. Idempotent."""
     moment = _now(now)
-    due = list(Pledge.all_regencies.filter(status=PledgeStatus.RESERVED, expires_at__lte=moment)
+    # Through ActivePledge: the pledges in progress (the pledge table has no index on status).
+    due = list(Pledge.all_regencies.filter(active__isnull=False, status=PledgeStatus.RESERVED, expires_at__lte=moment)
                .values_list("pk", "regency_id", "participant_id").order_by("regency_id", "participant_id"))
     expired = 0
     for pk, regency_id, participant_id in due:
@@ -546,9 +547,9 @@ def pledges_warn_expiring(*, now: dt.datetime | None = None, hours: int = 24) ->
     warned = 0
     with transaction.atomic():
         rows = list(
-            Pledge.all_regencies.select_for_update(skip_locked=True)
-            .filter(status=PledgeStatus.RESERVED, warning_sent_at__isnull=True, donor__isnull=False,
-                    expires_at__gt=moment, expires_at__lte=moment + dt.timedelta(hours=hours))
+            Pledge.all_regencies.select_for_update(skip_locked=True, of=("self",))
+            .filter(active__isnull=False, status=PledgeStatus.RESERVED, warning_sent_at__isnull=True,
+                    donor__isnull=False, expires_at__gt=moment, expires_at__lte=moment + dt.timedelta(hours=hours))
             .order_by("pk")
         )
         for pledge in rows:

@@ -286,9 +286,9 @@ def unpaid_reminders_mark(*, now: dt.datetime | None = None) -> list[int]:
     with transaction.atomic():
         days = dict(ReconciliationSettings.all_regencies.values_list("regency_id", "reminder_days"))
         rows = list(
-            Pledge.all_regencies.select_for_update(skip_locked=True)
-            .filter(status=PledgeStatus.PLEDGED, reminder_sent_at__isnull=True, donor__isnull=False,
-                    pledged_at__isnull=False, pledged_at__lte=moment - dt.timedelta(days=1))
+            Pledge.all_regencies.select_for_update(skip_locked=True, of=("self",))
+            .filter(active__isnull=False, status=PledgeStatus.PLEDGED, reminder_sent_at__isnull=True,
+                    donor__isnull=False, pledged_at__isnull=False, pledged_at__lte=moment - dt.timedelta(days=1))
             .only("pk", "regency_id", "pledged_at").order_by("pk")
         )
         due = [p for p in rows
