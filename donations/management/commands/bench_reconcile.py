@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from participants.management.commands.bench_import import AS_OF
+from participants.management.commands.bench_import import AS_OF, use_private_broker
 from participants.management.commands.bench_import import Command as BenchImport
 
 SECOND_AS_OF = AS_OF + dt.timedelta(days=45)
@@ -130,6 +130,7 @@ class Command(BaseCommand):
     def _child(self, options) -> None:
         if not connection.settings_dict["NAME"].startswith("satu_bench_"):
             raise CommandError("--child runs only in a satu_bench_* scratch database", returncode=2)
+        use_private_broker()
         if options["child"] == "pledges":
             self.stdout.write(json.dumps(_make_pledges(options["pledges"])))
         elif options["child"] == "reconcile":

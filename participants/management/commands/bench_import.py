@@ -10,8 +10,9 @@ the app's own data is never touched) it times:
                   import_id_fields=['card_number'], on min(N, 20000) rows only,
   d. psql_copy    `psql \\copy` of the CSV into an unindexed table, three times;
                   every ratio divides by the fastest.
-Each method runs in its own child process (a pipeline child connects to the broker
-before its clock starts, as the worker that runs imports has); peak RSS is that child's
+Each method runs in its own child process, whose tasks go to an in-process broker (never
+the app's); a pipeline child connects to it before its clock starts, as the worker that
+runs imports has done before its first task. Peak RSS is that child's
 ru_maxrss (os.wait4). A table goes to stderr, the JSON to the last stdout line.
 """
 
@@ -36,6 +37,15 @@ from django.db import connection
 IMPORT_EXPORT_MAX_ROWS = 20_000
 AS_OF = dt.date(2026, 10, 1)
 REIMPORT_AS_OF = dt.date(2026, 11, 1)
+
+
+def use_private_broker() -> None:
+    """Tasks a benchmark child enqueues (screening and reconciliation after an import, e-mails)
+    go to an in-process broker and end with the child. On the real broker a worker would take
+    them, with ids that mean other imports and pledges in the app's own database."""
+    from config.celery_app import app as celery_app
+
+    celery_app.conf.broker_url = "memory://"
 
 
 class Command(BaseCommand):
@@ -268,6 +278,7 @@ class Command(BaseCommand):
     def _child(self, options) -> None:
         if not connection.settings_dict["NAME"].startswith("satu_bench_"):
             raise CommandError("--child runs only in a satu_bench_* scratch database", returncode=2)
+        use_private_broker()
         kind = options["child"]
         if kind == "setup":
             call_command("migrate", verbosity=0)
@@ -314,8 +325,8 @@ class Command(BaseCommand):
 
         branch = BpjsBranch.objects.get(code=options["branch"])
         # The import runs in a Celery worker, which holds its broker connection (and has
-        # loaded the transport's modules) before its first task; this fresh process has not,
-        # and would pay ~0.2 s for it at the import's first .delay() (the follow-up tasks).
+        # loaded Celery's messaging modules) before its first task; this fresh process has
+        # not, and would pay ~0.2 s for it at the import's first .delay() (the follow-up tasks).
         with celery_app.producer_or_acquire() as producer:
             producer.connection.ensure_connection(max_retries=1)
         started = time.monotonic()
