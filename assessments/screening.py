@@ -93,7 +93,7 @@ full_imp AS (
     SELECT DISTINCT as_of FROM imp WHERE mode = 'full'
 ),
 rec AS (
-    SELECT r.participant_id, r.as_of, r.months_in_arrears AS months,
+    SELECT r.id, r.participant_id, r.as_of, r.months_in_arrears AS months,
            LEAD(r.as_of) OVER w AS next_as_of,
            LEAD(r.months_in_arrears) OVER w AS next_months
     FROM participants_arrearsrecord r
@@ -102,7 +102,7 @@ rec AS (
     WINDOW w AS (PARTITION BY r.participant_id ORDER BY r.as_of, r.id)
 ),
 clr0 AS (
-    SELECT rec.participant_id, rec.months AS cleared_months, rec.as_of AS from_date,
+    SELECT rec.id, rec.participant_id, rec.months AS cleared_months, rec.as_of AS from_date,
            CASE
                WHEN gap.absent_as_of IS NOT NULL THEN gap.absent_as_of
                WHEN rec.next_months = 0 THEN rec.next_as_of
@@ -117,18 +117,21 @@ clr0 AS (
     ) gap ON TRUE
     WHERE rec.months >= %(n)s
 ),
+-- The first record in arrears again within M months of each clearing. A join, not a
+-- lateral subquery: a CTE has no index, so a lateral scan of `rec` per clearing grows
+-- with the square of the participants.
+relapse AS (
+    SELECT DISTINCT ON (c.id) c.id, r2.as_of AS relapse_as_of, r2.months AS relapse_months
+    FROM clr0 c
+    JOIN rec r2 ON r2.participant_id = c.participant_id
+    WHERE r2.as_of > c.cleared_date AND r2.months > 0
+      AND r2.as_of <= c.cleared_date + make_interval(months => %(m)s)
+    ORDER BY c.id, r2.as_of
+),
 clr AS (
     SELECT c.*, rl.relapse_as_of, rl.relapse_months
     FROM clr0 c
-    LEFT JOIN LATERAL (
-        SELECT r2.as_of AS relapse_as_of, r2.months AS relapse_months
-        FROM rec r2
-        WHERE r2.participant_id = c.participant_id AND r2.as_of > c.cleared_date
-          AND r2.months > 0
-          AND r2.as_of <= c.cleared_date + make_interval(months => %(m)s)
-        ORDER BY r2.as_of
-        LIMIT 1
-    ) rl ON TRUE
+    LEFT JOIN relapse rl ON rl.id = c.id
     WHERE c.cleared_date IS NOT NULL AND c.cleared_date > c.from_date
       AND NOT ({covered_by_pledge})
 ),
