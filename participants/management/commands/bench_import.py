@@ -45,7 +45,7 @@ def use_private_broker() -> None:
     them, with ids that mean other imports and pledges in the app's own database."""
     from config.celery_app import app as celery_app
 
-    celery_app.conf.broker_url = "memory://"
+    celery_app.conf.broker_url = "memory://localhost/"
 
 
 class Command(BaseCommand):
