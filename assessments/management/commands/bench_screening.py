@@ -21,7 +21,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,7 +31,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from donations.management.commands.bench_reconcile import SECOND_AS_OF, _make_pledges, _second_file
-from participants.management.commands.bench_import import AS_OF, use_private_broker
+from participants.management.commands.bench_import import AS_OF, enter_child
 from participants.management.commands.bench_import import Command as BenchImport
 
 THIRD_AS_OF = AS_OF + dt.timedelta(days=80)
@@ -104,16 +103,12 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(payload))
 
     def _spawn(self, args: list[str], *, env: dict) -> dict:
-        manage = Path(settings.BASE_DIR) / "manage.py"
-        helper = BenchImport(stdout=self.stdout, stderr=self.stderr)
-        return helper._run_measured([sys.executable, str(manage), "bench_screening", *args], env=env)
+        return BenchImport(stdout=self.stdout, stderr=self.stderr).run_child("bench_screening", args, env=env)
 
     # --- children (in the scratch database) ------------------------------------------------
 
     def _child(self, options) -> None:
-        if not connection.settings_dict["NAME"].startswith("satu_bench_"):
-            raise CommandError("--child runs only in a satu_bench_* scratch database", returncode=2)
-        use_private_broker()
+        enter_child()
         if options["child"] == "pledges":
             self.stdout.write(json.dumps(_make_pledges(options["pledges"])))
         elif options["child"] == "screen":

@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from participants.management.commands.bench_import import AS_OF, use_private_broker
+from participants.management.commands.bench_import import AS_OF, enter_child
 from participants.management.commands.bench_import import Command as BenchImport
 
 SECOND_AS_OF = AS_OF + dt.timedelta(days=45)
@@ -119,18 +119,12 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(payload))
 
     def _spawn(self, args: list[str], *, env: dict) -> dict:
-        import sys
-
-        manage = Path(settings.BASE_DIR) / "manage.py"
-        helper = BenchImport(stdout=self.stdout, stderr=self.stderr)
-        return helper._run_measured([sys.executable, str(manage), "bench_reconcile", *args], env=env)
+        return BenchImport(stdout=self.stdout, stderr=self.stderr).run_child("bench_reconcile", args, env=env)
 
     # --- children (in the scratch database) ------------------------------------------------
 
     def _child(self, options) -> None:
-        if not connection.settings_dict["NAME"].startswith("satu_bench_"):
-            raise CommandError("--child runs only in a satu_bench_* scratch database", returncode=2)
-        use_private_broker()
+        enter_child()
         if options["child"] == "pledges":
             self.stdout.write(json.dumps(_make_pledges(options["pledges"])))
         elif options["child"] == "reconcile":

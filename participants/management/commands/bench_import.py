@@ -39,12 +39,15 @@ AS_OF = dt.date(2026, 10, 1)
 REIMPORT_AS_OF = dt.date(2026, 11, 1)
 
 
-def use_private_broker() -> None:
-    """Tasks a benchmark child enqueues (screening and reconciliation after an import, e-mails)
-    go to an in-process broker and end with the child. On the real broker a worker would take
-    them, with ids that mean other imports and pledges in the app's own database."""
+def enter_child() -> None:
+    """What every benchmark child does first: refuse any database but a scratch one, and send
+    the tasks it enqueues (screening and reconciliation after an import, e-mails) to an
+    in-process broker that ends with the child. On the real broker a worker would take them,
+    with ids that mean other imports and pledges in the app's own database."""
     from config.celery_app import app as celery_app
 
+    if not connection.settings_dict["NAME"].startswith("satu_bench_"):
+        raise CommandError("--child runs only in a satu_bench_* scratch database", returncode=2)
     celery_app.conf.broker_url = "memory://localhost/"
 
 
@@ -199,9 +202,12 @@ class Command(BaseCommand):
         return env
 
     def _spawn(self, args: list[str], *, env: dict, branch: str) -> dict:
+        return self.run_child("bench_import", ["--rows", "1", "--branch", branch, *args], env=env)
+
+    def run_child(self, command: str, args: list[str], *, env: dict) -> dict:
+        """`manage.py <command> <args>` in a child process on the scratch database (`env`)."""
         manage = Path(settings.BASE_DIR) / "manage.py"
-        cmd = [sys.executable, str(manage), "bench_import", "--rows", "1", "--branch", branch, *args]
-        return self._run_measured(cmd, env=env)
+        return self._run_measured([sys.executable, str(manage), command, *args], env=env)
 
     def _run_measured(self, cmd: list[str], *, env: dict) -> dict:
         # Peak RSS: /usr/bin/time reports its child's ru_maxrss; a child forked straight
@@ -276,9 +282,7 @@ class Command(BaseCommand):
     # --- children (run in the scratch database) --------------------------------------
 
     def _child(self, options) -> None:
-        if not connection.settings_dict["NAME"].startswith("satu_bench_"):
-            raise CommandError("--child runs only in a satu_bench_* scratch database", returncode=2)
-        use_private_broker()
+        enter_child()
         kind = options["child"]
         if kind == "setup":
             call_command("migrate", verbosity=0)
