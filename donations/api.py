@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -13,7 +14,7 @@ from rest_framework.views import APIView
 from core.api import Pagination
 from core.errors import PermissionDenied
 from donations import selectors, services
-from donations.models import PledgeStatus
+from donations.models import PaymentRoute, PaymentSource, PledgeStatus
 from participants.pseudonym import DonorParticipantSerializer
 from participants.selectors import ARREARS_BANDS
 
@@ -62,6 +63,8 @@ class PaymentSerializer(serializers.Serializer):
     amount = serializers.IntegerField()
     reference = serializers.CharField()
     paid_at = serializers.DateField(source="paid_on")
+    source = serializers.ChoiceField(choices=PaymentSource.choices)
+    receipt_number = serializers.CharField()
     has_receipt = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 
@@ -90,9 +93,22 @@ class PledgeSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(allow_null=True)
     due_at = serializers.DateTimeField(allow_null=True)
     release_reason = serializers.CharField()
+    paid_amount = serializers.IntegerField()
+    outstanding = serializers.IntegerField()
+    payment_route = serializers.ChoiceField(choices=PaymentRoute.choices)
+    payment_code = serializers.CharField()
+    va_number = serializers.CharField(allow_null=True)
+    lapses_at = serializers.DateTimeField(allow_null=True)
+    certificate_url = serializers.CharField(allow_null=True)
     virtual_accounts = serializers.DictField(child=serializers.CharField())
     payments = PaymentSerializer(many=True)
     history = HistorySerializer(many=True)
+
+
+class PaymentRecordedSerializer(PaymentSerializer):
+    status = serializers.ChoiceField(choices=PledgeStatus.choices)
+    paid_amount = serializers.IntegerField()
+    outstanding = serializers.IntegerField()
 
 
 class ReservedSerializer(serializers.Serializer):
@@ -102,9 +118,13 @@ class ReservedSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
-def _detail(pledge) -> dict:
+def _detail(pledge, request=None) -> dict:
     pledge.participant.family_size = selectors.family_size_of(participant=pledge.participant)
     info = selectors.pledge_payment_info(pledge=pledge)
+    certificate = None
+    if pledge.status == PledgeStatus.VERIFIED:
+        certificate = reverse("pledge_certificate", kwargs={"pledge_id": pledge.public_id})
+        certificate = request.build_absolute_uri(certificate) if request is not None else certificate
     payments = selectors.pledge_payments(pledge=pledge)
     history = selectors.pledge_history(pledge=pledge)
     data = {
@@ -113,6 +133,9 @@ def _detail(pledge) -> dict:
         "months_in_arrears": pledge.months_in_arrears, "monthly_tariff": pledge.monthly_tariff,
         "months_ahead": pledge.months_ahead, "is_pooled": pledge.is_pooled, "expires_at": pledge.expires_at,
         "due_at": pledge.due_at, "release_reason": pledge.release_reason,
+        "paid_amount": pledge.paid_amount, "outstanding": pledge.outstanding,
+        "payment_route": pledge.campaign.payment_route, "payment_code": pledge.payment_code,
+        "va_number": info.va_number, "lapses_at": pledge.lapses_at, "certificate_url": certificate,
         "virtual_accounts": info.virtual_accounts, "payments": payments,
         "history": [{"verb": h.verb, "at": h.at, "before": h.before, "after": h.after} for h in history],
     }
@@ -223,7 +246,7 @@ class PledgeApi(APIView):
 
     @extend_schema(responses=PledgeSerializer)
     def get(self, request, pledge_id):
-        return Response(_detail(selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id)))
+        return Response(_detail(selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id), request))
 
 
 class PledgeConfirmApi(APIView):
@@ -234,7 +257,7 @@ class PledgeConfirmApi(APIView):
     def post(self, request, pledge_id):
         pledge = selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id)
         services.pledge_confirm(pledge=pledge, actor=request.user)
-        return Response(_detail(selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id)))
+        return Response(_detail(selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id), request))
 
 
 class PledgeCancelApi(APIView):
@@ -245,7 +268,7 @@ class PledgeCancelApi(APIView):
     def post(self, request, pledge_id):
         pledge = selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id)
         services.pledge_cancel(pledge=pledge, actor=request.user)
-        return Response(_detail(selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id)))
+        return Response(_detail(selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id), request))
 
 
 class PledgePaymentsApi(APIView):
@@ -260,7 +283,7 @@ class PledgePaymentsApi(APIView):
         paid_at = serializers.DateField()
         receipt = serializers.FileField(required=False)
 
-    @extend_schema(request=InputSerializer, responses={201: PaymentSerializer})
+    @extend_schema(request=InputSerializer, responses={201: PaymentRecordedSerializer})
     def post(self, request, pledge_id):
         pledge = selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id)
         if not selectors.pledge_may_act(user=request.user, pledge=pledge):
@@ -271,4 +294,6 @@ class PledgePaymentsApi(APIView):
         payment = services.payment_record(pledge=pledge, actor=request.user, amount=v["amount"],
                                           reference=v["reference"], paid_on=v["paid_at"],
                                           receipt=v.get("receipt"))
-        return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+        pledge = selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id)
+        payment.status, payment.paid_amount, payment.outstanding = pledge.status, pledge.paid_amount, pledge.outstanding
+        return Response(PaymentRecordedSerializer(payment).data, status=status.HTTP_201_CREATED)

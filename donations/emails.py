@@ -12,7 +12,7 @@ from donations.selectors import pledge_payment_info
 from participants.pseudonym import pseudonym
 
 # `unpaid_reminder` and `released` are sent by reconciliation (donations.reconciliation).
-KINDS = ("reserved", "expiry_warning", "verified", "unpaid_reminder", "released")
+KINDS = ("reserved", "expiry_warning", "verified", "unpaid_reminder", "released", "lapse_warning", "lapsed")
 
 
 def pledge_email_send(*, pledge_id: int, kind: str) -> bool:

@@ -16,6 +16,7 @@ such a participant out of the pool (see `donations.selectors.available_participa
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from pathlib import PurePosixPath
 
@@ -91,6 +92,11 @@ class CampaignStatus(models.TextChoices):
     CLOSED = "closed", _("Ditutup")
 
 
+class PaymentRoute(models.TextChoices):
+    DIRECT = "direct", _("Langsung ke VA keluarga")
+    COLLECTED = "collected", _("Lewat rekening penampung kampanye")
+
+
 class Campaign(TenantModel):
     slug = models.SlugField(_("slug (alamat halaman)"), max_length=60)
     title = models.CharField(_("judul"), max_length=150)
@@ -113,6 +119,14 @@ class Campaign(TenantModel):
         _("bulan iuran di muka"), default=0,
         help_text=_("Iuran bulan-bulan berikutnya yang ikut dibayar donatur (0 = hanya tunggakan + bulan berjalan)."),
     )
+    # How donors pay: straight into the family VA (`direct`), or into the campaign's collecting
+    # account with the pledge's payment code, the treasurer handing the money over to BPJS
+    # (`collected`, as BPJS's own donation programme and ASN campaigns run).
+    payment_route = models.CharField(_("cara bayar"), max_length=10, choices=PaymentRoute.choices,
+                                     default=PaymentRoute.DIRECT)
+    bank_name = models.CharField(_("bank rekening penampung"), max_length=60, blank=True)
+    account_number = models.CharField(_("nomor rekening penampung"), max_length=30, blank=True)
+    account_holder = models.CharField(_("atas nama rekening"), max_length=120, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -150,6 +164,10 @@ class Campaign(TenantModel):
     def is_public(self) -> bool:
         return self.audience == Audience.PUBLIC
 
+    @property
+    def is_collected(self) -> bool:
+        return self.payment_route == PaymentRoute.COLLECTED
+
 
 class PledgeStatus(models.TextChoices):
     RESERVED = "reserved", _("Dipesan")
@@ -171,7 +189,9 @@ COVERING_STATUSES = (*ACTIVE_STATUSES, PledgeStatus.VERIFIED, PledgeStatus.DISPU
 TRANSITIONS: dict[str, frozenset[str]] = {
     PledgeStatus.RESERVED: frozenset({PledgeStatus.PLEDGED, PledgeStatus.EXPIRED, PledgeStatus.CANCELLED,
                                       PledgeStatus.RELEASED}),
-    PledgeStatus.PLEDGED: frozenset({PledgeStatus.PAID, PledgeStatus.CANCELLED, PledgeStatus.RELEASED}),
+    # `expired` from `pledged`: the payment window passed with nothing paid.
+    PledgeStatus.PLEDGED: frozenset({PledgeStatus.PAID, PledgeStatus.CANCELLED, PledgeStatus.RELEASED,
+                                     PledgeStatus.EXPIRED}),
     PledgeStatus.PAID: frozenset({PledgeStatus.VERIFIED, PledgeStatus.DISPUTED}),
     PledgeStatus.DISPUTED: frozenset({PledgeStatus.VERIFIED}),
     PledgeStatus.VERIFIED: frozenset(),
@@ -179,6 +199,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     PledgeStatus.CANCELLED: frozenset(),
     PledgeStatus.RELEASED: frozenset(),
 }
+
+
+PAYMENT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+def new_payment_code() -> str:
+    """`SU` + 8 characters (40 bits): what a donor types into a transfer's description."""
+    return "SU" + "".join(secrets.choice(PAYMENT_CODE_ALPHABET) for _ in range(8))
 
 
 class Pledge(TenantModel):
@@ -208,6 +236,18 @@ class Pledge(TenantModel):
     # rule then reads it from the pledge's list).
     segment = models.CharField(_("segmen"), max_length=4, blank=True, default="")
     family_adoption = models.UUIDField(null=True, blank=True, help_text="Pledges made together by 'adopt the family'.")
+    # The code a donor quotes in a transfer's description (collected route) and that a payment
+    # provider gets as `order_id`: unique, short, no look-alike characters.
+    payment_code = models.CharField(_("kode pembayaran"), max_length=12, default=new_payment_code, editable=False,
+                                    db_collation="C")
+    # The sum of the pledge's payments, kept by `donations.money.payments` in the transaction that
+    # records each one (under the pledge's row lock).
+    paid_amount = models.BigIntegerField(_("sudah dibayar (Rp)"), default=0)
+    # Lapse notices sent before an unpaid pledge lapses: 0 none, 1 three days before, 2 one day before.
+    lapse_notices = models.PositiveSmallIntegerField(default=0)
+    # The hand-over batch that passed this pledge's money to BPJS (collected route).
+    handover = models.ForeignKey("donations.Handover", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="pledges", db_index=False)
     expires_at = models.DateTimeField(_("batas pemesanan"), null=True, blank=True)
     due_at = models.DateTimeField(_("batas pembayaran"), null=True, blank=True)
     warning_sent_at = models.DateTimeField(null=True, blank=True)
@@ -233,6 +273,8 @@ class Pledge(TenantModel):
                                    name="pledge_donor_or_pooled"),
             models.CheckConstraint(condition=~Q(status="reserved") | Q(expires_at__isnull=False),
                                    name="pledge_reserved_expires"),
+            models.UniqueConstraint(fields=["payment_code"], name="pledge_payment_code_unique"),
+            models.CheckConstraint(condition=Q(paid_amount__gte=0), name="pledge_paid_amount_nonneg"),
         ]
         # No index names `status`, `release_reason`, `verified_at`, `closed_at` or `updated_at`
         # (not as a column, not in a condition), and the table keeps free room in every page
@@ -245,10 +287,26 @@ class Pledge(TenantModel):
             models.Index(fields=["regency", "campaign"], name="pledge_regency_campaign"),
             models.Index(fields=["participant"], name="pledge_participant"),
             models.Index(fields=["donor"], name="pledge_donor"),
+            models.Index(fields=["handover"], name="pledge_handover", condition=Q(handover__isnull=False)),
         ]
 
     def __str__(self) -> str:
         return f"{self.public_id} {self.status}"
+
+    @property
+    def outstanding(self) -> int:
+        return max(self.amount - self.paid_amount, 0)
+
+    @property
+    def is_paid_in_full(self) -> bool:
+        return self.paid_amount >= self.amount
+
+    @property
+    def lapses_at(self):
+        """When an unpaid, confirmed pledge lapses (the regency's payment window from confirmation)."""
+        if self.status == PledgeStatus.PLEDGED and self.paid_amount == 0:
+            return self.due_at
+        return None
 
     @property
     def current_month_amount(self) -> int:
@@ -287,17 +345,31 @@ def receipt_upload_path(instance: Payment, filename: str) -> str:
     return f"receipts/{instance.regency_id}/{uuid.uuid4().hex}{suffix}"
 
 
+class PaymentSource(models.TextChoices):
+    DONOR = "donor", _("Dilaporkan donatur")
+    BANK_STATEMENT = "bank_statement", _("Mutasi rekening")
+    PROVIDER = "provider", _("Gerbang pembayaran")
+    STAFF = "staff", _("Dicatat petugas")
+
+
 class Payment(TenantModel):
-    """A payment the donor (or, for the pooled fund, the regency) says was made into the family VA.
-    Verification comes from reconciliation against later imports."""
+    """Money paid for a pledge: reported by the donor or staff, read from the collecting account's
+    statement, or notified by a payment provider. Each has a numbered receipt and a ledger row.
+    Verification that it reached BPJS comes from reconciliation against later imports."""
 
     pledge = models.ForeignKey(Pledge, on_delete=models.PROTECT, related_name="payments")
     amount = models.BigIntegerField(_("jumlah (Rp)"))
     reference = models.CharField(_("nomor referensi"), max_length=64)
     paid_on = models.DateField(_("tanggal bayar"))
+    source = models.CharField(_("sumber"), max_length=16, choices=PaymentSource.choices,
+                              default=PaymentSource.DONOR)
+    # Receipt (kuitansi) number: per regency and year, without gaps (`donations.money.receipts`).
+    receipt_number = models.CharField(_("nomor kuitansi"), max_length=40)
     receipt = models.FileField(_("bukti bayar"), upload_to=receipt_upload_path, max_length=255, blank=True)
     receipt_content_type = models.CharField(max_length=40, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Null for payments no person recorded (a statement line, a provider notification).
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta(TenantModel.Meta):
@@ -306,6 +378,7 @@ class Payment(TenantModel):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["pledge", "reference"], name="payment_reference_unique_per_pledge"),
+            models.UniqueConstraint(fields=["regency", "receipt_number"], name="payment_receipt_number_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
         ]
         indexes = [models.Index(fields=["regency", "created_at"], name="payment_regency_created")]
@@ -379,6 +452,14 @@ class ReconciliationSettings(TenantModel):
         _("pengingat janji belum dibayar (hari)"), default=7,
         help_text=_("Donatur diingatkan bila janjinya belum dibayar lebih dari sekian hari."),
     )
+    payment_window_days = models.PositiveSmallIntegerField(
+        _("batas pembayaran (hari)"), default=14,
+        help_text=_("Janji yang sudah dikonfirmasi tetapi belum dibayar sama sekali gugur setelah sekian hari."),
+    )
+    reservations_per_day = models.PositiveSmallIntegerField(
+        _("pemesanan per donatur per hari"), default=5,
+        help_text=_("Pemesanan yang belum dikonfirmasi dibatasi sekian per donatur per hari."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta(TenantModel.Meta):
@@ -390,6 +471,10 @@ class ReconciliationSettings(TenantModel):
                                    name="reconciliation_grace_range"),
             models.CheckConstraint(condition=Q(reminder_days__gte=1) & Q(reminder_days__lte=90),
                                    name="reconciliation_reminder_range"),
+            models.CheckConstraint(condition=Q(payment_window_days__gte=3) & Q(payment_window_days__lte=90),
+                                   name="reconciliation_payment_window_range"),
+            models.CheckConstraint(condition=Q(reservations_per_day__gte=1) & Q(reservations_per_day__lte=100),
+                                   name="reconciliation_reservations_per_day_range"),
         ]
 
     def __str__(self) -> str:
@@ -495,6 +580,9 @@ class AnomalyKind(models.TextChoices):
     DISPUTED_PAYMENT = "disputed_payment", _("Pembayaran dipersoalkan")
     IMPORT_CONTRADICTS = "import_contradicts_payment", _("Impor bertentangan dengan pembayaran")
     FAMILY_PARTLY_VERIFIED = "family_partly_verified", _("Keluarga baru sebagian terverifikasi")
+    OVERPAYMENT = "overpayment", _("Pembayaran melebihi jumlah janji")
+    PARTLY_PAID_OVERDUE = "partly_paid_overdue", _("Baru dibayar sebagian setelah batas pembayaran")
+    PAYMENT_ON_CLOSED_PLEDGE = "payment_on_closed_pledge", _("Uang masuk untuk janji yang sudah ditutup")
 
 
 class AnomalyStatus(models.TextChoices):
@@ -553,3 +641,232 @@ class Anomaly(TenantModel):
     def __str__(self) -> str:
         return f"{self.kind} {self.status}"
 
+
+
+# --- money: receipts, ledger, bank statements, provider notifications, hand-overs ----------------
+
+
+class ReceiptCounter(TenantModel):
+    """The last receipt number given in a regency and year; its row lock makes numbers gapless."""
+
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta(TenantModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["regency", "year"], name="receipt_counter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.regency_id}/{self.year}: {self.last}"
+
+
+class LedgerKind(models.TextChoices):
+    RECEIVED = "received", _("Diterima")
+    HANDED_OVER = "handed_over", _("Diserahkan ke BPJS")
+    REFUNDED = "refunded", _("Dikembalikan")
+
+
+class LedgerSource(models.TextChoices):
+    DONOR = "donor", _("Dilaporkan donatur")
+    BANK_STATEMENT = "bank_statement", _("Mutasi rekening")
+    PROVIDER = "provider", _("Gerbang pembayaran")
+    STAFF = "staff", _("Dicatat petugas")
+    DIRECT_VA = "direct_va", _("Langsung ke VA keluarga")
+    HANDOVER = "handover", _("Penyerahan ke BPJS")
+    REFUND = "refund", _("Pengembalian")
+
+
+class LedgerEntry(TenantModel):
+    """One movement of money of a campaign: every rupiah received (a payment, an unmatched
+    statement line) and every rupiah handed over to BPJS or refunded. Append-only (migration).
+    Per campaign: received = handed over + waiting + refunded, where waiting is what remains."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+", db_index=False)
+    kind = models.CharField(max_length=12, choices=LedgerKind.choices)
+    source = models.CharField(max_length=16, choices=LedgerSource.choices)
+    amount = models.BigIntegerField()
+    pledge = models.ForeignKey(Pledge, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               db_index=False)
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                db_index=False)
+    statement_line = models.ForeignKey("donations.StatementLine", null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="+", db_index=False)
+    handover = models.ForeignKey("donations.Handover", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", db_index=False)
+    # The received row a hand-over or refund row pays out (unmatched money refunded, say).
+    settles = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                db_index=False)
+    note = models.CharField(max_length=200, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+", db_index=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("buku kas")
+        verbose_name_plural = _("buku kas")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_amount_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["regency", "campaign", "kind"], name="ledger_regency_campaign_kind"),
+            models.Index(fields=["payment"], name="ledger_payment", condition=Q(payment__isnull=False)),
+            models.Index(fields=["settles"], name="ledger_settles", condition=Q(settles__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount}"
+
+
+class StatementStatus(models.TextChoices):
+    QUEUED = "queued", _("Menunggu")
+    PROCESSING = "processing", _("Diproses")
+    DONE = "done", _("Selesai")
+    REJECTED = "rejected", _("Ditolak")
+
+
+def statement_upload_path(instance: BankStatement, filename: str) -> str:
+    suffix = PurePosixPath(filename).suffix.lower()
+    return f"statements/{instance.regency_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class BankStatement(TenantModel):
+    """One uploaded account statement (mutasi rekening) of a campaign's collecting account."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="statements")
+    file = models.FileField(upload_to=statement_upload_path, max_length=255)
+    original_name = models.CharField(max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, choices=StatementStatus.choices, default=StatementStatus.QUEUED)
+    lines = models.PositiveIntegerField(default=0)
+    matched = models.PositiveIntegerField(default=0)
+    unmatched = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    amount_matched = models.BigIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("mutasi rekening")
+        verbose_name_plural = _("mutasi rekening")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["regency", "campaign", "created_at"], name="statement_regency_campaign")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.status})"
+
+
+class LineOutcome(models.TextChoices):
+    MATCHED = "matched", _("Cocok")
+    UNMATCHED = "unmatched", _("Tidak cocok")
+    DUPLICATE = "duplicate", _("Sudah tercatat")
+    OVERPAID = "overpaid", _("Cocok, melebihi jumlah")
+    CLOSED_PLEDGE = "closed_pledge", _("Janji sudah ditutup")
+
+
+class StatementLine(TenantModel):
+    """A credit line of a statement. The same line (date + reference + amount) is kept once per
+    regency: a later file that repeats it records it as a duplicate of nothing (not stored)."""
+
+    statement = models.ForeignKey(BankStatement, on_delete=models.PROTECT, related_name="line_rows", db_index=False)
+    row = models.PositiveIntegerField()
+    line_date = models.DateField()
+    description = models.CharField(max_length=500, blank=True)
+    amount = models.BigIntegerField()
+    reference = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=14, choices=LineOutcome.choices)
+    pledge = models.ForeignKey(Pledge, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               db_index=False)
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                db_index=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("baris mutasi")
+        verbose_name_plural = _("baris mutasi")
+        ordering = ["statement", "row"]
+        constraints = [
+            models.UniqueConstraint(fields=["regency", "line_date", "reference", "amount"],
+                                    name="statement_line_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="statement_line_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["statement", "row"], name="statement_line_statement")]
+
+    def __str__(self) -> str:
+        return f"{self.line_date} {self.reference} {self.amount}"
+
+
+class ProviderNotification(models.Model):
+    """A payment provider's notification, kept once per (provider, transaction id). Not a tenant
+    row until matched: an unknown order has no regency (the national operator sees it)."""
+
+    provider = models.CharField(max_length=20)
+    transaction_id = models.CharField(max_length=100)
+    order_id = models.CharField(max_length=100)
+    transaction_status = models.CharField(max_length=20)
+    gross_amount = models.BigIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=20)
+    regency = models.ForeignKey("regencies.Regency", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+", db_index=False)
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                db_index=False)
+    body = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notifikasi pembayaran")
+        verbose_name_plural = _("notifikasi pembayaran")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "transaction_id"], name="provider_notification_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.transaction_id} {self.outcome}"
+
+
+class HandoverStatus(models.TextChoices):
+    DRAFT = "draft", _("Disiapkan")
+    TRANSFERRED = "transferred", _("Sudah ditransfer")
+
+
+class Handover(TenantModel):
+    """A hand-over batch to BPJS: one line per family VA, the family's paid pledges in it."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="handovers")
+    number = models.CharField(_("nomor"), max_length=40)
+    status = models.CharField(max_length=12, choices=HandoverStatus.choices, default=HandoverStatus.DRAFT)
+    families = models.PositiveIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+    reference = models.CharField(_("referensi transfer"), max_length=64, blank=True)
+    transferred_at = models.DateField(_("tanggal transfer"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("penyerahan ke BPJS")
+        verbose_name_plural = _("penyerahan ke BPJS")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["regency", "number"], name="handover_number_unique")]
+        indexes = [models.Index(fields=["regency", "campaign"], name="handover_regency_campaign")]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class HandoverLine(TenantModel):
+    handover = models.ForeignKey(Handover, on_delete=models.PROTECT, related_name="lines")
+    family = models.ForeignKey("participants.Family", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+", db_index=False, db_constraint=False)
+    va_number = models.CharField(max_length=16)
+    members = models.PositiveSmallIntegerField(default=1)
+    amount = models.BigIntegerField()
+
+    class Meta(TenantModel.Meta):
+        ordering = ["handover", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="handover_line_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.va_number} {self.amount}"

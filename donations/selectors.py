@@ -53,6 +53,21 @@ def regency_today(regency: Regency) -> dt.date:
     return timezone.localdate(timezone=regency.tzinfo)
 
 
+@dataclass(frozen=True)
+class MoneySettings:
+    payment_window_days: int = 14
+    reservations_per_day: int = 5
+
+
+def money_settings(regency_id: int) -> MoneySettings:
+    """The regency's payment window and reservation limit (defaults without a settings row)."""
+    from donations.models import ReconciliationSettings
+
+    row = (ReconciliationSettings.objects.for_regency(regency_id)
+           .values_list("payment_window_days", "reservations_per_day").first())
+    return MoneySettings(*row) if row else MoneySettings()
+
+
 # --- tariffs and the frozen amount ------------------------------------------------
 
 
@@ -584,33 +599,53 @@ def pledge_next_step(*, pledge: Pledge) -> str:
 
 @dataclass(frozen=True)
 class PaymentInfo:
+    """How the donor pays. Direct route: the family VA, which carries 11 digits of a card number, so
+    it is shown only from `pledged` on (never in a list, never before the donor confirmed).
+    Collected route: the campaign's collecting account and the pledge's payment code; no VA."""
+
     virtual_accounts: dict[str, str]
     amount: int
     paid: int
     due_at: dt.datetime | None
     family_number_hint: str
+    route: str = "direct"
+    payment_code: str = ""
+    bank_name: str = ""
+    account_number: str = ""
+    account_holder: str = ""
 
     @property
     def remaining(self) -> int:
         return max(self.amount - self.paid, 0)
 
+    @property
+    def va_number(self) -> str | None:
+        return next(iter(self.virtual_accounts.values()), None)
+
+
+VA_VISIBLE_STATUSES = (PledgeStatus.PLEDGED, PledgeStatus.PAID, PledgeStatus.VERIFIED, PledgeStatus.DISPUTED)
+
 
 def pledge_payment_info(*, pledge: Pledge) -> PaymentInfo:
-    """Where to pay: the family VA (from the family head's card, else the participant's), the
-    frozen amount, what was recorded so far, and the due date."""
-    participant = pledge.participant
-    card = participant.card_number
-    if participant.family_id:
-        head = (
-            Participant.objects.for_regency(pledge.regency_id)
-            .filter(family_id=participant.family_id, relationship=Relationship.HEAD)
-            .order_by("card_number").values_list("card_number", flat=True).first()
-        )
-        card = head or card
-    paid = Payment.objects.for_regency(pledge.regency_id).filter(pledge=pledge).aggregate(s=Sum("amount"))["s"] or 0
+    """Where to pay (see PaymentInfo), the amount, what was paid so far, and the due date."""
+    campaign = pledge.campaign
+    vas: dict[str, str] = {}
+    if not campaign.is_collected and pledge.status in VA_VISIBLE_STATUSES:
+        participant = pledge.participant
+        card = participant.card_number
+        if participant.family_id:
+            head = (
+                Participant.objects.for_regency(pledge.regency_id)
+                .filter(family_id=participant.family_id, relationship=Relationship.HEAD)
+                .order_by("card_number").values_list("card_number", flat=True).first()
+            )
+            card = head or card
+        vas = virtual_account_numbers(card)
     due = pledge.expires_at if pledge.status == PledgeStatus.RESERVED else pledge.due_at
-    return PaymentInfo(virtual_accounts=virtual_account_numbers(card), amount=pledge.amount, paid=int(paid),
-                       due_at=due, family_number_hint="")
+    return PaymentInfo(virtual_accounts=vas, amount=pledge.amount, paid=int(pledge.paid_amount), due_at=due,
+                       family_number_hint="", route=campaign.payment_route, payment_code=pledge.payment_code,
+                       bank_name=campaign.bank_name, account_number=campaign.account_number,
+                       account_holder=campaign.account_holder)
 
 
 def pledges_of_donor(*, user) -> list[Pledge]:

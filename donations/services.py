@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from core.formatting import format_rupiah
 from donations import selectors
 from donations.models import (
     ACTIVE_STATUSES,
@@ -35,9 +36,12 @@ from donations.models import (
     Gift,
     Kind,
     Payment,
+    PaymentRoute,
+    PaymentSource,
     Pledge,
     PledgeStatus,
 )
+from donations.money.payments import payment_apply
 from participants.models import Participant
 from regencies.models import Regency
 from regencies.permissions import regency_access_for
@@ -91,7 +95,8 @@ def donor_profile_update(*, user, display_name: str, is_anonymous: bool, phone: 
 # --- campaigns ----------------------------------------------------------------------------
 
 CAMPAIGN_FIELDS = ("slug", "title", "story", "audience", "kind", "target_participants", "target_amount",
-                   "starts_on", "ends_on", "status", "pledge_limit", "hold_hours", "months_ahead")
+                   "starts_on", "ends_on", "status", "pledge_limit", "hold_hours", "months_ahead",
+                   "payment_route", "bank_name", "account_number", "account_holder")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -126,13 +131,23 @@ def _validate_campaign(values: dict) -> dict:
     ahead = values.get("months_ahead")
     if not isinstance(ahead, int) or not 0 <= ahead <= 12:
         errors["months_ahead"] = _("Bulan di muka 0–12.")
+    if values.get("payment_route") not in PaymentRoute.values:
+        errors["payment_route"] = _("Pilih cara bayar: langsung ke VA keluarga atau lewat rekening penampung.")
+    elif values["payment_route"] == PaymentRoute.COLLECTED:
+        if not str(values.get("bank_name") or "").strip():
+            errors["bank_name"] = _("Isi nama bank rekening penampung.")
+        if not re.fullmatch(r"[0-9][0-9 .-]{4,28}[0-9]", str(values.get("account_number") or "").strip()):
+            errors["account_number"] = _("Nomor rekening penampung: angka (boleh dengan spasi, titik atau tanda hubung).")
+        if not str(values.get("account_holder") or "").strip():
+            errors["account_holder"] = _("Isi nama pemilik rekening penampung.")
     starts, ends = values.get("starts_on"), values.get("ends_on")
     if starts and ends and ends < starts:
         errors["ends_on"] = _("Tanggal berakhir tidak boleh sebelum tanggal mulai.")
     if errors:
         raise DomainError("; ".join(f"{k}: {v}" for k, v in errors.items()), code="invalid",
                           extra={"errors": errors})
-    return {**values, "slug": slug, "title": str(values["title"]).strip()}
+    return {**values, "slug": slug, "title": str(values["title"]).strip(),
+            **{k: str(values.get(k) or "").strip() for k in ("bank_name", "account_number", "account_holder")}}
 
 
 def _json(values: dict) -> dict:
@@ -144,6 +159,7 @@ def campaign_create(*, regency: Regency, actor, **values) -> Campaign:
     data = _validate_campaign({k: values.get(k) for k in CAMPAIGN_FIELDS} | {
         "hold_hours": values.get("hold_hours") or 72, "months_ahead": values.get("months_ahead") or 0,
         "status": values.get("status") or CampaignStatus.DRAFT, "story": values.get("story") or "",
+        "payment_route": values.get("payment_route") or PaymentRoute.DIRECT,
     })
     with transaction.atomic():
         if Campaign.all_regencies.filter(slug=data["slug"]).exists():
@@ -230,6 +246,24 @@ def _check_limit(*, campaign: Campaign, donor, adding: int) -> None:
         )
 
 
+def _check_daily_reservations(*, campaign: Campaign, donor, adding: int, moment: dt.datetime) -> None:
+    """On a direct-route campaign the VA shown after confirmation carries card digits: a donor may
+    leave only so many reservations unconfirmed a day (the regency's setting), so that reserving and
+    cancelling cannot be used to collect them."""
+    if campaign.is_collected:
+        return
+    limit = selectors.money_settings(campaign.regency_id).reservations_per_day
+    tz = campaign.regency.tzinfo
+    day_start = timezone.make_aware(dt.datetime.combine(timezone.localdate(moment, timezone=tz), dt.time()), tz)
+    unconfirmed = Pledge.objects.for_regency(campaign.regency_id).filter(
+        donor=donor, created_at__gte=day_start, pledged_at__isnull=True).count()
+    if unconfirmed + adding > limit:
+        raise Conflict(
+            _("Hari ini Anda sudah memesan %(n)s peserta tanpa konfirmasi; batasnya %(limit)s per hari. "
+              "Konfirmasi atau tunggu besok.") % {"n": unconfirmed, "limit": limit},
+            code="reservation_limit")
+
+
 def _suggestion(campaign: Campaign, *, exclude: Iterable[int]) -> str | None:
     found = (selectors.pool_candidates(regency=campaign.regency).exclude(pk__in=list(exclude))
              .order_by("-months_in_arrears", "id").values_list("public_id", flat=True).first())
@@ -283,7 +317,7 @@ def _create(*, campaign: Campaign, participant: Participant, donor, status: str,
         pledge.expires_at = now + dt.timedelta(hours=campaign.hold_hours)
     else:
         pledge.pledged_at = now
-        pledge.due_at = now + dt.timedelta(hours=campaign.hold_hours)
+        pledge.due_at = now + dt.timedelta(days=selectors.money_settings(campaign.regency_id).payment_window_days)
     try:
         with transaction.atomic():
             pledge.save()
@@ -315,6 +349,7 @@ def _reserve(*, campaign: Campaign, participant_ids: list[int], donor, now: dt.d
         participants = _lock_participants(regency, participant_ids)
         _check_available(campaign, participants, today)
         _check_limit(campaign=campaign, donor=donor, adding=len(participants))
+        _check_daily_reservations(campaign=campaign, donor=donor, adding=len(participants), moment=moment)
         group = uuid.uuid4() if family else None
         pledges = [
             _create(campaign=campaign, participant=p, donor=donor, status=PledgeStatus.RESERVED, now=moment,
@@ -385,7 +420,7 @@ def pledge_confirm(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> 
                 _("Pemesanan ini sudah berakhir; peserta kembali ke daftar. Silakan pilih lagi."),
                 code="reservation_expired")
         locked.pledged_at = moment
-        locked.due_at = moment + dt.timedelta(hours=locked.campaign.hold_hours)
+        locked.due_at = moment + dt.timedelta(days=selectors.money_settings(locked.regency_id).payment_window_days)
         _transition(locked, actor=actor, to=PledgeStatus.PLEDGED)
     return locked
 
@@ -466,9 +501,10 @@ def _sniff_receipt(upload) -> str:
 
 def payment_record(*, pledge: Pledge, actor, amount: int, reference: str, paid_on: dt.date,
                    receipt=None, now: dt.datetime | None = None) -> Payment:
-    """The donor (or, for a pooled pledge, the regency) records a payment into the family VA.
-    The first payment moves `pledged` -> `paid`; a further transfer with another reference is
-    added to the same pledge; the same reference twice is refused (409)."""
+    """The donor (or, for a pooled pledge, the regency's staff) reports a payment. Several payments
+    may add up to the pledge's amount; the pledge is `paid` when they reach it. A report above what
+    is still owed is refused (400 `overpayment`, naming the outstanding amount); a pledge already
+    paid in full takes no more (409 `already_paid`); the same reference twice is refused (409)."""
     reference = (reference or "").strip()
     errors = {}
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
@@ -490,31 +526,26 @@ def payment_record(*, pledge: Pledge, actor, amount: int, reference: str, paid_o
     content_type = _sniff_receipt(receipt) if receipt is not None else ""
     with transaction.atomic():
         locked = _locked_for_actor(pledge, actor)
-        if locked.status not in (PledgeStatus.PLEDGED, PledgeStatus.PAID):
+        if locked.status == PledgeStatus.PAID or (locked.status in (PledgeStatus.VERIFIED, PledgeStatus.DISPUTED)):
+            raise Conflict(_("Janji ini sudah dibayar lunas (%(paid)s); tidak ada lagi yang perlu dibayar.")
+                           % {"paid": format_rupiah(locked.paid_amount)}, code="already_paid",
+                           extra={"status": locked.status, "outstanding": 0})
+        if locked.status != PledgeStatus.PLEDGED:
             hint = _(" Konfirmasi janji terlebih dulu.") if locked.status == PledgeStatus.RESERVED else ""
             raise InvalidTransition(
                 _("Pembayaran hanya dapat dicatat untuk janji yang sudah dikonfirmasi.") + hint,
                 extra={"status": locked.status})
-        if Payment.objects.for_regency(locked.regency_id).filter(pledge=locked, reference=reference).exists():
-            raise Conflict(_("Pembayaran dengan nomor referensi %(r)s sudah tercatat untuk janji ini.")
-                           % {"r": reference}, code="duplicate_payment")
-        payment = Payment(regency_id=locked.regency_id, pledge=locked, amount=amount, reference=reference,
-                          paid_on=paid_on, recorded_by=actor, receipt_content_type=content_type)
-        if receipt is not None:
-            payment.receipt.save(receipt.name or "bukti", receipt, save=False)
-        try:
-            with transaction.atomic():
-                payment.save()
-        except IntegrityError as exc:
-            raise Conflict(_("Pembayaran dengan nomor referensi %(r)s sudah tercatat untuk janji ini.")
-                           % {"r": reference}, code="duplicate_payment") from exc
-        audit_record(actor=actor, verb="payment.recorded", obj=payment, regency=locked.campaign.regency,
-                     after={"pledge": str(locked.public_id), "amount": amount, "reference": reference,
-                            "paid_on": paid_on.isoformat(), "receipt": bool(content_type)})
-        if locked.status == PledgeStatus.PLEDGED:
-            locked.paid_at = moment
-            _transition(locked, actor=actor, to=PledgeStatus.PAID, payment=payment.pk)
-    return payment
+        if amount > locked.outstanding:
+            raise DomainError(
+                _("Jumlah %(amount)s melebihi sisa yang harus dibayar, %(outstanding)s.")
+                % {"amount": format_rupiah(amount), "outstanding": format_rupiah(locked.outstanding)},
+                code="overpayment", extra={"outstanding": locked.outstanding,
+                                           "errors": {"amount": _("paling banyak %(o)s")
+                                                      % {"o": format_rupiah(locked.outstanding)}}})
+        source = PaymentSource.DONOR if locked.donor_id == actor.pk else PaymentSource.STAFF
+        applied = payment_apply(pledge=locked, amount=amount, reference=reference, paid_on=paid_on, source=source,
+                                actor=actor, now=moment, receipt=receipt, receipt_content_type=content_type)
+    return applied.payment
 
 
 # --- the jobs (Celery beat) -------------------------------------------------------------------------
@@ -560,6 +591,67 @@ def pledges_warn_expiring(*, now: dt.datetime | None = None, hours: int = 24) ->
         if ids:
             transaction.on_commit(lambda: _send_later(ids, "expiry_warning"))
     return warned
+
+
+LAPSE_NOTICE_DAYS = (3, 1)  # e-mails this many days before an unpaid pledge lapses
+
+
+def pledges_lapse_unpaid(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Confirmed pledges past their payment window (`due_at`, the regency's setting from
+    confirmation). Nothing paid: the donor was e-mailed 3 days and 1 day before (once each), and
+    the pledge now becomes `expired` (reason `lapsed_unpaid`), the participant free again. Partly
+    paid: it does not lapse by itself; an anomaly asks a person to contact the donor (once).
+    Idempotent: every step is decided again under the locks."""
+    moment = _now(now)
+    result = {"notified": 0, "lapsed": 0, "partly_paid": 0}
+    horizon = moment + dt.timedelta(days=max(LAPSE_NOTICE_DAYS))
+    due = list(Pledge.all_regencies.filter(active__isnull=False, status=PledgeStatus.PLEDGED, due_at__lte=horizon)
+               .values_list("pk", "regency_id", "participant_id").order_by("regency_id", "participant_id"))
+    for pk, regency_id, participant_id in due:
+        with transaction.atomic():
+            regency = _lock_regency(regency_id)
+            _lock_participants(regency, [participant_id])
+            locked = (Pledge.objects.for_regency(regency).select_for_update(of=("self",))
+                      .select_related("campaign", "participant").filter(pk=pk).first())
+            if locked is None or locked.status != PledgeStatus.PLEDGED or locked.due_at is None:
+                continue
+            if locked.due_at <= moment:
+                if locked.paid_amount == 0:
+                    locked.closed_at = moment
+                    locked.release_reason = "lapsed_unpaid"
+                    _transition(locked, actor=None, to=PledgeStatus.EXPIRED, reason="lapsed_unpaid")
+                    transaction.on_commit(lambda pk=pk: _send_later([pk], "lapsed"))
+                    result["lapsed"] += 1
+                elif _partly_paid_anomaly(locked):
+                    result["partly_paid"] += 1
+                continue
+            if locked.paid_amount:
+                continue
+            # The notices still owed at this moment: one e-mail (the nearest), both marked sent.
+            owed = [i for i, days in enumerate(LAPSE_NOTICE_DAYS, start=1)
+                    if locked.lapse_notices < i and locked.due_at - dt.timedelta(days=days) <= moment]
+            if owed:
+                locked.lapse_notices = owed[-1]
+                locked.save(update_fields=["lapse_notices", "updated_at"])
+                transaction.on_commit(lambda pk=pk: _send_later([pk], "lapse_warning"))
+                result["notified"] += 1
+    return result
+
+
+def _partly_paid_anomaly(pledge: Pledge) -> bool:
+    from donations.models import Anomaly, AnomalyKind
+
+    _anomaly, created = Anomaly.objects.for_regency(pledge.regency_id).get_or_create(
+        pledge=pledge, kind=AnomalyKind.PARTLY_PAID_OVERDUE,
+        defaults={"regency_id": pledge.regency_id, "family_id": pledge.participant.family_id,
+                  "detail": str(_("Batas pembayaran lewat; baru dibayar %(paid)s dari %(amount)s. "
+                                  "Hubungi donatur.") % {"paid": format_rupiah(pledge.paid_amount),
+                                                         "amount": format_rupiah(pledge.amount)})[:300]},
+    )
+    if created:
+        audit_record(actor=None, verb="pledge.partly_paid_overdue", obj=pledge, regency=pledge.campaign.regency,
+                     after={"paid_amount": pledge.paid_amount, "outstanding": pledge.outstanding})
+    return created
 
 
 def _send_later(pledge_ids: list[int], kind: str) -> None:

@@ -8,10 +8,17 @@ from django.db.models import Subquery
 
 @shared_task(acks_late=True)
 def pledges_expiry_task() -> dict:
-    """Beat: warn donors 24 h before their reservation lapses (once), expire lapsed ones."""
-    from donations.services import pledges_expire_lapsed, pledges_warn_expiring
+    """Beat: warn donors 24 h before their reservation lapses (once), expire lapsed ones; warn
+    donors of confirmed, unpaid pledges 3 days and 1 day before the payment window ends, then
+    lapse them (partly paid ones go to the anomaly queue)."""
+    from donations.services import (
+        pledges_expire_lapsed,
+        pledges_lapse_unpaid,
+        pledges_warn_expiring,
+    )
 
-    return {"warned": pledges_warn_expiring(), "expired": pledges_expire_lapsed()}
+    return {"warned": pledges_warn_expiring(), "expired": pledges_expire_lapsed(),
+            **{f"unpaid_{k}": v for k, v in pledges_lapse_unpaid().items()}}
 
 
 @shared_task(acks_late=True)

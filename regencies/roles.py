@@ -13,6 +13,7 @@ class Role(models.TextChoices):
     PEMDA_STAFF = "pemda_staff", _("Staf Pemda (ASN)")
     ASSESSOR = "assessor", _("Asesor")
     SUPERVISOR = "supervisor", _("Supervisor asesmen")
+    TREASURER = "treasurer", _("Bendahara")
 
 
 class BranchRole(models.TextChoices):
@@ -32,6 +33,8 @@ class Perm(StrEnum):
     MANAGE_CAMPAIGNS = "manage_campaigns"
     PLEDGE_INTERNAL = "pledge_internal"
     RECONCILE = "reconcile"
+    # Bank statements, hand-overs to BPJS, the ledger and the receipt register.
+    MANAGE_MONEY = "manage_money"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
@@ -45,7 +48,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
          Perm.PLEDGE_INTERNAL}
     ),
     Role.PEMDA_STAFF: frozenset({Perm.VIEW_DASHBOARD, Perm.PLEDGE_INTERNAL}),
+    Role.TREASURER: frozenset({Perm.VIEW_DASHBOARD, Perm.PLEDGE_INTERNAL, Perm.MANAGE_MONEY}),
 }
 
 # Roles a regency admin may hand out by invitation.
-INVITABLE_ROLES = (Role.PEMDA_STAFF, Role.ASSESSOR, Role.SUPERVISOR, Role.REGENCY_ADMIN)
+INVITABLE_ROLES = (Role.PEMDA_STAFF, Role.ASSESSOR, Role.SUPERVISOR, Role.TREASURER, Role.REGENCY_ADMIN)

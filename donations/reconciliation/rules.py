@@ -10,8 +10,9 @@ A fixed number of statements whatever the number of pledges (no Python loop over
      `cleared` with `cleared_at` = that list's as-of date and `last_import` = that list);
      a partial import without the participant says nothing (no record, no clearing);
    - `paid`/`disputed` -> `verified` when that evidence is as of the payment date or later and
-     shows zero arrears, absence from a full list, or arrears reduced by at least the amount
-     paid (vs. the newest record before the payment, else the arrears frozen in the pledge);
+     shows zero arrears, absence from a full list, or arrears reduced by at least the pledge's
+     amount (vs. the newest record before the payment, else the arrears frozen in the pledge):
+     a fall smaller than the pledge (someone else's payment, a part payment) proves nothing;
    - `paid` -> `disputed` when the evidence is as of at least `grace` days after the payment
      date and still shows arrears;
    - `reserved`/`pledged` -> `released` (`cleared_by_other`) when the evidence, no older than
@@ -62,7 +63,8 @@ DECIDE = f"""
 CREATE TEMP TABLE rc_dec AS
 WITH cand AS (
     SELECT p.id, p.status, p.participant_id, p.arrears_import_id AS pledge_import, p.as_of AS pledge_as_of,
-           p.arrears_amount AS pledge_arrears, p.paid_at, nullif(p.segment, '') AS stored_segment
+           p.arrears_amount AS pledge_arrears, p.amount AS pledge_amount, p.paid_at,
+           nullif(p.segment, '') AS stored_segment
     FROM donations_pledge p
     WHERE p.regency_id = %(reg)s AND p.status IN ('reserved', 'pledged', 'paid', 'disputed')
 ), later AS (
@@ -130,7 +132,8 @@ WITH cand AS (
     SELECT ev2.*,
         CASE
           WHEN status IN ('paid', 'disputed') AND pay_date IS NOT NULL AND ev_as_of >= pay_date
-               AND (absent OR ev_arrears = 0 OR (paid_amount > 0 AND before_arrears - ev_arrears >= paid_amount))
+               AND (absent OR ev_arrears = 0 OR (paid_amount >= pledge_amount
+                                                 AND before_arrears - ev_arrears >= pledge_amount))
             THEN 'verified'
           WHEN status = 'paid' AND pay_date IS NOT NULL AND ev_as_of >= pay_date + %(grace)s AND ev_arrears > 0
             THEN 'disputed'

@@ -62,5 +62,6 @@ def pledge(p: Participant, campaign, donor, status: str, *, made_from: ArrearsIm
     )
     if paid_on is not None:
         Payment.objects.create(regency_id=p.regency_id, pledge=made, amount=paid or amount,
-                               reference=f"REF-{made.pk}", paid_on=paid_on, recorded_by=donor)
+                               reference=f"REF-{made.pk}", paid_on=paid_on, recorded_by=donor,
+                               receipt_number=f"T/{made.pk}")
     return made

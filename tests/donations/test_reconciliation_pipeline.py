@@ -48,7 +48,8 @@ def _pledge(n, imp, campaign, donor, status, paid_on=None):
 
 def _pay(pledge, donor, paid_on):
     Payment.objects.create(regency_id=pledge.regency_id, pledge=pledge, amount=pledge.amount,
-                           reference=f"VA-{pledge.pk}", paid_on=paid_on, recorded_by=donor)
+                           reference=f"VA-{pledge.pk}", paid_on=paid_on, recorded_by=donor,
+                           receipt_number=f"T/{pledge.pk}")
     Pledge.objects.for_regency(pledge.regency_id).filter(pk=pledge.pk).update(status="paid")
 
 

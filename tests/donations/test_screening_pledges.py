@@ -17,7 +17,8 @@ def _pledge_paid_on(campaign, participant, donor, day: dt.date, status=PledgeSta
         status=status, amount=245_000, arrears_amount=210_000, months_in_arrears=6, monthly_tariff=35_000,
     )
     Payment.objects.create(regency_id=participant.regency_id, pledge=pledge, amount=245_000,
-                           reference=f"R-{participant.pk}", paid_on=day, recorded_by=donor)
+                           reference=f"R-{participant.pk}", paid_on=day, recorded_by=donor,
+                           receipt_number=f"T/{pledge.pk}")
     return pledge
 
 

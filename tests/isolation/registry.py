@@ -148,6 +148,7 @@ def _add_pledge(side: Side) -> None:
     side.payment = Payment(
         regency=side.regency, pledge=side.pledge, amount=245_000, reference=f"REF-RAHASIA-{side.regency.code}",
         paid_on=now.date(), recorded_by=side.member, receipt_content_type="image/png",
+        receipt_number=f"KW/{side.regency.code}/2026/000001",
     )
     side.payment.receipt.save("bukti.png", ContentFile(b"\x89PNG\r\n\x1a\n" + bytes(64)), save=False)
     side.payment.save()

@@ -238,8 +238,9 @@ def _make_pledges(n: int) -> dict:
         pledges = cur.rowcount
         cur.execute(
             "INSERT INTO donations_payment (regency_id, pledge_id, amount, reference, paid_on, receipt,"
-            " receipt_content_type, recorded_by_id, created_at) "
-            "SELECT p.regency_id, p.id, p.amount, 'VA-' || p.id, %(paid_on)s, '', '', %(donor)s, now() "
+            " receipt_content_type, recorded_by_id, created_at, source, receipt_number) "
+            "SELECT p.regency_id, p.id, p.amount, 'VA-' || p.id, %(paid_on)s, '', '', %(donor)s, now(), 'donor',"
+            " 'KW/B/' || p.id "
             "FROM donations_pledge p WHERE p.status = 'paid'",
             {"paid_on": PAID_ON, "donor": donor.pk})
         payments = cur.rowcount
