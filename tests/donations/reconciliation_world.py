@@ -64,4 +64,6 @@ def pledge(p: Participant, campaign, donor, status: str, *, made_from: ArrearsIm
         Payment.objects.create(regency_id=p.regency_id, pledge=made, amount=paid or amount,
                                reference=f"REF-{made.pk}", paid_on=paid_on, recorded_by=donor,
                                receipt_number=f"T/{made.pk}")
+        Pledge.objects.for_regency(p.regency_id).filter(pk=made.pk).update(paid_amount=paid or amount)
+        made.paid_amount = paid or amount
     return made

@@ -82,9 +82,11 @@ def test_the_happy_path_reserved_pledged_paid_verified(public_campaign, make_par
     with django_capture_on_commit_callbacks(execute=True):
         pledge = reserve(public_campaign, p, donor)
     assert [m.to for m in mail.outbox] == [[donor.email]]
-    assert "88888" in mail.outbox[0].body  # the family VA
+    # The family VA carries card digits: never before the donor confirmed (not even by e-mail).
+    assert "88888" not in mail.outbox[0].body and "89888" not in mail.outbox[0].body
     pledge = services.pledge_confirm(pledge=pledge, actor=donor, now=NOW + dt.timedelta(hours=1))
-    assert pledge.status == PledgeStatus.PLEDGED and pledge.due_at == NOW + dt.timedelta(hours=73)
+    # The payment window (the regency's setting, 14 days by default) runs from confirmation.
+    assert pledge.status == PledgeStatus.PLEDGED and pledge.due_at == NOW + dt.timedelta(days=14, hours=1)
     payment = pay(pledge, donor)
     pledge.refresh_from_db()
     assert pledge.status == PledgeStatus.PAID and payment.amount == pledge.amount
@@ -331,7 +333,8 @@ def test_the_celery_task_runs_both_jobs(public_campaign, make_participant, donor
 
     reserve(public_campaign, make_participant(), donor)
     with time_machine.travel(NOW + dt.timedelta(hours=80), tick=False):
-        assert pledges_expiry_task() == {"warned": 0, "expired": 1}
+        assert pledges_expiry_task() == {"warned": 0, "expired": 1, "unpaid_notified": 0, "unpaid_lapsed": 0,
+                                         "unpaid_partly_paid": 0}
 
 
 # --- payments ---------------------------------------------------------------------------------------------------
@@ -347,11 +350,11 @@ def test_payment_needs_a_confirmed_pledge(public_campaign, make_participant, don
 
 def test_the_same_payment_twice_is_refused(public_campaign, make_participant, donor):
     pledge = services.pledge_confirm(pledge=reserve(public_campaign, make_participant(), donor), actor=donor, now=NOW)
-    pay(pledge, donor, reference="BRI-77")
+    pay(pledge, donor, reference="BRI-77", amount=100_000)
     with pytest.raises(Conflict) as caught:
-        pay(pledge, donor, reference="BRI-77")
+        pay(pledge, donor, reference="BRI-77", amount=1_000)
     assert caught.value.code == "duplicate_payment"
-    second = pay(pledge, donor, reference="BRI-78", amount=1000)  # a second transfer is fine
+    second = pay(pledge, donor, reference="BRI-78", amount=pledge.amount - 100_000)  # a second transfer is fine
     assert second.pledge_id == pledge.pk and Payment.all_regencies.filter(pledge=pledge).count() == 2
 
 
