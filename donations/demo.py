@@ -1,11 +1,13 @@
-"""Demo campaigns of Luwu Utara (CONTRACT.md): `lutra-asn` (internal, one-to-one) and
-`lutra-peduli` (public, one-to-one and pooled). Idempotent."""
+"""Demo campaigns of Luwu Utara (CONTRACT.md): `lutra-asn` (internal, one-to-one, paid into the
+Pemkab's collecting account: route `collected`, treasurer bendahara.lutra@demo.test) and
+`lutra-peduli` (public, one-to-one and pooled, paid straight into the family VA: route `direct`).
+Idempotent."""
 
 from __future__ import annotations
 
 from django.db import transaction
 
-from donations.models import Audience, Campaign, CampaignStatus, Kind
+from donations.models import Audience, Campaign, CampaignStatus, Kind, PaymentRoute
 from regencies.models import Regency
 
 CAMPAIGNS = (
@@ -15,6 +17,9 @@ CAMPAIGNS = (
                   "tunggakan iuran JKN-KIS satu warga yang sudah dinilai layak dibantu."),
         "audience": Audience.INTERNAL, "kind": Kind.ONE_TO_ONE, "target_participants": 500,
         "pledge_limit": 3,
+        # A made-up account: ASN transfer to the Pemkab's collecting account with the pledge's code.
+        "payment_route": PaymentRoute.COLLECTED, "bank_name": "Bank Sulselbar",
+        "account_number": "150-202-6000073", "account_holder": "Pemkab Luwu Utara - Satu untuk Satu",
     },
     {
         "slug": "lutra-peduli", "title": "Luwu Utara Peduli: Aktifkan Kembali JKN Tetangga Kita",
@@ -22,24 +27,36 @@ CAMPAIGNS = (
                   "Pilih satu peserta atau satu keluarga, atau sumbang ke dana bersama: dana bersama "
                   "melengkapi keluarga yang sebagian anggotanya sudah terbantu."),
         "audience": Audience.PUBLIC, "kind": Kind.BOTH, "target_participants": 1000,
-        "target_amount": 500_000_000,
+        "target_amount": 500_000_000, "payment_route": PaymentRoute.DIRECT,
     },
 )
 
 
+PAYMENT_KEYS = ("payment_route", "bank_name", "account_number", "account_holder")
+
+
 def seed_campaigns() -> dict:
-    """Create the demo campaigns (active) when missing; existing ones are left as they are."""
+    """Create the demo campaigns (active) when missing. An existing one keeps what was edited in it,
+    except how donors pay: a demo seeded before the payment routes gets `lutra-asn` collected."""
     regency = Regency.objects.filter(code="73.22").first()
     if regency is None:
         return {"skipped": "Luwu Utara (73.22) is missing"}
-    created = []
+    created, updated = [], []
     with transaction.atomic():
         for spec in CAMPAIGNS:
-            if Campaign.all_regencies.filter(slug=spec["slug"]).exists():
+            existing = Campaign.all_regencies.select_for_update().filter(slug=spec["slug"]).first()
+            if existing is None:
+                Campaign.objects.create(regency=regency, status=CampaignStatus.ACTIVE, hold_hours=72, **spec)
+                created.append(spec["slug"])
                 continue
-            Campaign.objects.create(regency=regency, status=CampaignStatus.ACTIVE, hold_hours=72, **spec)
-            created.append(spec["slug"])
-    return {"campaigns": [spec["slug"] for spec in CAMPAIGNS], "created": created}
+            payment = {k: spec.get(k, "") for k in PAYMENT_KEYS}
+            changed = [k for k, v in payment.items() if getattr(existing, k) != v]
+            if changed:
+                for key in changed:
+                    setattr(existing, key, payment[key])
+                existing.save(update_fields=[*changed, "updated_at"])
+                updated.append(spec["slug"])
+    return {"campaigns": [spec["slug"] for spec in CAMPAIGNS], "created": created, "updated": updated}
 
 
 # --- demo pledges and the follow-up import (reconciliation issue) ------------------------------

@@ -14,12 +14,26 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = ["title", "slug", "story", "audience", "kind", "status", "target_participants",
-                  "target_amount", "starts_on", "ends_on", "pledge_limit", "hold_hours", "months_ahead"]
+                  "target_amount", "starts_on", "ends_on", "pledge_limit", "hold_hours", "months_ahead",
+                  "payment_route", "bank_name", "account_number", "account_holder"]
         widgets = {
+            "payment_route": forms.RadioSelect,
             "story": forms.Textarea(attrs={"rows": 6}),
             "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "account_number": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         }
+        help_texts = {
+            "payment_route": _("Langsung: donatur membayar ke VA keluarga peserta (VA memuat digit nomor kartu, "
+                               "tampil setelah janji dikonfirmasi). Rekening penampung: donatur mentransfer ke "
+                               "rekening kampanye dengan kode pembayaran per janji; bendahara mencocokkan mutasi "
+                               "rekening dan menyerahkan dana ke BPJS. Donatur tidak pernah melihat VA."),
+            "bank_name": _("Wajib bila cara bayar lewat rekening penampung, mis. Bank Sulselbar."),
+            "account_number": _("Wajib bila cara bayar lewat rekening penampung."),
+            "account_holder": _("Wajib bila cara bayar lewat rekening penampung, mis. Pemkab Luwu Utara."),
+        }
+
+    PAYMENT_FIELDS = ("payment_route", "bank_name", "account_number", "account_holder")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -36,6 +50,14 @@ class CampaignForm(forms.ModelForm):
             if high is not None:
                 field.validators.append(MaxValueValidator(high))
 
+    @property
+    def campaign_fields(self):
+        return [field for field in self if field.name not in self.PAYMENT_FIELDS]
+
+    @property
+    def payment_fields(self):
+        return [field for field in self if field.name in self.PAYMENT_FIELDS]
+
     def clean_slug(self):
         from donations.services import SLUG_PATTERN
 
@@ -49,6 +71,9 @@ class CampaignForm(forms.ModelForm):
         starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", _("Tanggal berakhir tidak boleh sebelum tanggal mulai."))
+        # The collecting account is checked by the service (`_validate_campaign`), named at its fields.
+        for name in ("bank_name", "account_number", "account_holder"):
+            cleaned[name] = (cleaned.get(name) or "").strip()
         return cleaned
 
     def validate_unique(self):

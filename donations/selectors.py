@@ -585,16 +585,49 @@ def pledge_timeline(*, pledge: Pledge, history: list[HistoryEntry]) -> list[Time
 
 
 def pledge_next_step(*, pledge: Pledge) -> str:
-    return {
-        PledgeStatus.RESERVED: _("Konfirmasi janji Anda sebelum batas pemesanan, lalu bayar ke nomor VA keluarga."),
-        PledgeStatus.PLEDGED: _("Bayar jumlah di bawah ke nomor VA keluarga, lalu catat pembayarannya di sini."),
-        PledgeStatus.PAID: _("Terima kasih! Kami menunggu data BPJS berikutnya untuk memastikan tunggakan lunas."),
+    """What the donor does next, in one or two sentences: by route (family VA or the campaign's
+    collecting account) and, while pledged, what is still owed and by when."""
+    from core.formatting import format_datetime, format_rupiah
+
+    collected = pledge.campaign.is_collected
+    status = pledge.status
+    if status == PledgeStatus.RESERVED:
+        if collected:
+            return str(_("Konfirmasi janji Anda sebelum batas pemesanan, lalu transfer ke rekening penampung "
+                         "kampanye dengan kode pembayaran Anda."))
+        return str(_("Konfirmasi janji Anda sebelum batas pemesanan. Nomor VA keluarga untuk membayar "
+                     "ditampilkan setelah Anda mengonfirmasi."))
+    if status == PledgeStatus.PLEDGED:
+        due = format_datetime(pledge.due_at, pledge.campaign.regency.tzinfo)
+        values = {"paid": format_rupiah(pledge.paid_amount), "amount": format_rupiah(pledge.amount),
+                  "outstanding": format_rupiah(pledge.outstanding), "due": due, "code": pledge.payment_code}
+        if pledge.paid_amount:
+            owed = _("Sudah dibayar %(paid)s dari %(amount)s; sisa %(outstanding)s harus dibayar sebelum %(due)s.")
+        else:
+            owed = _("Bayar %(outstanding)s sebelum %(due)s; bila belum ada pembayaran sampai saat itu, janji "
+                     "gugur dan peserta kembali ke daftar.")
+        if collected:
+            how = _("Transfer ke rekening penampung kampanye di bawah dan tulis kode pembayaran %(code)s di "
+                    "berita transfer; pembayaran tercatat setelah bendahara Pemda mencocokkan mutasi rekening.")
+        else:
+            how = _("Bayar ke nomor VA keluarga di bawah, lalu catat pembayarannya di sini.")
+        return f"{owed % values} {how % values}"
+    if status == PledgeStatus.PAID:
+        if collected:
+            return str(_("Lunas dibayar, menunggu verifikasi BPJS: Pemda menyerahkan dana ke BPJS, lalu data "
+                         "BPJS berikutnya memastikan tunggakan peserta lunas."))
+        return str(_("Lunas dibayar, menunggu verifikasi BPJS: data BPJS berikutnya memastikan tunggakan "
+                     "peserta lunas."))
+    if status == PledgeStatus.EXPIRED and pledge.release_reason == "lapsed_unpaid":
+        return str(_("Janji gugur karena belum dibayar sampai batas pembayaran; peserta kembali ke daftar. "
+                     "Anda dapat memilih lagi."))
+    return str({
         PledgeStatus.VERIFIED: _("Lunas dan terverifikasi: kepesertaan aktif kembali. Unduh sertifikat terima kasih Anda."),
         PledgeStatus.EXPIRED: _("Pemesanan berakhir sebelum dikonfirmasi; peserta kembali ke daftar. Anda dapat memilih lagi."),
         PledgeStatus.CANCELLED: _("Janji ini dibatalkan."),
         PledgeStatus.RELEASED: _("Janji dilepas: tunggakan peserta sudah diselesaikan pihak lain atau peserta keluar dari daftar."),
         PledgeStatus.DISPUTED: _("Data BPJS masih menunjukkan tunggakan setelah pembayaran; Pemda sedang memeriksanya."),
-    }[pledge.status]
+    }[status])
 
 
 @dataclass(frozen=True)

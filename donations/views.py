@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import DomainError
 from core.exports import export_record
-from core.formatting import format_rupiah
+from core.formatting import format_datetime, format_rupiah
 from donations import selectors, services
 from donations.certificate import certificate_pdf
 from donations.export import pledges_xlsx
@@ -203,11 +203,25 @@ def pledge_detail(request, pledge_id):
         "payments": selectors.pledge_payments(pledge=pledge),
         "may_act": may_act,
         "can_confirm": may_act and pledge.status == PledgeStatus.RESERVED,
-        "can_cancel": may_act and pledge.status in (PledgeStatus.RESERVED, PledgeStatus.PLEDGED),
-        "can_pay": may_act and pledge.status in (PledgeStatus.PLEDGED, PledgeStatus.PAID),
-        "payment_form": PaymentForm(initial={"amount": pledge.amount, "paid_at": today}),
+        # Once money arrived, withdrawing is a matter for the Pemda (a refund), not a button.
+        "can_cancel": may_act and pledge.status in (PledgeStatus.RESERVED, PledgeStatus.PLEDGED)
+        and not pledge.paid_amount,
+        # Only while something is owed: a pledge paid in full takes no more payments.
+        "can_pay": may_act and pledge.status == PledgeStatus.PLEDGED and pledge.outstanding > 0,
+        "payment_form": _payment_form(pledge, today),
         "statuses": PledgeStatus,
     })
+
+
+def _payment_form(pledge, today) -> PaymentForm:
+    """Prefilled with what is still owed (not the pledge's whole amount) and the regency's today."""
+    form = PaymentForm(initial={"amount": pledge.outstanding, "paid_at": today})
+    form.fields["amount"].widget.attrs["max"] = pledge.outstanding
+    return form
+
+
+def _due(pledge) -> str:
+    return format_datetime(pledge.due_at, pledge.campaign.regency.tzinfo)
 
 
 @login_required
@@ -215,12 +229,20 @@ def pledge_detail(request, pledge_id):
 def pledge_confirm(request, pledge_id):
     pledge = _pledge_for(request, pledge_id)
     try:
-        services.pledge_confirm(pledge=pledge, actor=request.user)
+        confirmed = services.pledge_confirm(pledge=pledge, actor=request.user)
     except DomainError as exc:
         messages.error(request, str(exc.detail))
     else:
-        messages.success(request, _("Janji dikonfirmasi. Silakan bayar ke nomor VA keluarga di bawah."))
+        messages.success(request, _confirmed_message(confirmed))
     return redirect(_pledge_url(pledge))
+
+
+def _confirmed_message(pledge) -> str:
+    values = {"amount": format_rupiah(pledge.outstanding), "due": _due(pledge), "code": pledge.payment_code}
+    if pledge.campaign.is_collected:
+        return _("Janji dikonfirmasi. Transfer %(amount)s ke rekening penampung kampanye di bawah, dengan kode "
+                 "pembayaran %(code)s di berita transfer, sebelum %(due)s.") % values
+    return _("Janji dikonfirmasi. Nomor VA keluarga kini tampil di bawah: bayar %(amount)s sebelum %(due)s.") % values
 
 
 @login_required
@@ -247,14 +269,27 @@ def pledge_pay(request, pledge_id):
             messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
         return redirect(_pledge_url(pledge))
     try:
-        services.payment_record(pledge=pledge, actor=request.user, amount=form.cleaned_data["amount"],
-                                reference=form.cleaned_data["reference"], paid_on=form.cleaned_data["paid_at"],
-                                receipt=form.cleaned_data.get("receipt"))
+        payment = services.payment_record(
+            pledge=pledge, actor=request.user, amount=form.cleaned_data["amount"],
+            reference=form.cleaned_data["reference"], paid_on=form.cleaned_data["paid_at"],
+            receipt=form.cleaned_data.get("receipt"))
     except DomainError as exc:
         messages.error(request, str(exc.detail))
     else:
-        messages.success(request, _("Pembayaran dicatat. Terima kasih!"))
+        messages.success(request, _paid_message(payment))
     return redirect(_pledge_url(pledge))
+
+
+def _paid_message(payment) -> str:
+    """"Lunas" only when the payments reached the pledge's amount; else what remains and by when."""
+    pledge = payment.pledge  # the locked row, as the payment left it
+    values = {"amount": format_rupiah(payment.amount), "outstanding": format_rupiah(pledge.outstanding),
+              "due": _due(pledge), "receipt": payment.receipt_number}
+    if pledge.status == PledgeStatus.PAID:
+        return _("Pembayaran %(amount)s dicatat (kuitansi %(receipt)s). Lunas dibayar, terima kasih! Kami menunggu "
+                 "data BPJS berikutnya untuk memastikan tunggakan peserta lunas.") % values
+    return _("Pembayaran %(amount)s dicatat (kuitansi %(receipt)s); sisa %(outstanding)s harus dibayar sebelum "
+             "%(due)s.") % values
 
 
 @login_required

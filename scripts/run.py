@@ -33,6 +33,7 @@ DEMO_LOGINS = [
     ("staf.lutra@demo.test", "Pemda staff, Luwu Utara"),
     ("asesor.lutra@demo.test", "assessor, Luwu Utara"),
     ("supervisor.lutra@demo.test", "assessment supervisor, Luwu Utara"),
+    ("bendahara.lutra@demo.test", "treasurer (bendahara), Luwu Utara"),
     ("admin.lotim@demo.test", "regency admin, Lombok Timur"),
     ("asesor.lotim@demo.test", "assessor, Lombok Timur"),
     ("donatur@demo.test", "community donor"),

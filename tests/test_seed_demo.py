@@ -44,13 +44,13 @@ def test_seed_twice_gives_the_same_rows_and_a_json_last_line(settings):
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["regencies"] == 5
     assert summary["branches"] == 2
-    assert summary["users"] == 10
+    assert summary["users"] == 11
     assert summary["districts"] == sum(len(r.districts) for r in REGENCIES)
     assert summary["participants"] == {}
     assert summary["password"] == settings.DEMO_PASSWORD
     assert summary["operator"] == "operator@demo.test"
-    assert summary["created"]["users"] == 10
-    assert "operator@demo.test" in {login["email"] for login in summary["logins"]}
+    assert summary["created"]["users"] == 11
+    assert {"operator@demo.test", "bendahara.lutra@demo.test"} <= {login["email"] for login in summary["logins"]}
     assert "Luwu Utara" in err  # progress goes to stderr
 
     out2, _err2 = seed("--participants", "0")
@@ -94,6 +94,10 @@ def test_every_demo_user_logs_in_with_the_demo_password_and_has_the_contract_rol
     assert access("staf.lutra@demo.test", "73.22").roles == {Role.PEMDA_STAFF}
     assert access("asesor.lutra@demo.test", "73.22").roles == {Role.ASSESSOR}
     assert access("supervisor.lutra@demo.test", "73.22").can(Perm.DECIDE_ASSESSMENT)
+    treasurer = access("bendahara.lutra@demo.test", "73.22")
+    assert treasurer.roles == {Role.TREASURER} and treasurer.can(Perm.MANAGE_MONEY)
+    assert not treasurer.can(Perm.MANAGE_CAMPAIGNS)
+    assert access("bendahara.lutra@demo.test", "52.03") is None
     assert access("admin.lotim@demo.test", "52.03").roles == {Role.REGENCY_ADMIN}
     assert access("asesor.lotim@demo.test", "52.03").roles == {Role.ASSESSOR}
     assert access("admin.lotim@demo.test", "73.22") is None
@@ -172,3 +176,23 @@ def test_participants_come_from_one_applied_import_per_branch_and_are_not_repeat
     seed("--participants", "4")
     assert ArrearsImport.objects.count() == 2
     assert sorted(Participant.all_regencies.values_list("card_number", "regency__code")) == participants_before
+
+
+@pytest.mark.django_db
+def test_lutra_asn_is_paid_into_the_collecting_account_and_a_rerun_brings_an_old_demo_there():
+    from donations.models import Campaign, PaymentRoute
+
+    seed("--participants", "0")
+    asn, peduli = Campaign.all_regencies.get(slug="lutra-asn"), Campaign.all_regencies.get(slug="lutra-peduli")
+    assert asn.payment_route == PaymentRoute.COLLECTED and asn.is_collected
+    assert asn.bank_name == "Bank Sulselbar" and asn.account_number
+    assert asn.account_holder == "Pemkab Luwu Utara - Satu untuk Satu"
+    assert peduli.payment_route == PaymentRoute.DIRECT
+    # A demo seeded before the payment routes: lutra-asn was direct, without an account.
+    Campaign.all_regencies.filter(pk=asn.pk).update(payment_route=PaymentRoute.DIRECT, bank_name="",
+                                                    account_number="", account_holder="", title="Diubah")
+    seed("--participants", "0")
+    asn.refresh_from_db()
+    assert asn.payment_route == PaymentRoute.COLLECTED and asn.bank_name == "Bank Sulselbar"
+    assert asn.title == "Diubah"  # what was edited in the campaign stays
+    assert Campaign.all_regencies.filter(slug__in=["lutra-asn", "lutra-peduli"]).count() == 2

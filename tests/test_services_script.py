@@ -168,7 +168,8 @@ def test_port_in_use_is_detected():
 def test_demo_logins_printed_are_the_contract_ones():
     table = logins_table("demo-satu-untuk-satu")
 
-    assert len(DEMO_LOGINS) == 9
-    for email in ("bpjs.palopo@demo.test", "admin.lutra@demo.test", "donatur@demo.test"):
+    assert len(DEMO_LOGINS) == 10
+    for email in ("bpjs.palopo@demo.test", "admin.lutra@demo.test", "bendahara.lutra@demo.test",
+                  "donatur@demo.test"):
         assert email in table
     assert "demo-satu-untuk-satu" in table

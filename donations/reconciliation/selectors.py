@@ -81,7 +81,13 @@ def open_anomaly_count(*, regency: Regency) -> int:
 
 
 def settings_get(*, regency: Regency) -> dict[str, int]:
+    from donations.selectors import MoneySettings
+
     row = ReconciliationSettings.objects.for_regency(regency).first()
     if row is None:
-        return {"grace_days": DEFAULT_GRACE_DAYS, "reminder_days": DEFAULT_REMINDER_DAYS}
-    return {"grace_days": row.grace_days, "reminder_days": row.reminder_days}
+        money = MoneySettings()
+        return {"grace_days": DEFAULT_GRACE_DAYS, "reminder_days": DEFAULT_REMINDER_DAYS,
+                "payment_window_days": money.payment_window_days,
+                "reservations_per_day": money.reservations_per_day}
+    return {"grace_days": row.grace_days, "reminder_days": row.reminder_days,
+            "payment_window_days": row.payment_window_days, "reservations_per_day": row.reservations_per_day}

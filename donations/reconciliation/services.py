@@ -254,24 +254,38 @@ def anomaly_contact_donor(*, anomaly: Anomaly, actor) -> dict:
     return contact
 
 
-def settings_update(*, regency: Regency, actor, grace_days: int, reminder_days: int) -> ReconciliationSettings:
+def settings_update(*, regency: Regency, actor, grace_days: int, reminder_days: int,
+                    payment_window_days: int | None = None,
+                    reservations_per_day: int | None = None) -> ReconciliationSettings:
+    """The regency's reconciliation and payment settings; `None` keeps a setting as it is."""
     _require_reconciler(actor, regency)
     errors = {}
     if not isinstance(grace_days, int) or not 1 <= grace_days <= 365:
         errors["grace_days"] = _("Masa tenggang 1–365 hari.")
     if not isinstance(reminder_days, int) or not 1 <= reminder_days <= 90:
         errors["reminder_days"] = _("Pengingat 1–90 hari.")
+    if payment_window_days is not None and (not isinstance(payment_window_days, int)
+                                            or not 3 <= payment_window_days <= 90):
+        errors["payment_window_days"] = _("Batas pembayaran 3–90 hari.")
+    if reservations_per_day is not None and (not isinstance(reservations_per_day, int)
+                                             or not 1 <= reservations_per_day <= 100):
+        errors["reservations_per_day"] = _("Pemesanan per donatur per hari 1–100.")
     if errors:
         raise DomainError("; ".join(f"{k}: {v}" for k, v in errors.items()), code="invalid",
                           extra={"errors": errors})
     with transaction.atomic():
         _lock_regency(regency.pk)
         row, _created = ReconciliationSettings.objects.for_regency(regency).get_or_create(regency=regency)
-        before = {"grace_days": row.grace_days, "reminder_days": row.reminder_days}
+        keys = ("grace_days", "reminder_days", "payment_window_days", "reservations_per_day")
+        before = {k: getattr(row, k) for k in keys}
         row.grace_days, row.reminder_days = grace_days, reminder_days
+        if payment_window_days is not None:
+            row.payment_window_days = payment_window_days
+        if reservations_per_day is not None:
+            row.reservations_per_day = reservations_per_day
         row.save()
         audit_record(actor=actor, verb="reconciliation.settings", obj=row, regency=regency, before=before,
-                     after={"grace_days": grace_days, "reminder_days": reminder_days})
+                     after={k: getattr(row, k) for k in keys})
     return row
 
 

@@ -153,7 +153,9 @@ def reconciliation_export(request, regency_slug: str):
 def reconciliation_settings(request, regency_slug: str):
     regency = request.regency
     values = {}
-    for key in ("grace_days", "reminder_days"):
+    for key in ("grace_days", "reminder_days", "payment_window_days", "reservations_per_day"):
+        if key not in request.POST and key in ("payment_window_days", "reservations_per_day"):
+            continue  # not sent: kept as it is
         raw = (request.POST.get(key) or "").strip()
         values[key] = int(raw) if raw.isdigit() else -1
     try:

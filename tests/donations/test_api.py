@@ -100,21 +100,27 @@ def test_reserve_confirm_pay_and_read_a_pledge(public_campaign, make_participant
 
     confirmed = client.post(f"/api/v1/pledges/{pledge_id}/confirm/")
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "pledged"
-    payment = client.post(f"/api/v1/pledges/{pledge_id}/payments/",
-                          {"amount": 245_000, "reference": "BRI-123", "paid_at": dt.date.today().isoformat()},
-                          format="json")
+    pay_url = f"/api/v1/pledges/{pledge_id}/payments/"
+    today = dt.date.today().isoformat()
+    # In two instalments; the same reference twice is one payment.
+    payment = client.post(pay_url, {"amount": 100_000, "reference": "BRI-123", "paid_at": today}, format="json")
     assert payment.status_code == 201, payment.content
-    twice = client.post(f"/api/v1/pledges/{pledge_id}/payments/",
-                        {"amount": 245_000, "reference": "BRI-123", "paid_at": dt.date.today().isoformat()},
-                        format="json")
+    assert (payment.json()["status"], payment.json()["paid_amount"], payment.json()["outstanding"]) == (
+        "pledged", 100_000, 145_000)
+    twice = client.post(pay_url, {"amount": 100_000, "reference": "BRI-123", "paid_at": today}, format="json")
     assert twice.status_code == 409 and twice.json()["code"] == "duplicate_payment"
+    rest = client.post(pay_url, {"amount": 145_000, "reference": "BRI-124", "paid_at": today}, format="json")
+    assert rest.status_code == 201 and rest.json()["status"] == "paid" and rest.json()["outstanding"] == 0
+    more = client.post(pay_url, {"amount": 1_000, "reference": "BRI-125", "paid_at": today}, format="json")
+    assert more.status_code == 409 and more.json()["code"] == "already_paid"
 
     detail = client.get(f"/api/v1/pledges/{pledge_id}/").json()
     assert {"id", "campaign", "participant", "status", "amount", "payments", "history"} <= set(detail)
     assert detail["status"] == "paid" and detail["campaign"] == "lutra-peduli"
     assert set(detail["participant"]) == set(DONOR_FIELDS)
     assert [h["after"]["status"] for h in detail["history"]] == ["reserved", "pledged", "paid"]
-    assert [pay["reference"] for pay in detail["payments"]] == ["BRI-123"]
+    assert [pay["reference"] for pay in detail["payments"]] == ["BRI-123", "BRI-124"]
+    assert (detail["paid_amount"], detail["outstanding"]) == (245_000, 0)
     for secret in (p.nik, p.card_number, p.name):
         assert secret not in str(detail["participant"])
 

@@ -68,7 +68,18 @@ def test_choosing_shows_pseudonyms_only_and_reserves(public_campaign, make_parti
     assert reserved.status_code == 302 and reserved["Location"] == f"/me/pledges/{pledge.public_id}/"
     page = client.get(reserved["Location"])
     html = page.content.decode()
+    # Reserved: the family VA (11 digits of the card number) is not shown yet.
+    assert page.status_code == 200 and "88888" not in html and "89888" not in html
+    assert p.card_number[-11:] not in html
+    assert "Nomor VA keluarga ditampilkan setelah Anda mengonfirmasi janji" in html
+    for secret in (p.name, p.nik):
+        assert secret not in html
+    # Confirmed: the VA, with the plain warning that it carries card digits.
+    client.post(f"/me/pledges/{pledge.public_id}/confirm/")
+    page = client.get(reserved["Location"])
+    html = page.content.decode()
     assert page.status_code == 200 and "88888" + p.card_number[-11:] in html and "89888" in html
+    assert "memuat 11 digit nomor kartu JKN" in html
     for secret in (p.name, p.nik):
         assert secret not in html
 
@@ -148,7 +159,8 @@ def test_campaign_list_and_create(admin_a, staff_a, regency_a):
     assert admin.get("/r/luwu-utara/campaigns/").status_code == 200
     assert admin.get("/r/luwu-utara/campaigns/new/").status_code == 200
     data = {"title": "ASN Peduli", "slug": "asn-peduli", "story": "Cerita", "audience": "internal",
-            "kind": "one_to_one", "status": "active", "hold_hours": 72, "months_ahead": 0}
+            "kind": "one_to_one", "status": "active", "hold_hours": 72, "months_ahead": 0,
+            "payment_route": "direct"}
     response = admin.post("/r/luwu-utara/campaigns/new/", data)
     assert response.status_code == 302
     campaign = Campaign.objects.for_regency(regency_a).get(slug="asn-peduli")
