@@ -127,8 +127,13 @@ def test_new_donor_adopts_pays_and_sees_verified_after_the_next_import(
 
     expect(page).to_have_url(re.compile(r"/me/pledges/[0-9a-f-]{36}/$"))
     expect(page.locator("h1 .badge")).to_have_text("Dipesan")
+    # The family VA carries card digits: not shown before the donor confirms.
+    expect(page.locator("#va-hidden")).to_contain_text("Nomor VA keluarga ditampilkan setelah Anda mengonfirmasi")
+    assert "88888" not in page.content() and "89888" not in page.content()
     page.get_by_role("button", name="Konfirmasi janji").click()
     expect(page.locator("h1 .badge")).to_have_text("Dijanjikan")
+    expect(page.locator(".messages")).to_contain_text("Nomor VA keluarga kini tampil")
+    expect(page.locator("#va-notice")).to_contain_text("memuat 11 digit nomor kartu JKN peserta")
     pledge = Pledge.objects.for_regency(regency_a).get(participant=chosen, donor__email=EMAIL)
     assert pledge.campaign == public_campaign and pledge.status == PledgeStatus.PLEDGED
 
@@ -138,8 +143,12 @@ def test_new_donor_adopts_pays_and_sees_verified_after_the_next_import(
     expect(page.locator("input[name=amount]")).to_have_value(str(pledge.amount))
     page.fill("input[name=reference]", "BRIVA-8888802300000004-01")
     page.get_by_role("button", name="Simpan pembayaran").click()
-    expect(page.locator(".messages")).to_contain_text("Pembayaran dicatat")
+    expect(page.locator(".messages")).to_contain_text(f"Pembayaran {format_rupiah(pledge.amount)} dicatat")
+    expect(page.locator(".messages")).to_contain_text("Lunas dibayar")
     expect(page.locator("h1 .badge")).to_have_text("Dibayar")
+    expect(page.locator("#paid-amount td")).to_have_text(format_rupiah(pledge.amount))
+    expect(page.locator("#outstanding td")).to_have_text("Rp0")
+    expect(page.get_by_role("button", name="Simpan pembayaran")).to_have_count(0)  # paid in full: no form
     payments = page.locator("section").filter(has=page.get_by_role("heading", name="Pembayaran", exact=True))
     expect(payments.locator("tbody tr")).to_have_count(1)
     expect(payments.locator("tbody tr")).to_contain_text(format_rupiah(pledge.amount))
