@@ -1,0 +1,332 @@
+# ruff: noqa: S608  (SQL is built from constants and an integer table suffix; values are parameters)
+"""Match a statement's credit lines to pledges and record them: set-based, a constant number of
+queries whatever the number of lines.
+
+`statement_match` runs inside the caller's transaction, AFTER the caller took the regency's row
+lock (`donations.services._lock_regency`): every writer of a pledge or a payment of the regency
+takes that lock first, so two statements (or a statement and a provider notification, or a
+donor's report) are applied one after the other, and the second one sees what the first one
+committed (READ COMMITTED: every statement below takes a fresh snapshot).
+
+The valid lines are COPYed into a temporary table; then, in SQL:
+1. the payment code: candidates `SU` + 8 characters of the code alphabet found in the
+   description (case ignored); the first one that is a pledge of the regency wins, a pledge of
+   this campaign before one of another campaign;
+2. lines already recorded (the same date + reference + amount in the regency, by any earlier
+   statement) are `duplicate` and not stored again;
+3. a code of another campaign of the regency is a row error (the line belongs to that
+   campaign's statement); a pledge that already has a payment with the line's reference keeps
+   it (the line is stored as `duplicate` of that payment); the same reference twice for one pledge
+   in this file is a row error on the second;
+4. a line on a pledge open for money (reserved, pledged, paid) is a payment, in line order: the
+   paid amount before each line is the pledge's plus the earlier lines', which decides the moves
+   reserved -> pledged (the first line) and -> paid (the line that reaches the amount) and the
+   overpayment (recorded whole, raised as an anomaly);
+5. a line on a closed pledge (expired, cancelled, released, verified, disputed) and a line
+   that names no pledge are stored, with a `received` ledger row (the money is in the account)
+   and, for a closed pledge, an anomaly for a person to decide;
+6. then the writes, one statement each: receipt numbers as a block from the regency's counter,
+   payments, statement lines, ledger rows, the pledges' paid amounts and statuses, audit events,
+   anomalies.
+For one line this writes exactly what `donations.money.payments.payment_apply` writes
+(tests/donations/test_statements.py compares them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+
+import polars as pl
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from donations.models import (
+    AnomalyKind,
+    BankStatement,
+    LedgerKind,
+    LedgerSource,
+    LineOutcome,
+    PaymentSource,
+    PledgeStatus,
+)
+from donations.money.payments import OPEN_FOR_MONEY
+from donations.money.receipts import receipt_number_format
+from participants.imports.problems import RowError
+
+# donations.models.new_payment_code: `SU` + 8 of PAYMENT_CODE_ALPHABET (no 0/O, 1/I).
+CODE_PATTERN = "SU[A-HJ-NP-Z2-9]{8}"
+
+_REF, _OVER, _AMOUNT, _STATUS = "\u00a7REF\u00a7", "\u00a7OVER\u00a7", "\u00a7AMOUNT\u00a7", "\u00a7STATUS\u00a7"
+
+
+@dataclass
+class MatchResult:
+    matched: int = 0
+    unmatched: int = 0
+    duplicates: int = 0
+    amount_matched: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    by_outcome: dict[str, int] = field(default_factory=dict)
+
+
+def _rupiah_sql(expr: str) -> str:
+    """core.formatting.format_rupiah in SQL: `1250000` -> `Rp1.250.000`."""
+    return f"('Rp' || replace(to_char({expr}, 'FM999,999,999,999,999,990'), ',', '.'))"
+
+
+def _copy_lines(table: str, lines: pl.DataFrame) -> None:
+    buf = io.BytesIO()
+    lines.select("row", "line_date", "description", "amount", "reference").write_csv(buf, include_header=False)
+    buf.seek(0)
+    with connection.cursor() as cur:
+        cur.cursor.copy_expert(
+            f"COPY {table} (line_row, line_date, description, amount, reference) FROM STDIN WITH (FORMAT csv)", buf)
+
+
+def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.datetime | None = None) -> MatchResult:
+    """Record `lines` (parse.LINES_SCHEMA) of `statement` (see the module). Inside the caller's
+    transaction, under the regency's row lock."""
+    moment = now or timezone.now()
+    regency = statement.regency
+    table = f"statement_lines_{int(statement.pk)}"
+    params = {"regency": regency.pk, "campaign": statement.campaign_id, "statement": statement.pk,
+              "now": moment, "pattern": CODE_PATTERN}
+    open_statuses = tuple(str(s) for s in OPEN_FOR_MONEY)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"CREATE TEMP TABLE {table} ("
+            " line_row integer PRIMARY KEY, line_date date NOT NULL, description text NOT NULL,"
+            " amount bigint NOT NULL, reference text NOT NULL,"
+            " pledge_id bigint, pledge_campaign bigint, code text, kind text, first_row integer,"
+            " status_before text, pledge_amount bigint, before_paid bigint, nth integer, overpaid bigint,"
+            " payment_id bigint, line_id bigint) ON COMMIT DROP")
+        _copy_lines(table, lines)
+        cur.execute(f"ANALYZE {table}")
+        # 1. the payment code
+        cur.execute(
+            f"""WITH cand AS (
+                  SELECT s.line_row, (m.code)[1] COLLATE "C" AS code, m.ord
+                    FROM {table} s
+                   CROSS JOIN LATERAL regexp_matches(upper(s.description), %(pattern)s, 'g')
+                         WITH ORDINALITY AS m(code, ord)
+                ), hit AS (
+                  SELECT DISTINCT ON (c.line_row) c.line_row, p.id, p.campaign_id, c.code
+                    FROM cand c JOIN donations_pledge p ON p.payment_code = c.code AND p.regency_id = %(regency)s
+                   ORDER BY c.line_row, (p.campaign_id = %(campaign)s) DESC, c.ord
+                )
+                UPDATE {table} s SET pledge_id = hit.id, pledge_campaign = hit.campaign_id, code = hit.code
+                  FROM hit WHERE hit.line_row = s.line_row""", params)
+        # 2. recorded before, by any statement of the regency
+        cur.execute(
+            f"""UPDATE {table} s SET kind = 'duplicate' FROM donations_statementline l
+                 WHERE l.regency_id = %(regency)s AND l.line_date = s.line_date AND l.reference = s.reference
+                   AND l.amount = s.amount""", params)
+        # 3. another campaign; a payment of the pledge with this reference; a reference repeated
+        cur.execute(f"UPDATE {table} SET kind = 'other_campaign' WHERE kind IS NULL AND pledge_campaign <> %(campaign)s",
+                    params)
+        cur.execute(
+            f"""UPDATE {table} s SET kind = 'paid_before', payment_id = y.id FROM donations_payment y
+                 WHERE s.kind IS NULL AND y.regency_id = %(regency)s AND y.pledge_id = s.pledge_id
+                   AND y.reference = s.reference""", params)
+        cur.execute(
+            f"""UPDATE {table} s SET kind = 'ref_repeat', first_row = f.first_row
+                  FROM (SELECT line_row, min(line_row) OVER (PARTITION BY pledge_id, reference) AS first_row
+                          FROM {table} WHERE kind IS NULL AND pledge_id IS NOT NULL) f
+                 WHERE f.line_row = s.line_row AND f.first_row <> s.line_row""")
+        # 4. payments, in line order per pledge
+        cur.execute(
+            f"""WITH x AS (
+                  SELECT s.line_row, p.status, p.amount AS pledge_amount,
+                         p.paid_amount + sum(s.amount) OVER w - s.amount AS before_paid,
+                         row_number() OVER w AS nth
+                    FROM {table} s JOIN donations_pledge p ON p.id = s.pledge_id
+                   WHERE s.kind IS NULL AND p.status IN %(open)s
+                  WINDOW w AS (PARTITION BY s.pledge_id ORDER BY s.line_row)
+                )
+                UPDATE {table} s SET kind = 'pay', status_before = x.status, pledge_amount = x.pledge_amount,
+                       before_paid = x.before_paid, nth = x.nth,
+                       overpaid = greatest(x.before_paid + s.amount - x.pledge_amount, 0)
+                                  - greatest(x.before_paid - x.pledge_amount, 0)
+                  FROM x WHERE x.line_row = s.line_row""", {"open": open_statuses})
+        paying = cur.rowcount
+        # 5. the rest: no pledge, or a closed one
+        cur.execute(
+            f"""UPDATE {table} s SET kind = CASE WHEN s.pledge_id IS NULL THEN 'unmatched' ELSE 'closed_pledge' END,
+                       status_before = (SELECT p.status FROM donations_pledge p WHERE p.id = s.pledge_id)
+                 WHERE s.kind IS NULL""")
+        # 6. the writes
+        if paying:
+            _write_payments(cur, table=table, statement=statement, paying=paying, moment=moment, params=params)
+        _write_lines_and_ledger(cur, table=table, params=params)
+        if paying:
+            _write_pledges_and_audit(cur, table=table, params=params)
+        _write_anomalies(cur, table=table, params=params)
+        cur.execute(f"SELECT kind, count(*), coalesce(sum(amount), 0) FROM {table} GROUP BY kind")
+        counts = {kind: (int(n), int(total)) for kind, n, total in cur.fetchall()}
+        cur.execute(
+            f"SELECT line_row, kind, code, first_row, reference FROM {table} "
+            "WHERE kind IN ('other_campaign', 'ref_repeat') ORDER BY line_row")
+        problems = cur.fetchall()
+    return MatchResult(
+        matched=counts.get("pay", (0, 0))[0],
+        unmatched=counts.get("unmatched", (0, 0))[0] + counts.get("closed_pledge", (0, 0))[0],
+        duplicates=counts.get("duplicate", (0, 0))[0] + counts.get("paid_before", (0, 0))[0],
+        amount_matched=counts.get("pay", (0, 0))[1],
+        errors=[_problem(*p) for p in problems],
+        by_outcome={k: v[0] for k, v in counts.items()},
+    )
+
+
+def _problem(row: int, kind: str, code: str, first_row: int | None, reference: str) -> RowError:
+    if kind == "other_campaign":
+        message = _("Kode pembayaran %(code)s milik janji kampanye lain; unggah baris ini pada mutasi "
+                    "kampanye tersebut.") % {"code": code}
+        return RowError(row=row, column="keterangan", message=message, value=code)
+    message = _("Referensi %(ref)s sudah dipakai baris %(first)s untuk janji yang sama (kode %(code)s); "
+                "baris ini tidak dicatat.") % {"ref": reference, "first": first_row, "code": code}
+    return RowError(row=row, column="referensi", message=message, value=reference[:200])
+
+
+def _write_payments(cur, *, table: str, statement: BankStatement, paying: int, moment: dt.datetime,
+                    params: dict) -> None:
+    """Receipt numbers as one block of the regency's counter for the year, then the payments."""
+    regency = statement.regency
+    year = timezone.localdate(moment, timezone=regency.tzinfo).year
+    cur.execute(
+        "INSERT INTO donations_receiptcounter AS c (regency_id, year, last) VALUES (%s, %s, %s) "
+        "ON CONFLICT (regency_id, year) DO UPDATE SET last = c.last + EXCLUDED.last RETURNING c.last",
+        [regency.pk, year, paying])
+    (last,) = cur.fetchone()
+    first = int(last) - paying + 1
+    numbers = [receipt_number_format(regency_code=regency.code, year=year, number=k)
+               for k in range(first, int(last) + 1)]
+    cur.execute(
+        f"""WITH numbered AS (
+              SELECT s.line_row, s.pledge_id, s.amount, s.reference, s.line_date,
+                     row_number() OVER (ORDER BY s.line_row) AS rn
+                FROM {table} s WHERE s.kind = 'pay'
+            ), ins AS (
+              INSERT INTO donations_payment (regency_id, pledge_id, amount, reference, paid_on, source, receipt_number,
+                                             receipt, receipt_content_type, recorded_by_id, created_at)
+              SELECT %(regency)s, n.pledge_id, n.amount, n.reference, n.line_date, %(source)s, r.number, '', '', NULL,
+                     %(now)s
+                FROM numbered n JOIN unnest(%(numbers)s::text[]) WITH ORDINALITY AS r(number, rn) ON r.rn = n.rn
+               ORDER BY n.rn
+              RETURNING id, pledge_id, reference
+            )
+            UPDATE {table} s SET payment_id = ins.id FROM ins
+             WHERE s.kind = 'pay' AND s.pledge_id = ins.pledge_id AND s.reference = ins.reference""",
+        {**params, "source": PaymentSource.BANK_STATEMENT.value, "numbers": numbers})
+
+
+def _write_lines_and_ledger(cur, *, table: str, params: dict) -> None:
+    cur.execute(
+        f"""WITH ins AS (
+              INSERT INTO donations_statementline (regency_id, statement_id, "row", line_date, description, amount,
+                                                   reference, outcome, pledge_id, payment_id, created_at)
+              SELECT %(regency)s, %(statement)s, s.line_row, s.line_date, s.description, s.amount, s.reference,
+                     CASE s.kind WHEN 'pay' THEN CASE WHEN s.overpaid > 0 THEN %(overpaid)s ELSE %(matched)s END
+                                 WHEN 'paid_before' THEN %(duplicate)s
+                                 WHEN 'closed_pledge' THEN %(closed)s ELSE %(unmatched)s END,
+                     s.pledge_id, s.payment_id, %(now)s
+                FROM {table} s WHERE s.kind IN ('pay', 'paid_before', 'unmatched', 'closed_pledge')
+               ORDER BY s.line_row
+              RETURNING id, "row"
+            )
+            UPDATE {table} s SET line_id = ins.id FROM ins WHERE ins."row" = s.line_row""",
+        {**params, "overpaid": LineOutcome.OVERPAID.value, "matched": LineOutcome.MATCHED.value,
+         "duplicate": LineOutcome.DUPLICATE.value, "closed": LineOutcome.CLOSED_PLEDGE.value,
+         "unmatched": LineOutcome.UNMATCHED.value})
+    # Every credit that is new money in the account is `received`: a payment, and a line that
+    # paid nothing (no pledge, or a closed one) until a person decides what it is.
+    cur.execute(
+        f"""INSERT INTO donations_ledgerentry (regency_id, campaign_id, kind, source, amount, pledge_id, payment_id,
+                                               statement_line_id, handover_id, settles_id, note, actor_id, created_at)
+            SELECT %(regency)s, %(campaign)s, %(kind)s, %(source)s, s.amount,
+                   CASE WHEN s.kind = 'pay' THEN s.pledge_id END, s.payment_id, s.line_id, NULL, NULL,
+                   CASE s.kind WHEN 'unmatched' THEN %(note_unmatched)s
+                               WHEN 'closed_pledge' THEN left(%(note_closed)s || ' ' || s.code, 200) ELSE '' END,
+                   NULL, %(now)s
+              FROM {table} s WHERE s.kind IN ('pay', 'unmatched', 'closed_pledge')
+             ORDER BY s.line_row""",
+        {**params, "kind": LedgerKind.RECEIVED.value, "source": LedgerSource.BANK_STATEMENT.value,
+         "note_unmatched": str(_("Mutasi rekening tanpa kode pembayaran yang cocok"))[:200],
+         "note_closed": str(_("Mutasi rekening untuk janji yang sudah ditutup:"))[:150]})
+
+
+def _write_pledges_and_audit(cur, *, table: str, params: dict) -> None:
+    """The pledges' paid amounts and moves, then the audit events in the order payment_apply
+    writes them: payment.recorded, pledge.pledged, pledge.paid, line after line."""
+    becomes_pledged = "(s.status_before = 'reserved' AND s.nth = 1)"
+    becomes_paid = ("(s.status_before IN ('reserved', 'pledged') AND s.before_paid + s.amount >= s.pledge_amount"
+                    " AND (s.before_paid < s.pledge_amount OR s.nth = 1))")
+    cur.execute(
+        f"""WITH agg AS (
+              SELECT s.pledge_id, sum(s.amount) AS total, bool_or({becomes_pledged}) AS to_pledged,
+                     bool_or({becomes_paid}) AS to_paid
+                FROM {table} s WHERE s.kind = 'pay' GROUP BY s.pledge_id
+            )
+            UPDATE donations_pledge p
+               SET paid_amount = p.paid_amount + agg.total, updated_at = %(now)s,
+                   status = CASE WHEN agg.to_paid THEN %(paid)s WHEN agg.to_pledged THEN %(pledged)s ELSE p.status END,
+                   pledged_at = CASE WHEN agg.to_pledged THEN %(now)s ELSE p.pledged_at END,
+                   paid_at = CASE WHEN agg.to_paid THEN %(now)s ELSE p.paid_at END
+              FROM agg WHERE p.id = agg.pledge_id""",
+        {**params, "paid": PledgeStatus.PAID.value, "pledged": PledgeStatus.PLEDGED.value})
+    after_paid = "(s.before_paid + s.amount)"
+    cur.execute(
+        f"""INSERT INTO core_auditevent (actor_id, regency_id, verb, object_type, object_id, before, after, created_at)
+            SELECT NULL, %(regency)s, e.verb, e.object_type, e.object_id, e.before, e.after, %(now)s
+              FROM {table} s JOIN donations_pledge p ON p.id = s.pledge_id
+              JOIN donations_payment y ON y.id = s.payment_id
+             CROSS JOIN LATERAL (VALUES
+               (1, 'payment.recorded', 'donations.payment', s.payment_id::text, NULL::jsonb,
+                jsonb_build_object('pledge', p.public_id::text, 'amount', s.amount, 'reference', s.reference,
+                                   'paid_on', to_char(s.line_date, 'YYYY-MM-DD'), 'source', %(source)s::text,
+                                   'receipt_number', y.receipt_number, 'receipt', false,
+                                   'paid_amount', {after_paid},
+                                   'outstanding', greatest(s.pledge_amount - {after_paid}, 0))),
+               (2, 'pledge.pledged', 'donations.pledge', p.id::text, jsonb_build_object('status', 'reserved'),
+                jsonb_build_object('status', 'pledged', 'payment', s.payment_id, 'paid_amount', {after_paid})),
+               (3, 'pledge.paid', 'donations.pledge', p.id::text, jsonb_build_object('status', 'pledged'),
+                jsonb_build_object('status', 'paid', 'payment', s.payment_id, 'paid_amount', {after_paid}))
+             ) AS e(k, verb, object_type, object_id, before, after)
+             WHERE s.kind = 'pay' AND (e.k = 1 OR (e.k = 2 AND {becomes_pledged}) OR (e.k = 3 AND {becomes_paid}))
+             ORDER BY s.line_row, e.k""",
+        {**params, "source": PaymentSource.BANK_STATEMENT.value})
+
+
+def _write_anomalies(cur, *, table: str, params: dict) -> None:
+    """An overpayment (the last overpaying line of a pledge names it) and money on a closed pledge:
+    one open anomaly per pledge and kind, as payment_apply keeps it (reopened with the new detail)."""
+    overpaid = (_("Pembayaran %(ref)s membuat janji terbayar %(over)s lebih dari jumlahnya; "
+                  "putuskan: kembalikan ke donatur atau serahkan ke BPJS.") % {"ref": _REF, "over": _OVER})
+    closed = (_("Uang %(amount)s (referensi %(ref)s) masuk untuk janji berstatus %(status)s; "
+                "putuskan: kembalikan ke donatur atau serahkan ke BPJS.")
+              % {"amount": _AMOUNT, "ref": _REF, "status": _STATUS})
+    labels = " ".join(f"WHEN '{value}' THEN %(label_{value})s" for value in PledgeStatus.values)
+    label_params = {f"label_{value}": str(label) for value, label in PledgeStatus.choices}
+    cur.execute(
+        f"""INSERT INTO donations_anomaly (kind, status, regency_id, pledge_id, family_id, run_id, arrears_import_id,
+                                           detail, note, notified_at, resolved_by_id, resolved_at, created_at)
+            SELECT DISTINCT ON (s.pledge_id, s.kind)
+                   CASE s.kind WHEN 'pay' THEN %(k_over)s ELSE %(k_closed)s END, 'open', %(regency)s, s.pledge_id,
+                   pa.family_id, NULL, NULL,
+                   left(CASE s.kind
+                     WHEN 'pay' THEN replace(replace(%(t_over)s, %(ref)s, s.reference), %(over)s,
+                                             {_rupiah_sql('s.overpaid')})
+                     ELSE replace(replace(replace(%(t_closed)s, %(ref)s, s.reference), %(amount)s,
+                                          {_rupiah_sql('s.amount')}),
+                                  %(status)s, CASE s.status_before {labels} ELSE s.status_before END)
+                   END, 300), '', NULL, NULL, NULL, %(now)s
+              FROM {table} s JOIN donations_pledge p ON p.id = s.pledge_id
+              JOIN participants_participant pa ON pa.id = p.participant_id
+             WHERE (s.kind = 'pay' AND s.overpaid > 0) OR s.kind = 'closed_pledge'
+             ORDER BY s.pledge_id, s.kind, s.line_row DESC
+            ON CONFLICT (pledge_id, kind) WHERE pledge_id IS NOT NULL
+            DO UPDATE SET detail = EXCLUDED.detail, status = 'open'""",
+        {**params, **label_params, "k_over": AnomalyKind.OVERPAYMENT.value,
+         "k_closed": AnomalyKind.PAYMENT_ON_CLOSED_PLEDGE.value, "t_over": str(overpaid), "t_closed": str(closed),
+         "ref": _REF, "over": _OVER, "amount": _AMOUNT, "status": _STATUS})

@@ -1,0 +1,172 @@
+"""Bank statements of a collected-route campaign: upload (stored, queued) and processing (parse,
+then match and record in one transaction under the regency's row lock), plus the page's reads.
+
+`statement_upload` is the treasurer's (or the regency admin's) write; `statement_process` is
+what the Celery task and `manage.py import_statement` run. Processing is idempotent: a statement
+that is done or rejected is left as it is, and one that a crashed worker left `processing` is
+run again (its apply was one transaction: nothing of it stayed)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.audit import audit_record
+from core.errors import DomainError, PermissionDenied
+from donations.models import BankStatement, Campaign, StatementStatus
+from donations.money.statements.match import statement_match
+from donations.money.statements.parse import FileRejected, parse_statement_file
+from donations.money.statements.selectors import may_manage_money
+from regencies.models import Regency
+
+FINISHED = (StatementStatus.DONE, StatementStatus.REJECTED)
+
+
+def _max_bytes() -> int:
+    return int(getattr(settings, "STATEMENT_MAX_UPLOAD_BYTES", settings.ARREARS_MAX_UPLOAD_BYTES))
+
+
+def _spool(source, *, limit: int) -> tuple[str, int, str]:
+    """Copy the upload to a temporary file beside the storage, hashing as it streams."""
+    spool_dir = Path(settings.MEDIA_ROOT) / "statements" / "tmp"
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    handle = tempfile.NamedTemporaryFile(dir=spool_dir, delete=False, suffix=".part")  # noqa: SIM115
+    try:
+        with handle:
+            chunks = source.chunks() if hasattr(source, "chunks") else iter(lambda: source.read(1 << 20), b"")
+            for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise DomainError(_("Berkas terlalu besar: lebih dari %(limit)s MB.")
+                                      % {"limit": limit // (1024 * 1024)}, code="file_too_large")
+                digest.update(chunk)
+                handle.write(chunk)
+        if size == 0:
+            raise DomainError(_("Berkas kosong: tidak ada isi yang bisa dibaca."), code="file_empty")
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(handle.name)
+        raise
+    return handle.name, size, digest.hexdigest()
+
+
+def statement_upload(*, regency: Regency, campaign: Campaign, actor, file, original_name: str | None = None,
+                     enqueue: bool = True) -> BankStatement:
+    """Store a statement of `campaign`'s collecting account and queue its processing (on commit).
+    `file` is an uploaded file or a filesystem path. The actor needs MANAGE_MONEY in the regency
+    (a treasurer or the regency admin); the campaign must be of the collected route."""
+    if campaign.regency_id != regency.pk:
+        raise Http404("campaign")
+    if actor is not None and not may_manage_money(actor, regency):
+        raise PermissionDenied(_("Hanya bendahara atau admin Pemda yang dapat mengunggah mutasi rekening."),
+                               code="not_treasurer")
+    if not campaign.is_collected:
+        raise DomainError(_("Kampanye %(c)s dibayar langsung ke VA keluarga: tidak ada rekening penampung yang "
+                            "mutasinya perlu dicocokkan.") % {"c": campaign.title}, code="not_collected")
+    if isinstance(file, str | os.PathLike):
+        path = Path(file)
+        if not path.is_file():
+            raise DomainError(_("Berkas %(path)s tidak ditemukan.") % {"path": path}, code="file_missing")
+        name = original_name or path.name
+        with path.open("rb") as source:
+            tmp_path, _size, sha256 = _spool(source, limit=_max_bytes())
+    else:
+        name = original_name or os.path.basename(getattr(file, "name", "") or "mutasi")
+        with contextlib.suppress(Exception):
+            file.seek(0)
+        tmp_path, _size, sha256 = _spool(file, limit=_max_bytes())
+    try:
+        with transaction.atomic():
+            statement = BankStatement(regency=regency, campaign=campaign, original_name=name[:255], sha256=sha256,
+                                      status=StatementStatus.QUEUED,
+                                      uploaded_by=actor if getattr(actor, "is_authenticated", False) else None)
+            with open(tmp_path, "rb") as handle:
+                statement.file.save(name, File(handle, name=name), save=False)
+            statement.save()
+            audit_record(actor=actor, verb="statement.uploaded", obj=statement, regency=regency,
+                         after={"campaign": campaign.slug, "sha256": sha256, "original_name": statement.original_name,
+                                "status": StatementStatus.QUEUED})
+            if enqueue:
+                statement_id = statement.pk
+                transaction.on_commit(lambda: _enqueue(statement_id))
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_path)
+    return statement
+
+
+def _enqueue(statement_id: int) -> None:
+    from donations.tasks import statement_process_task
+
+    statement_process_task.delay(statement_id)
+
+
+def statement_process(*, statement_id: int, now: dt.datetime | None = None) -> BankStatement:
+    """Parse the stored file, then match and record its lines (donations.money.statements.match)
+    in one transaction under the regency's row lock. A file-level problem rejects the statement
+    and records nothing; row problems are kept in `errors` and the valid lines are recorded."""
+    statement = BankStatement.all_regencies.select_related("regency", "campaign").get(pk=statement_id)
+    if statement.status in FINISHED:
+        return statement
+    BankStatement.all_regencies.filter(pk=statement.pk, status__in=[StatementStatus.QUEUED,
+                                                                    StatementStatus.PROCESSING]).update(
+        status=StatementStatus.PROCESSING)
+    rejected: FileRejected | None = None
+    parsed = None
+    try:
+        with statement.file.open("rb") as handle:
+            path = getattr(handle, "name", None)
+            if path and os.path.isfile(path):
+                parsed = parse_statement_file(path)
+            else:  # a storage without local paths
+                with tempfile.NamedTemporaryFile(suffix=Path(statement.file.name).suffix) as tmp:
+                    for chunk in statement.file.chunks():
+                        tmp.write(chunk)
+                    tmp.flush()
+                    parsed = parse_statement_file(tmp.name)
+    except FileRejected as exc:
+        rejected = exc
+    except FileNotFoundError:
+        rejected = FileRejected(_("Berkas mutasi yang diunggah tidak ditemukan lagi; unggah ulang."),
+                                code="not_found")
+
+    from donations.services import _lock_regency
+
+    with transaction.atomic():
+        _lock_regency(statement.regency_id)
+        locked = BankStatement.all_regencies.select_for_update(of=("self",)).select_related(
+            "regency", "campaign").get(pk=statement.pk)
+        if locked.status in FINISHED:  # another worker finished it meanwhile
+            return locked
+        if rejected is not None:
+            locked.status = StatementStatus.REJECTED
+            locked.errors = [{"row": 0, "column": "", "message": rejected.message}]
+        else:
+            result = statement_match(statement=locked, lines=parsed.lines, now=now)
+            errors = sorted([*parsed.errors, *result.errors], key=lambda e: e.row)
+            locked.status = StatementStatus.DONE
+            locked.lines = parsed.credit_lines
+            locked.matched, locked.unmatched = result.matched, result.unmatched
+            locked.duplicates, locked.amount_matched = result.duplicates, result.amount_matched
+            locked.errors = [{"row": e.row, "column": e.column, "message": e.message, "value": e.value}
+                             for e in errors]
+        locked.finished_at = now or timezone.now()
+        locked.save(update_fields=["status", "lines", "matched", "unmatched", "duplicates", "amount_matched",
+                                   "errors", "finished_at"])
+        audit_record(actor=None, verb=f"statement.{locked.status}", obj=locked, regency=locked.regency,
+                     after={"lines": locked.lines, "matched": locked.matched, "unmatched": locked.unmatched,
+                            "duplicates": locked.duplicates, "amount_matched": locked.amount_matched,
+                            "errors": len(locked.errors)})
+    return locked
