@@ -1,6 +1,7 @@
 from django.urls import path
 
 from donations import api
+from donations.money import handover_api
 
 urlpatterns = [
     path("campaigns/", api.CampaignListApi.as_view(), name="api_campaigns"),
@@ -13,4 +14,13 @@ urlpatterns = [
     path("pledges/<uuid:pledge_id>/confirm/", api.PledgeConfirmApi.as_view(), name="api_pledge_confirm"),
     path("pledges/<uuid:pledge_id>/cancel/", api.PledgeCancelApi.as_view(), name="api_pledge_cancel"),
     path("pledges/<uuid:pledge_id>/payments/", api.PledgePaymentsApi.as_view(), name="api_pledge_payments"),
+    path("regencies/<slug:regency_slug>/handovers/", handover_api.RegencyHandoversApi.as_view(),
+         name="api_regency_handovers"),
+    path("handovers/<int:handover_id>/", handover_api.HandoverApi.as_view(), name="api_handover"),
+    path("handovers/<int:handover_id>/export.xlsx", handover_api.HandoverExportApi.as_view(),
+         name="api_handover_export"),
+    path("handovers/<int:handover_id>/transferred/", handover_api.HandoverTransferredApi.as_view(),
+         name="api_handover_transferred"),
+    path("campaigns/<slug:campaign_slug>/ledger/", handover_api.CampaignLedgerApi.as_view(),
+         name="api_campaign_ledger"),
 ]

@@ -1,10 +1,12 @@
 from django.urls import path
 
 from donations import views
+from donations.money import handover_views
 from donations.reconciliation import views as reconciliation_views
 
 _admin = "r/<slug:regency_slug>/campaigns/"
 _recon = "r/<slug:regency_slug>/reconciliation/"
+_handovers = "r/<slug:regency_slug>/money/handovers/"
 
 urlpatterns = [
     path("c/<slug:campaign_slug>/", views.campaign_public, name="campaign_public"),
@@ -35,4 +37,14 @@ urlpatterns = [
          name="anomaly_resolve"),
     path(f"{_recon}anomalies/<int:anomaly_id>/contact/", reconciliation_views.anomaly_contact,
          name="anomaly_contact"),
+    path("r/<slug:regency_slug>/money/", handover_views.money_home, name="money_home"),
+    path(f"{_handovers}new/", handover_views.handover_create, name="handover_create"),
+    path(f"{_handovers}<int:handover_id>/", handover_views.handover_detail, name="handover_detail"),
+    path(f"{_handovers}<int:handover_id>/export.xlsx", handover_views.handover_export, name="handover_export"),
+    path(f"{_handovers}<int:handover_id>/transferred/", handover_views.handover_transferred,
+         name="handover_transferred"),
+    path("r/<slug:regency_slug>/money/campaigns/<slug:campaign_slug>/", handover_views.money_ledger,
+         name="money_ledger"),
+    path("r/<slug:regency_slug>/money/campaigns/<slug:campaign_slug>/refund/", handover_views.money_refund,
+         name="money_refund"),
 ]

@@ -22,6 +22,7 @@ from donations.certificate import certificate_pdf
 from donations.export import pledges_xlsx
 from donations.forms import CampaignForm, DonorFilterForm, GiftForm, PaymentForm, ProfileForm
 from donations.models import CampaignStatus, DonorProfile, Gift, PledgeStatus
+from donations.money.ledger import ledger_balance
 from donations.pool import pool_allocate
 from participants.pseudonym import age_band, pseudonym
 from regencies.models import District
@@ -424,6 +425,7 @@ def campaign_admin(request, regency_slug: str, campaign_slug: str):
         "progress": selectors.campaign_progress(campaign=campaign),
         "pool": selectors.pool_balance(campaign=campaign) if campaign.allows_pooled else None,
         "gift_form": GiftForm(),
+        "ledger": ledger_balance(campaign=campaign),
     })
 
 

@@ -64,6 +64,7 @@ class Side:
     pledge: Any = None
     payment: Any = None
     anomaly: Any = None
+    handover: Any = None
 
 
 @dataclass
@@ -76,7 +77,7 @@ class World:
         p = self.b.participant
         return [p.name, p.nik, p.card_number, str(p.public_id), self.b.arrears_import.original_name,
                 self.b.member.email, self.b.invitation.email, self.b.campaign.title,
-                str(self.b.pledge.public_id), self.b.payment.reference]
+                str(self.b.pledge.public_id), self.b.payment.reference, self.b.handover.number]
 
 
 def build_side(name: str, *, code: str, slug: str, branch_code: str) -> Side:
@@ -156,6 +157,21 @@ def _add_pledge(side: Side) -> None:
     side.objects[Pledge] = side.pledge
     side.objects[Payment] = side.payment
     _add_anomaly(side)
+    _add_handover(side)
+
+
+def _add_handover(side: Side) -> None:
+    """A draft hand-over batch of the side's campaign with one family VA line (money issue):
+    `handover_id`. Made directly: the selection is tested in tests/donations/test_handovers.py."""
+    from donations.models import Handover, HandoverLine
+
+    side.handover = Handover.objects.create(
+        regency=side.regency, campaign=side.campaign, number=f"SRH/{side.regency.code}/2026/0001",
+        families=1, total=245_000, created_by=side.member,
+    )
+    HandoverLine.objects.create(regency=side.regency, handover=side.handover, family=side.family,
+                                va_number=f"88888{side.participant.card_number[-11:]}", amount=245_000)
+    side.objects[Handover] = side.handover
 
 
 def _add_anomaly(side: Side) -> None:
@@ -216,6 +232,7 @@ KWARGS: dict[str, Callable[[Side, URLPattern], str]] = {
     "pledge_id": lambda side, pattern: str(side.pledge.public_id),
     "payment_id": lambda side, pattern: str(side.payment.pk),
     "anomaly_id": lambda side, pattern: str(side.anomaly.pk),
+    "handover_id": lambda side, pattern: str(side.handover.pk),
     # A capability: the invitation link itself lets its holder accept (see CAPABILITY_ROUTES).
     "token": lambda side, pattern: side.invitation.token,
     # Django admin (staff only).
