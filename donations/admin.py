@@ -3,7 +3,16 @@
 
 from django.contrib import admin
 
-from donations.models import Allocation, Campaign, DonorProfile, Gift, Payment, Pledge, Tariff
+from donations.models import (
+    Allocation,
+    Campaign,
+    DonorProfile,
+    Gift,
+    Payment,
+    Pledge,
+    ProviderNotification,
+    Tariff,
+)
 
 
 @admin.register(Tariff)
@@ -80,3 +89,16 @@ class GiftAdmin(_ReadOnly):
 class AllocationAdmin(_ReadOnly):
     list_display = ("gift", "pledge", "amount", "created_at")
     raw_id_fields = ("gift", "pledge")
+
+
+@admin.register(ProviderNotification)
+class ProviderNotificationAdmin(_ReadOnly):
+    """Every provider notification kept, read-only: `unmatched` ones (an order that is no pledge's
+    payment code, so no regency) are for the national operator to follow up with the provider."""
+
+    list_display = ("received_at", "provider", "transaction_id", "order_id", "transaction_status", "gross_amount",
+                    "outcome", "regency")
+    list_filter = ("outcome", "provider", "transaction_status")
+    list_select_related = ("regency",)
+    search_fields = ("transaction_id", "order_id")
+    raw_id_fields = ("regency", "payment")

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from donations import api
+from donations.money.provider_api import ProviderNotificationApi
 from donations.money import handover_api
 
 urlpatterns = [
@@ -14,6 +15,8 @@ urlpatterns = [
     path("pledges/<uuid:pledge_id>/confirm/", api.PledgeConfirmApi.as_view(), name="api_pledge_confirm"),
     path("pledges/<uuid:pledge_id>/cancel/", api.PledgeCancelApi.as_view(), name="api_pledge_cancel"),
     path("pledges/<uuid:pledge_id>/payments/", api.PledgePaymentsApi.as_view(), name="api_pledge_payments"),
+    path("payments/midtrans/notification/", ProviderNotificationApi.as_view(provider="midtrans"),
+         name="api_payments_midtrans_notification"),
     path("regencies/<slug:regency_slug>/handovers/", handover_api.RegencyHandoversApi.as_view(),
          name="api_regency_handovers"),
     path("handovers/<int:handover_id>/", handover_api.HandoverApi.as_view(), name="api_handover"),

@@ -2,6 +2,7 @@ from django.urls import path
 
 from donations import views
 from donations.money import handover_views
+from donations.money.receipt_views import payment_kuitansi, receipt_register_export
 from donations.reconciliation import views as reconciliation_views
 
 _admin = "r/<slug:regency_slug>/campaigns/"
@@ -22,6 +23,10 @@ urlpatterns = [
     path("me/pledges/<uuid:pledge_id>/certificate.pdf", views.pledge_certificate, name="pledge_certificate"),
     path("me/pledges/<uuid:pledge_id>/payments/<int:payment_id>/receipt/", views.payment_receipt,
          name="payment_receipt"),
+    path("me/pledges/<uuid:pledge_id>/payments/<int:payment_id>/kuitansi.pdf", payment_kuitansi,
+         name="payment_kuitansi"),
+    path("r/<slug:regency_slug>/money/receipts.xlsx", receipt_register_export,
+         name="receipt_register"),
     path(_admin, views.campaign_list, name="campaign_list"),
     path(f"{_admin}new/", views.campaign_create, name="campaign_create"),
     path(f"{_admin}<slug:campaign_slug>/", views.campaign_admin, name="campaign_admin"),

@@ -249,4 +249,8 @@ ARREARS_MAX_UPLOAD_BYTES = env.int("ARREARS_MAX_UPLOAD_BYTES", default=200 * 102
 ARREARS_MAX_ROWS = env.int("ARREARS_MAX_ROWS", default=2_000_000)
 INVITATION_VALID_DAYS = 7
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-satu-untuk-satu")
+# Midtrans HTTP notifications (donations.money.providers.midtrans): the merchant's server key,
+# which signs every notification. Empty: no notification can be verified, so each is refused
+# with 401 `bad_signature` and nothing is recorded (Midtrans retries until the key is set).
+MIDTRANS_SERVER_KEY = env("MIDTRANS_SERVER_KEY", default="")
 ENABLE_DEMO_DATA = False
