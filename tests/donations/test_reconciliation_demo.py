@@ -25,6 +25,19 @@ def test_demo_second_import_reconciles(client, settings):
     lutra = Regency.objects.get(code="73.22")
     pledges = Pledge.objects.for_regency(lutra)
     assert pledges.filter(status=PledgeStatus.PAID).count() == 4
+    # The demo's payments went through the real services: each has its receipt number and ledger
+    # rows; lutra-asn (collected) waits for the treasurer's hand-over, lutra-peduli (direct) does not.
+    from donations.models import Campaign, LedgerEntry, Payment, PaymentRoute
+    from donations.money.ledger import ledger_balance
+
+    payments = Payment.objects.for_regency(lutra)
+    assert payments.count() == 4 and all(payments.values_list("receipt_number", flat=True))
+    assert LedgerEntry.objects.for_regency(lutra).filter(kind="received").count() == 4
+    asn, peduli = (Campaign.objects.for_regency(lutra).get(slug=s) for s in ("lutra-asn", "lutra-peduli"))
+    assert (asn.payment_route, peduli.payment_route) == (PaymentRoute.COLLECTED, PaymentRoute.DIRECT)
+    paid_asn = sum(payments.filter(pledge__campaign=asn).values_list("amount", flat=True))
+    assert ledger_balance(campaign=asn).received == paid_asn > 0 and ledger_balance(campaign=asn).handed_over == 0
+    assert ledger_balance(campaign=peduli).waiting == 0
 
     out = io.StringIO()
     call_command("demo_second_import", "--branch", "palopo", stdout=out, stderr=io.StringIO())
