@@ -256,7 +256,8 @@ def _check_daily_reservations(*, campaign: Campaign, donor, adding: int, moment:
     tz = campaign.regency.tzinfo
     day_start = timezone.make_aware(dt.datetime.combine(timezone.localdate(moment, timezone=tz), dt.time()), tz)
     unconfirmed = Pledge.objects.for_regency(campaign.regency_id).filter(
-        donor=donor, created_at__gte=day_start, pledged_at__isnull=True).count()
+        donor=donor, created_at__gte=day_start, pledged_at__isnull=True,
+        campaign__payment_route=PaymentRoute.DIRECT).count()
     if unconfirmed + adding > limit:
         raise Conflict(
             _("Hari ini Anda sudah memesan %(n)s peserta tanpa konfirmasi; batasnya %(limit)s per hari. "
@@ -429,6 +430,11 @@ def pledge_cancel(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> P
     """The donor withdraws (reserved or pledged, before paying); the participant returns to the pool."""
     with transaction.atomic():
         locked = _locked_for_actor(pledge, actor)
+        if locked.paid_amount:
+            # Money was paid for it: cancelling would strand it. A person settles it (refund or rest).
+            raise InvalidTransition(
+                _("Janji ini sudah dibayar sebagian (%(paid)s) dan tidak dapat dibatalkan; hubungi Pemda.")
+                % {"paid": format_rupiah(locked.paid_amount)}, code="has_payments")
         locked.closed_at = _now(now)
         _transition(locked, actor=actor, to=PledgeStatus.CANCELLED)
     return locked
