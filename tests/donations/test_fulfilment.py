@@ -241,3 +241,27 @@ def test_a_certificate_is_served_only_for_a_verified_pledge(client, public_campa
     services.pledge_verify(pledge=pledge_, actor=None)
     response = client.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+
+
+def test_a_partly_paid_pledge_cannot_be_cancelled(public_campaign, make_participant, donor):
+    pledge_ = _confirmed(public_campaign, make_participant(), donor)
+    _pay(pledge_, donor, 50_000, "BRI-1")
+    with pytest.raises(Conflict) as caught:
+        services.pledge_cancel(pledge=pledge_, actor=donor, now=NOW)
+    assert caught.value.code == "has_payments"
+    assert _fresh(pledge_).status == PledgeStatus.PLEDGED
+
+
+def test_the_daily_reservation_limit_counts_direct_campaigns_only(public_campaign, make_campaign,
+                                                                  make_participant, donor):
+    from donations.models import PaymentRoute
+
+    collected = make_campaign(slug="kumpul", payment_route=PaymentRoute.COLLECTED, bank_name="Bank Sulselbar",
+                              account_number="1502026000073", account_holder="Pemkab")
+    for _ in range(6):  # more than the direct limit (5), on a collected campaign: no card digits to collect
+        services.pledge_reserve(campaign=collected, participant=make_participant(), donor=donor, now=NOW)
+    for _ in range(5):
+        services.pledge_reserve(campaign=public_campaign, participant=make_participant(), donor=donor, now=NOW)
+    with pytest.raises(Conflict) as caught:
+        services.pledge_reserve(campaign=public_campaign, participant=make_participant(), donor=donor, now=NOW)
+    assert caught.value.code == "reservation_limit"
