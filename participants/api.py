@@ -62,9 +62,13 @@ class ImportListCreateApi(APIView):
         summary="Upload a branch's arrears list (CSV or XLSX)",
         description=(
             "Multipart upload. The file is stored and processed in the background: poll "
-            "`GET imports/{id}/`. The same bytes uploaded again for the branch are not applied twice: "
-            "the answer is 200 with `duplicate: true` and the first import's id. A branch the user "
-            "is not BPJS admin of is a 404."
+            "`GET imports/{id}/`. `mode` defaults to `partial`. A `full` list that would clear more "
+            "than the branch's threshold of its participants (default 10 %) or release an active "
+            "pledge stops at `awaiting_confirmation` with a `preview`: apply it with "
+            "`POST imports/{id}/confirm/` or drop it with `POST imports/{id}/discard/`. The same "
+            "bytes uploaded again for the branch are not applied twice: the answer is 200 with "
+            "`duplicate: true` and the first import's id (a failed, rejected or discarded import "
+            "never blocks a new upload). A branch the user is not BPJS admin of is a 404."
         ),
         request={"multipart/form-data": ImportCreateInputSerializer},
         responses={
@@ -104,6 +108,7 @@ class ImportListCreateApi(APIView):
                 as_of=data["as_of"],
                 mode=data["mode"],
                 original_name=uploaded.name,
+                ask_first=True,
             )
         except DomainError as exc:
             raise serializers.ValidationError({"file": [str(exc.detail)]}) from exc
@@ -230,3 +235,70 @@ class ParticipantListApi(generics.ListAPIView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+CONFLICT_EXAMPLE = OpenApiExample(
+    "Not awaiting confirmation",
+    value={"detail": "Impor ini tidak sedang menunggu konfirmasi (status: Diterapkan).",
+           "code": "not_awaiting_confirmation"},
+    response_only=True,
+    status_codes=["409"],
+)
+
+
+class ImportConfirmApi(APIView):
+    """`POST imports/{id}/confirm/`: apply a full list that waits at `awaiting_confirmation`."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="imports_confirm",
+        summary="Apply a full list that waited for confirmation",
+        request=None,
+        responses={
+            202: ImportCreatedSerializer,
+            404: OpenApiResponse(description="Not an import of the user's branches."),
+            409: OpenApiResponse(description="The import is not awaiting confirmation."),
+        },
+        examples=[
+            OpenApiExample("Queued", value={"id": 42, "status": "queued"}, response_only=True,
+                           status_codes=["202"]),
+            CONFLICT_EXAMPLE,
+        ],
+        tags=["imports"],
+    )
+    def post(self, request, import_id: int):
+        from participants import services
+
+        arrears_import = selectors.import_get_for_user(user=request.user, import_id=import_id)
+        arrears_import = services.import_confirm(arrears_import=arrears_import, actor=request.user)
+        return Response({"id": arrears_import.pk, "status": arrears_import.status}, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportDiscardApi(APIView):
+    """`POST imports/{id}/discard/`: drop a list that waits at `awaiting_confirmation`."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="imports_discard",
+        summary="Discard a full list that waited for confirmation (nothing is applied)",
+        request=None,
+        responses={
+            200: ImportCreatedSerializer,
+            404: OpenApiResponse(description="Not an import of the user's branches."),
+            409: OpenApiResponse(description="The import is not awaiting confirmation."),
+        },
+        examples=[
+            OpenApiExample("Discarded", value={"id": 42, "status": "discarded"}, response_only=True,
+                           status_codes=["200"]),
+            CONFLICT_EXAMPLE,
+        ],
+        tags=["imports"],
+    )
+    def post(self, request, import_id: int):
+        from participants import services
+
+        arrears_import = selectors.import_get_for_user(user=request.user, import_id=import_id)
+        arrears_import = services.import_discard_unconfirmed(arrears_import=arrears_import, actor=request.user)
+        return Response({"id": arrears_import.pk, "status": arrears_import.status}, status=status.HTTP_200_OK)

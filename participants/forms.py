@@ -77,12 +77,14 @@ class ImportUploadForm(forms.Form):
     mode = forms.ChoiceField(
         label=gettext_lazy("Jenis daftar"),
         choices=ImportMode.choices,
-        initial=ImportMode.FULL,
+        initial=ImportMode.PARTIAL,
         widget=forms.RadioSelect,
         help_text=gettext_lazy(
             "Daftar lengkap: berkas ini adalah seluruh daftar tunggakan cabang; peserta cabang yang "
             "tidak ada di berkas ditandai sudah tidak menunggak (keluar dari daftar). "
-            "Sebagian: hanya menambah atau memperbarui peserta yang ada di berkas."
+            "Sebagian: hanya menambah atau memperbarui peserta yang ada di berkas. "
+            "Daftar lengkap yang akan mengeluarkan banyak peserta atau melepas janji donasi aktif "
+            "menunggu konfirmasi Anda sebelum diterapkan."
         ),
         error_messages={"invalid_choice": gettext_lazy("Pilih jenis daftar: lengkap atau sebagian.")},
     )

@@ -176,12 +176,41 @@ class ImportMode(models.TextChoices):
 
 
 class ImportStatus(models.TextChoices):
+    """The import's state machine (TRANSITIONS below). Every import ends in one of
+    FINAL_STATUSES; a worker that stops beating is noticed by `services.import_sweep`."""
+
     QUEUED = "queued", _("Menunggu")
     PARSING = "parsing", _("Membaca berkas")
+    AWAITING_CONFIRMATION = "awaiting_confirmation", _("Menunggu konfirmasi")
     APPLYING = "applying", _("Menerapkan")
     APPLIED = "applied", _("Diterapkan")
     REJECTED = "rejected", _("Ditolak")
     FAILED = "failed", _("Gagal")
+    DISCARDED = "discarded", _("Dibatalkan")
+
+
+FINAL_STATUSES = frozenset({ImportStatus.APPLIED, ImportStatus.REJECTED, ImportStatus.FAILED, ImportStatus.DISCARDED})
+# A worker is (or should be) on these: their heartbeat is watched.
+RUNNING_STATUSES = (ImportStatus.QUEUED, ImportStatus.PARSING, ImportStatus.APPLYING)
+# These block a new upload of the same bytes for the branch (failed, rejected and discarded never do).
+BLOCKING_STATUSES = (*RUNNING_STATUSES, ImportStatus.AWAITING_CONFIRMATION, ImportStatus.APPLIED)
+
+# from -> allowed to. `queued` again: re-queued by the sweeper, a retry or a confirmation.
+# parsing/applying -> parsing/applying: a run started again over one whose worker died.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    ImportStatus.QUEUED: frozenset({ImportStatus.PARSING, ImportStatus.APPLYING, ImportStatus.FAILED,
+                                    ImportStatus.DISCARDED, ImportStatus.QUEUED}),
+    ImportStatus.PARSING: frozenset({ImportStatus.PARSING, ImportStatus.APPLYING,
+                                     ImportStatus.AWAITING_CONFIRMATION, ImportStatus.REJECTED,
+                                     ImportStatus.FAILED, ImportStatus.QUEUED, ImportStatus.DISCARDED}),
+    ImportStatus.AWAITING_CONFIRMATION: frozenset({ImportStatus.QUEUED, ImportStatus.DISCARDED}),
+    ImportStatus.APPLYING: frozenset({ImportStatus.PARSING, ImportStatus.APPLYING, ImportStatus.APPLIED,
+                                      ImportStatus.FAILED, ImportStatus.QUEUED, ImportStatus.DISCARDED}),
+    ImportStatus.FAILED: frozenset({ImportStatus.QUEUED, ImportStatus.DISCARDED}),
+    ImportStatus.APPLIED: frozenset(),
+    ImportStatus.REJECTED: frozenset(),
+    ImportStatus.DISCARDED: frozenset(),
+}
 
 
 def import_upload_path(instance: ArrearsImport, filename: str) -> str:
@@ -211,9 +240,28 @@ class ArrearsImport(models.Model):
     as_of = models.DateField(_("per tanggal"))
     mode = models.CharField(_("mode"), max_length=10, choices=ImportMode.choices, default=ImportMode.FULL)
     status = models.CharField(
-        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+        _("status"), max_length=24, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )
     progress = models.PositiveSmallIntegerField(default=0)
+    # Written every few seconds by the worker running the import (services._Heartbeat); an
+    # import in RUNNING_STATUSES whose heartbeat is older than ARREARS_IMPORT_STALE_SECONDS
+    # has lost its worker and is picked up by services.import_sweep.
+    heartbeat_at = models.DateTimeField(_("detak terakhir"), null=True, blank=True)
+    # Runs started (counted, in its own transaction, before any work): a third start is
+    # refused and the import is `failed` (the dead letter).
+    attempts = models.PositiveSmallIntegerField(_("percobaan"), default=0)
+    # Browser and API uploads: a full list that would clear many participants or release
+    # pledges waits at `awaiting_confirmation` (CONTRACT.md "Imports that ask first").
+    ask_first = models.BooleanField(default=False)
+    preview = models.JSONField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # What the parse left in staging, so that a confirmed import applies the staging it
+    # previewed only when it is still whole (UNLOGGED tables are emptied by a crash).
+    staged_rows = models.PositiveIntegerField(default=0)
+    unreadable_cards = models.PositiveIntegerField(default=0)
     message = models.TextField(_("pesan"), blank=True)
     is_outdated = models.BooleanField(
         default=False,
@@ -244,7 +292,7 @@ class ArrearsImport(models.Model):
             # The same bytes twice for a branch are one import (a rejected or failed one may be retried).
             models.UniqueConstraint(
                 fields=["branch", "sha256"],
-                condition=~Q(status__in=["rejected", "failed"]),
+                condition=~Q(status__in=["rejected", "failed", "discarded"]),
                 name="import_branch_sha256_unique_live",
             ),
             models.CheckConstraint(condition=Q(progress__lte=100), name="import_progress_max_100"),
@@ -256,7 +304,11 @@ class ArrearsImport(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in {ImportStatus.APPLIED, ImportStatus.REJECTED, ImportStatus.FAILED}
+        return self.status in FINAL_STATUSES
+
+    @property
+    def is_awaiting_confirmation(self) -> bool:
+        return self.status == ImportStatus.AWAITING_CONFIRMATION
 
 
 class ImportRowError(models.Model):

@@ -324,6 +324,16 @@ def import_regency_counts(*, arrears_import: ArrearsImport) -> list[RegencyCount
     )
 
 
+def import_preview_regencies(*, arrears_import: ArrearsImport) -> list[RegencyCount]:
+    """Who a full list waiting for confirmation would clear, per regency, with names."""
+    counts = (arrears_import.preview or {}).get("would_clear_by_regency") or {}
+    names = dict(Regency.objects.filter(code__in=list(counts)).values_list("code", "name"))
+    return sorted(
+        (RegencyCount(code=code, name=names.get(code, code), count=int(n)) for code, n in counts.items()),
+        key=lambda item: (-item.count, item.name),
+    )
+
+
 @dataclass(frozen=True)
 class ErrorLine:
     row: int

@@ -31,8 +31,10 @@ class ImportCreateInputSerializer(serializers.Serializer):
                         "invalid": _("Tanggal harus berformat TTTT-BB-HH.")},
     )
     mode = serializers.ChoiceField(
-        choices=ImportMode.choices, default=ImportMode.FULL,
-        help_text=_("`full`: daftar lengkap cabang (peserta yang tidak ada ditandai keluar); `partial`: sebagian."),
+        choices=ImportMode.choices, default=ImportMode.PARTIAL,
+        help_text=_("`partial` (bawaan): sebagian; `full`: daftar lengkap cabang (peserta yang tidak ada "
+                    "ditandai keluar; bila terlalu banyak atau melepas janji donasi aktif, impor menunggu "
+                    "konfirmasi)."),
         error_messages={"invalid_choice": _("`mode` harus `full` atau `partial`.")},
     )
 
@@ -87,14 +89,28 @@ class ImportSummarySerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class ImportPreviewSerializer(serializers.Serializer):
+    would_clear = serializers.IntegerField(help_text=_("Peserta yang akan ditandai keluar dari daftar."))
+    would_clear_by_regency = serializers.DictField(child=serializers.IntegerField())
+    pledges_released = serializers.IntegerField(help_text=_("Janji donasi aktif yang akan dilepas."))
+
+
 class ImportDetailSerializer(serializers.ModelSerializer):
     summary = serializers.SerializerMethodField()
+    preview = serializers.SerializerMethodField()
     errors_url = serializers.SerializerMethodField()
     errors_api_url = serializers.SerializerMethodField()
 
     class Meta:
         model = ArrearsImport
-        fields = ["id", "status", "progress", "summary", "errors_url", "errors_api_url"]
+        fields = ["id", "status", "progress", "summary", "preview", "errors_url", "errors_api_url"]
+
+    @extend_schema_field(ImportPreviewSerializer(allow_null=True))
+    def get_preview(self, obj: ArrearsImport) -> dict | None:
+        """A full list: what it clears and releases (null for a partial list)."""
+        from participants.services import _public_preview
+
+        return _public_preview(obj.preview)
 
     def _has_errors(self, obj: ArrearsImport) -> bool:
         cache = self.context.setdefault("has_errors", {})

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,26 +24,47 @@ import django.dispatch
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, connection, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
-from core.errors import DomainError
+from core.errors import Conflict, DomainError
 from core.formatting import format_date
 from core.iterators import read_ahead
+from participants.hooks import pledges_held
 from participants.imports.apply import ApplyContext, apply_staging
 from participants.imports.staging import (
     PlaceKeys,
     errors_copy,
     held_copy,
+    held_table_name,
     places_send,
+    places_table_name,
     staging_buffer,
     staging_create,
     staging_drop,
     staging_send,
+    staging_table_name,
 )
-from participants.models import ArrearsImport, ImportMode, ImportRowError, ImportStatus
+from participants.models import (
+    BLOCKING_STATUSES,
+    FINAL_STATUSES,
+    RUNNING_STATUSES,
+    TRANSITIONS,
+    ArrearsImport,
+    ImportMode,
+    ImportRowError,
+    ImportStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +75,18 @@ arrears_import_applied = django.dispatch.Signal()
 # Advisory lock namespaces (pg_advisory_lock(int, int)).
 _LOCK_IMPORT_RUN = 73001  # session lock: one worker runs one import at a time
 _LOCK_BRANCH_APPLY = 73002  # transaction lock: one apply per branch at a time
+_LOCK_REGENCY_APPLY = 73004  # transaction lock: one apply per regency (a regency of two branches)
+
+# Runs of one import that may start; a run beyond this is refused: `failed` (the dead letter).
+MAX_ATTEMPTS = 2
+# An apply rolled back by a deadlock with another branch's apply is tried this many times.
+_APPLY_ROUNDS = 3
 
 _PARSE_SHARE = 70  # parsing drives progress 0-70; applying 70-100
 _FIRST_ERRORS = 50
-_LIVE = (ImportStatus.QUEUED, ImportStatus.PARSING, ImportStatus.APPLYING, ImportStatus.APPLIED)
+# The same bytes are refused while an import of them is live or applied (failed, rejected and
+# discarded ones never block a new upload).
+_LIVE = BLOCKING_STATUSES
 
 
 class _MovableFile(File):
@@ -75,12 +105,15 @@ def import_create(
     mode: str,
     original_name: str | None = None,
     enqueue: bool = True,
+    ask_first: bool = False,
 ) -> tuple[ArrearsImport, bool]:
     """Store an arrears list for `branch` and queue it. Returns (import, duplicate).
 
-    The same bytes for the branch again return the existing live import with
-    `duplicate=True`; nothing new is stored. `uploaded_file` is a Django File /
-    UploadedFile or a filesystem path.
+    The same bytes for the branch again return the existing live or applied import with
+    `duplicate=True`; nothing new is stored (a failed, rejected or discarded one does not
+    count). `uploaded_file` is a Django File / UploadedFile or a filesystem path.
+    `ask_first` (browser and API uploads): a full list that would clear more than the
+    branch's threshold or release an active pledge stops at `awaiting_confirmation`.
     """
     if mode not in ImportMode.values:
         raise DomainError(
@@ -108,6 +141,8 @@ def import_create(
                     as_of=as_of,
                     mode=mode,
                     status=ImportStatus.QUEUED,
+                    ask_first=ask_first,
+                    heartbeat_at=timezone.now(),
                 )
                 arrears_import.file.save(name, _MovableFile(open(tmp_path, "rb"), name=tmp_path), save=False)  # noqa: SIM115
                 arrears_import.save()
@@ -120,6 +155,7 @@ def import_create(
                         "branch": branch.code,
                         "as_of": as_of.isoformat(),
                         "mode": mode,
+                        "ask_first": ask_first,
                         "sha256": sha256,
                         "size_bytes": size,
                         "original_name": arrears_import.original_name,
@@ -253,20 +289,112 @@ class _Progress:
             self.conn = None
 
 
-def _set_status(arrears_import: ArrearsImport, status: str, *, actor=None, **fields: Any) -> None:
-    """Change the status (and fields) with its audit event, in one transaction."""
+class ImportSuperseded(Exception):
+    """The import's status was changed by someone else (a discard, the sweeper): stop quietly."""
+
+
+def _transition(arrears_import: ArrearsImport, status: str, *, actor=None, verb: str = "import.status",
+                **fields: Any) -> None:
+    """Move the import to `status` (with `fields`) and audit it, in one transaction.
+
+    Only from the status the caller last saw, and only along TRANSITIONS: if the row moved
+    meanwhile (discarded, swept), nothing is written and ImportSuperseded is raised."""
     before = arrears_import.status
+    if status not in TRANSITIONS.get(before, ()):
+        raise ValueError(f"import {arrears_import.pk}: {before} -> {status} is not a transition")
     with transaction.atomic():
         fields["status"] = status
-        ArrearsImport.objects.filter(pk=arrears_import.pk).update(**fields)
-        for key, value in fields.items():
-            setattr(arrears_import, key, value)
+        if not ArrearsImport.objects.filter(pk=arrears_import.pk, status=before).update(**fields):
+            raise ImportSuperseded(arrears_import.pk)
         after = {"status": status}
         if fields.get("message"):
             after["message"] = fields["message"]
-        audit_record(
-            actor=actor, verb="import.status", obj=arrears_import, before={"status": before}, after=after
-        )
+        if "attempts" in fields or verb != "import.status":
+            after["attempts"] = fields.get("attempts", arrears_import.attempts)
+        audit_record(actor=actor, verb=verb, obj=arrears_import, before={"status": before}, after=after)
+    for key, value in fields.items():
+        setattr(arrears_import, key, value)
+
+
+# Kept for callers of the earlier name.
+_set_status = _transition
+
+
+def _dead_letter_message() -> str:
+    return _(
+        "Pemrosesan terhenti dua kali (pekerja mati atau basis data terputus). Tidak ada data yang "
+        "diubah. Unggah ulang berkas ini."
+    )
+
+
+def _interrupted_message() -> str:
+    return _(
+        "Pemrosesan terputus (pekerja berhenti atau koneksi basis data terputus); tidak ada data yang "
+        "diubah. Impor dicoba lagi otomatis dari berkas yang tersimpan."
+    )
+
+
+class _Heartbeat:
+    """Writes `heartbeat_at` every ARREARS_IMPORT_HEARTBEAT_SECONDS from a thread with its own
+    autocommit connection, whatever the worker is doing (a long statement writes no progress).
+    It dies with the process: a killed worker stops beating and `import_sweep` notices."""
+
+    def __init__(self, import_id: int) -> None:
+        self.import_id = import_id
+        self.interval = float(settings.ARREARS_IMPORT_HEARTBEAT_SECONDS)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"import-{import_id}-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        conn = None
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    if conn is None:
+                        conn = connection.get_new_connection(connection.get_connection_params())
+                        conn.autocommit = True
+                        with conn.cursor() as cur:
+                            cur.execute("SET lock_timeout = '2s'")
+                    with conn.cursor() as cur:
+                        cur.execute(
+                            "UPDATE participants_arrearsimport SET heartbeat_at = now() "
+                            "WHERE id = %s AND status IN ('queued', 'parsing', 'applying')",
+                            [self.import_id],
+                        )
+                except Exception:  # the database is away: try again at the next beat
+                    logger.warning("import %s: heartbeat not written", self.import_id, exc_info=True)
+                    if conn is not None:
+                        with contextlib.suppress(Exception):
+                            conn.close()
+                    conn = None
+        finally:
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    conn.close()
+            connection.close()  # this thread's Django connection, if anything opened one
+
+
+def _attempt_start(import_id: int) -> int:
+    """Count one more run of the import, committed before any work: a run that kills its
+    worker is counted all the same."""
+    with transaction.atomic():
+        ArrearsImport.objects.filter(pk=import_id).update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
+        return ArrearsImport.objects.values_list("attempts", flat=True).get(pk=import_id)
+
+
+def _run_unlock(import_id: int) -> None:
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_IMPORT_RUN, import_id])
+    except DatabaseError:  # the connection is gone, and its session lock with it
+        connection.close()
 
 
 def import_run(
@@ -274,12 +402,14 @@ def import_run(
 ) -> ArrearsImport:
     """Parse, stage and apply one import. Safe to run twice or after a crash.
 
-    applied/rejected/failed: nothing to do. queued, or parsing/applying left
-    behind by a crashed worker: starts over (staging is recreated, row errors
-    of the earlier attempt are removed; the apply transaction never committed).
+    Only a queued/parsing/applying import runs (parsing/applying: left behind by a worker
+    that died; it starts over from the stored file: staging is recreated, row errors of the
+    earlier attempt removed, the apply transaction never committed). Each run is counted
+    before it starts; a run beyond MAX_ATTEMPTS is refused and the import is `failed` (the
+    dead letter). A confirmed import applies the staging it previewed when that is still whole.
     """
     arrears_import = ArrearsImport.objects.select_related("branch", "uploaded_by").get(pk=import_id)
-    if arrears_import.is_finished:
+    if arrears_import.status not in RUNNING_STATUSES:
         return arrears_import
     with connection.cursor() as cur:
         cur.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_IMPORT_RUN, import_id])
@@ -288,24 +418,86 @@ def import_run(
         logger.info("import %s is being run by another worker", import_id)
         return arrears_import
     progress = _Progress(import_id, echo=on_progress)
+    heartbeat = None
     try:
         arrears_import.refresh_from_db()
-        if arrears_import.is_finished:
+        if arrears_import.status not in RUNNING_STATUSES:
             return arrears_import
-        return _run(arrears_import, progress)
+        arrears_import.attempts = _attempt_start(import_id)
+        if arrears_import.attempts > MAX_ATTEMPTS:
+            logger.error("import %s: run %s refused (dead letter)", import_id, arrears_import.attempts)
+            _dead_letter(arrears_import)
+            return arrears_import
+        heartbeat = _Heartbeat(import_id)
+        heartbeat.start()
+        try:
+            return _run(arrears_import, progress)
+        except ImportSuperseded:
+            logger.info("import %s: changed by someone else while running; stopped", import_id)
+            arrears_import.refresh_from_db()
+            return arrears_import
     finally:
+        if heartbeat is not None:
+            heartbeat.stop()
         progress.close()
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_IMPORT_RUN, import_id])
+        _run_unlock(import_id)
+
+
+def _dead_letter(arrears_import: ArrearsImport, *, actor=None) -> None:
+    with contextlib.suppress(DatabaseError), transaction.atomic():
+        staging_drop(import_id=arrears_import.pk)
+    _transition(
+        arrears_import, ImportStatus.FAILED, actor=actor, verb="import.dead_letter",
+        message=_dead_letter_message(), finished_at=timezone.now(), heartbeat_at=None,
+    )
 
 
 def _run(arrears_import: ArrearsImport, progress: _Progress) -> ArrearsImport:
+    started = time.monotonic()
+    branch = arrears_import.branch
+    regencies = list(branch.regencies.all())
+    if arrears_import.confirmed_at is not None and _staging_intact(arrears_import):
+        # Confirmed: apply exactly what was previewed.
+        _transition(arrears_import, ImportStatus.APPLYING, progress=_PARSE_SHARE, started_at=timezone.now(),
+                    message="", finished_at=None)
+    else:
+        if not _parse_and_stage(arrears_import, regencies, progress, started):
+            return arrears_import  # rejected
+        if arrears_import.mode == ImportMode.FULL:
+            preview = _preview(arrears_import, regencies)
+            fields = {"preview": preview}
+            if arrears_import.ask_first and arrears_import.confirmed_at is None and _asks_first(preview):
+                _transition(
+                    arrears_import, ImportStatus.AWAITING_CONFIRMATION, heartbeat_at=None,
+                    progress=_PARSE_SHARE, message=_confirmation_message(preview), **fields,
+                )
+                return arrears_import
+            ArrearsImport.objects.filter(pk=arrears_import.pk).update(**fields)
+            arrears_import.preview = preview
+        _transition(arrears_import, ImportStatus.APPLYING, progress=_PARSE_SHARE)
+    progress.phase = _("menerapkan")
+    for round_ in range(1, _APPLY_ROUNDS + 1):
+        try:
+            return _apply(arrears_import, regencies, progress, started)
+        except ImportSuperseded:
+            raise
+        except Exception as exc:
+            if round_ < _APPLY_ROUNDS and _is_lock_conflict(exc):
+                # Two branches' applies met on the same rows: one of them was rolled back whole.
+                logger.info("import %s: apply rolled back by a lock conflict, again (%s)", arrears_import.pk, exc)
+                arrears_import.status = ImportStatus.APPLYING
+                continue
+            _fail(arrears_import, exc, rows=arrears_import.rows, started=started)
+            raise
+    raise AssertionError("unreachable")
+
+
+def _parse_and_stage(arrears_import: ArrearsImport, regencies: list, progress: _Progress, started: float) -> bool:
+    """Parse the stored file into fresh staging tables; False when the file was rejected."""
     from participants.imports.parse import FileRejected, parse_arrears_file
 
-    started = time.monotonic()
     import_id = arrears_import.pk
-    branch = arrears_import.branch
-    _set_status(
+    _transition(
         arrears_import,
         ImportStatus.PARSING,
         progress=0,
@@ -314,7 +506,6 @@ def _run(arrears_import: ArrearsImport, progress: _Progress) -> ArrearsImport:
         finished_at=None,
     )
     ImportRowError.objects.filter(arrears_import_id=import_id).delete()
-    regencies = list(branch.regencies.all())
     rows = 0
     unreadable_cards = 0
     try:
@@ -336,70 +527,167 @@ def _run(arrears_import: ArrearsImport, progress: _Progress) -> ArrearsImport:
                 held_copy(import_id=import_id, cards=chunk.held_cards)
                 unreadable_cards += chunk.unreadable_cards
         places_send(import_id=import_id, places=places)
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT count(*) FROM {staging_table_name(import_id)}")  # noqa: S608
+            staged = int(cur.fetchone()[0])
     except FileRejected as exc:
-        return _reject(arrears_import, message=_rejection_message(exc), rows=rows, started=started)
+        _reject(arrears_import, message=_rejection_message(exc), rows=rows, started=started)
+        return False
     except Exception as exc:
         _fail(arrears_import, exc, rows=rows, started=started)
         raise
+    fields = {"rows": rows, "staged_rows": staged, "unreadable_cards": unreadable_cards}
+    ArrearsImport.objects.filter(pk=import_id).update(**fields)
+    for key, value in fields.items():
+        setattr(arrears_import, key, value)
+    return True
 
-    _set_status(arrears_import, ImportStatus.APPLYING, progress=_PARSE_SHARE, rows=rows)
-    progress.phase = _("menerapkan")
-    try:
-        with transaction.atomic():
-            with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_BRANCH_APPLY, branch.pk])
-            newest = (
-                ArrearsImport.objects.filter(branch=branch, status=ImportStatus.APPLIED)
-                .exclude(pk=import_id)
-                .order_by("-as_of", "-id")
-                .first()
+
+def _staging_intact(arrears_import: ArrearsImport) -> bool:
+    """The staging tables of a previewed import hold what the parse put there (a crash of
+    PostgreSQL empties UNLOGGED tables; a sweep may have dropped them)."""
+    import_id = arrears_import.pk
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL AND to_regclass(%s) IS NOT NULL",
+            [staging_table_name(import_id), held_table_name(import_id), places_table_name(import_id)],
+        )
+        if not cur.fetchone()[0]:
+            return False
+        cur.execute(
+            f"SELECT (SELECT count(*) FROM {staging_table_name(import_id)}), "  # noqa: S608
+            f"EXISTS (SELECT 1 FROM {places_table_name(import_id)})"
+        )
+        staged, has_places = cur.fetchone()
+    return int(staged) == arrears_import.staged_rows and (has_places or not staged)
+
+
+def _newest_applied(arrears_import: ArrearsImport) -> ArrearsImport | None:
+    return (
+        ArrearsImport.objects.filter(branch_id=arrears_import.branch_id, status=ImportStatus.APPLIED)
+        .exclude(pk=arrears_import.pk)
+        .order_by("-as_of", "-id")
+        .first()
+    )
+
+
+def _preview(arrears_import: ArrearsImport, regencies: list) -> dict:
+    """What applying this full list would do to the branch: who leaves the list (per
+    regency code) and how many active pledges that releases. Reads the staging tables."""
+    import_id = arrears_import.pk
+    regency_ids = [r.pk for r in regencies]
+    newest = _newest_applied(arrears_import)
+    outdated = newest is not None and newest.as_of > arrears_import.as_of
+    by_regency: dict[str, int] = {}
+    pledges = 0
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM participants_participant WHERE regency_id = ANY(%s) AND status <> 'cleared'",
+            [regency_ids],
+        )
+        participants = int(cur.fetchone()[0])
+        if participants and not outdated and arrears_import.unreadable_cards == 0:
+            s, held = staging_table_name(import_id), held_table_name(import_id)
+            cur.execute(f"SET LOCAL default_statistics_target = 10; ANALYZE {s} (card_number)")
+            cur.execute(
+                "CREATE TEMP TABLE imp_preview ON COMMIT DROP AS "  # noqa: S608
+                "SELECT p.id AS participant_id, p.regency_id FROM participants_participant p "
+                "WHERE p.regency_id = ANY(%s) AND p.status <> 'cleared' "
+                f"AND NOT EXISTS (SELECT 1 FROM {s} x WHERE x.card_number = p.card_number) "
+                f"AND NOT EXISTS (SELECT 1 FROM {held} h WHERE h.card_number = p.card_number)",
+                [regency_ids],
             )
-            outdated = newest is not None and newest.as_of > arrears_import.as_of
-            ctx = ApplyContext(
-                import_id=import_id,
-                regency_ids=[r.pk for r in regencies],
-                as_of=arrears_import.as_of,
-                full_mode=arrears_import.mode == ImportMode.FULL,
-                outdated=outdated,
-                may_clear=unreadable_cards == 0,
-                newest_full_as_of=newest.as_of if outdated and newest.mode == ImportMode.FULL else None,
+            cur.execute(
+                "SELECT r.code, count(*) FROM imp_preview c JOIN regencies_regency r ON r.id = c.regency_id "
+                "GROUP BY r.code ORDER BY r.code"
             )
-            result = apply_staging(ctx, progress=progress)
-            messages = []
-            if outdated:
-                messages.append(
-                    _(
-                        "Tanggal data %(as_of)s lebih lama dari impor terakhir cabang (%(newest)s): "
-                        "disimpan sebagai riwayat saja; data tunggakan saat ini tidak diubah."
-                    )
-                    % {"as_of": format_date(arrears_import.as_of), "newest": format_date(newest.as_of)}
+            by_regency = {code: int(n) for code, n in cur.fetchall()}
+            pledges = pledges_held(cur, "imp_preview")
+            cur.execute("DROP TABLE imp_preview")
+    return {
+        "would_clear": sum(by_regency.values()),
+        "would_clear_by_regency": by_regency,
+        "pledges_released": pledges,
+        "participants": participants,
+        "threshold_percent": arrears_import.branch.clear_confirm_percent,
+    }
+
+
+def _asks_first(preview: dict) -> bool:
+    """More than the branch's share of its participants would leave the list, or a pledge be released."""
+    if preview["pledges_released"]:
+        return True
+    return preview["would_clear"] * 100 > preview["participants"] * preview["threshold_percent"]
+
+
+def _confirmation_message(preview: dict) -> str:
+    return _(
+        "Daftar lengkap ini akan menandai %(n)s dari %(total)s peserta cabang keluar dari daftar "
+        "tunggakan dan melepas %(pledges)s janji donasi aktif. Periksa rinciannya, lalu pilih "
+        "Terapkan atau Batalkan."
+    ) % {"n": preview["would_clear"], "total": preview["participants"], "pledges": preview["pledges_released"]}
+
+
+def _lock_apply(branch, regencies: list) -> None:
+    """Transaction locks: the branch, then each of its regencies in id order (a regency that
+    belongs to two branches is applied by one at a time; the order rules out deadlocks).
+    Two branches with no regency in common apply side by side."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_BRANCH_APPLY, branch.pk])
+        for regency_id in sorted(r.pk for r in regencies):
+            cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_REGENCY_APPLY, regency_id])
+
+
+def _apply(arrears_import: ArrearsImport, regencies: list, progress: _Progress, started: float) -> ArrearsImport:
+    import_id = arrears_import.pk
+    branch = arrears_import.branch
+    with transaction.atomic():
+        _lock_apply(branch, regencies)
+        newest = _newest_applied(arrears_import)
+        outdated = newest is not None and newest.as_of > arrears_import.as_of
+        ctx = ApplyContext(
+            import_id=import_id,
+            regency_ids=[r.pk for r in regencies],
+            as_of=arrears_import.as_of,
+            full_mode=arrears_import.mode == ImportMode.FULL,
+            outdated=outdated,
+            may_clear=arrears_import.unreadable_cards == 0,
+            newest_full_as_of=newest.as_of if outdated and newest.mode == ImportMode.FULL else None,
+        )
+        result = apply_staging(ctx, progress=progress)
+        messages = []
+        if outdated:
+            messages.append(
+                _(
+                    "Tanggal data %(as_of)s lebih lama dari impor terakhir cabang (%(newest)s): "
+                    "disimpan sebagai riwayat saja; data tunggakan saat ini tidak diubah."
                 )
-            messages.extend(result.notes)
-            error_count, invalid, first = _error_summary(import_id)
-            _set_status(
-                arrears_import,
-                ImportStatus.APPLIED,
-                progress=100,
-                valid=result.valid,
-                invalid=invalid,
-                new=result.new,
-                updated=result.updated,
-                unchanged=result.unchanged,
-                cleared=result.cleared,
-                regency_counts=result.regency_counts,
-                errors=first,
-                error_count=error_count,
-                is_outdated=outdated,
-                message="\n".join(messages),
-                finished_at=timezone.now(),
-                seconds=round(time.monotonic() - started, 3),
+                % {"as_of": format_date(arrears_import.as_of), "newest": format_date(newest.as_of)}
             )
-            transaction.on_commit(
-                lambda: arrears_import_applied.send(sender=ArrearsImport, import_id=import_id)
-            )
-    except Exception as exc:
-        _fail(arrears_import, exc, rows=rows, started=started)
-        raise
+        messages.extend(result.notes)
+        error_count, invalid, first = _error_summary(import_id)
+        _transition(
+            arrears_import,
+            ImportStatus.APPLIED,
+            progress=100,
+            valid=result.valid,
+            invalid=invalid,
+            new=result.new,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            cleared=result.cleared,
+            regency_counts=result.regency_counts,
+            errors=first,
+            error_count=error_count,
+            is_outdated=outdated,
+            message="\n".join(messages),
+            finished_at=timezone.now(),
+            seconds=round(time.monotonic() - started, 3),
+            heartbeat_at=None,
+        )
+        transaction.on_commit(
+            lambda: arrears_import_applied.send(sender=ArrearsImport, import_id=import_id)
+        )
     _write_error_report(arrears_import)
     return arrears_import
 
@@ -426,7 +714,7 @@ def _reject(arrears_import: ArrearsImport, *, message: str, rows: int, started: 
     staging_drop(import_id=import_id)
     ImportRowError.objects.filter(arrears_import_id=import_id).delete()
     ImportRowError.objects.create(arrears_import_id=import_id, row=0, column="", message=message[:300])
-    _set_status(
+    _transition(
         arrears_import,
         ImportStatus.REJECTED,
         message=message,
@@ -437,26 +725,82 @@ def _reject(arrears_import: ArrearsImport, *, message: str, rows: int, started: 
         error_count=1,
         finished_at=timezone.now(),
         seconds=round(time.monotonic() - started, 3),
+        heartbeat_at=None,
     )
     _write_error_report(arrears_import)
     return arrears_import
 
 
-def _fail(arrears_import: ArrearsImport, exc: Exception, *, rows: int, started: float) -> None:
-    logger.exception("import %s failed", arrears_import.pk)
+def _exception_chain(exc: BaseException):
+    seen = 0
+    while exc is not None and seen < 10:
+        yield exc
+        exc, seen = exc.__cause__, seen + 1
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """The database went away (restart, terminated connection, network): not the file's fault."""
+    import psycopg2
+
+    kinds = (OperationalError, InterfaceError, psycopg2.OperationalError, psycopg2.InterfaceError)
+    return any(isinstance(e, kinds) for e in _exception_chain(exc))
+
+
+def _is_lock_conflict(exc: BaseException) -> bool:
+    from psycopg2 import errors as pg_errors
+
+    kinds = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
+    return any(isinstance(e, kinds) for e in _exception_chain(exc))
+
+
+def _reconnect_if_broken() -> None:
+    """After a terminated connection Django's wrapper may still hold the dead one."""
+    if connection.in_atomic_block:
+        return
+    with contextlib.suppress(Exception):
+        if connection.connection is not None and not connection.is_usable():
+            connection.close()
+
+
+def _fail(arrears_import: ArrearsImport, exc: BaseException, *, rows: int, started: float) -> None:
+    """The run stopped on an error. The database went away: queued again for the sweeper (one
+    more run), or the dead letter on the last attempt; any other error: `failed`. Nothing was
+    applied either way (the apply is one transaction). If even this cannot be written, the
+    import keeps its status, its heartbeat stops and `import_sweep` decides later."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    logger.error("import %s failed: %s", arrears_import.pk, type(exc).__name__, exc_info=exc)
+    _reconnect_if_broken()
     with contextlib.suppress(Exception):
         staging_drop(import_id=arrears_import.pk)
-    message = _("Impor gagal karena kesalahan sistem (%(kind)s); tidak ada data yang diterapkan.") % {
-        "kind": type(exc).__name__
-    }
-    _set_status(
-        arrears_import,
-        ImportStatus.FAILED,
-        message=message,
-        rows=rows,
-        finished_at=timezone.now(),
-        seconds=round(time.monotonic() - started, 3),
-    )
+    seconds = round(time.monotonic() - started, 3)
+    try:
+        if isinstance(exc, SoftTimeLimitExceeded):
+            message = _(
+                "Pemrosesan melebihi batas waktu; tidak ada data yang diterapkan. Pecah daftar menjadi "
+                "beberapa berkas (mode sebagian) atau hubungi operator."
+            )
+            _transition(arrears_import, ImportStatus.FAILED, message=message, rows=rows,
+                        finished_at=timezone.now(), seconds=seconds, heartbeat_at=None)
+        elif _is_transient(exc) and arrears_import.attempts < MAX_ATTEMPTS:
+            # heartbeat NULL: the next sweep queues it again (after the database is back).
+            _transition(arrears_import, ImportStatus.QUEUED, verb="import.interrupted",
+                        message=_interrupted_message(), rows=rows, heartbeat_at=None)
+        elif _is_transient(exc):
+            _transition(arrears_import, ImportStatus.FAILED, verb="import.dead_letter",
+                        message=_dead_letter_message(), rows=rows, finished_at=timezone.now(),
+                        seconds=seconds, heartbeat_at=None)
+        else:
+            message = _("Impor gagal karena kesalahan sistem (%(kind)s); tidak ada data yang diterapkan.") % {
+                "kind": type(exc).__name__
+            }
+            _transition(arrears_import, ImportStatus.FAILED, message=message, rows=rows,
+                        finished_at=timezone.now(), seconds=seconds, heartbeat_at=None)
+    except ImportSuperseded:
+        pass
+    except Exception:
+        logger.warning("import %s: outcome not written; the sweeper will decide", arrears_import.pk, exc_info=True)
+        _reconnect_if_broken()
 
 
 def _write_error_report(arrears_import: ArrearsImport) -> None:
@@ -519,7 +863,210 @@ def import_summary(arrears_import: ArrearsImport) -> dict:
         "seconds": arrears_import.seconds,
         "message": arrears_import.message,
         "is_outdated": arrears_import.is_outdated,
+        "preview": _public_preview(arrears_import.preview),
     }
+
+
+def _public_preview(preview: dict | None) -> dict | None:
+    """The preview as CONTRACT.md names it ("Imports that ask first")."""
+    if not preview:
+        return None
+    return {
+        "would_clear": preview.get("would_clear", 0),
+        "would_clear_by_regency": preview.get("would_clear_by_regency") or {},
+        "pledges_released": preview.get("pledges_released", 0),
+    }
+
+
+# --- the lifecycle: sweeping, confirming, discarding, retrying ----------------------
+
+
+def _stale_before(now: dt.datetime | None = None) -> dt.datetime:
+    return (now or timezone.now()) - dt.timedelta(seconds=settings.ARREARS_IMPORT_STALE_SECONDS)
+
+
+def import_is_running(*, import_id: int) -> bool:
+    """A worker session holds the import's run lock (it dies with the worker's connection)."""
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_IMPORT_RUN, import_id])
+        return not cur.fetchone()[0]
+
+
+def import_sweep(*, now: dt.datetime | None = None) -> dict[str, list[int]]:
+    """The beat job: every queued/parsing/applying import whose heartbeat is older than
+    ARREARS_IMPORT_STALE_SECONDS (or NULL: interrupted) and whose worker holds no run lock
+    any more is queued again from its stored file (the apply is all-or-nothing, so a re-run
+    is safe), or `failed` with the dead-letter message once MAX_ATTEMPTS runs died. Then
+    staging tables left by finished imports are dropped. Returns the ids per outcome."""
+    done: dict[str, list[int]] = {"requeued": [], "failed": [], "dropped_staging": []}
+    stale = _stale_before(now)
+    candidates = list(
+        ArrearsImport.objects.filter(status__in=RUNNING_STATUSES)
+        .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True))
+        .values_list("pk", flat=True)
+    )
+    for import_id in candidates:
+        try:
+            outcome = _sweep_one(import_id, stale)
+        except Exception:  # one import must not stop the sweep of the others
+            logger.warning("import %s: sweep failed", import_id, exc_info=True)
+            continue
+        if outcome:
+            done[outcome].append(import_id)
+    done["dropped_staging"] = _drop_orphan_staging()
+    if done["requeued"] or done["failed"]:
+        logger.warning("import sweep: requeued %s, failed %s", done["requeued"], done["failed"])
+    return done
+
+
+def _sweep_one(import_id: int, stale: dt.datetime) -> str | None:
+    with transaction.atomic():
+        arrears_import = (
+            ArrearsImport.objects.select_for_update(skip_locked=True)
+            .filter(pk=import_id, status__in=RUNNING_STATUSES)
+            .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True))
+            .first()
+        )
+        if arrears_import is None:
+            return None
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_IMPORT_RUN, import_id])
+            if not cur.fetchone()[0]:
+                return None  # its worker's session is alive (a long statement): not stale after all
+        if arrears_import.attempts >= MAX_ATTEMPTS:
+            _dead_letter(arrears_import)
+            return "failed"
+        message = _interrupted_message() if arrears_import.status != ImportStatus.QUEUED else arrears_import.message
+        _transition(arrears_import, ImportStatus.QUEUED, verb="import.requeued", message=message,
+                    heartbeat_at=timezone.now())
+        transaction.on_commit(lambda: _enqueue(import_id))
+        return "requeued"
+
+
+_STAGING_PATTERN = r"^import_(staging|held|places)_(\d+)$"
+
+
+def _drop_orphan_staging() -> list[int]:
+    """Staging tables of imports that are over (or gone): a worker died before dropping them."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT DISTINCT substring(relname FROM %s)::bigint FROM pg_class "
+            "WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace AND relname ~ %s",
+            [r"_(\d+)$", _STAGING_PATTERN],
+        )
+        ids = [int(row[0]) for row in cur.fetchall()]
+    if not ids:
+        return []
+    keep = set(
+        ArrearsImport.objects.filter(pk__in=ids)
+        .exclude(status__in=FINAL_STATUSES)
+        .values_list("pk", flat=True)
+    )
+    dropped = []
+    for import_id in ids:
+        if import_id in keep:
+            continue
+        with contextlib.suppress(DatabaseError), transaction.atomic():
+            staging_drop(import_id=import_id)
+            dropped.append(import_id)
+    return dropped
+
+
+def _locked(arrears_import: ArrearsImport) -> ArrearsImport:
+    locked = ArrearsImport.objects.select_for_update().select_related("branch").get(pk=arrears_import.pk)
+    return locked
+
+
+def import_confirm(*, arrears_import: ArrearsImport, actor) -> ArrearsImport:
+    """A BPJS admin confirms a full list that waited at `awaiting_confirmation`: it is queued
+    again and applies (the staging it previewed, or the stored file parsed again)."""
+    with transaction.atomic():
+        locked = _locked(arrears_import)
+        if locked.status != ImportStatus.AWAITING_CONFIRMATION:
+            raise Conflict(
+                _("Impor ini tidak sedang menunggu konfirmasi (status: %(status)s).")
+                % {"status": locked.get_status_display()},
+                code="not_awaiting_confirmation",
+            )
+        _transition(
+            locked, ImportStatus.QUEUED, actor=actor, verb="import.confirmed",
+            confirmed_at=timezone.now(), confirmed_by=actor if getattr(actor, "is_authenticated", False) else None,
+            attempts=0, heartbeat_at=timezone.now(), message="",
+        )
+        transaction.on_commit(lambda: _enqueue(locked.pk))
+    return locked
+
+
+def import_discard(
+    *, arrears_import: ArrearsImport, actor, reason: str = "", only_awaiting: bool = False
+) -> ArrearsImport:
+    """Throw an import away without applying it: `discarded`, staging dropped; the same file
+    may be uploaded again. A BPJS admin discards one that awaits confirmation; the operator
+    also a failed or stuck one (never one a worker is running, never an applied one)."""
+    with transaction.atomic():
+        locked = _locked(arrears_import)
+        if only_awaiting and locked.status != ImportStatus.AWAITING_CONFIRMATION:
+            raise Conflict(
+                _("Impor ini tidak sedang menunggu konfirmasi (status: %(status)s).")
+                % {"status": locked.get_status_display()},
+                code="not_awaiting_confirmation",
+            )
+        if locked.status in (ImportStatus.APPLIED, ImportStatus.REJECTED, ImportStatus.DISCARDED):
+            raise Conflict(
+                _("Impor dengan status %(status)s tidak dapat dibatalkan.") % {"status": locked.get_status_display()},
+                code="not_discardable",
+            )
+        if locked.status in RUNNING_STATUSES and import_is_running(import_id=locked.pk):
+            raise Conflict(_("Impor ini sedang diproses; tunggu sampai selesai."), code="import_running")
+        staging_drop(import_id=locked.pk)
+        message = reason or _("Dibatalkan; tidak ada data yang diterapkan. Berkas yang sama boleh diunggah lagi.")
+        _transition(locked, ImportStatus.DISCARDED, actor=actor, verb="import.discarded", message=message,
+                    finished_at=timezone.now(), heartbeat_at=None)
+    return locked
+
+
+def import_discard_unconfirmed(*, arrears_import: ArrearsImport, actor) -> ArrearsImport:
+    """A BPJS admin drops a list that waits at `awaiting_confirmation` (the one click)."""
+    if arrears_import.status != ImportStatus.AWAITING_CONFIRMATION:
+        raise Conflict(
+            _("Impor ini tidak sedang menunggu konfirmasi (status: %(status)s).")
+            % {"status": arrears_import.get_status_display()},
+            code="not_awaiting_confirmation",
+        )
+    return import_discard(arrears_import=arrears_import, actor=actor, only_awaiting=True)
+
+
+def import_retry(*, arrears_import: ArrearsImport, actor) -> ArrearsImport:
+    """The operator runs a failed (or stuck) import again from its stored file, attempts reset."""
+    with transaction.atomic():
+        locked = _locked(arrears_import)
+        stale = locked.heartbeat_at is None or locked.heartbeat_at < _stale_before()
+        stuck = locked.status in RUNNING_STATUSES and stale and not import_is_running(import_id=locked.pk)
+        if locked.status != ImportStatus.FAILED and not stuck:
+            raise Conflict(
+                _("Hanya impor yang gagal atau macet yang dapat dicoba lagi (status: %(status)s).")
+                % {"status": locked.get_status_display()},
+                code="not_retryable",
+            )
+        if not locked.file or not default_storage.exists(locked.file.name):
+            raise Conflict(_("Berkas impor ini tidak tersimpan lagi; unggah ulang."), code="file_missing")
+        try:
+            with transaction.atomic():
+                _transition(locked, ImportStatus.QUEUED, actor=actor, verb="import.retried", attempts=0,
+                            heartbeat_at=timezone.now(), message="", finished_at=None)
+        except IntegrityError as exc:
+            other = (
+                ArrearsImport.objects.filter(branch_id=locked.branch_id, sha256=locked.sha256,
+                                             status__in=BLOCKING_STATUSES)
+                .exclude(pk=locked.pk)
+                .first()
+            )
+            raise Conflict(
+                _("Berkas yang sama sudah diunggah lagi (impor #%(id)s).") % {"id": other.pk if other else "?"},
+                code="duplicate",
+            ) from exc
+        transaction.on_commit(lambda: _enqueue(locked.pk))
+    return locked
 
 
 # --- personal data ----------------------------------------------------------------

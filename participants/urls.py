@@ -6,6 +6,16 @@ urlpatterns = [
     path("branches/<slug:branch_code>/imports/", views.import_list, name="import_list"),
     path("branches/<slug:branch_code>/imports/<int:import_id>/", views.import_detail, name="import_detail"),
     path(
+        "branches/<slug:branch_code>/imports/<int:import_id>/confirm/",
+        views.import_confirm,
+        name="import_confirm",
+    ),
+    path(
+        "branches/<slug:branch_code>/imports/<int:import_id>/discard/",
+        views.import_discard,
+        name="import_discard",
+    ),
+    path(
         "branches/<slug:branch_code>/imports/<int:import_id>/progress/",
         views.import_progress,
         name="import_progress",

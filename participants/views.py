@@ -102,6 +102,7 @@ def import_list(request: HttpRequest, branch) -> HttpResponse:
                     as_of=form.cleaned_data["as_of"],
                     mode=form.cleaned_data["mode"],
                     original_name=uploaded.name,
+                    ask_first=True,
                 )
             except DomainError as exc:
                 form.add_error(_domain_error_field(exc), str(exc.detail))
@@ -137,10 +138,18 @@ def _report_context(request: HttpRequest, branch, arrears_import) -> dict:
         "branch": branch,
         "imp": arrears_import,
         "finished": finished,
+        "running": not finished and not arrears_import.is_awaiting_confirmation,
         "progress_url": reverse(
             "import_progress", kwargs={"branch_code": branch.code, "import_id": arrears_import.pk}
         ),
     }
+    if arrears_import.is_awaiting_confirmation:
+        context.update(
+            awaiting=True,
+            preview=arrears_import.preview or {},
+            preview_regencies=selectors.import_preview_regencies(arrears_import=arrears_import),
+            error_total=selectors.import_error_total(arrears_import=arrears_import),
+        )
     if finished:
         total = selectors.import_error_total(arrears_import=arrears_import)
         context.update(
@@ -160,6 +169,41 @@ def import_detail(request: HttpRequest, branch, import_id) -> HttpResponse:
     if request.GET.get("fragment") == "progress":
         return render(request, "imports/_report.html", context)
     return render(request, "imports/import_detail.html", context)
+
+
+@require_POST
+@branch_page()
+def import_confirm(request: HttpRequest, branch, import_id) -> HttpResponse:
+    """"Terapkan": apply a full list that waited for confirmation (the box must be ticked)."""
+    from participants import services
+
+    arrears_import = selectors.import_get_for_branch(branch=branch, import_id=import_id)
+    if request.POST.get("understood") != "1":
+        messages.error(request, _("Centang pernyataan bahwa Anda sudah memeriksa pratinjau, lalu pilih Terapkan."))
+    else:
+        try:
+            services.import_confirm(arrears_import=arrears_import, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, str(exc.detail))
+        else:
+            messages.success(request, _("Dikonfirmasi: daftar sedang diterapkan."))
+    return redirect("import_detail", branch_code=branch.code, import_id=arrears_import.pk)
+
+
+@require_POST
+@branch_page()
+def import_discard(request: HttpRequest, branch, import_id) -> HttpResponse:
+    """"Batalkan": drop a full list that waited for confirmation; nothing is applied."""
+    from participants import services
+
+    arrears_import = selectors.import_get_for_branch(branch=branch, import_id=import_id)
+    try:
+        services.import_discard_unconfirmed(arrears_import=arrears_import, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
+    else:
+        messages.success(request, _("Impor dibatalkan; tidak ada data yang diterapkan."))
+    return redirect("import_detail", branch_code=branch.code, import_id=arrears_import.pk)
 
 
 @require_http_methods(["GET"])

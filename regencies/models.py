@@ -73,6 +73,14 @@ class BpjsBranch(models.Model):
     name = models.CharField(_("nama"), max_length=100)
     timezone = models.CharField(_("zona waktu"), max_length=40, choices=TIMEZONE_CHOICES)
     regencies = models.ManyToManyField(Regency, related_name="branches", verbose_name=_("wilayah"))
+    # A full list uploaded from the browser or the API that would mark more than this share of
+    # the branch's participants as having left the list waits for a BPJS admin's confirmation.
+    clear_confirm_percent = models.PositiveSmallIntegerField(
+        _("batas peserta keluar tanpa konfirmasi (%)"), default=10,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Daftar lengkap yang akan mengeluarkan lebih dari persentase ini dari peserta cabang "
+                    "(atau melepas janji donasi aktif) menunggu konfirmasi admin BPJS."),
+    )
 
     class Meta:
         verbose_name = _("cabang BPJS Kesehatan")

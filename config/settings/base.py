@@ -206,9 +206,27 @@ SPECTACULAR_SETTINGS = {
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
+# Delivery of tasks, chosen for the import pipeline (issue 16, "every import ends"):
+# - acks_late: a message is acknowledged only when its task returns, so a worker that dies
+#   mid-task does not lose it; every task is idempotent (STYLE.md), so running one twice is safe.
+# - reject_on_worker_lost: a pool child killed (OOM, SIGKILL) puts its message back at once
+#   instead of waiting for the visibility timeout; an import counts its runs and refuses a
+#   third (participants.services.MAX_ATTEMPTS), so a file that kills the worker cannot loop.
+# - prefetch 1: a worker holds no message it is not running: a 60 s list never waits behind
+#   another already taken by a busy worker.
+# - time limits: the longest real task is a 2-million-row list (about 10 minutes); the soft
+#   limit lets the task mark its import `failed` with a message, the hard one kills a child
+#   that ignores it (its import is then swept: participants.services.import_sweep).
+# - visibility_timeout (Redis): an unacknowledged message is delivered again after this long;
+#   it must exceed the hard limit, or a task still running would be started a second time.
+#   It is only the last resort: a dead import worker is noticed by its heartbeat within
+#   ARREARS_IMPORT_STALE_SECONDS, not after this timeout.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=20 * 60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=25 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=30 * 60)}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
@@ -247,6 +265,20 @@ LOGGING = {
 # Largest arrears file accepted (bytes); larger is rejected as a whole.
 ARREARS_MAX_UPLOAD_BYTES = env.int("ARREARS_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
 ARREARS_MAX_ROWS = env.int("ARREARS_MAX_ROWS", default=2_000_000)
+# Every import ends (participants.services): the worker running an import writes its heartbeat
+# every ARREARS_IMPORT_HEARTBEAT_SECONDS (from a thread: also during one long statement); the
+# sweep (every ARREARS_IMPORT_SWEEP_SECONDS, on the default queue so that a dead import worker
+# cannot hold it up) queues again, or fails, an import whose heartbeat is older than
+# ARREARS_IMPORT_STALE_SECONDS and whose worker's database session is gone (a live session
+# keeps its run lock, so a slow worker is never mistaken for a dead one), and drops staging
+# tables left behind. 60 s stale + 30 s sweep: a dead worker's import runs again within 90 s.
+ARREARS_IMPORT_HEARTBEAT_SECONDS = env.float("ARREARS_IMPORT_HEARTBEAT_SECONDS", default=10.0)
+ARREARS_IMPORT_STALE_SECONDS = env.int("ARREARS_IMPORT_STALE_SECONDS", default=60)
+ARREARS_IMPORT_SWEEP_SECONDS = env.float("ARREARS_IMPORT_SWEEP_SECONDS", default=30.0)
+CELERY_BEAT_SCHEDULE["participants-import-sweep"] = {
+    "task": "participants.import_sweep", "schedule": ARREARS_IMPORT_SWEEP_SECONDS,
+    "options": {"queue": "celery", "expires": ARREARS_IMPORT_SWEEP_SECONDS * 2},
+}
 INVITATION_VALID_DAYS = 7
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-satu-untuk-satu")
 # Midtrans HTTP notifications (donations.money.providers.midtrans): the merchant's server key,

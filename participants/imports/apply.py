@@ -16,15 +16,25 @@ Steps (each one statement over the whole import, no per-row Python):
 An import older than the newest applied one of its branch writes the history
 (and participants never seen before) but changes no current values.
 
-Writes are plain UPDATE + INSERT rather than `INSERT ... ON CONFLICT` (a speculative
-insertion costs ~50 % more a row): one apply at a time in the whole installation
-(`_LOCK_APPLY`) makes that safe, since only imports create families, participants
-and history. An insert that at least doubles a table (a branch's first list) drops
-that table's secondary indexes and builds them again afterwards, in the same
-transaction: building an index over N rows costs a fraction of N index insertions
-(PostgreSQL manual, "Populating a Database"). See `_rebuilding_indexes`.
+Applies of different branches run side by side: the caller holds transaction locks on
+the branch and on each of its regencies, and every row an apply writes belongs to one of
+those regencies (families, districts, villages, history, the participants it updates or
+clears) except a new participant: a card number is unique in the whole installation, and
+another branch may insert the same one at the same moment (a participant who moved and
+appears in both branches' lists). New participants are therefore inserted with
+`ON CONFLICT (card_number) DO NOTHING`, in card-number order (two inserts meeting on
+several card numbers wait for each other in the same order: no deadlock), and the rows
+that lost the race become row errors like any card number registered outside the branch.
+Families and history keep plain INSERTs (no other branch writes their keys).
 
-The caller (services.import_run) holds the transaction and the branch lock.
+An insert that at least doubles a table (a branch's first list) drops that table's
+secondary indexes and builds them again afterwards, in the same transaction: building an
+index over N rows costs a fraction of N index insertions (PostgreSQL manual, "Populating
+a Database"). Dropping them takes the table's ACCESS EXCLUSIVE lock, so nobody else
+inserts meanwhile: that insert is a plain INSERT of the card numbers still new once the
+lock is held (a speculative insertion costs ~50 % more a row). See `_rebuilding_indexes`.
+
+The caller (services.import_run) holds the transaction and the branch/regency locks.
 """
 
 from __future__ import annotations
@@ -41,9 +51,6 @@ from django.utils.translation import gettext as _
 from participants.imports.staging import held_table_name, places_table_name, staging_table_name
 
 logger = logging.getLogger(__name__)
-
-# Transaction advisory lock (pg_advisory_xact_lock(int)): one apply at a time, every branch.
-_LOCK_APPLY = 73003
 
 # An insert of at least this many rows that at least doubles its table rebuilds the
 # table's secondary indexes instead of maintaining them row by row.
@@ -112,9 +119,9 @@ def apply_staging(
         def run(sql: str, extra: dict | None = None) -> None:
             cur.execute(sql, {**params, **(extra or {})})
 
-        run(f"SELECT pg_advisory_xact_lock({_LOCK_APPLY})")
         # These statements each read the whole file once: compiling them (JIT) costs
-        # more than it saves, and a hash table of 200k wide rows wants more than 4 MB (one apply at a time: _LOCK_APPLY).
+        # more than it saves, and a hash table of 200k wide rows wants more than 4 MB (one
+        # apply per branch at a time: a few at most).
         run("SET LOCAL jit = off; SET LOCAL work_mem = '256MB'")
         run(
             "CREATE TEMP TABLE imp_reg ON COMMIT DROP AS "
@@ -134,6 +141,8 @@ def apply_staging(
         _families(run, cur, outdated=ctx.outdated)
         report(82)
         result.new, result.updated = _participants(run, cur, ctx)
+        # Card numbers another branch registered while this apply ran (its insert won).
+        result.removed += _remove_foreign_cards(run, cur, s)
         report(90)
         result.valid, result.regency_counts = _history(run, cur, s)
         report(95)
@@ -501,6 +510,13 @@ _CURRENT = (
 )
 
 
+def _set_aside_new(run, staging: str) -> None:
+    run(
+        f"CREATE TEMP TABLE imp_new ON COMMIT DROP AS SELECT x.card_number FROM {staging} x "
+        "WHERE NOT EXISTS (SELECT 1 FROM participants_participant p WHERE p.card_number = x.card_number)"
+    )
+
+
 def _participants(run, cur, ctx: ApplyContext) -> tuple[int, int]:
     """Update the known participants whose values changed, insert the new ones;
     returns (new, updated)."""
@@ -536,26 +552,45 @@ def _participants(run, cur, ctx: ApplyContext) -> tuple[int, int]:
     staging = staging_table_name(ctx.import_id)
     run(f"SELECT count(*), NOT EXISTS (SELECT 1 FROM participants_participant) FROM {staging}")
     total, nobody_yet = cur.fetchone()
-    if nobody_yet:  # the installation's first list: every row is new
-        new, everyone_is_new = int(total), True
+    # The new card numbers, set aside first: an INSERT whose anti-join reads the table it
+    # writes to would scan its own new rows once the card number index is dropped. The
+    # installation's first list skips this (every row is new) unless someone else's rows
+    # arrive meanwhile (checked again below, under the lock).
+    everyone_is_new = bool(nobody_yet)
+    if not everyone_is_new:
+        _set_aside_new(run, staging)
+        candidates = cur.rowcount
     else:
-        # The new card numbers, set aside first: an INSERT whose anti-join reads the table
-        # it writes to would scan its own new rows once the card number index is dropped.
-        run(
-            f"CREATE TEMP TABLE imp_new ON COMMIT DROP AS SELECT x.card_number FROM {staging} x "
-            "WHERE NOT EXISTS (SELECT 1 FROM participants_participant p WHERE p.card_number = x.card_number)"
+        candidates = int(total)
+    new = 0
+    if candidates:
+        insert = (
+            f"INSERT INTO participants_participant ({', '.join(columns)}, card_number, public_id,"
+            f" last_import_id, as_of, created_at, updated_at) "
+            f"SELECT {values}, x.public_id, %(imp)s, %(as_of)s, now(), now() {rows} "
         )
-        new = cur.rowcount
-        everyone_is_new = new == int(total)
-    if new:
-        with _rebuilding_indexes(cur, "participants_participant", new_rows=new):
-            run(
-                f"INSERT INTO participants_participant ({', '.join(columns)}, card_number, public_id,"
-                f" last_import_id, as_of, created_at, updated_at) "
-                f"SELECT {values}, x.public_id, %(imp)s, %(as_of)s, now(), now() {rows} "
-                + ("" if everyone_is_new else "JOIN imp_new n ON n.card_number = x.card_number"),
-                extra,
-            )
-    if not nobody_yet:
+        with _rebuilding_indexes(cur, "participants_participant", new_rows=candidates) as rebuilt:
+            if rebuilt:
+                # Nobody else inserts now (ACCESS EXCLUSIVE): a plain INSERT of the card numbers
+                # that are still new (another branch may have committed some before the lock).
+                if everyone_is_new:
+                    run("SELECT EXISTS (SELECT 1 FROM participants_participant)")
+                    if cur.fetchone()[0]:
+                        everyone_is_new = False
+                        _set_aside_new(run, staging)
+                else:
+                    run("DELETE FROM imp_new n USING participants_participant p WHERE p.card_number = n.card_number")
+                run(insert + ("" if everyone_is_new else "JOIN imp_new n ON n.card_number = x.card_number"), extra)
+            else:
+                # Another branch may insert the same card number at this moment: the first to
+                # commit keeps it, this one skips it (and reports the row afterwards).
+                run(
+                    insert
+                    + ("" if everyone_is_new else "JOIN imp_new n ON n.card_number = x.card_number ")
+                    + "ORDER BY x.card_number ON CONFLICT (card_number) DO NOTHING",
+                    extra,
+                )
+            new = cur.rowcount
+    if not everyone_is_new:
         run("DROP TABLE imp_new")
     return new, updated

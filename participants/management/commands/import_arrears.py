@@ -3,6 +3,12 @@
 Runs the whole import in the foreground (no Celery). Progress on stderr; the
 last stdout line is the JSON of CONTRACT.md. Exit 0 applied/duplicate,
 1 rejected/failed or an unknown branch/file/user, 2 bad arguments.
+
+A full list applies at once (the command never waits for a confirmation); what it
+did to the branch is printed first, as the browser would have asked about it:
+`"preview": {"would_clear", "would_clear_by_regency", "pledges_released"}` in the
+JSON and a line on stderr. A run interrupted by the database going away is run
+again once (as the sweeper would), then the import is `failed`.
 """
 
 from __future__ import annotations
@@ -77,11 +83,19 @@ class Command(BaseCommand):
             return
 
         self.stderr.write(f"Impor #{arrears_import.pk}: {options['path']} (cabang {branch.code}, {as_of}, {mode})")
-        try:
-            arrears_import = services.import_run(import_id=arrears_import.pk, on_progress=self._progress)
-        except Exception as exc:  # the import is marked failed; say so and exit 1
-            arrears_import = ArrearsImport.objects.get(pk=arrears_import.pk)
-            self.stderr.write(f"Gagal: {type(exc).__name__}: {exc}")
+        import_id = arrears_import.pk
+        for _round in range(services.MAX_ATTEMPTS + 1):
+            try:
+                arrears_import = services.import_run(import_id=import_id, on_progress=self._progress)
+            except Exception as exc:  # the import is marked failed or queued again; say so
+                self.stderr.write(f"Gagal: {type(exc).__name__}: {exc}")
+                arrears_import = self._reload(import_id)
+            if arrears_import.status != ImportStatus.QUEUED:
+                break
+            self.stderr.write(arrears_import.message or "Diulang.")
+            time.sleep(1)
+        if arrears_import.preview:
+            self._print_preview(arrears_import.preview)
         summary = services.import_summary(arrears_import)
         summary["seconds"] = round(time.monotonic() - started, 3)
         if arrears_import.message:
@@ -94,6 +108,20 @@ class Command(BaseCommand):
         self._emit(summary)
         if arrears_import.status != ImportStatus.APPLIED:
             raise CommandError(arrears_import.message or arrears_import.status, returncode=1)
+
+    def _reload(self, import_id: int) -> ArrearsImport:
+        from django.db import connection
+
+        connection.close()  # the database may have gone away under the run
+        return ArrearsImport.objects.get(pk=import_id)
+
+    def _print_preview(self, preview: dict) -> None:
+        regencies = ", ".join(f"{code}: {n}" for code, n in (preview.get("would_clear_by_regency") or {}).items())
+        self.stderr.write(
+            f"Pratinjau daftar lengkap: {preview.get('would_clear', 0)} dari {preview.get('participants', 0)} "
+            f"peserta keluar dari daftar ({regencies or '-'}); "
+            f"{preview.get('pledges_released', 0)} janji donasi aktif dilepas."
+        )
 
     def _progress(self, pct: int, phase: str) -> None:
         self.stderr.write(f"  {pct:3d}% {phase}")
