@@ -8,6 +8,9 @@ from donations.models import (
     Campaign,
     DonorProfile,
     Gift,
+    Handover,
+    HandoverLine,
+    LedgerEntry,
     Payment,
     Pledge,
     ProviderNotification,
@@ -102,3 +105,35 @@ class ProviderNotificationAdmin(_ReadOnly):
     list_select_related = ("regency",)
     search_fields = ("transaction_id", "order_id")
     raw_id_fields = ("regency", "payment")
+
+
+class HandoverLineInline(admin.TabularInline):
+    model = HandoverLine
+    fields = ("va_number", "members", "amount")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Handover)
+class HandoverAdmin(_ReadOnly):
+    """Hand-over batches to BPJS, read-only: they are made and marked transferred by the treasurer."""
+
+    list_display = ("number", "campaign", "regency", "status", "families", "total", "transferred_at", "created_at")
+    list_filter = ("regency", "status")
+    list_select_related = ("campaign", "regency")
+    raw_id_fields = ("campaign", "created_by")
+    inlines = [HandoverLineInline]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(_ReadOnly):
+    """The append-only ledger (the database refuses changes as well)."""
+
+    list_display = ("created_at", "campaign", "kind", "source", "amount", "pledge", "handover")
+    list_filter = ("regency", "kind", "source")
+    list_select_related = ("campaign", "pledge", "handover")
+    raw_id_fields = ("campaign", "pledge", "payment", "statement_line", "handover", "settles", "actor")
