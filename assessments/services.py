@@ -125,12 +125,9 @@ def screening_settings_update(
         audit_record(actor=actor, verb="screening.settings_changed", obj=row, regency=regency,
                      before=before, after=values)
 
-        def rescreen() -> None:
-            from assessments.tasks import screening_regency_task
+        from core.outbox import enqueue_on_commit
 
-            screening_regency_task.delay(regency.pk)
-
-        transaction.on_commit(rescreen)
+        enqueue_on_commit("assessments.tasks.screening_regency_task", regency.pk)
     return row
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import transaction
 
 
 @shared_task(acks_late=True)
@@ -27,5 +26,8 @@ def screening_regency_task(regency_id: int) -> dict:
 
 
 def on_import_applied(sender, import_id: int, **kwargs) -> None:
-    """Receiver of `participants.signals.arrears_import_applied`: screen after commit."""
-    transaction.on_commit(lambda: screening_run_task.delay(import_id))
+    """Receiver of `arrears_import_applied` (inside the apply transaction): screen after commit,
+    through the outbox so that a broker outage delays screening but never drops it."""
+    from core.outbox import enqueue_on_commit
+
+    enqueue_on_commit(screening_run_task, import_id)

@@ -9,7 +9,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import DomainError
+from core.errors import DomainError, ServiceUnavailable, is_broker_outage
 from regencies.tenancy import TenantScopeRequired
 
 
@@ -41,9 +41,14 @@ def _first_message(data) -> str:
 
 def exception_handler(exc, context):
     """Every error is `{"detail": "...", "code": "..."}`; validation adds `errors` per field."""
+    if is_broker_outage(exc):
+        exc = ServiceUnavailable()
     if isinstance(exc, DomainError):
         body = {"detail": str(exc.detail), "code": exc.code, **exc.extra}
-        return Response(body, status=exc.status_code)
+        response = Response(body, status=exc.status_code)
+        if exc.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+            response["Retry-After"] = "60"
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

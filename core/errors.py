@@ -48,3 +48,25 @@ def uuid_or_404(value, *, what: str):
         return uuid.UUID(str(value))
     except (TypeError, ValueError, AttributeError) as exc:
         raise Http404(what) from exc
+
+
+class ServiceUnavailable(DomainError):
+    """A service the action needs (the task broker, Redis) does not answer; try again later."""
+
+    status_code = 503
+    default_code = "service_unavailable"
+    default_detail = _(
+        "Layanan antrean tugas sementara tidak dapat dihubungi; tidak ada data yang hilang. "
+        "Coba lagi dalam beberapa menit."
+    )
+
+
+def is_broker_outage(exc: BaseException) -> bool:
+    """True for the errors of an unreachable Celery broker / Redis (kombu, redis-py)."""
+    import kombu.exceptions
+    import redis.exceptions
+
+    return isinstance(
+        exc,
+        kombu.exceptions.OperationalError | redis.exceptions.ConnectionError | redis.exceptions.TimeoutError,
+    )

@@ -5,8 +5,16 @@ phones in Indonesia are set to English; the choice made with the language switch
 (the language cookie set by `set_language`) is the only thing that changes it.
 """
 
+import logging
+
 from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
 from django.utils import translation
+
+from core.errors import ServiceUnavailable, is_broker_outage
+
+logger = logging.getLogger(__name__)
 
 
 class LanguageMiddleware:
@@ -22,4 +30,33 @@ class LanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
+        return response
+
+
+class BrokerOutageMiddleware:
+    """A Redis / Celery broker outage is a 503 that says so, never a 500 or the debug page.
+
+    Pages get templates/503.html; the API (`/api/`) gets `{"detail", "code":
+    "service_unavailable"}`. Work written to the outbox (core.outbox) does not need the broker at
+    request time at all; this catches what still does.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_broker_outage(exception):
+            return None
+        logger.warning(
+            "broker unreachable during %s %s: %s", request.method, request.path, type(exception).__name__
+        )
+        if request.path.startswith("/api/"):
+            error = ServiceUnavailable()
+            response = JsonResponse({"detail": str(error.detail), "code": error.code}, status=503)
+        else:
+            response = render(request, "503.html", status=503)
+        response["Retry-After"] = "60"
         return response

@@ -68,3 +68,34 @@ class AuditEvent(models.Model):
 
 class AuditImmutable(Exception):
     pass
+
+
+class OutboxMessage(models.Model):
+    """A Celery task to send once the transaction that wrote it has committed (core.outbox).
+
+    Written in the caller's transaction, so the work exists exactly when the change that needs it
+    does; sent right after the commit, or by the relay (`relay_outbox`, the beat job) when the
+    broker was away. Tasks are idempotent: a row sent twice is harmless, a row never sent is not.
+    """
+
+    task = models.CharField(_("tugas"), max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    queue = models.CharField(_("antrean"), max_length=60, blank=True)
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("dikirim"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("percobaan"), default=0)
+    last_error = models.TextField(_("kesalahan terakhir"), blank=True)
+
+    class Meta:
+        verbose_name = _("pesan outbox")
+        verbose_name_plural = _("pesan outbox")
+        ordering = ["id"]
+        indexes = [
+            # The relay reads unsent rows oldest first; sent rows (nearly all) stay out of it.
+            models.Index(fields=["id"], name="outbox_unsent", condition=models.Q(sent_at__isnull=True)),
+            models.Index(fields=["sent_at"], name="outbox_sent_at", condition=models.Q(sent_at__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk}"

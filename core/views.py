@@ -1,4 +1,4 @@
-"""Cross-cutting pages: health check."""
+"""Cross-cutting pages: health check (`{"db", "broker"}` decide the status; `outbox` is reported)."""
 
 from django.db import connection
 from django.http import JsonResponse
@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.health import broker_ok
+from core.outbox import backlog
 
 
 @never_cache
@@ -20,4 +21,11 @@ def healthz(request):
     if not broker_ok():
         body["broker"] = "down"
     healthy = all(v == "ok" for v in body.values())
+    # Reported, never failing the check: work waiting in the outbox (core.outbox) is delayed,
+    # not lost; a large or old backlog with the broker up means the relay is not running.
+    if body["db"] == "ok":
+        try:
+            body["outbox"] = backlog()
+        except Exception:  # the report must not turn a healthy answer into an error
+            body["outbox"] = None
     return JsonResponse(body, status=200 if healthy else 503)

@@ -358,7 +358,7 @@ def _reserve(*, campaign: Campaign, participant_ids: list[int], donor, now: dt.d
             for p in participants
         ]
         ids = [p.pk for p in pledges]
-        transaction.on_commit(lambda: _send_later(ids, "reserved"))
+        _send_later(ids, "reserved")
     return pledges
 
 
@@ -475,7 +475,7 @@ def pledge_verify(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> P
         locked.verified_at = _now(now)
         _transition(locked, actor=actor, to=PledgeStatus.VERIFIED)
         pk = locked.pk
-        transaction.on_commit(lambda: _send_later([pk], "verified"))
+        _send_later([pk], "verified")
     return locked
 
 
@@ -595,7 +595,7 @@ def pledges_warn_expiring(*, now: dt.datetime | None = None, hours: int = 24) ->
             warned += 1
         ids = [p.pk for p in rows]
         if ids:
-            transaction.on_commit(lambda: _send_later(ids, "expiry_warning"))
+            _send_later(ids, "expiry_warning")
     return warned
 
 
@@ -626,7 +626,7 @@ def pledges_lapse_unpaid(*, now: dt.datetime | None = None) -> dict[str, int]:
                     locked.closed_at = moment
                     locked.release_reason = "lapsed_unpaid"
                     _transition(locked, actor=None, to=PledgeStatus.EXPIRED, reason="lapsed_unpaid")
-                    transaction.on_commit(lambda pk=pk: _send_later([pk], "lapsed"))
+                    _send_later([pk], "lapsed")
                     result["lapsed"] += 1
                 elif _partly_paid_anomaly(locked):
                     result["partly_paid"] += 1
@@ -639,7 +639,7 @@ def pledges_lapse_unpaid(*, now: dt.datetime | None = None) -> dict[str, int]:
             if owed:
                 locked.lapse_notices = owed[-1]
                 locked.save(update_fields=["lapse_notices", "updated_at"])
-                transaction.on_commit(lambda pk=pk: _send_later([pk], "lapse_warning"))
+                _send_later([pk], "lapse_warning")
                 result["notified"] += 1
     return result
 
@@ -661,10 +661,11 @@ def _partly_paid_anomaly(pledge: Pledge) -> bool:
 
 
 def _send_later(pledge_ids: list[int], kind: str) -> None:
-    from donations.tasks import pledge_email_task
+    """Inside the caller's transaction: the e-mails go to the outbox, sent after the commit."""
+    from core.outbox import enqueue_on_commit
 
     for pk in pledge_ids:
-        pledge_email_task.delay(pk, kind)
+        enqueue_on_commit("donations.tasks.pledge_email_task", pk, kind)
 
 
 # --- pooled gifts -----------------------------------------------------------------------------------------

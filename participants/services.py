@@ -3,7 +3,8 @@
 `import_create` stores an uploaded list once (by sha256) and queues it;
 `import_run` is the whole pipeline: parse -> COPY into staging -> apply in one
 transaction under a per-branch lock. Every status change is an audit event.
-Later issues hook into `arrears_import_applied` (sent after the apply commits).
+Later issues hook into `arrears_import_applied` (sent inside the apply transaction: receivers
+queue their work with core.outbox.enqueue_on_commit, which sends it after the commit).
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ def import_create(
                 )
                 if enqueue:
                     import_id = arrears_import.pk
-                    transaction.on_commit(lambda: _enqueue(import_id))
+                    _enqueue(import_id)
         except IntegrityError:
             # The same bytes were uploaded at the same moment: that one wins.
             existing = ArrearsImport.objects.filter(branch=branch, sha256=sha256, status__in=_LIVE).first()
@@ -177,9 +178,11 @@ def import_create(
 
 
 def _enqueue(import_id: int) -> None:
-    from participants.tasks import import_run_task
+    """Called inside the creating transaction: the run is written to the outbox with the import
+    (core.outbox) and sent after the commit, or by the relay once the broker is back."""
+    from core.outbox import enqueue_on_commit
 
-    import_run_task.delay(import_id)
+    enqueue_on_commit("participants.import_run", import_id)
 
 
 @contextlib.contextmanager
@@ -685,9 +688,9 @@ def _apply(arrears_import: ArrearsImport, regencies: list, progress: _Progress, 
             seconds=round(time.monotonic() - started, 3),
             heartbeat_at=None,
         )
-        transaction.on_commit(
-            lambda: arrears_import_applied.send(sender=ArrearsImport, import_id=import_id)
-        )
+        # Inside the apply transaction: receivers write their follow-up work (screening,
+        # reconciliation) to the outbox, so it exists exactly when the applied list does.
+        arrears_import_applied.send(sender=ArrearsImport, import_id=import_id)
     _write_error_report(arrears_import)
     return arrears_import
 
@@ -939,7 +942,7 @@ def _sweep_one(import_id: int, stale: dt.datetime) -> str | None:
         message = _interrupted_message() if arrears_import.status != ImportStatus.QUEUED else arrears_import.message
         _transition(arrears_import, ImportStatus.QUEUED, verb="import.requeued", message=message,
                     heartbeat_at=timezone.now())
-        transaction.on_commit(lambda: _enqueue(import_id))
+        _enqueue(import_id)
         return "requeued"
 
 
@@ -993,7 +996,7 @@ def import_confirm(*, arrears_import: ArrearsImport, actor) -> ArrearsImport:
             confirmed_at=timezone.now(), confirmed_by=actor if getattr(actor, "is_authenticated", False) else None,
             attempts=0, heartbeat_at=timezone.now(), message="",
         )
-        transaction.on_commit(lambda: _enqueue(locked.pk))
+        _enqueue(locked.pk)
     return locked
 
 
@@ -1065,7 +1068,7 @@ def import_retry(*, arrears_import: ArrearsImport, actor) -> ArrearsImport:
                 _("Berkas yang sama sudah diunggah lagi (impor #%(id)s).") % {"id": other.pk if other else "?"},
                 code="duplicate",
             ) from exc
-        transaction.on_commit(lambda: _enqueue(locked.pk))
+        _enqueue(locked.pk)
     return locked
 
 

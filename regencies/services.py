@@ -122,19 +122,16 @@ def invitation_create(
             after={"email": email, "role": role, "expires_at": invitation.expires_at.isoformat()},
         )
         invitation_id = invitation.pk
-        transaction.on_commit(lambda: _enqueue_invitation_email(invitation_id, base_url))
+        _enqueue_invitation_email(invitation_id, base_url)
     return invitation
 
 
 def _enqueue_invitation_email(invitation_id: int, base_url: str) -> None:
-    """Queue the e-mail; if the broker is unreachable, send it now rather than lose it."""
-    from regencies.tasks import send_invitation_email
+    """Inside the inviting transaction: the e-mail goes to the outbox (core.outbox), sent after
+    the commit, or by the relay once the broker is back; never lost."""
+    from core.outbox import enqueue_on_commit
 
-    try:
-        send_invitation_email.delay(invitation_id, base_url)
-    except Exception:  # broker down (kombu OperationalError and friends): the invitation exists
-        logger.warning("broker unreachable; sending invitation %s inline", invitation_id)
-        send_invitation_email(invitation_id, base_url)
+    enqueue_on_commit("regencies.tasks.send_invitation_email", invitation_id, base_url)
 
 
 def invitation_revoke(*, regency: Regency, actor, invitation: Invitation) -> Invitation:

@@ -1,4 +1,4 @@
-"""`make run`: services, migrate, seed_demo, Celery worker + beat and the web server on 127.0.0.1:8000.
+"""`make run`: services, migrate, seed_demo, Celery workers + beat and the web server on 127.0.0.1:8000.
 
 Ctrl-C (SIGINT) or SIGTERM stops everything this started, the embedded PostgreSQL and
 Redis included; when one child dies the rest are stopped and the dead one is named.
@@ -37,6 +37,14 @@ DEMO_LOGINS = [
     ("admin.lotim@demo.test", "regency admin, Lombok Timur"),
     ("asesor.lotim@demo.test", "assessor, Lombok Timur"),
     ("donatur@demo.test", "community donor"),
+]
+
+
+# (name, queues it consumes, label): see CELERY_TASK_ROUTES.
+WORKERS = [
+    ("imports", "imports", "the Celery worker for imports"),
+    ("jobs", "jobs", "the Celery worker for screening, reconciliation and other jobs"),
+    ("email", "email,celery", "the Celery worker for e-mail and the outbox relay"),
 ]
 
 
@@ -130,10 +138,14 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"WARNING: `manage.py seed_demo` failed (exit code {code}); the app starts "
                     "anyway, but the demo data may be incomplete (output above).")
 
-        say("Celery worker, Celery beat and the web server")
-        group.start("worker", "the Celery worker",
-                    [python, "-m", "celery", "-A", "config.celery_app", "worker",
-                     "-l", "info", "--concurrency", "2"])
+        say("Celery workers (imports, jobs, email), Celery beat and the web server")
+        # One worker per queue (config/settings/base.py CELERY_TASK_ROUTES), so an arrears list
+        # never waits behind screening or reconciliation; the e-mail worker also takes the
+        # default queue (the outbox relay, which beat sends every OUTBOX_RELAY_SECONDS).
+        for queue, queues, label in WORKERS:
+            group.start(f"worker-{queue}", label,
+                        [python, "-m", "celery", "-A", "config.celery_app", "worker", "-l", "info",
+                         "-Q", queues, "-n", f"{queue}@%h", "--concurrency", "1"])
         group.start("beat", "Celery beat",
                     [python, "-m", "celery", "-A", "config.celery_app", "beat", "-l", "info",
                      "--schedule", str(VAR / "celerybeat-schedule")])

@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A Redis/broker outage: a 503 page or {"detail", "code": "service_unavailable"}, never a 500.
+    "core.middleware.BrokerOutageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "regencies.middleware.RegencyMiddleware",
@@ -93,9 +95,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
+# The cache holds only what can be rebuilt (login rate limits, API throttle counts); when Redis
+# is away it falls back to local memory (core.cache), so login never needs Redis.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.FailoverRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "satu",
     }
@@ -232,6 +236,31 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict = {}
+# Queues that fit the work (one worker each in `make run` and docker-compose.yml), so an arrears
+# list never waits behind screening or a batch of e-mails: `imports` (the import pipeline),
+# `jobs` (screening, reconciliation, pooled allocation, statements, pledge expiry), `email`
+# (every e-mail task), `celery` (the default: the outbox relay and anything unrouted).
+# First matching pattern wins.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "participants.*": {"queue": "imports"},
+    "*email*": {"queue": "email"},
+    "*notify*": {"queue": "email"},
+    "assessments.*": {"queue": "jobs"},
+    "donations.*": {"queue": "jobs"},
+}
+# The transactional outbox (core.outbox): after-commit work is written in the caller's
+# transaction and sent right after the commit; what the broker could not take is sent by this
+# relay. Beat keeps ticking through a Redis outage (unpublishable ticks are skipped), so the
+# backlog leaves within OUTBOX_RELAY_SECONDS of Redis coming back; `manage.py relay_outbox`
+# sends it by hand. Sent rows are kept OUTBOX_KEEP_DAYS for the operator.
+OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=15.0)
+OUTBOX_RELAY_GRACE_SECONDS = 10.0
+OUTBOX_KEEP_DAYS = 7
+CELERY_BEAT_SCHEDULE["core-outbox-relay"] = {
+    "task": "core.outbox_relay", "schedule": OUTBOX_RELAY_SECONDS,
+    "options": {"expires": OUTBOX_RELAY_SECONDS * 4},
+}
 # Donations: warn 24 h before a reservation lapses and expire lapsed ones (every 5 minutes);
 # allocate the pooled funds nightly (19:00 UTC = 03:00 WITA).
 CELERY_BEAT_SCHEDULE["donations-pledge-expiry"] = {
@@ -256,7 +285,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No personal data in logs: NIK/KK, card numbers and names are masked (core.logging).
+    "filters": {"personal_data": {"()": "core.logging.PersonalDataFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["personal_data"]},
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
@@ -265,6 +298,14 @@ LOGGING = {
 # Largest arrears file accepted (bytes); larger is rejected as a whole.
 ARREARS_MAX_UPLOAD_BYTES = env.int("ARREARS_MAX_UPLOAD_BYTES", default=200 * 1024 * 1024)
 ARREARS_MAX_ROWS = env.int("ARREARS_MAX_ROWS", default=2_000_000)
+# XLSX poison files (participants.imports.readers): the sheet's declared dimension and the cells
+# actually present are checked before the reader allocates anything. The reader holds the whole
+# used range (rows x columns, about 32 bytes a cell): 10 million cells is about 320 MB; a real
+# list of 2 million rows x 15 columns is 30 million, so very long lists must come as CSV.
+ARREARS_MAX_COLUMNS = env.int("ARREARS_MAX_COLUMNS", default=200)
+ARREARS_XLSX_MAX_CELLS = env.int("ARREARS_XLSX_MAX_CELLS", default=10_000_000)
+# CSV: a field longer than this is a row error (the longest real field, an address, is < 300).
+ARREARS_MAX_FIELD_CHARS = env.int("ARREARS_MAX_FIELD_CHARS", default=1000)
 # Every import ends (participants.services): the worker running an import writes its heartbeat
 # every ARREARS_IMPORT_HEARTBEAT_SECONDS (from a thread: also during one long statement); the
 # sweep (every ARREARS_IMPORT_SWEEP_SECONDS, on the default queue so that a dead import worker

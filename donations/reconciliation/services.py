@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import DomainError, NotFound, PermissionDenied
+from core.outbox import enqueue_on_commit
 from donations.models import (
     Anomaly,
     AnomalyStatus,
@@ -118,7 +119,7 @@ def reconcile_regency(*, regency: Regency, trigger: str = ReconciliationTrigger.
                                 **{k: result[k] for k in (*rules.OUTCOMES, "anomalies")}})
             if notify:
                 run_id = run.pk
-                transaction.on_commit(lambda: _notify_later(run_id))
+                _notify_later(run_id)
         elif actor is not None:
             audit_record(actor=actor, verb="reconciliation.run", object_type="regencies.regency",
                          object_id=locked.pk, regency=locked, after={"changed": 0})
@@ -128,7 +129,7 @@ def reconcile_regency(*, regency: Regency, trigger: str = ReconciliationTrigger.
 def _notify_later(run_id: int) -> None:
     from donations.tasks import reconciliation_notify_task
 
-    reconciliation_notify_task.delay(run_id)
+    enqueue_on_commit(reconciliation_notify_task, run_id)
 
 
 def reconcile(*, regency_code: str | None = None, trigger: str = ReconciliationTrigger.MANUAL,
@@ -315,7 +316,7 @@ def unpaid_reminders_mark(*, now: dt.datetime | None = None) -> list[int]:
                              object_id=pledge.pk, regency=Regency(pk=pledge.regency_id),
                              after={"sent_at": moment.isoformat()})
             chosen = list(ids)
-            transaction.on_commit(lambda: _send_donor(chosen, "unpaid_reminder"))
+            _send_donor(chosen, "unpaid_reminder")
     return ids
 
 
@@ -323,7 +324,7 @@ def _send_donor(pledge_ids: list[int], kind: str) -> None:
     from donations.tasks import pledge_email_task
 
     for pk in pledge_ids:
-        pledge_email_task.delay(pk, kind)
+        enqueue_on_commit(pledge_email_task, pk, kind)
 
 
 def disputed_notify_mark(*, now: dt.datetime | None = None) -> dict[int, list[int]]:
@@ -340,7 +341,7 @@ def disputed_notify_mark(*, now: dt.datetime | None = None) -> dict[int, list[in
         if rows:
             Anomaly.all_regencies.filter(pk__in=[pk for pk, _r in rows]).update(notified_at=moment)
             chosen = dict(by_regency)
-            transaction.on_commit(lambda: _send_admins(chosen))
+            _send_admins(chosen)
     return by_regency
 
 
@@ -348,4 +349,4 @@ def _send_admins(by_regency: dict[int, list[int]]) -> None:
     from donations.tasks import anomaly_email_task
 
     for regency_id, ids in by_regency.items():
-        anomaly_email_task.delay(regency_id, ids)
+        enqueue_on_commit(anomaly_email_task, regency_id, ids)

@@ -216,6 +216,9 @@ class ParsedFile:
                 raw = raw.with_columns(
                     pl.int_range(first_row, first_row + raw.height, dtype=pl.Int32).alias("row_number"))
                 rows, errors, count = normalise_chunk(raw, present=present, regency_codes=self.regency_codes)
+                problems = reader.take_problems()
+                if problems:
+                    rows, errors = self._cell_problems(rows, errors, problems)
                 self.rows += count
                 if self.rows > max_rows:
                     raise FileRejected(
@@ -248,6 +251,29 @@ class ParsedFile:
                 self.progress(1.0)
         finally:
             reader.close()
+
+    def _cell_problems(self, rows: pl.DataFrame, errors: pl.DataFrame, problems: list
+                       ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Cells the reader could not take (stray quotes, control characters, over-long): each a
+        row error naming the row and the column; the row is not applied."""
+        names = {pos: name for name, pos in self._positions.items()}
+        cells = self._reader.header.cells if self._reader is not None else []
+        found = pl.DataFrame(
+            {
+                "row": [p.row for p in problems],
+                "column": [names.get(p.position) or (cells[p.position] if p.position < len(cells) else "")
+                           for p in problems],
+                "message": [p.message for p in problems],
+                "value": [p.value[:VALUE_MAX_CHARS] for p in problems],
+            },
+            schema=errors.schema,
+        )
+        bad = found.get_column("row").unique()
+        # The reader's reason replaces other errors of the same cell; other cells' errors stay.
+        errors = errors.join(found.select("row", "column"), on=["row", "column"], how="anti")
+        errors = pl.concat([found, errors]).sort("row", maintain_order=True)
+        rows = rows.with_columns((pl.col("_ok") & ~pl.col("row_number").is_in(bad.implode())).alias("_ok"))
+        return rows, errors
 
     @staticmethod
     def _repeats(rows: pl.DataFrame, errors: pl.DataFrame, seen: _Seen) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -28,7 +28,7 @@ class FileRejected(Exception):
 
     `message` (Bahasa Indonesia) says what is wrong and what was found.
     `code` is stable for programs: empty, not_table, undecodable, too_large,
-    too_many_rows, too_many_columns, zip_bomb, no_sheet, missing_columns,
+    too_many_rows, too_many_columns, zip_bomb, sheet_too_large, no_sheet, missing_columns,
     duplicate_columns, unreadable, no_rows, not_found.
     """
 

@@ -13,8 +13,10 @@ goes with a fall back to Windows-1252 (transcoded to UTF-8) when the bytes are
 not UTF-8. Delimiter: `,`, `;` or tab, sniffed from the header line.
 
 XLSX: the zip directory is checked first (total uncompressed size and the
-compression ratio: a zip bomb never reaches the XML parser), then
-python-calamine reads the first sheet; cells come as str/float/date objects and
+compression ratio: a zip bomb never reaches the XML parser), then the first
+sheet's declared `<dimension>` and the cells actually present (a streaming pass,
+check_xlsx_sheet: the reader holds the whole range, so one cell at XFD1048576
+would cost 550 GB), then python-calamine reads the first sheet; cells come as str/float/date objects and
 are turned into text the way a person reads them (`7322.0` -> `7322`; a date ->
 `2026-01-31`; identifiers keep a `.0` marker so that damaged numeric NIKs are
 recognised, see normalise.py).
@@ -28,6 +30,7 @@ import csv
 import datetime as dt
 import io
 import itertools
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -48,11 +51,129 @@ XLSX_MAX_UNCOMPRESSED_BYTES = 1 << 30
 XLSX_MAX_RATIO = 100
 XLSX_RATIO_MIN_BYTES = 1 << 20  # small members may compress very well without being a bomb
 XLSX_MAX_MEMBERS = 10_000
+# The reader holds the sheet's whole range (about 32 bytes a cell): settings.ARREARS_XLSX_MAX_CELLS.
+XLSX_MAX_CELLS = 10_000_000
 
 # Columns whose numeric XLSX cells keep a `.0` marker (see normalise.py: damaged NIK/KK).
 IDENTIFIER_COLUMNS = frozenset({"no_kartu", "nik", "no_kk"})
 
 ProgressFn = Callable[[float], None] | None
+
+# Characters no arrears list holds on purpose (tab, CR and LF excepted): NUL, BEL, ESC, DEL...
+# PostgreSQL cannot even store NUL in text. A cell with one is a row error (CellProblem).
+CONTROL_CHARS = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_CONTROL_TEXT = re.compile(CONTROL_CHARS)
+MAX_FIELD_CHARS = 1000
+# A quoted field may span lines (an address with a line break); a quote still open after this
+# many lines is a stray one.
+_QUOTED_LINES_MAX = 5
+
+
+@dataclass
+class CellProblem:
+    """A cell the reader could not take as it is: the row becomes a row error, never a system
+    error. `position` is the column's index in the file (parse.py names it)."""
+
+    row: int
+    position: int
+    message: str
+    value: str
+
+
+def _visible(text: str) -> str:
+    """A cell value safe to show and store: control characters as their code (`<0x00>`)."""
+    return _CONTROL_TEXT.sub(lambda m: f"<0x{ord(m.group()):02X}>", text)
+
+
+def _char_names(text: str) -> str:
+    names = {0: "NUL", 7: "BEL", 8: "BS", 11: "VT", 12: "FF", 27: "ESC", 127: "DEL"}
+    found = sorted({ord(ch) for ch in _CONTROL_TEXT.findall(text)})
+    return ", ".join(f"{names.get(code, 'kontrol')} (0x{code:02X})" for code in found[:5])
+
+
+def frame_problems(frame: pl.DataFrame, first_row: int, positions: list[int]
+                   ) -> tuple[pl.DataFrame, list[CellProblem]]:
+    """Control characters and over-long cells in a chunk: (the frame with those characters
+    removed, one CellProblem per cell). Vectorised; the frame's columns are `c<position>`."""
+    limit = getattr(settings, "ARREARS_MAX_FIELD_CHARS", MAX_FIELD_CHARS)
+    names = [f"c{p}" for p in positions if f"c{p}" in frame.columns]
+    if not names or not frame.height:
+        return frame, []
+    flags = frame.select(
+        *[pl.col(n).str.contains(CONTROL_CHARS).fill_null(False).alias(f"x{n}") for n in names],
+        *[(pl.col(n).str.len_chars() > limit).fill_null(False).alias(f"l{n}") for n in names],
+    )
+    if not flags.select(pl.any_horizontal(pl.all().any())).item():
+        return frame, []
+    problems: list[CellProblem] = []
+    for name in names:
+        position = int(name[1:])
+        for kind in ("x", "l"):
+            hits = flags.get_column(f"{kind}{name}").arg_true().to_list()
+            for index in hits:
+                value = frame.get_column(name)[index] or ""
+                if kind == "x":
+                    message = _(
+                        "Sel berisi karakter kontrol tak terlihat %(chars)s; baris ini tidak dipakai. "
+                        "Hapus karakter itu dari sel lalu unggah lagi."
+                    ) % {"chars": _char_names(value)}
+                else:
+                    message = _(
+                        "Isi sel terlalu panjang: %(n)s karakter (batas %(max)s); baris ini tidak dipakai."
+                    ) % {"n": len(value), "max": limit}
+                problems.append(CellProblem(row=first_row + index, position=position, message=message,
+                                            value=_visible(value)[:200]))
+    cleaned = frame.with_columns(
+        pl.col(n).str.replace_all(CONTROL_CHARS, "").str.slice(0, limit) for n in names
+    )
+    return cleaned, problems
+
+
+def _tolerant_records(text: str, delimiter: str) -> Iterator[tuple[list[str], str | None]]:
+    """(cells, the raw record when its quotes are broken else None) per record of `text`, line
+    by line. A quoted field may span lines (up to _QUOTED_LINES_MAX) when the joined lines parse."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    i = 0
+    while i < len(lines):
+        record, used = lines[i].rstrip("\r"), 1
+        if record.count('"') % 2:
+            joined = record
+            for extra in range(1, _QUOTED_LINES_MAX):
+                if i + extra >= len(lines):
+                    break
+                joined += "\n" + lines[i + extra].rstrip("\r")
+                if joined.count('"') % 2 == 0:
+                    if _strict_cells(joined, delimiter) is not None:
+                        record, used = joined, extra + 1
+                    break
+        cells = _strict_cells(record, delimiter)
+        if cells is None:
+            yield record.split(delimiter), record
+        else:
+            yield cells, None
+        i += used
+
+
+def _strict_cells(record: str, delimiter: str) -> list[str] | None:
+    try:
+        return next(csv.reader([record], delimiter=delimiter, strict=True), [])
+    except csv.Error:
+        return None
+
+
+def _broken_quote_position(record: str, delimiter: str) -> int:
+    """The index of the first field whose quotes do not pair up (0 when none can be told)."""
+    for index, field in enumerate(record.split(delimiter)):
+        text = field.strip()
+        if not text.startswith('"'):
+            continue  # quotes inside an unquoted field are taken as they are
+        closed = len(text) > 1 and text.endswith('"')
+        if closed and '"' not in text[1:-1].replace('""', ""):
+            continue
+        return index
+    return 0
 
 
 @dataclass
@@ -93,7 +214,8 @@ def detect_kind(path: Path) -> str:
                 % {"what": what},
                 code="not_table",
             )
-    if b"\x00" in head:
+    # A stray NUL in a cell is a row error (CellProblem); many of them mean a binary file.
+    if head.count(b"\x00") > len(head) // 100:
         raise FileRejected(
             _("Berkas ini bukan CSV atau XLSX: isinya biner (berisi byte NUL). Simpan daftar sebagai CSV atau XLSX."),
             code="not_table",
@@ -168,6 +290,7 @@ class CsvReader:
                     self.encoding = "cp1252"
             self._blocks_source = self._raw_blocks
         self.buffer = bytearray()
+        self.problems: list[CellProblem] = []
         self.eof = False
         self.block_bytes = 1 << 20
         self.header = self._read_header()
@@ -305,15 +428,50 @@ class CsvReader:
         next_row = self.header.row + 1
         for data, offset in self._record_chunks():
             utf8 = self._to_utf8(data, offset)
-            frame = pl.read_csv(
-                utf8, has_header=False, separator=self.header.delimiter or ",", quote_char='"',
-                schema=schema, columns=columns, missing_columns="insert", extra_columns="ignore",
-                truncate_ragged_lines=True, raise_if_empty=False, infer_schema=False,
-            )
+            try:
+                frame = pl.read_csv(
+                    utf8, has_header=False, separator=self.header.delimiter or ",", quote_char='"',
+                    schema=schema, columns=columns, missing_columns="insert", extra_columns="ignore",
+                    truncate_ragged_lines=True, raise_if_empty=False, infer_schema=False,
+                )
+            except pl.exceptions.ComputeError:
+                # A stray quote (`"UDIN" SYAMSUDDIN`): this chunk again, line by line; the rows
+                # with broken quotes become row errors. Never the parser's message: it quotes the row.
+                frame = self._tolerant_frame(utf8, columns, next_row)
+            frame, problems = frame_problems(frame, next_row, columns)
+            self.problems.extend(problems)
             yield next_row, frame
             next_row += frame.height
             if self.progress is not None and self.size:
                 self.progress(min(1.0, self.consumed / self.size))
+
+    def _tolerant_frame(self, utf8: bytes, columns: list[int], first_row: int) -> pl.DataFrame:
+        delimiter = self.header.delimiter or ","
+        values: dict[int, list[str | None]] = {p: [] for p in columns}
+        text = utf8.decode("utf-8", errors="replace")
+        for index, (cells, broken) in enumerate(_tolerant_records(text, delimiter)):
+            if broken is not None:
+                position = _broken_quote_position(broken, delimiter)
+                raw = cells[position] if position < len(cells) else ""
+                self.problems.append(CellProblem(
+                    row=first_row + index, position=position,
+                    message=_(
+                        'Tanda kutip (") di sel ini tidak berpasangan, jadi baris tidak dapat dibaca '
+                        'dengan pasti; baris ini tidak dipakai. Hapus tanda kutipnya, atau bila '
+                        'memang bagian nama, tulis sel sebagai "..." dengan kutip di dalamnya digandakan ("").'
+                    ),
+                    value=_visible(raw)[:200],
+                ))
+            for p in columns:
+                cell = cells[p] if p < len(cells) else ""
+                values[p].append(cell if cell != "" else None)
+        return pl.DataFrame({f"c{p}": values[p] for p in columns},
+                            schema={f"c{p}": pl.String for p in columns})
+
+    def take_problems(self) -> list[CellProblem]:
+        """The cell problems found since the last call (parse.py turns them into row errors)."""
+        problems, self.problems = self.problems, []
+        return problems
 
     def close(self) -> None:
         self.raw.close()
@@ -353,6 +511,145 @@ def check_xlsx_container(path: Path) -> None:
                 % {"name": m.filename, "ratio": m.file_size // max(m.compress_size, 1), "limit": XLSX_MAX_RATIO},
                 code="zip_bomb",
             )
+
+
+_SHEET_REL = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"")
+_REL = re.compile(rb"<Relationship\b[^>]*>")
+_REL_ID = re.compile(rb"\bId=\"([^\"]+)\"")
+_REL_TARGET = re.compile(rb"\bTarget=\"([^\"]+)\"")
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\bref=\"([A-Za-z0-9:$]+)\"")
+# A cell's reference is the only `r="..."` attribute with letters then digits (rows have digits
+# only; a look-alike elsewhere would only make the check stricter). Matching the attribute alone
+# keeps the pass near 1 s for 200,000 x 15 cells (the reader itself takes about 3 s).
+_CELL_COLUMN = re.compile(rb'r="([A-Z]{1,3})[0-9]')
+_CELL_ROW = re.compile(rb'r="[A-Z]{1,3}([0-9]{1,7})"')
+_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
+_SHEET_HEAD_BYTES = 1 << 16
+_SHEET_SCAN_BYTES = 1 << 20
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + (ord(ch) - 64)
+    return number
+
+
+def _first_sheet_member(archive: zipfile.ZipFile, names: set[str]) -> str | None:
+    """The part of the workbook's first sheet (the one the reader opens)."""
+    try:
+        workbook = archive.read("xl/workbook.xml")[: 1 << 20]
+        rels = archive.read("xl/_rels/workbook.xml.rels")[: 1 << 20] if "xl/_rels/workbook.xml.rels" in names else b""
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError):
+        return None
+    match = _SHEET_REL.search(workbook)
+    if match:
+        for rel in _REL.findall(rels):
+            rel_id, target = _REL_ID.search(rel), _REL_TARGET.search(rel)
+            if rel_id and target and rel_id.group(1) == match.group(1):
+                path = target.group(1).decode("utf-8", "replace")
+                path = path.lstrip("/") if path.startswith("/") else f"xl/{path}"
+                parts: list[str] = []
+                for piece in path.split("/"):
+                    if piece == "..":
+                        if parts:
+                            parts.pop()
+                    elif piece and piece != ".":
+                        parts.append(piece)
+                member = "/".join(parts)
+                if member in names:
+                    return member
+    sheets = sorted(n for n in names if n.startswith("xl/worksheets/sheet") and n.endswith(".xml"))
+    return sheets[0] if sheets else None
+
+
+def _extent_text(max_col: int, max_row: int) -> str:
+    def letters(n: int) -> str:
+        out = ""
+        while n:
+            n, rem = divmod(n - 1, 26)
+            out = chr(65 + rem) + out
+        return out
+
+    return f"A1:{letters(max_col)}{max_row}"
+
+
+def _check_extent(max_col: int, max_row: int, *, declared: bool) -> None:
+    """The sheet counted from A1 (the reader walks rows from A1) to its last column and row."""
+    rows, cols = max_row, max_col
+    cells = rows * cols
+    max_rows = settings.ARREARS_MAX_ROWS + 1  # the header row too
+    max_cols = getattr(settings, "ARREARS_MAX_COLUMNS", MAX_COLUMNS)
+    max_cells = getattr(settings, "ARREARS_XLSX_MAX_CELLS", XLSX_MAX_CELLS)
+    if rows <= max_rows and cols <= max_cols and cells <= max_cells:
+        return
+    params = {
+        "ref": _extent_text(max_col, max_row),
+        "rows": f"{rows:,}".replace(",", "."),
+        "cols": f"{cols:,}".replace(",", "."),
+        "cells": f"{cells:,}".replace(",", "."),
+        "max_rows": f"{max_rows - 1:,}".replace(",", "."),
+        "max_cols": f"{max_cols:,}".replace(",", "."),
+        "max_cells": f"{max_cells:,}".replace(",", "."),
+    }
+    if declared:
+        message = _(
+            "XLSX ditolak: lembar kerja pertama menyatakan ukuran %(ref)s (%(rows)s baris x %(cols)s "
+            "kolom = %(cells)s sel), melebihi batas (%(max_rows)s baris, %(max_cols)s kolom, "
+            "%(max_cells)s sel). Hapus baris dan kolom di luar tabel, simpan ulang, atau kirim sebagai CSV."
+        ) % params
+    else:
+        message = _(
+            "XLSX ditolak: isi lembar kerja pertama membentang %(ref)s (%(rows)s baris x %(cols)s "
+            "kolom = %(cells)s sel), melebihi batas (%(max_rows)s baris, %(max_cols)s kolom, "
+            "%(max_cells)s sel). Hapus isi di luar tabel, simpan ulang, atau kirim sebagai CSV."
+        ) % params
+    raise FileRejected(message, code="sheet_too_large")
+
+
+def check_xlsx_sheet(path: Path) -> None:
+    """Refuse a sheet too large to read BEFORE the reader allocates it (bounded memory).
+
+    The reader holds the sheet's whole range: a 6 KB file with one cell at XFD1048576 would ask
+    for 17 billion cells. First the sheet's declared `<dimension ref>` (the first 64 KB, read
+    streaming), then the cells actually present (one streaming pass over the sheet's XML, 1 MB at a
+    time) against ARREARS_MAX_ROWS, ARREARS_MAX_COLUMNS and ARREARS_XLSX_MAX_CELLS.
+    """
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        member = _first_sheet_member(archive, names)
+        if member is None:
+            return  # the reader names what is missing
+        with archive.open(member) as stream:
+            head = stream.read(_SHEET_HEAD_BYTES)
+            found = _DIMENSION.search(head)
+            if found:
+                parts = found.group(1).decode("ascii").split(":")
+                refs = [_REF.match(p) for p in parts]
+                if all(refs):
+                    cols = [_column_number(m.group(1)) for m in refs]
+                    rows = [int(m.group(2)) for m in refs]
+                    _check_extent(max(cols), max(rows), declared=True)
+            max_col = max_row = 0
+            buf = head
+            while True:
+                cut = buf.rfind(b">") + 1
+                scan, buf = buf[:cut], buf[cut:]
+                letters = set(_CELL_COLUMN.findall(scan))
+                if letters:
+                    numbers = [_column_number(x.decode()) for x in letters]
+                    max_col = max(max_col, *numbers)
+                    digits = _CELL_ROW.findall(scan)
+                    # Among numbers written without leading zeros, the longest are the largest.
+                    longest = len(max(digits, key=len))
+                    max_row = max(max_row, int(max(d for d in digits if len(d) == longest)))
+                    _check_extent(max_col, max_row, declared=False)
+                block = stream.read(_SHEET_SCAN_BYTES)
+                if not block:
+                    return
+                buf += block
+                if len(buf) > 4 * _SHEET_SCAN_BYTES:  # one tag cannot be this long: not a sheet
+                    buf = buf[-1024:]
 
 
 def _cell_text(value: object, identifier: bool) -> str:
@@ -405,8 +702,10 @@ class XlsxReader:
         from python_calamine import CalamineError, CalamineWorkbook
 
         check_xlsx_container(path)
+        check_xlsx_sheet(path)
         self.chunk_rows = chunk_rows
         self.progress = progress
+        self.problems: list[CellProblem] = []
         try:
             self.book = CalamineWorkbook.from_path(str(path))
             names = self.book.sheet_names
@@ -466,9 +765,15 @@ class XlsxReader:
                              identifier=pos in identifiers)
                 for pos in columns
             ]
-            yield first_row, pl.DataFrame(series)
+            frame, problems = frame_problems(pl.DataFrame(series), first_row, columns)
+            self.problems.extend(problems)
+            yield first_row, frame
             if self.progress is not None:
                 self.progress(min(1.0, self.index / self.total_rows))
+
+    def take_problems(self) -> list[CellProblem]:
+        problems, self.problems = self.problems, []
+        return problems
 
     def close(self) -> None:
         with contextlib.suppress(Exception):  # closing a read-only workbook cannot lose data

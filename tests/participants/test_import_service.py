@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from core.errors import DomainError
-from core.models import AuditEvent
+from core.models import AuditEvent, OutboxMessage
 from participants import services
 from participants.demo import seed_participants
 from participants.imports import apply as apply_module
@@ -82,13 +82,18 @@ def test_bad_mode_and_empty_file_are_refused(branch_a, tmp_path):
 @pytest.mark.django_db
 def test_create_audits_and_enqueues_on_commit(branch_a, bpjs_a, tmp_path, monkeypatch, django_capture_on_commit_callbacks):
     queued = []
-    monkeypatch.setattr("participants.tasks.import_run_task.delay", queued.append)
+    monkeypatch.setattr(
+        "participants.tasks.import_run_task.apply_async", lambda args=(), kwargs=None, **o: queued.append(args[0])
+    )
     upload = SimpleUploadedFile("Daftar Oktober.csv", csv_text([line(1)]).encode(), content_type="text/csv")
     with django_capture_on_commit_callbacks(execute=True):
         imp, _duplicate = services.import_create(
             branch=branch_a, actor=bpjs_a, uploaded_file=upload, as_of=OCT, mode="partial"
         )
     assert queued == [imp.pk]
+    # Through the transactional outbox (core.outbox): written with the import, sent after commit.
+    message = OutboxMessage.objects.get(task="participants.import_run")
+    assert message.args == [imp.pk] and message.queue == "imports" and message.sent_at is not None
     assert imp.original_name == "Daftar Oktober.csv" and imp.uploaded_by == bpjs_a
     assert imp.file.name.startswith(f"imports/palopo/{imp.sha256[:2]}/")
     event = AuditEvent.objects.get(verb="import.created")
