@@ -5,6 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.db.models import Subquery
 
+from core.outbox import enqueue_on_commit
+
 
 @shared_task(acks_late=True)
 def pledges_expiry_task() -> dict:
@@ -77,10 +79,10 @@ def reconciliation_notify_task(run_id: int) -> dict:
     sent = {"verified": 0, "released": 0}
     for pledge_id, outcome in rows:
         if outcome == Outcome.VERIFIED:
-            pledge_email_task.delay(pledge_id, "verified")
+            enqueue_on_commit(pledge_email_task, pledge_id, "verified")
             sent["verified"] += 1
         elif outcome in (Outcome.RELEASED_CLEARED, Outcome.RELEASED_SEGMENT):
-            pledge_email_task.delay(pledge_id, "released")
+            enqueue_on_commit(pledge_email_task, pledge_id, "released")
             sent["released"] += 1
     return sent
 
@@ -102,8 +104,18 @@ def anomaly_email_task(regency_id: int, anomaly_ids: list[int]) -> int:
     return anomalies_email_send(regency_id=regency_id, anomaly_ids=anomaly_ids)
 
 
-def on_import_applied(sender, import_id: int, **kwargs) -> None:
-    """Receiver of `arrears_import_applied`: reconcile after commit."""
-    from django.db import transaction
+# --- money (donations.money) --------------------------------------------------------------------
 
-    transaction.on_commit(lambda: reconcile_import_task.delay(import_id))
+
+@shared_task(acks_late=True)
+def statement_process_task(statement_id: int) -> str:
+    """Match and record one uploaded bank statement; a finished one is left as it is."""
+    from donations.money.statements.services import statement_process
+
+    return statement_process(statement_id=statement_id).status
+
+
+def on_import_applied(sender, import_id: int, **kwargs) -> None:
+    """Receiver of `arrears_import_applied` (inside the apply transaction): reconcile after the
+    commit, through the outbox (core.outbox)."""
+    enqueue_on_commit(reconcile_import_task, import_id)
