@@ -393,3 +393,26 @@ def test_a_refund_from_the_ledger_page(regency_a, collected, make_participant, d
     assert done.status_code == 302
     assert ledger_balance(campaign=collected).refunded == 5_000
     assert fresh(pledge).status == PledgeStatus.PAID
+
+
+def test_a_batch_costs_the_same_queries_for_one_family_or_many(regency_a, make_campaign, make_participant,
+                                                              make_family, donor, treasurer_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def batch_queries(families: int) -> int:
+        campaign = make_campaign(payment_route=PaymentRoute.COLLECTED, bank_name="Bank", account_number="1234567")
+        for _ in range(families):
+            family = make_family()
+            for relationship in (Relationship.HEAD, Relationship.WIFE):
+                pledge = confirmed(campaign, make_participant(family=family, relationship=relationship), donor)
+                bank_pays(pledge, AMOUNT, f"BANK-{pledge.pk}")
+        with CaptureQueriesContext(connection) as queries:
+            handover = handover_create(regency=regency_a, campaign=campaign, actor=treasurer_a)
+        assert handover.families == families
+        with CaptureQueriesContext(connection) as transfer_queries:
+            handover_mark_transferred(handover=handover, actor=treasurer_a, reference=f"T-{families}",
+                                      transferred_at=today_of(regency_a))
+        return len(queries) + len(transfer_queries)
+
+    assert batch_queries(1) == batch_queries(4)
