@@ -416,3 +416,22 @@ def test_a_batch_costs_the_same_queries_for_one_family_or_many(regency_a, make_c
         return len(queries) + len(transfer_queries)
 
     assert batch_queries(1) == batch_queries(4)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_treasurers_at_once_make_one_batch_and_transfer_it_once(regency_a, collected, world, treasurer_a,
+                                                                    admin_a):
+    from tests.donations.test_concurrency import _race
+
+    actors = [treasurer_a, admin_a] * 2
+    made = _race(lambda i: handover_create(regency=regency_a, campaign=collected, actor=actors[i]), n=4)
+    batches = [o for o in made if isinstance(o, Handover)]
+    assert len(batches) == 1, made
+    assert {o.code for o in made if not isinstance(o, Handover)} == {"nothing_to_hand_over"}
+    handover = batches[0]
+    done = _race(lambda i: handover_mark_transferred(handover=handover, actor=actors[i], reference=f"BPJS-{i}",
+                                                     transferred_at=today_of(regency_a)), n=4)
+    assert len([o for o in done if isinstance(o, Handover)]) == 1, done
+    assert {o.code for o in done if not isinstance(o, Handover)} == {"already_transferred"}
+    assert LedgerEntry.objects.for_regency(regency_a).filter(handover=handover).count() == 3
+    assert ledger_balance(campaign=collected).handed_over == handover.total == 3 * AMOUNT
