@@ -216,7 +216,7 @@ class Bench:
 
     # --- the faults --------------------------------------------------------------------------
 
-    def setup(self) -> None:
+    def setup(self, *, baseline: bool = True) -> None:
         log("migrate + branches ...")
         self.manage("bench_import", "--rows", "1", "--branch", "palopo", "--child", "setup")
         self.manage("bench_import", "--rows", "1", "--branch", "selong", "--child", "setup")
@@ -244,6 +244,9 @@ class Bench:
         first[code_column] = "52.03"
         with self.selong.open("a", encoding="utf-8", newline="") as handle:
             csv.DictWriter(handle, fieldnames=list(first), dialect=dialect).writerow(first)
+        self.baseline_seconds = None
+        if not baseline:
+            return
         log("baseline: palopo's list ...")
         imp = self.upload("palopo", self.palopo, as_of=AS_OF, mode="full")
         t0 = time.monotonic()
@@ -364,6 +367,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--faults", default="kill,terminate,terminate_twice,mistake,two_branches")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="start from an empty database (two_branches: both first lists at once)")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/satu")
     db_name = f"satu_bench_faults_{os.getpid()}"
@@ -386,7 +391,7 @@ def main() -> None:
         app.conf.broker_url = "memory://localhost/"
         app.conf.task_always_eager = False
         bench = Bench(rows=args.rows, work=work, env=env)
-        bench.setup()
+        bench.setup(baseline=not args.no_baseline)
         for fault in [f.strip() for f in args.faults.split(",") if f.strip()]:
             getattr(bench, f"fault_{fault}")()
         bench.report()
