@@ -243,6 +243,8 @@ CELERY_BEAT_SCHEDULE: dict = {}
 # First matching pattern wins.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_ROUTES = {
+    # The sweep finds imports whose worker died: never behind an import on the imports queue.
+    "participants.import_sweep": {"queue": "celery"},
     "participants.*": {"queue": "imports"},
     "*email*": {"queue": "email"},
     "*notify*": {"queue": "email"},

@@ -304,3 +304,23 @@ def test_an_invitation_email_waits_for_the_broker_and_is_sent_by_the_relay(regen
         assert OutboxMessage.objects.get(task="regencies.tasks.send_invitation_email").sent_at is None
     assert outbox.relay()["sent"] == 1
     assert len(mail.outbox) == 1 and invitation.token in mail.outbox[0].body
+
+
+def test_each_kind_of_work_has_its_own_queue():
+    """Imports never wait behind screening, reconciliation or e-mail (CELERY_TASK_ROUTES)."""
+    from config.celery_app import app
+
+    def queue(name: str) -> str:
+        return app.amqp.router.route({}, name, (), {})["queue"].name
+
+    assert queue("participants.import_run") == "imports"
+    assert queue("participants.import_sweep") == "celery"  # finds dead imports: never behind one
+    for name in ("assessments.tasks.screening_run_task", "assessments.tasks.screening_regency_task",
+                 "donations.tasks.reconcile_import_task", "donations.tasks.reconcile_nightly_task",
+                 "donations.tasks.pool_allocate_task", "donations.tasks.pledges_expiry_task",
+                 "donations.tasks.statement_process_task"):
+        assert queue(name) == "jobs", name
+    for name in ("donations.tasks.pledge_email_task", "donations.tasks.anomaly_email_task",
+                 "donations.tasks.reconciliation_notify_task", "regencies.tasks.send_invitation_email"):
+        assert queue(name) == "email", name
+    assert queue("core.outbox_relay") == "celery"
