@@ -430,7 +430,7 @@ def pledge_cancel(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> P
     """The donor withdraws (reserved or pledged, before paying); the participant returns to the pool."""
     with transaction.atomic():
         locked = _locked_for_actor(pledge, actor)
-        if locked.paid_amount:
+        if locked.status == PledgeStatus.PLEDGED and locked.paid_amount:
             # Money was paid for it: cancelling would strand it. A person settles it (refund or rest).
             raise InvalidTransition(
                 _("Janji ini sudah dibayar sebagian (%(paid)s) dan tidak dapat dibatalkan; hubungi Pemda.")
