@@ -275,6 +275,15 @@ def test_a_line_the_pledge_already_has_a_payment_for_is_a_duplicate(tmp_path, co
     assert line.outcome == LineOutcome.DUPLICATE and line.payment.reference == "BCA-7"
 
 
+def test_one_reference_twice_for_one_pledge_in_a_file_records_the_first_only(tmp_path, collected, make_pledge):
+    pledge = make_pledge(collected, amount=500_000)
+    statement = _run(collected, _csv(tmp_path, _lines(("20-11-2026", pledge.payment_code, "100000", "SAMA"),
+                                                      ("21-11-2026", pledge.payment_code, "200000", "SAMA"))))
+    assert (statement.matched, [(e["row"], e["column"]) for e in statement.errors]) == (1, [(3, "referensi")])
+    assert "baris 2" in statement.errors[0]["message"]
+    assert _fresh(pledge).paid_amount == 100_000
+
+
 def _comparable(pledge: Pledge) -> dict:
     pledge = _fresh(pledge)
     payment = Payment.objects.for_regency(pledge.regency_id).get(pledge=pledge)

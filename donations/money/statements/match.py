@@ -58,6 +58,9 @@ from participants.imports.problems import RowError
 # donations.models.new_payment_code: `SU` + 8 of PAYMENT_CODE_ALPHABET (no 0/O, 1/I).
 CODE_PATTERN = "SU[A-HJ-NP-Z2-9]{8}"
 
+# The lines stored as StatementLine rows (a `duplicate` of an earlier line and a row error are not).
+_KEPT = "('pay', 'paid_before', 'unmatched', 'closed_pledge')"
+
 _REF, _OVER, _AMOUNT, _STATUS = "\u00a7REF\u00a7", "\u00a7OVER\u00a7", "\u00a7AMOUNT\u00a7", "\u00a7STATUS\u00a7"
 
 
@@ -94,68 +97,71 @@ def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.da
     params = {"regency": regency.pk, "campaign": statement.campaign_id, "statement": statement.pk,
               "now": moment, "pattern": CODE_PATTERN}
     open_statuses = tuple(str(s) for s in OPEN_FOR_MONEY)
+    staged = f"{table}_in"
     with connection.cursor() as cur:
         cur.execute(
-            f"CREATE TEMP TABLE {table} ("
-            " line_row integer PRIMARY KEY, line_date date NOT NULL, description text NOT NULL,"
-            " amount bigint NOT NULL, reference text NOT NULL,"
-            " pledge_id bigint, pledge_campaign bigint, code text, kind text, first_row integer,"
-            " status_before text, pledge_amount bigint, before_paid bigint, nth integer, overpaid bigint,"
-            " payment_id bigint, line_id bigint) ON COMMIT DROP")
-        _copy_lines(table, lines)
-        cur.execute(f"ANALYZE {table}")
-        # 1. the payment code
+            f"CREATE TEMP TABLE {staged} (line_row integer PRIMARY KEY, line_date date NOT NULL,"
+            " description text NOT NULL, amount bigint NOT NULL, reference text NOT NULL) ON COMMIT DROP")
+        _copy_lines(staged, lines)
+        cur.execute(f"ANALYZE {staged}")
+        # Steps 1-5 of the module in one pass: every line with its kind and, for the lines that are
+        # kept, the ids of the rows they become (drawn ahead: nothing joins back from RETURNING).
         cur.execute(
-            f"""WITH cand AS (
-                  SELECT s.line_row, (m.code)[1] COLLATE "C" AS code, m.ord
-                    FROM {table} s
-                   CROSS JOIN LATERAL regexp_matches(upper(s.description), %(pattern)s, 'g')
+            f"""CREATE TEMP TABLE {table} ON COMMIT DROP AS
+                WITH cand AS (
+                  SELECT i.line_row, (m.code)[1] COLLATE "C" AS code, m.ord
+                    FROM {staged} i
+                   CROSS JOIN LATERAL regexp_matches(upper(i.description), %(pattern)s, 'g')
                          WITH ORDINALITY AS m(code, ord)
                 ), hit AS (
-                  SELECT DISTINCT ON (c.line_row) c.line_row, p.id, p.campaign_id, c.code
+                  SELECT DISTINCT ON (c.line_row) c.line_row, p.id AS pledge_id, p.campaign_id AS pledge_campaign,
+                         c.code, p.status AS status_before, p.amount AS pledge_amount, p.paid_amount AS paid0
                     FROM cand c JOIN donations_pledge p ON p.payment_code = c.code AND p.regency_id = %(regency)s
                    ORDER BY c.line_row, (p.campaign_id = %(campaign)s) DESC, c.ord
+                ), k1 AS (
+                  SELECT i.*, h.pledge_id, h.pledge_campaign, h.code, h.status_before, h.pledge_amount, h.paid0,
+                         y.id AS prior_payment,
+                         CASE WHEN l.id IS NOT NULL THEN 'duplicate'
+                              WHEN h.pledge_campaign <> %(campaign)s THEN 'other_campaign'
+                              WHEN y.id IS NOT NULL THEN 'paid_before' END AS early
+                    FROM {staged} i
+                    LEFT JOIN hit h ON h.line_row = i.line_row
+                    LEFT JOIN donations_statementline l
+                           ON l.regency_id = %(regency)s AND l.line_date = i.line_date
+                          AND l.reference = i.reference AND l.amount = i.amount
+                    LEFT JOIN donations_payment y ON y.pledge_id = h.pledge_id AND y.reference = i.reference
+                ), k2 AS (
+                  SELECT k1.*, min(line_row) OVER (PARTITION BY pledge_id, reference, early IS NULL) AS first_row
+                    FROM k1
+                ), k3 AS (
+                  SELECT k2.*, CASE WHEN early IS NOT NULL THEN early
+                                    WHEN pledge_id IS NULL THEN 'unmatched'
+                                    WHEN first_row <> line_row THEN 'ref_repeat'
+                                    WHEN status_before IN %(open)s THEN 'pay'
+                                    ELSE 'closed_pledge' END AS kind
+                    FROM k2
+                ), k4 AS (
+                  SELECT k3.*,
+                         CASE WHEN kind = 'pay' THEN paid0 + sum(amount) OVER w - amount END AS before_paid,
+                         CASE WHEN kind = 'pay' THEN row_number() OVER w END AS nth,
+                         CASE WHEN kind = 'pay' THEN row_number() OVER (PARTITION BY kind = 'pay' ORDER BY line_row)
+                         END AS nth_receipt
+                    FROM k3
+                  WINDOW w AS (PARTITION BY pledge_id, kind = 'pay' ORDER BY line_row)
                 )
-                UPDATE {table} s SET pledge_id = hit.id, pledge_campaign = hit.campaign_id, code = hit.code
-                  FROM hit WHERE hit.line_row = s.line_row""", params)
-        # 2. recorded before, by any statement of the regency
-        cur.execute(
-            f"""UPDATE {table} s SET kind = 'duplicate' FROM donations_statementline l
-                 WHERE l.regency_id = %(regency)s AND l.line_date = s.line_date AND l.reference = s.reference
-                   AND l.amount = s.amount""", params)
-        # 3. another campaign; a payment of the pledge with this reference; a reference repeated
-        cur.execute(f"UPDATE {table} SET kind = 'other_campaign' WHERE kind IS NULL AND pledge_campaign <> %(campaign)s",
-                    params)
-        cur.execute(
-            f"""UPDATE {table} s SET kind = 'paid_before', payment_id = y.id FROM donations_payment y
-                 WHERE s.kind IS NULL AND y.regency_id = %(regency)s AND y.pledge_id = s.pledge_id
-                   AND y.reference = s.reference""", params)
-        cur.execute(
-            f"""UPDATE {table} s SET kind = 'ref_repeat', first_row = f.first_row
-                  FROM (SELECT line_row, min(line_row) OVER (PARTITION BY pledge_id, reference) AS first_row
-                          FROM {table} WHERE kind IS NULL AND pledge_id IS NOT NULL) f
-                 WHERE f.line_row = s.line_row AND f.first_row <> s.line_row""")
-        # 4. payments, in line order per pledge
-        cur.execute(
-            f"""WITH x AS (
-                  SELECT s.line_row, p.status, p.amount AS pledge_amount,
-                         p.paid_amount + sum(s.amount) OVER w - s.amount AS before_paid,
-                         row_number() OVER w AS nth
-                    FROM {table} s JOIN donations_pledge p ON p.id = s.pledge_id
-                   WHERE s.kind IS NULL AND p.status IN %(open)s
-                  WINDOW w AS (PARTITION BY s.pledge_id ORDER BY s.line_row)
-                )
-                UPDATE {table} s SET kind = 'pay', status_before = x.status, pledge_amount = x.pledge_amount,
-                       before_paid = x.before_paid, nth = x.nth,
-                       overpaid = greatest(x.before_paid + s.amount - x.pledge_amount, 0)
-                                  - greatest(x.before_paid - x.pledge_amount, 0)
-                  FROM x WHERE x.line_row = s.line_row""", {"open": open_statuses})
-        paying = cur.rowcount
-        # 5. the rest: no pledge, or a closed one
-        cur.execute(
-            f"""UPDATE {table} s SET kind = CASE WHEN s.pledge_id IS NULL THEN 'unmatched' ELSE 'closed_pledge' END,
-                       status_before = (SELECT p.status FROM donations_pledge p WHERE p.id = s.pledge_id)
-                 WHERE s.kind IS NULL""")
+                SELECT line_row, line_date, description, amount, reference, pledge_id, code, kind, first_row,
+                       status_before, pledge_amount, before_paid, nth, nth_receipt,
+                       CASE WHEN kind = 'pay' THEN greatest(before_paid + amount - pledge_amount, 0)
+                                                   - greatest(before_paid - pledge_amount, 0) END AS overpaid,
+                       CASE WHEN kind = 'pay' THEN nextval(pg_get_serial_sequence('donations_payment', 'id'))
+                            WHEN kind = 'paid_before' THEN prior_payment END AS payment_id,
+                       CASE WHEN kind IN {_KEPT}
+                            THEN nextval(pg_get_serial_sequence('donations_statementline', 'id')) END AS line_id
+                  FROM k4 ORDER BY line_row""", {**params, "open": open_statuses})
+        cur.execute(f"ANALYZE {table}")
+        cur.execute(f"SELECT kind, count(*), coalesce(sum(amount), 0) FROM {table} GROUP BY kind")
+        counts = {kind: (int(n), int(total)) for kind, n, total in cur.fetchall()}
+        paying = counts.get("pay", (0, 0))[0]
         # 6. the writes
         if paying:
             _write_payments(cur, table=table, statement=statement, paying=paying, moment=moment, params=params)
@@ -163,8 +169,6 @@ def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.da
         if paying:
             _write_pledges_and_audit(cur, table=table, params=params)
         _write_anomalies(cur, table=table, params=params)
-        cur.execute(f"SELECT kind, count(*), coalesce(sum(amount), 0) FROM {table} GROUP BY kind")
-        counts = {kind: (int(n), int(total)) for kind, n, total in cur.fetchall()}
         cur.execute(
             f"SELECT line_row, kind, code, first_row, reference FROM {table} "
             "WHERE kind IN ('other_campaign', 'ref_repeat') ORDER BY line_row")
@@ -191,7 +195,8 @@ def _problem(row: int, kind: str, code: str, first_row: int | None, reference: s
 
 def _write_payments(cur, *, table: str, statement: BankStatement, paying: int, moment: dt.datetime,
                     params: dict) -> None:
-    """Receipt numbers as one block of the regency's counter for the year, then the payments."""
+    """Receipt numbers as one block of the regency's counter for the year, numbered in line order;
+    the payments' ids drawn ahead (so no join back from RETURNING), then the payments."""
     regency = statement.regency
     year = timezone.localdate(moment, timezone=regency.tzinfo).year
     cur.execute(
@@ -200,42 +205,31 @@ def _write_payments(cur, *, table: str, statement: BankStatement, paying: int, m
         [regency.pk, year, paying])
     (last,) = cur.fetchone()
     first = int(last) - paying + 1
-    numbers = [receipt_number_format(regency_code=regency.code, year=year, number=k)
-               for k in range(first, int(last) + 1)]
+    # receipt_number_format in SQL: its text before the zero-padded number, checked on the block's ends.
+    prefix = receipt_number_format(regency_code=regency.code, year=year, number=0)[:-6]
+    for k in (first, int(last)):
+        assert receipt_number_format(regency_code=regency.code, year=year, number=k) == f"{prefix}{k:06d}"
     cur.execute(
-        f"""WITH numbered AS (
-              SELECT s.line_row, s.pledge_id, s.amount, s.reference, s.line_date,
-                     row_number() OVER (ORDER BY s.line_row) AS rn
-                FROM {table} s WHERE s.kind = 'pay'
-            ), ins AS (
-              INSERT INTO donations_payment (regency_id, pledge_id, amount, reference, paid_on, source, receipt_number,
-                                             receipt, receipt_content_type, recorded_by_id, created_at)
-              SELECT %(regency)s, n.pledge_id, n.amount, n.reference, n.line_date, %(source)s, r.number, '', '', NULL,
-                     %(now)s
-                FROM numbered n JOIN unnest(%(numbers)s::text[]) WITH ORDINALITY AS r(number, rn) ON r.rn = n.rn
-               ORDER BY n.rn
-              RETURNING id, pledge_id, reference
-            )
-            UPDATE {table} s SET payment_id = ins.id FROM ins
-             WHERE s.kind = 'pay' AND s.pledge_id = ins.pledge_id AND s.reference = ins.reference""",
-        {**params, "source": PaymentSource.BANK_STATEMENT.value, "numbers": numbers})
+        f"""INSERT INTO donations_payment (id, regency_id, pledge_id, amount, reference, paid_on, source,
+                                           receipt_number, receipt, receipt_content_type, recorded_by_id, created_at)
+            SELECT s.payment_id, %(regency)s, s.pledge_id, s.amount, s.reference, s.line_date, %(source)s,
+                   %(prefix)s || lpad(n::text, greatest(6, length(n::text)), '0'), '', '', NULL, %(now)s
+              FROM {table} s CROSS JOIN LATERAL (SELECT %(first)s + s.nth_receipt - 1 AS n) r
+             WHERE s.kind = 'pay' ORDER BY s.line_row""",
+        {**params, "source": PaymentSource.BANK_STATEMENT.value, "prefix": prefix, "first": first})
 
 
 def _write_lines_and_ledger(cur, *, table: str, params: dict) -> None:
     cur.execute(
-        f"""WITH ins AS (
-              INSERT INTO donations_statementline (regency_id, statement_id, "row", line_date, description, amount,
-                                                   reference, outcome, pledge_id, payment_id, created_at)
-              SELECT %(regency)s, %(statement)s, s.line_row, s.line_date, s.description, s.amount, s.reference,
-                     CASE s.kind WHEN 'pay' THEN CASE WHEN s.overpaid > 0 THEN %(overpaid)s ELSE %(matched)s END
-                                 WHEN 'paid_before' THEN %(duplicate)s
-                                 WHEN 'closed_pledge' THEN %(closed)s ELSE %(unmatched)s END,
-                     s.pledge_id, s.payment_id, %(now)s
-                FROM {table} s WHERE s.kind IN ('pay', 'paid_before', 'unmatched', 'closed_pledge')
-               ORDER BY s.line_row
-              RETURNING id, "row"
-            )
-            UPDATE {table} s SET line_id = ins.id FROM ins WHERE ins."row" = s.line_row""",
+        f"""INSERT INTO donations_statementline (id, regency_id, statement_id, "row", line_date, description, amount,
+                                                 reference, outcome, pledge_id, payment_id, created_at)
+            SELECT s.line_id, %(regency)s, %(statement)s, s.line_row, s.line_date, s.description, s.amount,
+                   s.reference,
+                   CASE s.kind WHEN 'pay' THEN CASE WHEN s.overpaid > 0 THEN %(overpaid)s ELSE %(matched)s END
+                               WHEN 'paid_before' THEN %(duplicate)s
+                               WHEN 'closed_pledge' THEN %(closed)s ELSE %(unmatched)s END,
+                   s.pledge_id, s.payment_id, %(now)s
+              FROM {table} s WHERE s.kind IN {_KEPT} ORDER BY s.line_row""",
         {**params, "overpaid": LineOutcome.OVERPAID.value, "matched": LineOutcome.MATCHED.value,
          "duplicate": LineOutcome.DUPLICATE.value, "closed": LineOutcome.CLOSED_PLEDGE.value,
          "unmatched": LineOutcome.UNMATCHED.value})
