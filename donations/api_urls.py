@@ -1,8 +1,9 @@
 from django.urls import path
 
 from donations import api
-from donations.money.provider_api import ProviderNotificationApi
 from donations.money import handover_api
+from donations.money.provider_api import ProviderNotificationApi
+from donations.money.statements import api as statement_api
 
 urlpatterns = [
     path("campaigns/", api.CampaignListApi.as_view(), name="api_campaigns"),
@@ -15,8 +16,6 @@ urlpatterns = [
     path("pledges/<uuid:pledge_id>/confirm/", api.PledgeConfirmApi.as_view(), name="api_pledge_confirm"),
     path("pledges/<uuid:pledge_id>/cancel/", api.PledgeCancelApi.as_view(), name="api_pledge_cancel"),
     path("pledges/<uuid:pledge_id>/payments/", api.PledgePaymentsApi.as_view(), name="api_pledge_payments"),
-    path("payments/midtrans/notification/", ProviderNotificationApi.as_view(provider="midtrans"),
-         name="api_payments_midtrans_notification"),
     path("regencies/<slug:regency_slug>/handovers/", handover_api.RegencyHandoversApi.as_view(),
          name="api_regency_handovers"),
     path("handovers/<int:handover_id>/", handover_api.HandoverApi.as_view(), name="api_handover"),
@@ -26,4 +25,9 @@ urlpatterns = [
          name="api_handover_transferred"),
     path("campaigns/<slug:campaign_slug>/ledger/", handover_api.CampaignLedgerApi.as_view(),
          name="api_campaign_ledger"),
+    path("payments/midtrans/notification/", ProviderNotificationApi.as_view(provider="midtrans"),
+         name="api_payments_midtrans_notification"),
+    path("regencies/<slug:regency_slug>/statements/", statement_api.StatementUploadApi.as_view(),
+         name="api_regency_statements"),
+    path("statements/<int:statement_id>/", statement_api.StatementDetailApi.as_view(), name="api_statement"),
 ]

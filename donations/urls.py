@@ -3,6 +3,7 @@ from django.urls import path
 from donations import views
 from donations.money import handover_views
 from donations.money.receipt_views import payment_kuitansi, receipt_register_export
+from donations.money.statements import views as statement_views
 from donations.reconciliation import views as reconciliation_views
 
 _admin = "r/<slug:regency_slug>/campaigns/"
@@ -52,4 +53,7 @@ urlpatterns = [
          name="money_ledger"),
     path("r/<slug:regency_slug>/money/campaigns/<slug:campaign_slug>/refund/", handover_views.money_refund,
          name="money_refund"),
+    path("r/<slug:regency_slug>/money/statements/", statement_views.statement_list, name="statement_list"),
+    path("r/<slug:regency_slug>/money/statements/<int:statement_id>/", statement_views.statement_detail,
+         name="statement_detail"),
 ]

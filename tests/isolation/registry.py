@@ -65,6 +65,7 @@ class Side:
     payment: Any = None
     anomaly: Any = None
     handover: Any = None
+    statement: Any = None
 
 
 @dataclass
@@ -158,6 +159,7 @@ def _add_pledge(side: Side) -> None:
     side.objects[Payment] = side.payment
     _add_anomaly(side)
     _add_handover(side)
+    _add_statement(side)
 
 
 def _add_handover(side: Side) -> None:
@@ -172,6 +174,20 @@ def _add_handover(side: Side) -> None:
     HandoverLine.objects.create(regency=side.regency, handover=side.handover, family=side.family,
                                 va_number=f"88888{side.participant.card_number[-11:]}", amount=245_000)
     side.objects[Handover] = side.handover
+
+
+
+def _add_statement(side: Side) -> None:
+    """A processed bank statement of the side's campaign (money issue): `statement_id`. Made
+    directly: processing is tested in tests/donations/test_statements.py."""
+    from donations.models import BankStatement
+
+    side.statement = BankStatement.objects.create(
+        regency=side.regency, campaign=side.campaign, file=f"statements/{side.regency.pk}/rahasia.csv",
+        original_name=f"mutasi-rahasia-{side.regency.slug}.csv", sha256="0" * 64, status="done",
+        uploaded_by=side.member, finished_at=timezone.now(),
+    )
+    side.objects[BankStatement] = side.statement
 
 
 def _add_anomaly(side: Side) -> None:
@@ -233,6 +249,7 @@ KWARGS: dict[str, Callable[[Side, URLPattern], str]] = {
     "payment_id": lambda side, pattern: str(side.payment.pk),
     "anomaly_id": lambda side, pattern: str(side.anomaly.pk),
     "handover_id": lambda side, pattern: str(side.handover.pk),
+    "statement_id": lambda side, pattern: str(side.statement.pk),
     # A capability: the invitation link itself lets its holder accept (see CAPABILITY_ROUTES).
     "token": lambda side, pattern: side.invitation.token,
     # Django admin (staff only).
