@@ -90,7 +90,8 @@ class Command(BaseCommand):
             "lines": process["lines"], "matched": process["matched"], "unmatched": process["unmatched"],
             "duplicates": process["duplicates"], "errors": process["errors"], "status": process["status"],
             "seconds": process["seconds"], "queries": process["queries"],
-            "upload_seconds": process["upload_seconds"], "file_bytes": seed["file_bytes"],
+            "upload_seconds": process["upload_seconds"], "commit_seconds": process.get("commit_seconds"),
+            "file_bytes": seed["file_bytes"],
             "psql_copy_seconds": copy, "psql_copy_each_seconds": copies,
             "ratio_vs_psql_copy": round(process["seconds"] / copy, 1) if copy else None,
             "peak_rss_mb": process.get("peak_rss_mb"), "cpus": os.cpu_count(),
@@ -130,15 +131,31 @@ class Command(BaseCommand):
         statement = statement_upload(regency=campaign.regency, campaign=campaign, actor=None, file=path,
                                      enqueue=False)
         uploaded = time.monotonic()
-        with _every_query() as queries:
-            statement = statement_process(statement_id=statement.pk)
+        commits: list[float] = []
+        original_commit = connection._commit
+
+        def timed_commit():  # the deferred foreign-key checks of the apply run here
+            began = time.monotonic()
+            try:
+                return original_commit()
+            finally:
+                commits.append(time.monotonic() - began)
+
+        connection._commit = timed_commit
+        try:
+            with _every_query() as queries:
+                statement = statement_process(statement_id=statement.pk)
+        finally:
+            connection._commit = original_commit
         seconds = time.monotonic() - uploaded
+        self.stderr.write(f"  commits: {', '.join(f'{c:.3f}' for c in commits)} s; "
+                          f"queries: {sum(q[0] for q in queries):.3f} s")
         for took, sql in sorted(queries, reverse=True)[:8]:
             self.stderr.write(f"  {took:.3f} s  {' '.join(sql.split())[:110]}")
         return {"status": statement.status, "lines": statement.lines, "matched": statement.matched,
                 "unmatched": statement.unmatched, "duplicates": statement.duplicates,
                 "errors": len(statement.errors), "seconds": round(seconds, 3), "queries": len(queries),
-                "upload_seconds": round(uploaded - started, 3)}
+                "upload_seconds": round(uploaded - started, 3), "commit_seconds": round(max(commits, default=0), 3)}
 
 
 # A payment code per pledge, unique: k scrambled by a bijection of 32-bit integers (Knuth's
