@@ -324,3 +324,21 @@ def test_each_kind_of_work_has_its_own_queue():
                  "donations.tasks.reconciliation_notify_task", "regencies.tasks.send_invitation_email"):
         assert queue(name) == "email", name
     assert queue("core.outbox_relay") == "celery"
+
+
+@pytest.mark.django_db
+def test_the_operator_sees_the_outbox_and_sends_it_now_from_the_admin(client):
+    from core.models import AuditEvent
+    from tests.factories import UserFactory
+
+    operator = UserFactory(email="operator@example.test", is_staff=True, is_superuser=True)
+    waiting = OutboxMessage.objects.create(task=_HARMLESS, args=[999_999], attempts=2, last_error="OperationalError")
+    client.force_login(operator)
+    listing = client.get("/admin/core/outboxmessage/?sent_at__isempty=1")
+    assert listing.status_code == 200 and _HARMLESS in listing.content.decode()
+    response = client.post("/admin/core/outboxmessage/", {"action": "send_now", "_selected_action": [waiting.pk]})
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    assert waiting.sent_at is not None
+    event = AuditEvent.objects.get(verb="outbox.relayed")
+    assert event.actor == operator and event.after["sent"] == 1
