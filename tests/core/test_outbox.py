@@ -342,3 +342,26 @@ def test_the_operator_sees_the_outbox_and_sends_it_now_from_the_admin(client):
     assert waiting.sent_at is not None
     event = AuditEvent.objects.get(verb="outbox.relayed")
     assert event.actor == operator and event.after["sent"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_upload_page_with_redis_down_redirects_to_the_report_and_the_run_waits(client, bpjs_a, branch_a):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    client.force_login(bpjs_a)
+    with celery_broker(closed_url()):
+        response = client.post(
+            reverse("import_list", kwargs={"branch_code": branch_a.code}),
+            {"file": SimpleUploadedFile("tunggakan.csv", csv_text([line(1)]).encode(), content_type="text/csv"),
+             "as_of": "2026-10-01", "mode": "partial"},
+        )
+    imp = ArrearsImport.objects.get(branch=branch_a)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("import_detail", kwargs={"branch_code": branch_a.code, "import_id": imp.pk})
+    assert imp.status == ImportStatus.QUEUED
+    assert OutboxMessage.objects.get(task="participants.import_run").sent_at is None
+    # The broker is back (eager in tests: the relay runs the import here).
+    assert outbox.relay()["sent"] >= 1
+    imp.refresh_from_db()
+    assert imp.status == ImportStatus.APPLIED
