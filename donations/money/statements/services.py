@@ -64,7 +64,8 @@ def _spool(source, *, limit: int) -> tuple[str, int, str]:
 
 def statement_upload(*, regency: Regency, campaign: Campaign, actor, file, original_name: str | None = None,
                      enqueue: bool = True) -> BankStatement:
-    """Store a statement of `campaign`'s collecting account and queue its processing (on commit).
+    """Store a statement of `campaign`'s collecting account and queue its processing (the outbox:
+    sent after the commit).
     `file` is an uploaded file or a filesystem path. The actor needs MANAGE_MONEY in the regency
     (a treasurer or the regency admin); the campaign must be of the collected route."""
     if campaign.regency_id != regency.pk:
@@ -98,9 +99,8 @@ def statement_upload(*, regency: Regency, campaign: Campaign, actor, file, origi
             audit_record(actor=actor, verb="statement.uploaded", obj=statement, regency=regency,
                          after={"campaign": campaign.slug, "sha256": sha256, "original_name": statement.original_name,
                                 "status": StatementStatus.QUEUED})
-            if enqueue:
-                statement_id = statement.pk
-                transaction.on_commit(lambda: _enqueue(statement_id))
+            if enqueue:  # written with the statement (core.outbox), sent after the commit
+                _enqueue(statement.pk)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_path)
@@ -108,9 +108,10 @@ def statement_upload(*, regency: Regency, campaign: Campaign, actor, file, origi
 
 
 def _enqueue(statement_id: int) -> None:
+    from core.outbox import enqueue_on_commit
     from donations.tasks import statement_process_task
 
-    statement_process_task.delay(statement_id)
+    enqueue_on_commit(statement_process_task, statement_id)
 
 
 def statement_process(*, statement_id: int, now: dt.datetime | None = None) -> BankStatement:
