@@ -350,6 +350,27 @@ def test_a_rejected_file_records_nothing(tmp_path, collected, make_pledge):
     assert statement_process(statement_id=statement.pk).status == "rejected"
 
 
+def test_an_unexpected_failure_records_nothing_and_does_not_stay_processing(tmp_path, collected, make_pledge,
+                                                                            monkeypatch):
+    from donations.money.statements import services
+
+    pledge = make_pledge(collected)
+    statement = statement_upload(regency=collected.regency, campaign=collected, actor=None, enqueue=False,
+                                 file=_csv(tmp_path, _lines(("20-11-2026", pledge.payment_code, "245000", "F1"))))
+
+    def broken(**kwargs):
+        Payment.objects.create(regency_id=pledge.regency_id, pledge=pledge, amount=1, reference="half",
+                               paid_on=dt.date(2026, 11, 20), receipt_number="KW/x")
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "statement_match", broken)
+    with pytest.raises(RuntimeError):
+        statement_process(statement_id=statement.pk)
+    statement.refresh_from_db()
+    assert statement.status == "rejected" and "tidak ada yang dicatat" in statement.errors[0]["message"]
+    assert not Payment.objects.for_regency(pledge.regency_id).exists()  # the half-write was rolled back
+
+
 def test_only_a_collected_campaign_takes_statements(tmp_path, make_campaign):
     from core.errors import DomainError
 

@@ -156,9 +156,9 @@ def _normalise(raw: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int, int]
             amount_ok.alias("_ok_kredit"),
             (pl.col("referensi").is_not_null() & (ref_len <= REFERENCE_MAX)).fill_null(False).alias("_ok_referensi"),
             pl.when(amount_ok).then(pl.col("_whole").cast(pl.Int64, strict=False)).alias("amount"),
-            pl.col("keterangan").fill_null("").str.replace_all(r"\s+", " ").str.slice(0, DESCRIPTION_MAX)
-            .alias("description"),
-            pl.col("referensi").alias("reference"),
+            pl.col("keterangan").fill_null("").str.replace_all("\x00", "", literal=True).str.replace_all(r"\s+", " ")
+            .str.slice(0, DESCRIPTION_MAX).alias("description"),
+            pl.col("referensi").str.replace_all("\x00", "", literal=True).alias("reference"),
         )
     )
     checks = [

@@ -142,7 +142,27 @@ def statement_process(*, statement_id: int, now: dt.datetime | None = None) -> B
     except FileNotFoundError:
         rejected = FileRejected(_("Berkas mutasi yang diunggah tidak ditemukan lagi; unggah ulang."),
                                 code="not_found")
+    except Exception:
+        _give_up(statement)
+        raise
+    try:
+        return _apply(statement, parsed=parsed, rejected=rejected, now=now)
+    except Exception:
+        _give_up(statement)
+        raise
 
+
+def _give_up(statement: BankStatement) -> None:
+    """An unexpected failure: nothing of the apply stayed (one transaction); say so rather than
+    leave the statement `processing` for ever (the error itself goes to the log)."""
+    BankStatement.all_regencies.filter(pk=statement.pk, status=StatementStatus.PROCESSING).update(
+        status=StatementStatus.REJECTED, finished_at=timezone.now(),
+        errors=[{"row": 0, "column": "", "message": str(_(
+            "Pemrosesan gagal karena kesalahan sistem; tidak ada yang dicatat. Unggah ulang berkas ini."))}])
+
+
+def _apply(statement: BankStatement, *, parsed, rejected: FileRejected | None,
+           now: dt.datetime | None) -> BankStatement:
     from donations.services import _lock_regency
 
     with transaction.atomic():
