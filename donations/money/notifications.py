@@ -13,7 +13,11 @@ became of it:
 - `ignored`: not (yet) money (pending, expire, cancel, deny, a challenged capture). A later
   notification of the same transaction that says the money arrived (pending -> settlement)
   turns the row into `paid`;
-- `duplicate`: the pledge already has a payment with this reference (nothing new).
+- `duplicate`: the pledge already has a payment with this reference, or the same money was
+  already read from the collecting account's statement (a `bank_statement` payment of the same
+  amount on the pledge that no notification claimed yet): the notification is linked to that
+  payment and nothing new is recorded. The statement matcher applies the same rule the other
+  way round (`statements.match`), so one transfer seen from both sides is one payment.
 Anything else for a transaction already kept is a replay: 200, nothing new.
 
 Locks: regency -> participant -> pledge (as every money write), then the notification row. Two
@@ -125,6 +129,15 @@ def _closed_pledge(pledge: Pledge, notification: Notification) -> None:
         anomaly.save(update_fields=["detail", "status"])
 
 
+def _seen_on_statement(pledge: Pledge, amount: int) -> Payment | None:
+    """The pledge's payment read from the bank statement with this amount that no provider
+    notification claimed yet (see the module), if any."""
+    claimed = ProviderNotification.objects.filter(payment__pledge_id=pledge.pk).values("payment_id")
+    return (Payment.objects.for_regency(pledge.regency_id)
+            .filter(pledge=pledge, source=PaymentSource.BANK_STATEMENT, amount=amount)
+            .exclude(pk__in=claimed).order_by("id").first())
+
+
 def notification_record(*, notification: Notification, now: dt.datetime | None = None) -> Recorded:
     """Record a verified notification (see the module); idempotent per transaction id."""
     moment = now or timezone.now()
@@ -142,6 +155,8 @@ def notification_record(*, notification: Notification, now: dt.datetime | None =
         elif pledge.status not in OPEN_FOR_MONEY:
             row.outcome = CLOSED_PLEDGE
             _closed_pledge(pledge, notification)
+        elif (seen := _seen_on_statement(pledge, notification.amount)) is not None:
+            row.outcome, payment = DUPLICATE, seen
         else:
             try:
                 with transaction.atomic():  # a refused payment gives its receipt number back

@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -291,8 +292,8 @@ def _comparable(pledge: Pledge) -> dict:
     events = [(e.verb, e.actor_id, e.before,
                {k: v for k, v in (e.after or {}).items() if k not in ("payment", "receipt_number", "reference")})
               for e in AuditEvent.objects.filter(
-                  object_type__in=["donations.payment", "donations.pledge"],
-                  object_id__in=[str(payment.pk), str(pledge.pk)]).order_by("id")]
+                  Q(object_type="donations.payment", object_id=str(payment.pk))
+                  | Q(object_type="donations.pledge", object_id=str(pledge.pk))).order_by("id")]
     anomaly = Anomaly.objects.for_regency(pledge.regency_id).get(pledge=pledge)
     return {
         "pledge": (pledge.status, pledge.paid_amount, pledge.pledged_at is not None, pledge.paid_at is not None),

@@ -17,7 +17,10 @@ The valid lines are COPYed into a temporary table; then, in SQL:
 3. a code of another campaign of the regency is a row error (the line belongs to that
    campaign's statement); a pledge that already has a payment with the line's reference keeps
    it (the line is stored as `duplicate` of that payment); the same reference twice for one pledge
-   in this file is a row error on the second;
+   in this file is a row error on the second; a line of the same amount as a payment a provider
+   notified for the pledge, which no statement line confirmed yet, is that payment seen from the
+   bank's side (stored as `duplicate` of it: one transfer, one payment;
+   `donations.money.notifications` applies the same rule the other way round);
 4. a line on a pledge open for money (reserved, pledged, paid) is a payment, in line order: the
    paid amount before each line is the pledge's plus the earlier lines', which decides the moves
    reserved -> pledged (the first line) and -> paid (the line that reaches the amount) and the
@@ -120,16 +123,25 @@ def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.da
                    ORDER BY c.line_row, (p.campaign_id = %(campaign)s) DESC, c.ord
                 ), k1 AS (
                   SELECT i.*, h.pledge_id, h.pledge_campaign, h.code, h.status_before, h.pledge_amount, h.paid0,
-                         y.id AS prior_payment,
+                         coalesce(y.id, pv.id) AS prior_payment,
                          CASE WHEN l.id IS NOT NULL THEN 'duplicate'
                               WHEN h.pledge_campaign <> %(campaign)s THEN 'other_campaign'
-                              WHEN y.id IS NOT NULL THEN 'paid_before' END AS early
+                              WHEN coalesce(y.id, pv.id) IS NOT NULL THEN 'paid_before' END AS early
                     FROM {staged} i
                     LEFT JOIN hit h ON h.line_row = i.line_row
                     LEFT JOIN donations_statementline l
                            ON l.regency_id = %(regency)s AND l.line_date = i.line_date
                           AND l.reference = i.reference AND l.amount = i.amount
                     LEFT JOIN donations_payment y ON y.pledge_id = h.pledge_id AND y.reference = i.reference
+                    -- the same money already notified by a payment provider (see below)
+                    LEFT JOIN LATERAL (
+                      SELECT v.id FROM donations_payment v
+                       WHERE h.pledge_id IS NOT NULL AND v.pledge_id = h.pledge_id AND v.regency_id = %(regency)s
+                         AND v.source = %(provider)s AND v.amount = i.amount
+                         AND NOT EXISTS (SELECT 1 FROM donations_statementline sl
+                                          WHERE sl.payment_id = v.id AND sl.regency_id = %(regency)s)
+                       ORDER BY v.id LIMIT 1
+                    ) pv ON true
                 ), k2 AS (
                   SELECT k1.*, min(line_row) OVER (PARTITION BY pledge_id, reference, early IS NULL) AS first_row
                     FROM k1
@@ -157,7 +169,8 @@ def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.da
                             WHEN kind = 'paid_before' THEN prior_payment END AS payment_id,
                        CASE WHEN kind IN {_KEPT}
                             THEN nextval(pg_get_serial_sequence('donations_statementline', 'id')) END AS line_id
-                  FROM k4 ORDER BY line_row""", {**params, "open": open_statuses})
+                  FROM k4 ORDER BY line_row""",
+            {**params, "open": open_statuses, "provider": PaymentSource.PROVIDER.value})
         cur.execute(f"ANALYZE {table}")
         cur.execute(f"SELECT kind, count(*), coalesce(sum(amount), 0) FROM {table} GROUP BY kind")
         counts = {kind: (int(n), int(total)) for kind, n, total in cur.fetchall()}
