@@ -137,6 +137,12 @@ class Participant(TenantModel):
         db_index=False, db_constraint=False,
     )
     as_of = models.DateField(_("per tanggal data"), null=True, blank=True)
+    # The optional list columns of 2026 (the newest list's values; None = the list did not say).
+    written_off = models.BooleanField(_("tunggakan dihapus (pemutihan)"), null=True, blank=True)
+    in_rehab = models.BooleanField(_("ikut program REHAB"), null=True, blank=True)
+    rehab_instalments_left = models.PositiveSmallIntegerField(
+        _("sisa cicilan REHAB"), null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -352,6 +358,10 @@ class ArrearsRecord(TenantModel):
     last_paid_date = models.DateField(null=True, blank=True)
     care_class = models.PositiveSmallIntegerField(choices=CareClass.choices)
     segment = models.CharField(max_length=4, choices=Segment.choices)
+    # The optional list columns of 2026: `pemutihan`, `rehab`, `sisa_cicilan` (None = not in the file).
+    written_off = models.BooleanField(null=True, blank=True)
+    in_rehab = models.BooleanField(null=True, blank=True)
+    rehab_instalments_left = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):
         verbose_name = _("catatan tunggakan")
