@@ -40,6 +40,7 @@ THIRD_PARTY_APPS = [
     "drf_spectacular",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_htmx",
 ]
 LOCAL_APPS = [
@@ -133,6 +134,13 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# MFA (allauth.mfa; accounts.mfa): TOTP (RFC 6238: SHA-1, 30 s, 6 digits) with recovery codes.
+# Required for every role except community donors (accounts.mfa.mfa_required).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_PERIOD = 30
+MFA_TOTP_DIGITS = 6
+MFA_TOTP_ISSUER = "Satu untuk Satu"
+MFA_RECOVERY_CODE_COUNT = 10
 
 # --- i18n -------------------------------------------------------------------
 LANGUAGE_CODE = "id"
