@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import logging
 import os
 import tempfile
@@ -41,6 +40,7 @@ from core.audit import audit_record
 from core.errors import Conflict, DomainError
 from core.formatting import format_date
 from core.iterators import read_ahead
+from core.uploads import spool_upload
 from participants.hooks import pledges_held
 from participants.imports.apply import ApplyContext, apply_staging
 from participants.imports.staging import (
@@ -202,35 +202,9 @@ def _open_source(uploaded_file: Any):
 
 
 def _spool(source: Any, *, limit: int) -> tuple[str, int, str]:
-    """Copy to a temporary file beside the storage, hashing as it streams."""
-    spool_dir = Path(settings.MEDIA_ROOT) / "imports" / "tmp"
-    spool_dir.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    handle = tempfile.NamedTemporaryFile(dir=spool_dir, delete=False, suffix=".part")  # noqa: SIM115
-    try:
-        with handle:
-            chunks = source.chunks() if hasattr(source, "chunks") else iter(lambda: source.read(1 << 20), b"")
-            for chunk in chunks:
-                size += len(chunk)
-                if size > limit:
-                    raise DomainError(
-                        _(
-                            "Berkas terlalu besar: lebih dari %(limit)s MB. Pecah daftar menjadi "
-                            "beberapa berkas (mode sebagian) atau hubungi operator."
-                        )
-                        % {"limit": limit // (1024 * 1024)},
-                        code="file_too_large",
-                    )
-                digest.update(chunk)
-                handle.write(chunk)
-        if size == 0:
-            raise DomainError(_("Berkas kosong: tidak ada isi yang bisa dibaca."), code="file_empty")
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(handle.name)
-        raise
-    return handle.name, size, digest.hexdigest()
+    return spool_upload(source, folder="imports", limit=limit, too_large=_(
+        "Berkas terlalu besar: lebih dari %(limit)s MB. Pecah daftar menjadi "
+        "beberapa berkas (mode sebagian) atau hubungi operator."))
 
 
 # --- running an import ----------------------------------------------------------

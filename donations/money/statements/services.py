@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -24,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import DomainError, PermissionDenied
+from core.uploads import spool_upload
 from donations.models import BankStatement, Campaign, StatementStatus
 from donations.money.statements.match import statement_match
 from donations.money.statements.parse import FileRejected, parse_statement_file
@@ -38,28 +38,7 @@ def _max_bytes() -> int:
 
 
 def _spool(source, *, limit: int) -> tuple[str, int, str]:
-    """Copy the upload to a temporary file beside the storage, hashing as it streams."""
-    spool_dir = Path(settings.MEDIA_ROOT) / "statements" / "tmp"
-    spool_dir.mkdir(parents=True, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
-    handle = tempfile.NamedTemporaryFile(dir=spool_dir, delete=False, suffix=".part")  # noqa: SIM115
-    try:
-        with handle:
-            chunks = source.chunks() if hasattr(source, "chunks") else iter(lambda: source.read(1 << 20), b"")
-            for chunk in chunks:
-                size += len(chunk)
-                if size > limit:
-                    raise DomainError(_("Berkas terlalu besar: lebih dari %(limit)s MB.")
-                                      % {"limit": limit // (1024 * 1024)}, code="file_too_large")
-                digest.update(chunk)
-                handle.write(chunk)
-        if size == 0:
-            raise DomainError(_("Berkas kosong: tidak ada isi yang bisa dibaca."), code="file_empty")
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(handle.name)
-        raise
-    return handle.name, size, digest.hexdigest()
+    return spool_upload(source, folder="statements", limit=limit)
 
 
 def statement_upload(*, regency: Regency, campaign: Campaign, actor, file, original_name: str | None = None,
