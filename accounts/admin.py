@@ -1,11 +1,16 @@
 """Users in the admin: e-mail is the login, there is no username."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import EmailUserChangeForm, EmailUserCreationForm
 from accounts.models import User
+
+# The admin logs in through allauth (its MFA step and rate limits), never its own form:
+# /admin/login/ sends visitors to the allauth login with `next`; a signed-in non-staff user gets 403.
+admin.site.login = secure_admin_login(admin.site.login)
 
 
 @admin.register(User)

@@ -22,6 +22,7 @@ from regencies.roles import BranchRole, Role
 
 OPERATOR_EMAIL = "operator@demo.test"
 DONOR_EMAIL = "donatur@demo.test"
+DEFAULT_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105 - the documented demo secret (dev and test only)
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ def demo_seed(
         + [{"email": OPERATOR_EMAIL, "role": "national operator (Django admin /admin/)"}],
         "operator": OPERATOR_EMAIL,
         "password": settings.DEMO_PASSWORD,
+        "totp_secret": demo_totp_secret(),
     }
 
 
@@ -210,6 +212,18 @@ def _user_ensure(email: str, full_name: str, created: dict, **flags):
     return user
 
 
+def demo_totp_secret() -> str:
+    """The base32 TOTP secret of every demo user except the donor (CONTRACT.md "MFA and tokens")."""
+    return getattr(settings, "DEMO_TOTP_SECRET", "") or DEFAULT_TOTP_SECRET
+
+
+def _totp_ensure(user) -> None:
+    """TOTP with the demo secret, stored the way allauth stores it (its adapter's encrypt)."""
+    from accounts.mfa import enrol_totp
+
+    enrol_totp(user, demo_totp_secret())
+
+
 def _users_ensure(regencies, branches, created: dict, progress) -> None:
     from donations.services import donor_profile_ensure
 
@@ -228,6 +242,9 @@ def _users_ensure(regencies, branches, created: dict, progress) -> None:
             created["memberships"] += was_created
         if spec.email == DONOR_EMAIL:
             donor_profile_ensure(user=user, display_name=spec.full_name)
+        else:
+            _totp_ensure(user)
         progress(f"{spec.email}: {spec.description}")
-    _user_ensure(OPERATOR_EMAIL, "Operator Nasional", created, is_staff=True, is_superuser=True)
+    operator = _user_ensure(OPERATOR_EMAIL, "Operator Nasional", created, is_staff=True, is_superuser=True)
+    _totp_ensure(operator)
     progress(f"{OPERATOR_EMAIL}: national operator (Django admin)")

@@ -114,9 +114,18 @@ def user_places(*, user) -> dict:
 
 
 def member_list(*, regency: Regency) -> QuerySet[Membership]:
+    """The regency's memberships; `has_mfa`: the user's login asks for a second factor."""
+    from allauth.mfa.models import Authenticator
+    from django.db.models import Exists, OuterRef
+
+    from accounts.mfa import PRIMARY_TYPES
+
     return (
         Membership.objects.for_regency(regency)
         .select_related("user")
+        .annotate(has_mfa=Exists(
+            Authenticator.objects.filter(user_id=OuterRef("user_id"), type__in=PRIMARY_TYPES)
+        ))
         .order_by("-is_active", "user__email", "role")
     )
 
@@ -135,3 +144,13 @@ def invitation_by_token(*, token: str) -> Invitation | None:
     if not token or len(token) > 64:
         return None
     return Invitation.all_regencies.select_related("regency").filter(token=token).first()
+
+
+def user_holds_role(user) -> bool:
+    """True when `user` holds an active regency or branch role (then MFA is required)."""
+    from regencies.models import BranchMembership
+
+    return (
+        Membership.all_regencies.filter(user_id=user.pk, is_active=True).exists()
+        or BranchMembership.objects.filter(user_id=user.pk, is_active=True).exists()
+    )

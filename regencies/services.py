@@ -273,3 +273,44 @@ def _jsonable(value):
     from decimal import Decimal
 
     return str(value) if isinstance(value, Decimal) else value
+
+
+def member_mfa_reset(*, regency: Regency, actor, membership: Membership) -> list[str]:
+    """A regency admin removes a member's MFA (lost phone): every authenticator of the user is
+    deleted, so their next login asks them to enrol again. Audited.
+
+    Only for a user whose roles are all in this regency: a user who also acts for another
+    regency, a BPJS branch or nationally is reset by the national operator (Django admin).
+    Returns the kinds of authenticators removed.
+    """
+    from allauth.mfa.models import Authenticator
+
+    from accounts import mfa
+    from regencies.models import BranchMembership
+
+    _require_perm(actor=actor, regency=regency, perm=Perm.INVITE_MEMBERS)
+    with transaction.atomic():
+        locked = Membership.objects.for_regency(regency).select_related("user").get(pk=membership.pk)
+        user = get_user_model().objects.select_for_update().get(pk=locked.user_id)
+        if user.pk == actor.pk:
+            raise DomainError(
+                _("Atur autentikasi dua langkah Anda sendiri di halaman akun Anda."), code="self_mfa_reset"
+            )
+        elsewhere = (
+            user.is_staff or user.is_superuser
+            or Membership.all_regencies.filter(user=user, is_active=True).exclude(regency=regency).exists()
+            or BranchMembership.objects.filter(user=user, is_active=True).exists()
+        )
+        if elsewhere:
+            raise PermissionDenied(
+                _("Pengguna ini juga berperan di luar kabupaten/kota ini; autentikasi dua langkahnya "
+                  "hanya dapat diatur ulang oleh operator nasional."),
+                code="mfa_reset_elsewhere",
+            )
+        kinds = sorted(Authenticator.objects.filter(user=user).values_list("type", flat=True))
+        mfa.reset(user)
+        audit_record(
+            actor=actor, verb="member.mfa_reset", obj=user, regency=regency,
+            before={"authenticators": kinds}, after={"authenticators": []},
+        )
+    return kinds

@@ -8,5 +8,7 @@ urlpatterns = [
     path("branches/<slug:branch_code>/", views.branch_dashboard, name="branch_dashboard"),
     path("national/", views.national_dashboard, name="national_dashboard"),
     path("r/<slug:regency_slug>/members/", views.member_list, name="member_list"),
+    path("r/<slug:regency_slug>/members/<int:membership_id>/mfa-reset/", views.member_mfa_reset,
+         name="member_mfa_reset"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
 ]

@@ -144,6 +144,28 @@ def member_list(request: HttpRequest, regency_slug: str) -> HttpResponse:
     }, status=status)
 
 
+@require_perm(Perm.INVITE_MEMBERS)
+@require_http_methods(["GET", "POST"])
+def member_mfa_reset(request: HttpRequest, regency_slug: str, membership_id: int) -> HttpResponse:
+    """Reset a member's two-step verification (lost phone): a confirmation page, then the reset."""
+    regency = request.regency
+    membership = get_object_or_404(
+        Membership.objects.for_regency(regency).select_related("user"), pk=membership_id, is_active=True
+    )
+    if request.method == "POST":
+        try:
+            services.member_mfa_reset(regency=regency, actor=request.user, membership=membership)
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+        else:
+            messages.success(request, _(
+                "Autentikasi dua langkah %(email)s diatur ulang; ia akan diminta mendaftarkannya lagi "
+                "saat masuk berikutnya."
+            ) % {"email": membership.user.email})
+        return redirect("member_list", regency_slug=regency.slug)
+    return render(request, "regencies/member_mfa_reset.html", {"regency": regency, "membership": membership})
+
+
 def _int(value) -> int:
     try:
         return int(value)

@@ -57,11 +57,19 @@ def fail(message: str) -> int:
     return 1
 
 
-def logins_table(password: str) -> str:
-    width = max(len(email) for email, _ in DEMO_LOGINS)
+OPERATOR_LOGIN = ("operator@demo.test", "national operator (Django admin /admin/)")
+# CONTRACT.md "MFA and tokens": every demo user except the donor has TOTP with this secret.
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105 - the documented demo secret
+
+
+def logins_table(password: str, totp_secret: str = DEMO_TOTP_SECRET) -> str:
+    logins = [*DEMO_LOGINS, OPERATOR_LOGIN]
+    width = max(len(email) for email, _ in logins)
     rows = [f"  {'e-mail':<{width}}  role", f"  {'-' * width}  {'-' * 40}"]
-    rows += [f"  {email:<{width}}  {role}" for email, role in DEMO_LOGINS]
+    rows += [f"  {email:<{width}}  {role}" for email, role in logins]
     rows.append(f"  password for every demo user: {password}")
+    rows.append(f"  two-factor code (every demo user except donatur@demo.test): TOTP secret {totp_secret}")
+    rows.append(f"    get the current code with `oathtool --totp -b {totp_secret}` or any authenticator app")
     return "\n".join(rows)
 
 
@@ -162,10 +170,11 @@ def main(argv: list[str] | None = None) -> int:
             if not ready and answers(url + "healthz"):
                 ready = True
                 password = os.environ.get("DEMO_PASSWORD", "demo-satu-untuk-satu")
+                totp_secret = os.environ.get("DEMO_TOTP_SECRET", DEMO_TOTP_SECRET)
                 print(
                     f"\n  Satu untuk Satu is running at {url}  (ready in "
                     f"{time.monotonic() - began:.1f} s)\n  API docs: {url}api/v1/docs/   "
-                    f"health: {url}healthz   admin: {url}admin/\n\n{logins_table(password)}\n\n"
+                    f"health: {url}healthz   admin: {url}admin/\n\n{logins_table(password, totp_secret)}\n\n"
                     "  Press Ctrl-C to stop everything.\n",
                     flush=True,
                 )

@@ -23,6 +23,8 @@ from participants.models import (
 from regencies.models import BpjsBranch, BranchMembership, District, Membership, Regency, Village
 
 PASSWORD = "sandi-uji-yang-panjang"
+# The TOTP secret of every user the factories enrol (MFA is required for staff and every role).
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -43,6 +45,14 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.get_or_create(
                 user=self, email=self.email, defaults={"verified": True, "primary": True}
             )
+
+    @factory.post_generation
+    def mfa(self, create, extracted, **kwargs):
+        """TOTP (TOTP_SECRET) enrolled: `mfa=True`, or by default for staff (who must use MFA)."""
+        if create and (extracted or (extracted is None and (self.is_staff or self.is_superuser))):
+            from accounts.mfa import enrol_totp
+
+            enrol_totp(self, TOTP_SECRET)
 
 
 class RegencyFactory(factory.django.DjangoModelFactory):
@@ -132,17 +142,39 @@ class ArrearsImportFactory(factory.django.DjangoModelFactory):
     status = ImportStatus.QUEUED
 
 
-def member(regency, role, email=None, **user_kwargs):
-    """A user holding `role` in `regency`."""
-    user = UserFactory(**({"email": email} if email else {}), **user_kwargs)
+def totp_code(secret: str = TOTP_SECRET, at: float | None = None) -> str:
+    """The current TOTP code of `secret`: RFC 6238 (HMAC-SHA-1, 30 s, 6 digits), computed here
+    independently of allauth."""
+    import base64
+    import hmac
+    import struct
+    import time
+
+    counter = int((time.time() if at is None else at) // 30)
+    key = base64.b32decode(secret, casefold=True)
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
+
+
+def operator(email="operator@example.test", **user_kwargs):
+    """The national operator (staff and superuser), with TOTP enrolled."""
+    return UserFactory(email=email, is_staff=True, is_superuser=True, **user_kwargs)
+
+
+def member(regency, role, email=None, mfa=True, **user_kwargs):
+    """A user holding `role` in `regency`, with TOTP enrolled (every role must use MFA)."""
+    user = UserFactory(**({"email": email} if email else {}), mfa=mfa, **user_kwargs)
     Membership.objects.create(regency=regency, user=user, role=role)
     return user
 
 
-def branch_admin(branch, email=None):
-    user = UserFactory(**({"email": email} if email else {}))
+def branch_admin(branch, email=None, mfa=True):
+    """A BPJS admin of `branch`, with TOTP enrolled."""
+    user = UserFactory(**({"email": email} if email else {}), mfa=mfa)
     BranchMembership.objects.create(branch=branch, user=user)
     return user
 
 
-__all__ = ["PASSWORD", "settings"]
+__all__ = ["PASSWORD", "TOTP_SECRET", "settings"]

@@ -173,3 +173,5 @@ def test_demo_logins_printed_are_the_contract_ones():
                   "donatur@demo.test"):
         assert email in table
     assert "demo-satu-untuk-satu" in table
+    assert "operator@demo.test" in table
+    assert "JBSWY3DPEHPK3PXP" in table  # the demo TOTP secret (CONTRACT.md "MFA and tokens")

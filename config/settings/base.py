@@ -66,6 +66,8 @@ MIDDLEWARE = [
     # A Redis/broker outage: a 503 page or {"detail", "code": "service_unavailable"}, never a 500.
     "core.middleware.BrokerOutageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Every role except community donors must enrol MFA before any other page.
+    "accounts.middleware.MfaRequiredMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "regencies.middleware.RegencyMiddleware",
 ]
@@ -135,7 +137,7 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 # MFA (allauth.mfa; accounts.mfa): TOTP (RFC 6238: SHA-1, 30 s, 6 digits) with recovery codes.
-# Required for every role except community donors (accounts.mfa.mfa_required).
+# Required for every role except community donors (accounts.middleware.MfaRequiredMiddleware).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_PERIOD = 30
 MFA_TOTP_DIGITS = 6

@@ -8,6 +8,8 @@ SECRET_KEY = "test-only-not-secret"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ENABLE_DEMO_DATA = True
+# Every demo user except the donor has TOTP with this base32 secret (CONTRACT.md "MFA and tokens").
+DEMO_TOTP_SECRET = env("DEMO_TOTP_SECRET", default="JBSWY3DPEHPK3PXP")
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default="/tmp/satu-test-media")  # noqa: S108

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from donations.models import DonorProfile
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, totp_code
 
 LOGIN = "/accounts/login/"
 
@@ -19,8 +19,12 @@ def test_login_page_is_indonesian_in_our_layout(client, db):
     assert "Satu untuk Satu" in html
 
 
-def test_login_with_right_password(client, admin_a):
+def test_login_with_right_password_then_the_code(client, admin_a):
     response = client.post(LOGIN, {"login": admin_a.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_authenticate")  # every role has MFA
+    assert "_auth_user_id" not in client.session
+    response = client.post(response["Location"], {"code": totp_code()})
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
     assert "_auth_user_id" in client.session

@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from core.models import AuditEvent
 from donations.services import donor_profile_ensure
+from tests import factories
 from tests.factories import UserFactory
 
 
@@ -76,7 +77,7 @@ def test_language_switch_renders_english(client):
 
 
 def test_admin_pages_render_for_the_operator(client, admin_a, regency_a, district_a, bpjs_a):
-    operator = get_user_model().objects.create_superuser(email="operator@example.test", password="x-Op3rator!")
+    operator = factories.operator()
     client.force_login(operator)
     for name in (
         "admin:regencies_regency_changelist", "admin:regencies_bpjsbranch_changelist",
@@ -101,7 +102,7 @@ def test_audit_events_are_read_only_in_admin(client, admin_a):
     from core.audit import audit_record
 
     event = audit_record(actor=admin_a, verb="test.done", object_type="x", object_id=1)
-    operator = get_user_model().objects.create_superuser(email="operator@example.test", password="x-Op3rator!")
+    operator = factories.operator()
     client.force_login(operator)
     assert client.get(reverse("admin:core_auditevent_add")).status_code == 403
     assert client.post(reverse("admin:core_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403

@@ -93,7 +93,7 @@ def build_side(name: str, *, code: str, slug: str, branch_code: str) -> Side:
         regency=regency, family=family, district=district, village=village,
         name=f"Peserta Rahasia {name}", last_import=arrears_import,
     )
-    member = UserFactory(email=f"semua.peran.{slug}@example.test")
+    member = UserFactory(email=f"semua.peran.{slug}@example.test", mfa=True)  # every role needs MFA
     for role in Role:
         Membership.objects.create(regency=regency, user=member, role=role)
     BranchMembership.objects.create(branch=branch, user=member, role=BranchRole.BPJS_ADMIN)
@@ -250,6 +250,10 @@ KWARGS: dict[str, Callable[[Side, URLPattern], str]] = {
     "anomaly_id": lambda side, pattern: str(side.anomaly.pk),
     "handover_id": lambda side, pattern: str(side.handover.pk),
     "statement_id": lambda side, pattern: str(side.statement.pk),
+    # A membership of the side's regency (the MFA reset of a member).
+    "membership_id": lambda side, pattern: str(
+        Membership.all_regencies.filter(regency=side.regency).order_by("pk").first().pk
+    ),
     # A capability: the invitation link itself lets its holder accept (see CAPABILITY_ROUTES).
     "token": lambda side, pattern: side.invitation.token,
     # Django admin (staff only).

@@ -139,9 +139,12 @@ def test_accept_sets_password_membership_and_logs_in(client, invite, regency_a):
     assert user.full_name == "Andi Baru"
     assert Membership.objects.for_regency(regency_a).filter(user=user, role=Role.ASSESSOR, is_active=True).exists()
     assert EmailAddress.objects.filter(user=user, verified=True).exists()
-    assert client.get(response["Location"]).status_code == 200  # logged in as the new member
+    # Logged in as the new member, who must enrol MFA (every role) before any other page.
+    assert client.session["_auth_user_id"] == str(user.pk)
+    enrol = client.get(response["Location"])
+    assert enrol.status_code == 302 and enrol["Location"] == reverse("mfa_activate_totp")
     # the link is spent
-    again = client.get(_accept_url(invitation.token))
+    again = client.__class__().get(_accept_url(invitation.token))
     assert again.status_code == 410
     assert "sudah dipakai" in again.content.decode()
     with pytest.raises(InvitationInvalid):

@@ -48,7 +48,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc.detail), returncode=1) from exc
         progress(
             f"Selesai: {summary['regencies']} kabupaten/kota, {summary['branches']} cabang, "
-            f"{summary['users']} pengguna demo (kata sandi: {summary['password']})."
+            f"{summary['users']} pengguna demo (kata sandi: {summary['password']}; "
+            f"rahasia TOTP kecuali donatur: {summary['totp_secret']})."
         )
         self.stdout.write(json.dumps(summary, ensure_ascii=False, default=str))
 
