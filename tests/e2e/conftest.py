@@ -107,7 +107,9 @@ def new_context(browser, live_server, open_contexts):
 
 @pytest.fixture
 def login(new_context, password):
-    """`login(user, phone=False)`: a page signed in as `user` through the real login form."""
+    """`login(user, phone=False)`: a page signed in as `user` through the real login form; a
+    user with MFA (every role: tests.factories enrols TOTP_SECRET) then types the current
+    TOTP code on allauth's MFA page, as a person would."""
 
     def sign_in(user, *, phone: bool = False):
         page = new_context(phone=phone).new_page()
@@ -119,9 +121,29 @@ def login(new_context, password):
         assert "/accounts/login/" not in page.url, (
             f"login as {user.email} failed: {page.locator('main').inner_text()[:500]}"
         )
+        if "/accounts/2fa/authenticate/" in page.url:
+            enter_totp_code(page)
         return page
 
     return sign_in
+
+
+def enter_totp_code(page, secret: str | None = None) -> None:
+    """Type the current TOTP code on allauth's MFA page. A code is accepted once: when this
+    user's current one was already used in this test, wait for the next 30 s period."""
+    import time
+
+    from tests.factories import TOTP_SECRET, totp_code
+
+    for attempt in range(2):
+        page.fill("input[name=code]", totp_code(secret or TOTP_SECRET))
+        with page.expect_navigation():
+            page.press("input[name=code]", "Enter")  # the form's own submit, not "Cancel"
+        if "/accounts/2fa/authenticate/" not in page.url:
+            return
+        if attempt == 0:
+            time.sleep(30 - time.time() % 30 + 0.5)
+    raise AssertionError(f"the TOTP code was refused: {page.locator('main').inner_text()[:500]}")
 
 
 @pytest.fixture
