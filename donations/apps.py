@@ -8,8 +8,9 @@ class DonationsConfig(AppConfig):
     def ready(self) -> None:
         # Reconciliation runs after every applied import (donations.reconciliation).
         from donations.tasks import on_import_applied
-        from participants.hooks import register_active_pledges
+        from participants.hooks import register_active_pledges, register_tariffs
         from participants.services import arrears_import_applied
 
         arrears_import_applied.connect(on_import_applied, dispatch_uid="donations.on_import_applied")
         register_active_pledges(self.get_model("ActivePledge"))  # a full list asks before releasing one
+        register_tariffs(self.get_model("Tariff"))  # the import flags rows billed above 24 months

@@ -52,3 +52,36 @@ def register_active_pledges(model: Any) -> None:
 def pledges_held(cursor: Any, table: str) -> int:
     """Active pledges on the participants in `table` (0 when no app registered a counter)."""
     return sum(int(fn(cursor, table)) for fn in _pledge_counters)
+
+
+# --- monthly tariffs (the 24-month bill) --------------------------------------------------
+#
+# The donations app registers its effective-dated tariff model (`register_tariffs(Tariff)`,
+# in its AppConfig.ready): a table with `care_class`, `amount` (the participant's monthly
+# contribution, rupiah) and `effective_from`. The import flags a row billed above 24 months
+# at its class's tariff; participant pages show the capped bill.
+
+_tariff_tables: list[str] = []
+
+
+def register_tariffs(model: Any) -> None:
+    """`model`: rows of (care_class, amount, effective_from). Idempotent; the last one registered wins."""
+    table = model._meta.db_table
+    if table in _tariff_tables:
+        _tariff_tables.remove(table)
+    _tariff_tables.append(table)
+
+
+def monthly_tariffs(on: Any) -> dict[int, int]:
+    """{care class: monthly contribution in force on day `on`} ({} when no app registered one). One query."""
+    if not _tariff_tables:
+        return {}
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT DISTINCT ON (care_class) care_class, amount FROM "{_tariff_tables[-1]}" '  # noqa: S608
+            "WHERE effective_from <= %s ORDER BY care_class, effective_from DESC",
+            [on],
+        )
+        return {int(care_class): int(amount) for care_class, amount in cursor.fetchall()}

@@ -25,6 +25,13 @@ class CareClass(models.IntegerChoices):
 class Segment(models.TextChoices):
     PBPU = "PBPU", _("PBPU (pekerja bukan penerima upah)")
     BP = "BP", _("BP (bukan pekerja)")
+    # A list row may show that the participant has moved to PBI (contributions paid by the
+    # state or the regency): no longer someone donors pay for (issue 20, the dashboard).
+    PBI = "PBI", _("PBI (pindah ke penerima bantuan iuran)")
+
+
+# The segments whose arrears the arrears list is about (anything else has left for PBI).
+ARREARS_SEGMENTS = (Segment.PBPU, Segment.BP)
 
 
 class Sex(models.TextChoices):
@@ -283,6 +290,9 @@ class ArrearsImport(models.Model):
     regency_counts = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True, help_text="The first errors, for the page.")
     error_count = models.PositiveIntegerField(default=0)
+    # Rows accepted but flagged (e.g. more than 24 months billed): the first ones and how many.
+    warnings = models.JSONField(default=list, blank=True, help_text="The first warnings, for the page.")
+    warning_count = models.PositiveIntegerField(default=0)
     # The full error report as CSV (row, column, message, value), written after the run.
     error_report = models.FileField(upload_to="imports/reports/", max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -329,6 +339,25 @@ class ImportRowError(models.Model):
     class Meta:
         verbose_name = _("kesalahan baris")
         verbose_name_plural = _("kesalahan baris")
+        ordering = ["row", "id"]
+        indexes = [models.Index(fields=["arrears_import", "row"])]
+
+    def __str__(self) -> str:
+        return f"{self.row}:{self.column} {self.message}"
+
+
+class ImportRowWarning(models.Model):
+    """One row of an import that was ACCEPTED but flagged (e.g. more than 24 months billed)."""
+
+    arrears_import = models.ForeignKey(ArrearsImport, on_delete=models.CASCADE, related_name="row_warnings")
+    row = models.PositiveIntegerField()
+    column = models.CharField(max_length=40, blank=True)
+    message = models.CharField(max_length=300)
+    value = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("peringatan baris")
+        verbose_name_plural = _("peringatan baris")
         ordering = ["row", "id"]
         indexes = [models.Index(fields=["arrears_import", "row"])]
 

@@ -196,6 +196,53 @@ def participant_family(*, participant: Participant) -> FamilySummary:
     )
 
 
+# DOMAIN.md: at most 24 months of arrears are billed (and written off by the 2026 programme).
+BILLED_MONTHS = 24
+
+
+def billable_arrears(participant: Participant, monthly_tariff: int | None) -> int:
+    """What a donor may be asked for on this participant's arrears: the listed amount, at most
+    24 months at the class's `monthly_tariff` (the listed amount when the tariff is unknown)."""
+    amount = max(int(participant.arrears_amount or 0), 0)
+    if monthly_tariff is None:
+        return amount
+    return min(amount, BILLED_MONTHS * int(monthly_tariff))
+
+
+@dataclass(frozen=True)
+class Bill:
+    """The participant's arrears as billed: capped at 24 months (shown to staff)."""
+
+    arrears_amount: int
+    billable: int
+    monthly_tariff: int | None
+    months_in_arrears: int
+
+    @property
+    def capped(self) -> bool:
+        """More than 24 months listed, or an amount above 24 months at the class tariff."""
+        return self.months_in_arrears > BILLED_MONTHS or self.billable < self.arrears_amount
+
+    @property
+    def max_months(self) -> int:
+        return BILLED_MONTHS
+
+
+def participant_bill(*, participant: Participant, on: dt.date | None = None) -> Bill:
+    """The capped bill, at the tariff of the participant's class in force on `on` (default: the
+    list's date, else today). The tariff comes from the app that registered it (hooks)."""
+    from participants.hooks import monthly_tariffs
+
+    day = on or participant.as_of or timezone.localdate()
+    tariff = monthly_tariffs(day).get(int(participant.care_class))
+    return Bill(
+        arrears_amount=int(participant.arrears_amount or 0),
+        billable=billable_arrears(participant, tariff),
+        monthly_tariff=tariff,
+        months_in_arrears=int(participant.months_in_arrears or 0),
+    )
+
+
 def participant_history(*, participant: Participant) -> list[ArrearsRecord]:
     """The participant's lines across imports, oldest first."""
     return list(

@@ -87,6 +87,15 @@ class ImportSummarySerializer(serializers.Serializer):
     regencies = serializers.DictField(child=serializers.IntegerField(), source="regency_counts")
     is_outdated = serializers.BooleanField()
     message = serializers.CharField()
+    warning_count = serializers.IntegerField(
+        help_text=_("Baris yang diterima tetapi ditandai (mis. tagihan lebih dari 24 bulan)."))
+    warnings = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_warnings(self, obj: ArrearsImport) -> list[dict]:
+        """The first 50 warnings: `row`, `column`, `message` (rows accepted but flagged)."""
+        return [{"row": w.get("row"), "column": w.get("column"), "message": w.get("message")}
+                for w in (obj.warnings or [])[:50]]
 
 
 class ImportPreviewSerializer(serializers.Serializer):

@@ -41,7 +41,7 @@ from core.errors import Conflict, DomainError
 from core.formatting import format_date
 from core.iterators import read_ahead
 from core.uploads import spool_upload
-from participants.hooks import pledges_held
+from participants.hooks import monthly_tariffs, pledges_held
 from participants.imports.apply import ApplyContext, apply_staging
 from participants.imports.staging import (
     PlaceKeys,
@@ -55,6 +55,7 @@ from participants.imports.staging import (
     staging_drop,
     staging_send,
     staging_table_name,
+    warnings_copy,
 )
 from participants.models import (
     BLOCKING_STATUSES,
@@ -64,6 +65,7 @@ from participants.models import (
     ArrearsImport,
     ImportMode,
     ImportRowError,
+    ImportRowWarning,
     ImportStatus,
 )
 
@@ -483,6 +485,7 @@ def _parse_and_stage(arrears_import: ArrearsImport, regencies: list, progress: _
         finished_at=None,
     )
     ImportRowError.objects.filter(arrears_import_id=import_id).delete()
+    ImportRowWarning.objects.filter(arrears_import_id=import_id).delete()
     rows = 0
     unreadable_cards = 0
     try:
@@ -493,6 +496,8 @@ def _parse_and_stage(arrears_import: ArrearsImport, regencies: list, progress: _
             arrears_import.file.path,
             regency_codes={r.code for r in regencies},
             progress=progress.parser_callback,
+            # Rows billed above 24 months of their class's tariff are flagged (warnings).
+            monthly_tariffs=monthly_tariffs(arrears_import.as_of),
         )
         # The next chunk is parsed (polars, off the GIL) while this one goes to PostgreSQL.
         prepared = ((chunk, staging_buffer(chunk.frame, places)) for chunk in parsed)
@@ -503,6 +508,8 @@ def _parse_and_stage(arrears_import: ArrearsImport, regencies: list, progress: _
                 errors_copy(import_id=import_id, errors=chunk.errors)
                 held_copy(import_id=import_id, cards=chunk.held_cards)
                 unreadable_cards += chunk.unreadable_cards
+            if chunk.warnings:
+                warnings_copy(import_id=import_id, warnings=chunk.warnings)
         places_send(import_id=import_id, places=places)
         with connection.cursor() as cur:
             cur.execute(f"SELECT count(*) FROM {staging_table_name(import_id)}")  # noqa: S608
@@ -513,7 +520,9 @@ def _parse_and_stage(arrears_import: ArrearsImport, regencies: list, progress: _
     except Exception as exc:
         _fail(arrears_import, exc, rows=rows, started=started)
         raise
-    fields = {"rows": rows, "staged_rows": staged, "unreadable_cards": unreadable_cards}
+    warning_count, first_warnings = _warning_summary(import_id)
+    fields = {"rows": rows, "staged_rows": staged, "unreadable_cards": unreadable_cards,
+              "warning_count": warning_count, "warnings": first_warnings}
     ArrearsImport.objects.filter(pk=import_id).update(**fields)
     for key, value in fields.items():
         setattr(arrears_import, key, value)
@@ -686,10 +695,18 @@ def _error_summary(import_id: int) -> tuple[int, int, list[dict]]:
     return errors.count(), _invalid_rows(import_id), first
 
 
+def _warning_summary(import_id: int) -> tuple[int, list[dict]]:
+    """How many rows were accepted but flagged, and the first of them (row, column, message, value)."""
+    warnings = ImportRowWarning.objects.filter(arrears_import_id=import_id)
+    first = list(warnings.order_by("row", "id").values("row", "column", "message", "value")[:_FIRST_ERRORS])
+    return (warnings.count() if len(first) == _FIRST_ERRORS else len(first)), first
+
+
 def _reject(arrears_import: ArrearsImport, *, message: str, rows: int, started: float) -> ArrearsImport:
     import_id = arrears_import.pk
     staging_drop(import_id=import_id)
     ImportRowError.objects.filter(arrears_import_id=import_id).delete()
+    ImportRowWarning.objects.filter(arrears_import_id=import_id).delete()
     ImportRowError.objects.create(arrears_import_id=import_id, row=0, column="", message=message[:300])
     _transition(
         arrears_import,
@@ -700,6 +717,8 @@ def _reject(arrears_import: ArrearsImport, *, message: str, rows: int, started: 
         invalid=0,
         errors=[{"row": 0, "column": "", "message": message, "value": ""}],
         error_count=1,
+        warnings=[],
+        warning_count=0,
         finished_at=timezone.now(),
         seconds=round(time.monotonic() - started, 3),
         heartbeat_at=None,
@@ -837,6 +856,12 @@ def import_summary(arrears_import: ArrearsImport) -> dict:
             for e in (arrears_import.errors or [])[:_FIRST_ERRORS]
         ],
         "error_report": report,
+        # Rows accepted but flagged (e.g. more than 24 months billed), from the 2026 rules.
+        "warnings": [
+            {"row": w["row"], "column": w["column"], "message": w["message"]}
+            for w in (arrears_import.warnings or [])[:_FIRST_ERRORS]
+        ],
+        "warning_count": arrears_import.warning_count,
         "seconds": arrears_import.seconds,
         "message": arrears_import.message,
         "is_outdated": arrears_import.is_outdated,

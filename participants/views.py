@@ -295,6 +295,7 @@ def _detail_context(request: HttpRequest, participant, *, nik_revealed: bool = F
         "nik_revealed": nik_revealed,
         "eligibility_label": dict(selectors.ELIGIBILITY_CHOICES).get(participant.eligibility, ""),
     }
+        "bill": selectors.participant_bill(participant=participant),
 
 
 @require_http_methods(["GET"])

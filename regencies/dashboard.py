@@ -98,11 +98,25 @@ def _flags(regency: Regency, today: dt.date) -> tuple[Q, Q, Q]:
     )
 
 
+def _left_otherwise() -> tuple[Q, Q, Q]:
+    """Conditions on a Participant row (the newest list's values): arrears written off by the
+    state's programme (`pemutihan`), moved to PBI (a segment other than PBPU/BP), and either.
+    Such a participant is counted as such, never as reactivated by donors (issue 20)."""
+    from participants.models import ARREARS_SEGMENTS
+
+    written_off = Q(written_off=True)
+    moved_to_pbi = ~Q(segment__in=ARREARS_SEGMENTS)
+    return written_off, moved_to_pbi, written_off | moved_to_pbi
+
+
 def _participant_figures(regency: Regency, today: dt.date) -> dict:
-    """Participants: in arrears, families, arrears, eligible, covered, verified (one query)."""
+    """Participants: in arrears, families, arrears, eligible, covered, verified, written off,
+    moved to PBI (one query). `verified_*` leave out the written off and those moved to PBI."""
     from participants.models import Participant, ParticipantStatus
 
     eligible, covered, verified = _flags(regency, today)
+    written_off, moved_to_pbi, left_otherwise = _left_otherwise()
+    by_donors = verified & ~left_otherwise
     inactive = Q(status=ParticipantStatus.INACTIVE)
     return Participant.objects.for_regency(regency).aggregate(
         participants=Count("id"),
@@ -112,13 +126,16 @@ def _participant_figures(regency: Regency, today: dt.date) -> dict:
         cleared=Count("id", filter=Q(status=ParticipantStatus.CLEARED)),
         eligible=Count("id", filter=eligible),
         covered=Count("id", filter=covered),
-        verified_participants=Count("id", filter=verified),
-        verified_class3=Count("id", filter=verified & Q(care_class=CLASS_III)),
+        verified_participants=Count("id", filter=by_donors),
+        verified_class3=Count("id", filter=by_donors & Q(care_class=CLASS_III)),
+        written_off=Count("id", filter=written_off),
+        moved_to_pbi=Count("id", filter=moved_to_pbi),
     )
 
 
 def _families_reactivated(regency: Regency) -> int:
-    """Families whose every member on the list is verified by our pledges (one query)."""
+    """Families whose every member on the list is verified by our pledges, none of them written
+    off or moved to PBI (one query)."""
     from donations.models import Pledge, PledgeStatus
     from participants.models import Family, Participant
 
@@ -127,11 +144,12 @@ def _families_reactivated(regency: Regency) -> int:
             participant_id=OuterRef("pk"), status=PledgeStatus.VERIFIED
         )
     )
+    _written_off, _moved, left_otherwise = _left_otherwise()
     members = Participant.objects.for_regency(regency).filter(family_id=OuterRef("pk"))
     return (
         Family.objects.for_regency(regency)
         .filter(Exists(members))
-        .exclude(Exists(members.exclude(verified_member)))
+        .exclude(Exists(members.filter(~verified_member | left_otherwise)))
         .count()
     )
 
@@ -166,6 +184,7 @@ def _district_rows(regency: Regency, today: dt.date) -> list[dict]:
     from participants.models import Participant, ParticipantStatus
 
     eligible, covered, verified = _flags(regency, today)
+    _written_off, _moved, left_otherwise = _left_otherwise()
     inactive = Q(status=ParticipantStatus.INACTIVE)
     return list(
         Participant.objects.for_regency(regency)
@@ -174,7 +193,7 @@ def _district_rows(regency: Regency, today: dt.date) -> list[dict]:
             in_arrears=Count("id", filter=inactive),
             eligible=Count("id", filter=eligible),
             covered=Count("id", filter=covered),
-            verified=Count("id", filter=verified),
+            verified=Count("id", filter=verified & ~left_otherwise),
             arrears_total=Sum("arrears_amount", filter=inactive, default=0),
         )
         .order_by(F("district__name").asc(nulls_last=True))

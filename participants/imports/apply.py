@@ -190,9 +190,10 @@ def _history(run, cur, s: str) -> tuple[int, dict[str, int]]:
         run(
             "WITH h AS (INSERT INTO participants_arrearsrecord (regency_id, arrears_import_id,"
             " participant_id, as_of, row_number, months_in_arrears, arrears_amount, bpjs_status,"
-            " last_paid_date, care_class, segment) "
+            " last_paid_date, care_class, segment, written_off, in_rehab, rehab_instalments_left) "
             "SELECT x.regency_id, %(imp)s, p.id, %(as_of)s, x.row_number, x.months_in_arrears,"
-            " x.arrears_amount, x.bpjs_status, x.last_paid_date, x.care_class, x.segment "
+            " x.arrears_amount, x.bpjs_status, x.last_paid_date, x.care_class, x.segment,"
+            " x.written_off, x.in_rehab, x.rehab_instalments_left "
             "FROM imp_rows x JOIN participants_participant p ON p.card_number = x.card_number "
             "WHERE p.regency_id = ANY(%(regs)s) RETURNING regency_id) "
             "SELECT r.code, count(*) FROM h JOIN imp_reg r ON r.id = h.regency_id "
@@ -507,6 +508,10 @@ _CURRENT = (
     ("bpjs_status", "n.bpjs_status"),
     ("status", "n.status"),
     ("cleared_at", "n.cleared_at"),
+    # The columns of 2026 as the newest list gives them (NULL: the list does not say).
+    ("written_off", "n.written_off"),
+    ("in_rehab", "n.in_rehab"),
+    ("rehab_instalments_left", "n.rehab_instalments_left"),
 )
 
 
@@ -530,7 +535,8 @@ def _participants(run, cur, ctx: ApplyContext) -> tuple[int, int]:
     values = (
         "x.regency_id, x.nik, x.name, x.birth_date, x.sex, x.relationship, x.care_class,"
         " x.segment, f.id, x.district_id, x.village_id, x.address, x.months_in_arrears,"
-        f" x.arrears_amount, x.last_paid_date, x.bpjs_status, {status}, {cleared_at}, x.card_number"
+        f" x.arrears_amount, x.last_paid_date, x.bpjs_status, {status}, {cleared_at}, x.written_off,"
+        " x.in_rehab, x.rehab_instalments_left, x.card_number"
     )
     rows = (
         "FROM imp_rows x LEFT JOIN participants_family f "

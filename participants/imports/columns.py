@@ -27,7 +27,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "jumlah_tunggakan": ("total tunggakan", "nominal tunggakan"),
     "tgl_bayar_terakhir": ("tgl bayar terakhir", "tmt bayar"),
     "status_peserta": ("status", "sts"),
+    # Optional, from the 2026 rules (issue 20): Y/N or empty (unknown), and instalments left.
+    "pemutihan": ("status pemutihan", "hapus tunggakan"),
+    "rehab": ("ikut rehab", "program rehab"),
+    "sisa_cicilan": ("sisa angsuran", "sisa cicilan rehab"),
 }
+
+# The columns of 2026: a file without them leaves the fields NULL (unknown).
+COLUMNS_2026: tuple[str, ...] = ("pemutihan", "rehab", "sisa_cicilan")
 
 REQUIRED: tuple[str, ...] = (
     "no_kartu", "nik", "nama", "kode_wilayah", "bulan_tunggak", "jumlah_tunggakan",
@@ -70,5 +77,8 @@ STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("arrears_amount", "bigint NOT NULL"),
     ("last_paid_date", "date"),
     ("bpjs_status", "varchar(10) NOT NULL"),    # active / inactive
+    ("written_off", "boolean"),                 # pemutihan: NULL = unknown
+    ("in_rehab", "boolean"),                    # rehab: NULL = unknown
+    ("rehab_instalments_left", "smallint"),     # sisa_cicilan: NULL = unknown
 )
 STAGING_COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in STAGING_COLUMNS)

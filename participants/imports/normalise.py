@@ -38,6 +38,13 @@ Rules (CONTRACT.md "Arrears file"; the choices made where it is silent):
   PEKERJA"); an empty cell is an error; a file without the column gets PBPU.
 - status_peserta: AKTIF -> active; TIDAK AKTIF, NON AKTIF, NONAKTIF -> inactive;
   empty -> inactive; anything else is an error.
+- pemutihan / rehab (optional, 2026): Y, YA, YES, 1, TRUE (also `1.0`) -> true; N, TIDAK,
+  TDK, NO, 0, FALSE (also `0.0`) -> false; empty -> null (unknown), as is a file without the
+  column; case-insensitive; anything else is an error.
+- sisa_cicilan (optional, 2026): whole number 0..24 (`3.0` accepted); empty -> null.
+- segmen also PBI (PBI APBN, PBI APBD, PBI JK, PENERIMA BANTUAN IURAN): the participant has
+  moved to PBI.
+Rows billed above 24 months (`bill_warnings`) are accepted, and flagged as warnings.
 """
 
 from __future__ import annotations
@@ -51,6 +58,9 @@ from participants.imports.columns import STAGING_COLUMN_NAMES
 from participants.imports.problems import VALUE_MAX_CHARS
 
 MAX_MONTHS = 600
+MAX_INSTALMENTS = 24  # sisa_cicilan: REHAB has at most 12; a list may count the months owed
+# DOMAIN.md: at most 24 months are billed. A row above it is accepted, with a warning.
+BILLED_MONTHS = 24
 MAX_AMOUNT_DIGITS = 13  # Rp9,9 triliun: far beyond any participant's arrears
 
 def _variants(mapping: dict[str, object]) -> dict[str, object]:
@@ -78,7 +88,12 @@ CARE_CLASS = {
     for prefix in ("", "KELAS ", "KELAS", "KELAS. ", "KLS ", "KLS", "KLS. ", "KLS.")
 }
 SEGMENT = _variants({"PBPU": "PBPU", "BP": "BP", "MANDIRI": "PBPU", "PEKERJA BUKAN PENERIMA UPAH": "PBPU",
-                     "BUKAN PEKERJA": "BP"})
+                     "BUKAN PEKERJA": "BP", "PBI": "PBI", "PBI APBN": "PBI", "PBI APBD": "PBI", "PBI JK": "PBI",
+                     "PENERIMA BANTUAN IURAN": "PBI"})
+# pemutihan / rehab: yes, no (empty = unknown)
+FLAG = _variants({"Y": True, "YA": True, "YES": True, "1": True, "1.0": True, "TRUE": True,
+                     "N": False, "TIDAK": False, "TDK": False, "NO": False, "0": False, "0.0": False,
+                     "FALSE": False})
 STATUS = _variants({"AKTIF": "active", "TIDAK AKTIF": "inactive", "NON AKTIF": "inactive",
                     "TDK AKTIF": "inactive", "TIDAK AKTIP": "inactive"})
 
@@ -335,6 +350,34 @@ def _amount() -> Check:
     ]
 
 
+def _flag(name: str, target: str, *, label: str) -> Check:
+    """pemutihan / rehab: yes or no; empty (or no such column) is unknown (null)."""
+    return _mapped(name, target, FLAG, fold=_upper(name), dtype=pl.Boolean,
+                   message=_("%(label)s tidak dikenali: gunakan Y/YA/1/TRUE atau N/TIDAK/0/FALSE, atau kosongkan "
+                             "bila tidak diketahui.") % {"label": label},
+                   empty_message=None, default=None)
+
+
+def _instalments() -> Check:
+    """sisa_cicilan: REHAB instalments left, a whole number 0..24; empty is unknown (null)."""
+    t = pl.col("sisa_cicilan")
+    m = pl.col(_p("sisa_cicilan", "m"))
+    n = pl.col("rehab_instalments_left")
+    return Check(
+        column="sisa_cicilan",
+        prep=[t.str.strip_suffix(".0").alias(_p("sisa_cicilan", "m"))],
+        values=[pl.when(m.str.contains(r"^\d{1,4}$")).then(m.cast(pl.Int16, strict=False))
+                .alias("rehab_instalments_left")],
+        ok=t.is_null() | (n <= MAX_INSTALMENTS).fill_null(False),
+        error=(
+            pl.when(m.str.contains(r"^-\d+$")).then(pl.lit(_("Sisa cicilan tidak boleh negatif.")))
+            .when(n.is_null()).then(pl.lit(_("Sisa cicilan harus bilangan bulat, mis. 6.")))
+            .otherwise(message_expr(
+                _("Sisa cicilan tidak wajar: {} (paling banyak %(max)s).") % {"max": MAX_INSTALMENTS}, n))
+        ),
+    )
+
+
 def _constant(column: str, target: str, value: object, dtype: pl.DataType) -> Check:
     """A column the file does not have: its default for every row."""
     return Check(column=column, prep=[], values=[pl.lit(value, dtype=dtype).alias(target)],
@@ -343,7 +386,7 @@ def _constant(column: str, target: str, value: object, dtype: pl.DataType) -> Ch
 
 OPTIONAL_TEXT_COLUMNS = (
     "tgl_lahir", "jenis_kelamin", "no_kk", "hubungan_keluarga", "kelas", "segmen", "kecamatan",
-    "desa", "alamat", "tgl_bayar_terakhir", "status_peserta",
+    "desa", "alamat", "tgl_bayar_terakhir", "status_peserta", "pemutihan", "rehab", "sisa_cicilan",
 )
 
 
@@ -370,7 +413,7 @@ def _checks(present: set[str], regency_codes: set[str]) -> tuple[list[Check], li
                 empty_message=_("Kelas kosong."), default=None)
         if "kelas" in present else _constant("kelas", "care_class", 3, pl.Int16),
         _mapped("segmen", "segment", SEGMENT, fold=_upper("segmen"), dtype=pl.String,
-                message=_("Segmen tidak dikenali: gunakan PBPU atau BP."),
+                message=_("Segmen tidak dikenali: gunakan PBPU, BP atau PBI."),
                 empty_message=_("Segmen kosong."), default=None)
         if "segmen" in present else _constant("segmen", "segment", "PBPU", pl.String),
         region,
@@ -383,6 +426,9 @@ def _checks(present: set[str], regency_codes: set[str]) -> tuple[list[Check], li
         _mapped("status_peserta", "bpjs_status", STATUS, fold=_upper("status_peserta"), dtype=pl.String,
                 message=_("Status peserta tidak dikenali: gunakan AKTIF, TIDAK AKTIF atau NON AKTIF."),
                 empty_message=None, default="inactive"),
+        _flag("pemutihan", "written_off", label=_("Status pemutihan")),
+        _flag("rehab", "in_rehab", label=_("Status REHAB")),
+        _instalments(),
     ]
     return checks, [*amount_parts, *region_parts]
 
@@ -413,6 +459,13 @@ def _fast_path(present: set[str], regency_codes: set[str]) -> tuple[pl.Expr, lis
     def optional_in(name: str, values: list[str]) -> pl.Expr:
         return col(name).is_null() | col(name).is_in(values).fill_null(False)
 
+    def flag(name: str) -> pl.Expr:
+        return (pl.when(col(name).is_in(["Y", "1"])).then(pl.lit(True))
+                .when(col(name).is_in(["N", "0"])).then(pl.lit(False))
+                .otherwise(pl.lit(None, dtype=pl.Boolean)))
+
+    instalments = col("sisa_cicilan")
+
     allowed = sorted(regency_codes)
     code = col("kode_wilayah")
     birth_ok, birth = date("tgl_lahir")
@@ -434,6 +487,10 @@ def _fast_path(present: set[str], regency_codes: set[str]) -> tuple[pl.Expr, lis
         col("jumlah_tunggakan").str.contains(r"^\d{1,13}$").fill_null(False),
         paid_ok,
         optional_in("status_peserta", ["AKTIF", "TIDAK AKTIF", "NON AKTIF"]),
+        optional_in("pemutihan", ["Y", "N", "1", "0"]),
+        optional_in("rehab", ["Y", "N", "1", "0"]),
+        instalments.is_null() | (instalments.str.contains(r"^\d{1,2}$")
+                                 & (instalments.cast(pl.Int16, strict=False) <= MAX_INSTALMENTS)).fill_null(False),
     ]
     values = [
         pl.col("row_number").cast(pl.Int32),
@@ -457,6 +514,9 @@ def _fast_path(present: set[str], regency_codes: set[str]) -> tuple[pl.Expr, lis
         paid.alias("last_paid_date"),
         pl.when(col("status_peserta") == "AKTIF").then(pl.lit("active")).otherwise(pl.lit("inactive"))
         .alias("bpjs_status"),
+        flag("pemutihan").alias("written_off"),
+        flag("rehab").alias("in_rehab"),
+        instalments.cast(pl.Int16, strict=False).alias("rehab_instalments_left"),
         pl.lit(True).alias("_ok"),
         col("no_kartu").alias("_raw_no_kartu"),
     ]
@@ -514,6 +574,9 @@ def _normalise_full(raw: pl.DataFrame, *, present: set[str], regency_codes: set[
             pl.col("row_number").cast(pl.Int32),
             pl.col("months_in_arrears").cast(pl.Int16, strict=False),
             pl.col("care_class").cast(pl.Int16),
+            pl.col("written_off").cast(pl.Boolean),
+            pl.col("in_rehab").cast(pl.Boolean),
+            pl.col("rehab_instalments_left").cast(pl.Int16, strict=False),
             pl.all_horizontal([pl.col(f"_ok_{c.column}") for c in checks]).alias("_ok"),
         )
         .collect()
@@ -539,3 +602,37 @@ def _normalise_full(raw: pl.DataFrame, *, present: set[str], regency_codes: set[
         "_ok", "_raw_no_kartu",
     )
     return rows, errors
+
+
+def bill_warnings(valid: pl.DataFrame, *, monthly_tariffs: dict[int, int]) -> list[tuple[int, str, str, str]]:
+    """Valid rows billed above 24 months: (row, column, message, value) for each.
+
+    More than 24 months (`bulan_tunggak`), or an amount above 24 months at the row's class
+    tariff (`jumlah_tunggakan`; only when the class's tariff is known). The row is accepted
+    (DOMAIN.md: at most 24 months are billed; a donor is asked for no more).
+    """
+    from core.formatting import format_rupiah
+
+    if not valid.height:
+        return []
+    tariffs = {int(k): int(v) for k, v in (monthly_tariffs or {}).items()}
+    cap = (pl.col("care_class").cast(pl.Int64).replace_strict(tariffs, default=None, return_dtype=pl.Int64)
+           * BILLED_MONTHS) if tariffs else pl.lit(None, dtype=pl.Int64)
+    flagged = valid.lazy().select(
+        "row_number", "months_in_arrears", "arrears_amount", "care_class", cap.alias("cap"),
+    ).filter(
+        (pl.col("months_in_arrears") > BILLED_MONTHS) | (pl.col("arrears_amount") > pl.col("cap")).fill_null(False)
+    ).collect()
+    out: list[tuple[int, str, str, str]] = []
+    for row, months, amount, care_class, cap_amount in flagged.iter_rows():
+        if months > BILLED_MONTHS:
+            out.append((row, "bulan_tunggak", _(
+                "Tunggakan %(n)s bulan, lebih dari %(max)s bulan: diterima, tetapi yang ditagih paling banyak "
+                "%(max)s bulan.") % {"n": months, "max": BILLED_MONTHS}, str(months)))
+        if cap_amount is not None and amount > cap_amount:
+            out.append((row, "jumlah_tunggakan", _(
+                "Jumlah tunggakan %(amount)s di atas tagihan %(max)s bulan kelas %(cls)s (%(cap)s): diterima, "
+                "tetapi yang ditagih paling banyak %(cap)s.") % {
+                    "amount": format_rupiah(amount), "max": BILLED_MONTHS, "cls": care_class,
+                    "cap": format_rupiah(cap_amount)}, str(amount)))
+    return out

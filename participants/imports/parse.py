@@ -40,7 +40,7 @@ from participants.imports.columns import (
     STAGING_COLUMN_NAMES,
     header_key,
 )
-from participants.imports.normalise import message_expr, normalise_chunk
+from participants.imports.normalise import bill_warnings, message_expr, normalise_chunk
 from participants.imports.problems import VALUE_MAX_CHARS, FileRejected, RowError
 from participants.imports.readers import (
     IDENTIFIER_COLUMNS,
@@ -79,6 +79,8 @@ class ParsedChunk:
     # not clear them), and how many invalid rows had no readable card number at all.
     held_cards: list[str] = field(default_factory=list)
     unreadable_cards: int = 0
+    # Valid rows accepted but flagged (billed above 24 months): RowError-shaped, not errors.
+    warnings: list[RowError] = field(default_factory=list)
 
 
 @dataclass
@@ -150,8 +152,12 @@ class ParsedFile:
     """Iterator of ParsedChunk; `.info` is the FileInfo (reading it opens the file's header)."""
 
     def __init__(self, path: str | Path, *, regency_codes: set[str],
-                 progress: Callable[[float], None] | None = None, chunk_rows: int = 50_000):
+                 progress: Callable[[float], None] | None = None, chunk_rows: int = 50_000,
+                 monthly_tariffs: dict[int, int] | None = None):
         self.path = Path(path)
+        # {care class: monthly contribution}: a row above 24 months of it is a warning.
+        self.monthly_tariffs = dict(monthly_tariffs or {})
+        self.warning_count = 0
         self.regency_codes = {str(c) for c in regency_codes}
         self.progress = progress
         self.chunk_rows = max(1, int(chunk_rows))
@@ -236,10 +242,14 @@ class ParsedFile:
                 self.valid += valid.height
                 self.invalid += count - valid.height
                 self.error_count += len(row_errors)
+                warnings = [RowError(row=r, column=c, message=m, value=v)
+                            for r, c, m, v in bill_warnings(valid, monthly_tariffs=self.monthly_tariffs)]
+                self.warning_count += len(warnings)
                 yield ParsedChunk(
                     frame=valid, errors=row_errors, rows=count,
                     held_cards=invalid_cards.drop_nulls().to_list(),
                     unreadable_cards=invalid_cards.null_count(),
+                    warnings=warnings,
                 )
             if self.rows == 0:
                 raise FileRejected(
@@ -304,9 +314,14 @@ class ParsedFile:
 
 def parse_arrears_file(path: str | Path, *, regency_codes: set[str],
                        progress: Callable[[float], None] | None = None,
-                       chunk_rows: int = 50_000) -> ParsedFile:
-    """Detect CSV vs XLSX by content, map the header, then yield validated chunks (see module doc)."""
-    return ParsedFile(path, regency_codes=regency_codes, progress=progress, chunk_rows=chunk_rows)
+                       chunk_rows: int = 50_000, monthly_tariffs: dict[int, int] | None = None) -> ParsedFile:
+    """Detect CSV vs XLSX by content, map the header, then yield validated chunks (see module doc).
+
+    `monthly_tariffs` ({care class: monthly contribution}): a valid row billed above 24 months
+    of its class's tariff (or with more than 24 months) is kept and reported in the chunk's
+    `warnings`."""
+    return ParsedFile(path, regency_codes=regency_codes, progress=progress, chunk_rows=chunk_rows,
+                      monthly_tariffs=monthly_tariffs)
 
 
 def inspect_header(path: str | Path) -> FileInfo:

@@ -163,10 +163,19 @@ def staging_send(*, import_id: int, buf: io.BytesIO | None) -> None:
 
 def errors_copy(*, import_id: int, errors: Iterable) -> int:
     """COPY row errors (objects with row, column, message, value) into ImportRowError."""
+    return _problems_copy("participants_importrowerror", import_id=import_id, problems=errors)
+
+
+def warnings_copy(*, import_id: int, warnings: Iterable) -> int:
+    """COPY row warnings (rows accepted but flagged; same shape as errors) into ImportRowWarning."""
+    return _problems_copy("participants_importrowwarning", import_id=import_id, problems=warnings)
+
+
+def _problems_copy(table: str, *, import_id: int, problems: Iterable) -> int:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
     count = 0
-    for error in errors:
+    for error in problems:
         writer.writerow(
             (
                 import_id,
@@ -180,7 +189,7 @@ def errors_copy(*, import_id: int, errors: Iterable) -> int:
     if not count:
         return 0
     buf.seek(0)
-    _copy_csv("participants_importrowerror", 'arrears_import_id, "row", "column", message, value', buf)
+    _copy_csv(table, 'arrears_import_id, "row", "column", message, value', buf)
     return count
 
 

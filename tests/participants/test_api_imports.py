@@ -145,6 +145,7 @@ def test_detail_shape(bpjs_a, branch_a):
     errors = _api(bpjs_a).get(body["errors_api_url"]).json()
     assert errors["count"] == 1
     assert errors["results"] == [{"row": 3, "column": "nik", "message": "NIK harus 16 digit.", "value": "123"}]
+        "warning_count": 0, "warnings": [],  # rows accepted but flagged (issue 20)
 
 
 def test_detail_without_errors_has_null_errors_url(bpjs_a, branch_a):

@@ -155,7 +155,7 @@ ROW_ERRORS = [
     ("hubungan_keluarga", "TETANGGA", "Hubungan keluarga tidak dikenali"),
     ("kelas", "4", "Kelas tidak dikenali"),
     ("kelas", "", "Kelas kosong"),
-    ("segmen", "PBI", "Segmen tidak dikenali"),
+    ("segmen", "PPU", "Segmen tidak dikenali"),  # PBI is accepted since issue 20 (moved to PBI)
     ("segmen", "", "Segmen kosong"),
     ("kode_wilayah", "", "Kode wilayah kosong"),
     ("kode_wilayah", "73-22", "Kode wilayah tidak dikenali"),
@@ -215,8 +215,10 @@ def test_fast_path_and_full_path_agree():
         {**BASE, "no_kartu": "0009999999999", "tgl_lahir": "", "jenis_kelamin": "P", "no_kk": "",
          "hubungan_keluarga": "ISTRI", "kelas": "1", "segmen": "BP", "kode_wilayah": "73.17",
          "kecamatan": "", "desa": "", "alamat": "", "bulan_tunggak": "0", "jumlah_tunggakan": "0",
-         "tgl_bayar_terakhir": "2026-01-05", "status_peserta": "AKTIF"},
-        {**BASE, "kode_wilayah": "73.22.03", "tgl_lahir": "01/12/1999", "status_peserta": ""},
+         "tgl_bayar_terakhir": "2026-01-05", "status_peserta": "AKTIF", "pemutihan": "Y", "rehab": "N",
+         "sisa_cicilan": "0"},
+        {**BASE, "kode_wilayah": "73.22.03", "tgl_lahir": "01/12/1999", "status_peserta": "", "pemutihan": "0",
+         "rehab": "1", "sisa_cicilan": "12"},
     ]
     names = list(BASE)
     raw = pl.DataFrame({n: [r[n] or None for r in rows] for n in names}).with_columns(

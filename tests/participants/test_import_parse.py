@@ -352,7 +352,7 @@ def test_too_many_columns(tmp_path):
     header = [*BASE, *(f"extra{i}" for i in range(190))]
     error = rejected(write_csv(tmp_path, [BASE], header=header))
     assert error.code == "too_many_columns"
-    assert "207" in error.message
+    assert str(len(BASE) + 190) in error.message
 
 
 def test_undecodable(tmp_path):

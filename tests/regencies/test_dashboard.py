@@ -178,6 +178,37 @@ def test_without_population_no_coverage_and_gap_to_target(world, regency_a):
     assert b["to_target"] == 3  # 95 of 100 must be active; 92 are
 
 
+def test_written_off_and_moved_to_pbi_are_counted_as_such_not_as_reactivated_by_donors(
+        client, world, regency_a, staff_a, district_a):
+    """Issue 20: a participant whose arrears the state wrote off, or who left for PBI, has its own
+    figure and is never counted as reactivated by donors (even with a verified pledge)."""
+    from participants.models import Participant
+
+    p = world["p"]
+    before = regency_dashboard(regency=regency_a, today=TODAY)
+    assert (before["written_off"], before["moved_to_pbi"]) == (0, 0)
+    assert before["verified_participants"] == 3 and before["families_reactivated"] == 1
+    # p1 (verified, family f1): written off by the list; p3 (verified, class I): moved to PBI;
+    # p5 (no pledge): written off AND moved to PBI; p6: pemutihan N (not written off).
+    Participant.all_regencies.filter(pk=p["p1"].pk).update(written_off=True)
+    Participant.all_regencies.filter(pk=p["p3"].pk).update(segment="PBI")
+    Participant.all_regencies.filter(pk=p["p5"].pk).update(written_off=True, segment="PBI", status="cleared")
+    Participant.all_regencies.filter(pk=p["p6"].pk).update(written_off=False)
+    b = regency_dashboard(regency=regency_a, today=TODAY)
+    assert (b["written_off"], b["moved_to_pbi"]) == (2, 2)
+    assert b["verified_participants"] == 1  # only p2 is reactivated by donors
+    assert b["verified_class3"] == 1 and b["budget_monthly"] == 2_800
+    assert b["families_reactivated"] == 0  # f1's p1 was written off, not paid for
+    districts = {row["name"]: row for row in b["districts"]}
+    assert districts[district_a.name]["verified"] == 1
+    assert b["verified"] == 3  # the pledges themselves stay as they are (the donations side decides)
+
+    client.force_login(staff_a)
+    html = client.get(reverse("regency_home", kwargs={"regency_slug": regency_a.slug})).content.decode()
+    assert 'data-written-off="2"' in html and 'data-moved-to-pbi="2"' in html
+    assert "Dihapus (pemutihan)" in html and "Pindah ke PBI" in html
+
+
 def test_uhc_levels():
     from decimal import Decimal
 
