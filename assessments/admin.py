@@ -1,8 +1,70 @@
 """Read-mostly admin for the national operator: transitions go through services only."""
 
+from django import forms
 from django.contrib import admin
+from django.contrib.postgres.forms import SimpleArrayField
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
-from assessments.models import Assessment, Evidence, Screening, ScreeningSettings
+from assessments.models import Assessment, Evidence, Screening, ScreeningSettings, WriteOffProgramme
+from core.audit import audit_record
+
+_PROGRAMME_FIELDS = ("name", "legal_basis", "starts_on", "ends_on", "deciles_automatic", "deciles_may_apply",
+                     "care_classes", "segments", "months_counted", "once_per_person", "note")
+
+
+class WriteOffProgrammeForm(forms.ModelForm):
+    """Lists as comma-separated values ("1,2,3,4"; "PBPU,BP"); the model's `clean` checks them."""
+
+    deciles_automatic = SimpleArrayField(forms.IntegerField(min_value=1, max_value=10), required=False,
+                                         label=_("desil dihapus otomatis"), help_text=_("mis. 1,2,3,4"))
+    deciles_may_apply = SimpleArrayField(forms.IntegerField(min_value=1, max_value=10), required=False,
+                                         label=_("desil yang dapat mengajukan"), help_text=_("mis. 5,6,7,8,9,10"))
+    care_classes = SimpleArrayField(forms.IntegerField(min_value=1, max_value=3),
+                                    label=_("kelas rawat yang dicakup"), help_text=_("mis. 3"))
+    segments = SimpleArrayField(forms.CharField(max_length=4), label=_("segmen yang dicakup"),
+                                help_text=_("PBPU,BP"))
+
+    class Meta:
+        model = WriteOffProgramme
+        fields = _PROGRAMME_FIELDS
+
+
+@admin.register(WriteOffProgramme)
+class WriteOffProgrammeAdmin(admin.ModelAdmin):
+    """National data: the national operator (superuser) adds and edits programmes as the rules
+    become known; every change is audited. Nobody deletes one (assessments cite it)."""
+
+    form = WriteOffProgrammeForm
+    list_display = ("name", "starts_on", "ends_on", "deciles_automatic", "deciles_may_apply", "care_classes",
+                    "segments", "months_counted", "once_per_person", "updated_at")
+    readonly_fields = ("updated_at",)
+
+    def has_module_permission(self, request):
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        def values(o):
+            return {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                    for k, v in ((f, getattr(o, f)) for f in _PROGRAMME_FIELDS)}
+
+        before = values(WriteOffProgramme.objects.get(pk=obj.pk)) if change and obj.pk else None
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            audit_record(actor=request.user, verb="writeoff_programme.changed" if change else
+                         "writeoff_programme.created", obj=obj, before=before, after=values(obj))
 
 
 @admin.register(ScreeningSettings)

@@ -99,6 +99,9 @@ class AssessmentDetailSerializer(AssessmentListSerializer):
     decision_note = serializers.CharField()
     evidence = EvidenceSerializer(many=True)
     history = HistorySerializer(many=True)
+    route = serializers.CharField(help_text="writeoff, writeoff_may_apply, rehab, in_rehab, donor or empty")
+    route_text = serializers.CharField()
+    writeoff_programme = serializers.CharField(allow_null=True)
 
 
 def _detail(assessment) -> dict:
@@ -115,6 +118,9 @@ def _detail(assessment) -> dict:
         evidence=EvidenceSerializer(selectors.assessment_evidence(assessment=assessment), many=True).data,
         history=HistorySerializer(selectors.assessment_history(assessment=assessment), many=True).data,
     )
+    route = selectors.assessment_route(assessment=assessment)
+    data.update(route=route["route"], route_text=route["text"],
+                writeoff_programme=route["programme"].name if route["programme"] else None)
     return data
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import random
 
 from assessments import services
-from assessments.models import OPEN_STATUSES, Assessment, ReasonCode, Screening, Status
+from assessments.models import OPEN_STATUSES, Assessment, ReasonCode, Route, Screening, Status
 from assessments.screening import screening_run
 from participants.models import Participant, ParticipantStatus
 from regencies.models import Membership, Regency
@@ -15,7 +15,7 @@ from regencies.roles import Role
 _OCCUPATIONS = ["farmer", "fisher", "labourer", "trader", "driver", "housewife"]
 
 
-def _answers(rng: random.Random, today: dt.date) -> dict:
+def _answers(rng: random.Random, today: dt.date, *, action: str = "approve", reason: str = "") -> dict:
     size = rng.randint(1, 7)
     answers = {
         "visit_date": (today - dt.timedelta(days=rng.randint(0, 30))).isoformat(),
@@ -29,11 +29,59 @@ def _answers(rng: random.Random, today: dt.date) -> dict:
         "recent_hospitalisation": rng.random() < 0.15,
         "under_treatment": rng.random() < 0.1,
         "keep_paying": rng.choice(["willing_able", "willing_able", "willing_unable"]),
+        "can_pay_instalment": "no",
         "consent": True,
     }
-    if rng.random() < 0.4:
-        answers["dtsen_decile"] = rng.randint(1, 10)
+    if reason == ReasonCode.REFER_PBI:
+        # Deciles the 2026 write-off covers: referred to PBI, arrears written off.
+        answers["dtsen_decile"] = rng.randint(1, 4)
+    elif rng.random() < 0.4:
+        # Approved households go to donors: not a decile the write-off covers.
+        answers["dtsen_decile"] = rng.randint(5, 10)
     return answers
+
+
+def _seed_routes(*, regency: Regency, assessor, decider, candidates: list, today: dt.date) -> dict:
+    """The two households of the 2026 rules, once per regency: a decile-2 household referred to
+    PBI whose arrears the write-off programme erases, and a household that can carry a REHAB
+    instalment. Both decided by a second person, neither offered to donors."""
+    from assessments import routes
+
+    done = Assessment.objects.for_regency(regency)
+    created = {"writeoff": 0, "rehab": 0}
+    base = {
+        "visit_date": today.isoformat(), "household_size": 4, "dependants": 2, "main_occupation": "farmer",
+        "assets": ["none"], "housing": "own_simple", "recent_hospitalisation": False,
+        "under_treatment": False, "consent": True,
+    }
+    wanted = []
+    if not done.filter(route=Route.WRITEOFF, answers__dtsen_decile=2).exists() and routes.programme_in_force(today):
+        writeoff = next((e for e in candidates if e.participant.care_class == 3), None)
+        if writeoff is not None:
+            wanted.append(("writeoff", writeoff, {
+                **base, "income_band": "below_half", "arrears_reason": "cannot_afford",
+                "keep_paying": "willing_unable", "dtsen_decile": 2, "can_pay_instalment": "no",
+                "notes": "Data demo: desil 2, tunggakan dihapus program pemutihan; usulkan PBI.",
+            }, ReasonCode.REFER_PBI))
+    if not done.filter(route=Route.REHAB).exists():
+        taken = {w[1].participant_id for w in wanted}
+        rehab = next((e for e in candidates if e.participant_id not in taken
+                      and routes.rehab_plan_for(e.participant) is not None), None)
+        if rehab is not None:
+            plan = routes.rehab_plan_for(rehab.participant)
+            wanted.append(("rehab", rehab, {
+                **base, "income_band": "half_to_umk", "arrears_reason": "irregular_income",
+                "keep_paying": "willing_able", "dtsen_decile": 7, "can_pay_instalment": "yes",
+                "instalment_capacity": plan.instalment,
+                "notes": "Data demo: sanggup mencicil; rujuk ke REHAB BPJS.",
+            }, ReasonCode.REFER_REHAB))
+    for kind, entry, answers, reason in wanted:
+        a = services.assessment_start(regency=regency, actor=assessor, participant=entry.participant)
+        services.assessment_save_answers(assessment=a, actor=assessor, answers=answers)
+        services.assessment_submit(assessment=a, actor=assessor)
+        services.assessment_reject(assessment=a, actor=decider, reason=reason)
+        created[kind] += 1
+    return created
 
 
 def _members(regency: Regency, *roles: str) -> list:
@@ -76,7 +124,7 @@ def seed_assessments(*, regency: Regency, fraction: float = 0.5, seed: int = 1) 
         .select_related("participant").order_by("participant_id")
     )
     reasons = [ReasonCode.ABLE_TO_PAY, ReasonCode.REFER_PBI, ReasonCode.MOVED, ReasonCode.DUPLICATE]
-    created = {"approved": 0, "rejected": 0, "draft": 0}
+    created = {"approved": 0, "rejected": 0, "draft": 0, "writeoff": 0, "rehab": 0}
     queue = [("reject", e) for e in risky[: max(want_rejected - rejected, 0)]]
     plan = []
     for entry in candidates:
@@ -91,8 +139,12 @@ def seed_assessments(*, regency: Regency, fraction: float = 0.5, seed: int = 1) 
     for action, entry in queue + plan:
         assessor = assessors[entry.participant_id % len(assessors)]
         decider = next(d for d in deciders if d.pk != assessor.pk)
+        reason = ""
+        if action == "reject":
+            reason = ReasonCode.PAYS_WHEN_SICK if entry.recommendation == "likely_ineligible" else rng.choice(reasons)
         a = services.assessment_start(regency=regency, actor=assessor, participant=entry.participant)
-        services.assessment_save_answers(assessment=a, actor=assessor, answers=_answers(rng, today))
+        services.assessment_save_answers(assessment=a, actor=assessor,
+                                         answers=_answers(rng, today, action=action, reason=reason))
         if action == "draft":
             created["draft"] += 1
             continue
@@ -101,10 +153,17 @@ def seed_assessments(*, regency: Regency, fraction: float = 0.5, seed: int = 1) 
             services.assessment_approve(assessment=a, actor=decider)
             created["approved"] += 1
         else:
-            reason = ReasonCode.PAYS_WHEN_SICK if entry.recommendation == "likely_ineligible" else rng.choice(reasons)
             services.assessment_reject(assessment=a, actor=decider, reason=reason,
                                        note="Data demo" if reason == ReasonCode.OTHER else "")
             created["rejected"] += 1
+    planned = {e.participant_id for _a, e in queue + plan}
+    rest = [e for e in candidates if e.participant_id not in planned
+            and e.participant.written_off is not True and e.participant.in_rehab is not True]
+    if rest:
+        assessor = assessors[0]
+        decider = next(d for d in deciders if d.pk != assessor.pk)
+        created.update(_seed_routes(regency=regency, assessor=assessor, decider=decider, candidates=rest,
+                                    today=today))
     return {
         "regency": regency.code,
         "participants": on_list,

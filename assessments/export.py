@@ -18,23 +18,29 @@ def pbi_referrals_xlsx(rows) -> bytes:
     headers = [
         _("No"), _("NIK"), _("Nomor kartu JKN"), _("Nama"), _("Nomor KK"), _("Kecamatan"),
         _("Desa/kelurahan"), _("Bulan tunggakan"), _("Jumlah tunggakan (Rp)"), _("Desil DTSEN"),
-        _("Dasar usulan"), _("Tanggal keputusan"),
+        _("Dasar usulan"), _("Program pemutihan"), _("Tanggal keputusan"),
     ]
 
     def lines():
         for i, a in enumerate(rows, start=1):
             p = a.participant
             decile = (a.answers or {}).get("dtsen_decile")
-            basis = _("Hasil asesmen: usulkan PBI") if a.reason_code == "refer_pbi" else _("Desil DTSEN 1–5")
+            programme = a.writeoff_programme.name if a.route == "writeoff" and a.writeoff_programme_id else ""
+            if a.route == "writeoff":
+                basis = _("Tunggakan dihapus program pemutihan")
+            elif a.reason_code == "refer_pbi":
+                basis = _("Hasil asesmen: usulkan PBI")
+            else:
+                basis = _("Desil DTSEN 1–5")
             yield [
                 i, p.nik, p.card_number, p.name, getattr(p.family, "number", "") or "",
                 getattr(p.district, "name", "") or "", getattr(p.village, "name", "") or "",
                 p.months_in_arrears, p.arrears_amount, decile if decile is not None else "",
-                basis, format_date(a.decided_at) if a.decided_at else "",
+                basis, programme, format_date(a.decided_at) if a.decided_at else "",
             ]
 
     return xlsx_rows_bytes(sheet_name=_("Usulan PBI"), headers=headers, rows=lines(),
-                      widths=(5, 20, 20, 20, 20, *([16] * 7)))
+                      widths=(5, 20, 20, 20, 20, *([16] * 6), 40, 16))
 
 
 # --- the assessment list (XLSX/CSV) -------------------------------------------------

@@ -10,6 +10,8 @@ import uuid
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -22,6 +24,7 @@ class Recommendation(models.TextChoices):
     ASSESS = "assess", _("Perlu dinilai")
     LOW_PRIORITY = "low_priority", _("Prioritas rendah")
     LIKELY_INELIGIBLE = "likely_ineligible", _("Kemungkinan tidak layak")
+    WRITTEN_OFF = "written_off", _("Tunggakan dihapus (pemutihan)")
 
 
 class Flag(models.TextChoices):
@@ -30,6 +33,19 @@ class Flag(models.TextChoices):
     SHORT_ARREARS = "short_arrears", _("Tunggakan singkat")
     HIGHER_CLASS = "higher_class", _("Kelas I/II")
     FAMILY_PARTLY_COVERED = "family_partly_covered", _("Keluarga sebagian aktif")
+    WRITTEN_OFF = "written_off", _("Dihapus program pemutihan")
+    IN_REHAB = "in_rehab", _("Sudah ikut REHAB")
+
+
+class Route(models.TextChoices):
+    """Where an assessed household is sent (`assessments.routes.route_for`)."""
+
+    UNDECIDED = "", _("Belum ditentukan")
+    WRITEOFF = "writeoff", _("Rujuk ke PBI: tunggakan dihapus (pemutihan)")
+    WRITEOFF_MAY_APPLY = "writeoff_may_apply", _("Bantu ajukan pemutihan")
+    REHAB = "rehab", _("Rujuk ke REHAB (cicilan)")
+    IN_REHAB = "in_rehab", _("Sudah ikut REHAB")
+    DONOR = "donor", _("Donatur")
 
 
 class Status(models.TextChoices):
@@ -52,6 +68,7 @@ class ReasonCode(models.TextChoices):
     ABLE_TO_PAY = "able_to_pay", _("Mampu membayar sendiri")
     PAYS_WHEN_SICK = "pays_when_sick", _("Hanya membayar saat sakit")
     REFER_PBI = "refer_pbi", _("Diusulkan menjadi PBI (Dinas Sosial)")
+    REFER_REHAB = "refer_rehab", _("Dirujuk ke REHAB BPJS (sanggup mencicil)")
     MOVED = "moved", _("Pindah domisili")
     DECEASED = "deceased", _("Meninggal dunia")
     DUPLICATE = "duplicate", _("Data ganda")
@@ -64,6 +81,100 @@ class Eligibility(models.TextChoices):
     ELIGIBLE = "eligible", _("Layak dibantu")
     INELIGIBLE = "ineligible", _("Tidak layak")
     EXPIRED = "expired", _("Penilaian kedaluwarsa")
+
+
+_DECILES = list(range(1, 11))
+_CLASSES = [1, 2, 3]
+_SEGMENTS = ["PBPU", "BP"]
+
+
+class WriteOffProgramme(models.Model):
+    """A state write-off of JKN arrears ("pemutihan"), effective-dated: national data the
+    operator edits in the admin (the 2026 programme is seeded by a migration).
+
+    Deciles are DTSEN deciles (1 = poorest): `deciles_automatic` are written off without
+    application, `deciles_may_apply` may apply. Only class(es) `care_classes` of segments
+    `segments` are covered; `months_counted` is how many of the last months are written off.
+    """
+
+    name = models.CharField(_("nama program"), max_length=200)
+    legal_basis = models.CharField(_("dasar hukum"), max_length=300, blank=True)
+    starts_on = models.DateField(_("berlaku mulai"))
+    ends_on = models.DateField(_("berlaku sampai"), null=True, blank=True,
+                               help_text=_("Kosongkan jika belum ada tanggal akhir."))
+    deciles_automatic = ArrayField(
+        models.PositiveSmallIntegerField(), verbose_name=_("desil dihapus otomatis"), default=list, blank=True,
+        help_text=_("Desil DTSEN dipisah koma, mis. 1,2,3,4."),
+    )
+    deciles_may_apply = ArrayField(
+        models.PositiveSmallIntegerField(), verbose_name=_("desil yang dapat mengajukan"), default=list,
+        blank=True, help_text=_("Desil DTSEN dipisah koma, mis. 5,6,7,8,9,10."),
+    )
+    care_classes = ArrayField(
+        models.PositiveSmallIntegerField(), verbose_name=_("kelas rawat yang dicakup"), default=list,
+        help_text=_("Dipisah koma, mis. 3."),
+    )
+    segments = ArrayField(
+        models.CharField(max_length=4), verbose_name=_("segmen yang dicakup"), default=list,
+        help_text=_("PBPU dan/atau BP, dipisah koma."),
+    )
+    months_counted = models.PositiveSmallIntegerField(
+        _("bulan terakhir yang dihitung"), default=24, validators=[MinValueValidator(1), MaxValueValidator(120)],
+    )
+    once_per_person = models.BooleanField(_("sekali per orang"), default=True)
+    note = models.TextField(_("catatan"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("program pemutihan tunggakan")
+        verbose_name_plural = _("program pemutihan tunggakan")
+        ordering = ["-starts_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="writeoff_programme_dates_ordered",
+            ),
+            models.CheckConstraint(condition=Q(deciles_automatic__contained_by=_DECILES),
+                                   name="writeoff_programme_deciles_automatic_valid"),
+            models.CheckConstraint(condition=Q(deciles_may_apply__contained_by=_DECILES),
+                                   name="writeoff_programme_deciles_may_apply_valid"),
+            models.CheckConstraint(condition=Q(care_classes__contained_by=_CLASSES),
+                                   name="writeoff_programme_classes_valid"),
+            models.CheckConstraint(condition=Q(segments__contained_by=_SEGMENTS),
+                                   name="writeoff_programme_segments_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        for key in ("deciles_automatic", "deciles_may_apply"):
+            bad = [d for d in getattr(self, key) or [] if d not in _DECILES]
+            if bad:
+                errors[key] = _("Desil harus 1 sampai 10.")
+        overlap = set(self.deciles_automatic or []) & set(self.deciles_may_apply or [])
+        if overlap and "deciles_may_apply" not in errors:
+            errors["deciles_may_apply"] = _("Desil %(d)s tidak boleh sekaligus otomatis dan mengajukan.") % {
+                "d": ", ".join(map(str, sorted(overlap)))}
+        if not self.care_classes or any(c not in _CLASSES for c in self.care_classes):
+            errors["care_classes"] = _("Kelas rawat harus 1, 2 atau 3.")
+        if not self.segments or any(s not in _SEGMENTS for s in self.segments):
+            errors["segments"] = _("Segmen harus PBPU atau BP.")
+        if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = _("Tanggal akhir tidak boleh sebelum tanggal mulai.")
+        if errors:
+            raise ValidationError(errors)
+        self.deciles_automatic = sorted(set(self.deciles_automatic or []))
+        self.deciles_may_apply = sorted(set(self.deciles_may_apply or []))
+        self.care_classes = sorted(set(self.care_classes))
+        self.segments = [s for s in _SEGMENTS if s in self.segments]
+
+    def in_force(self, on) -> bool:
+        return self.starts_on <= on and (self.ends_on is None or on <= self.ends_on)
+
+    def covers_participant(self, participant) -> bool:
+        return participant.care_class in (self.care_classes or []) and participant.segment in (self.segments or [])
 
 
 class ScreeningSettings(TenantModel):
@@ -163,6 +274,13 @@ class Assessment(TenantModel):
     decision_note = models.TextField(_("catatan keputusan"), blank=True)
     return_note = models.TextField(_("catatan pengembalian"), blank=True)
     valid_until = models.DateField(_("berlaku sampai"), null=True, blank=True)
+    # The route the answers and the newest list point to (`assessments.routes.route_for`), set
+    # when answers are saved and again when decided; donations leave `writeoff`/`rehab` out.
+    route = models.CharField(_("rujukan"), max_length=20, choices=Route.choices, blank=True, default="")
+    writeoff_programme = models.ForeignKey(
+        WriteOffProgramme, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("program pemutihan"),
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-QUESTIONNAIRE_VERSION = 1
+QUESTIONNAIRE_VERSION = 2
 
 INTEGER = "integer"
 CHOICE = "choice"
@@ -148,7 +148,37 @@ _V1: tuple[Question, ...] = (
     Question("notes", TEXT, _("Catatan asesor"), required=False, max_length=2000),
 )
 
-VERSIONS: dict[int, tuple[Question, ...]] = {1: _V1}
+
+def _v2() -> tuple[Question, ...]:
+    """Version 2 (2026): the DTSEN decile drives the write-off route (empty = not known), and
+    whether the household can carry a monthly instalment drives the REHAB route. Keys and
+    types of version 1 are unchanged, so version 1 answers read the same."""
+    out: list[Question] = []
+    for q in _V1:
+        if q.key == "dtsen_decile":
+            q = Question(
+                "dtsen_decile", INTEGER, _("Desil DTSEN rumah tangga (1–10; kosongkan jika tidak tahu)"),
+                required=False, min_value=1, max_value=10,
+                help=_("Desil 1–4: tunggakan dihapus program pemutihan dan diusulkan PBI; "
+                       "desil 5 ke atas dapat mengajukan pemutihan."),
+            )
+        out.append(q)
+        if q.key == "keep_paying":
+            out.append(Question(
+                "can_pay_instalment", CHOICE, _("Apakah rumah tangga sanggup membayar cicilan bulanan?"),
+                required=False, choices=(("yes", _("Ya")), ("no", _("Tidak"))),
+                help=_("Jika ya dan menunggak 4–24 bulan: rujuk ke program REHAB BPJS Kesehatan."),
+            ))
+            out.append(Question(
+                "instalment_capacity", INTEGER, _("Jika ya: sanggup berapa per bulan (Rp)?"),
+                required=False, min_value=0, max_value=100_000_000,
+            ))
+    return tuple(out)
+
+
+_V2 = _v2()
+
+VERSIONS: dict[int, tuple[Question, ...]] = {1: _V1, 2: _V2}
 
 
 def questions(version: int = QUESTIONNAIRE_VERSION) -> tuple[Question, ...]:

@@ -7,8 +7,9 @@ absent from a later full-mode import, or the participant left the list), and
 whether arrears came back within M months; it then upserts one `Screening` row
 per participant in arrears. No Python loop walks participants.
 
-Flags only recommend (`assess`, `low_priority`, `likely_ineligible`); the
-decision is the assessment's, made by two people.
+Flags only recommend (`assess`, `low_priority`, `likely_ineligible`, and `written_off`
+when the newest list says the state wrote the arrears off); the decision is the
+assessment's, made by two people. The list's REHAB column shows as the `in_rehab` flag.
 """
 
 from __future__ import annotations
@@ -154,6 +155,7 @@ fam AS (
 ),
 base AS (
     SELECT p.id AS participant_id, p.months_in_arrears AS months, p.care_class,
+           p.written_off, p.in_rehab, p.rehab_instalments_left,
            COALESCE(fam.size, 1) AS family_size, COALESCE(fam.not_in_arrears, 0) AS family_not_in_arrears,
            lc.cleared_months AS c_months, lc.from_date AS c_from, lc.cleared_date AS c_date,
            lr.cleared_months AS r_months, lr.from_date AS r_from, lr.cleared_date AS r_date,
@@ -170,7 +172,9 @@ flagged AS (
            (relapse_as_of IS NOT NULL) AS f_sick,
            (months < %(k)s) AS f_short,
            (care_class IN (1, 2)) AS f_class,
-           (family_size > 1 AND family_not_in_arrears > 0) AS f_family
+           (family_size > 1 AND family_not_in_arrears > 0) AS f_family,
+           (written_off IS TRUE) AS f_written_off,
+           (in_rehab IS TRUE AND written_off IS NOT TRUE) AS f_rehab
     FROM base
 ),
 result AS (
@@ -178,6 +182,13 @@ result AS (
         -- The flags that apply, in this order; no subquery: run once a row, a subquery's
         -- aggregate cost ~20 us a participant, most of whom have no flag at all.
         to_jsonb(array_remove(ARRAY[
+            (CASE WHEN f_written_off THEN jsonb_build_object(
+                'code', 'written_off', 'reason', %(t_written_off)s) END),
+            (CASE WHEN f_rehab THEN jsonb_build_object(
+                'code', 'in_rehab',
+                'reason', CASE WHEN rehab_instalments_left IS NULL THEN %(t_rehab)s
+                               ELSE format(%(t_rehab_left)s, rehab_instalments_left) END,
+                'instalments_left', rehab_instalments_left) END),
             (CASE WHEN f_sick THEN jsonb_build_object(
                 'code', 'pays_when_sick',
                 'reason', format(%(t_sick)s, r_months, {r_from}, {r_date}, {relapse_gap}),
@@ -202,6 +213,7 @@ result AS (
                 'not_in_arrears', family_not_in_arrears, 'family_size', family_size) END)
         ], NULL)) AS flags,
         CASE
+            WHEN f_written_off THEN 'written_off'
             WHEN f_sick THEN 'likely_ineligible'
             WHEN f_cleared OR f_short OR f_class THEN 'low_priority'
             ELSE 'assess'
@@ -211,7 +223,8 @@ result AS (
          - CASE WHEN f_short THEN 50 ELSE 0 END
          - CASE WHEN f_class THEN 40 ELSE 0 END
          - CASE WHEN f_cleared THEN 60 ELSE 0 END
-         - CASE WHEN f_sick THEN 120 ELSE 0 END) AS priority
+         - CASE WHEN f_sick THEN 120 ELSE 0 END
+         - CASE WHEN f_written_off THEN 400 ELSE 0 END) AS priority
     FROM flagged
 )
 INSERT INTO assessments_screening
@@ -257,6 +270,11 @@ def _reason_templates() -> dict[str, str]:
         "t_short": _("Baru menunggak %1$s bulan (kurang dari %2$s bulan)"),
         "t_class": _("Kelas %1$s: sarankan pindah ke kelas III, bukan dibantu"),
         "t_family": _("%1$s dari %2$s anggota keluarga tidak menunggak"),
+        "t_written_off": _(
+            "Daftar BPJS: tunggakan dihapus program pemutihan; usulkan PBI, jangan ditawarkan ke donatur"
+        ),
+        "t_rehab": _("Daftar BPJS: sudah ikut REHAB (cicilan tunggakan)"),
+        "t_rehab_left": _("Daftar BPJS: sudah ikut REHAB, sisa %1$s cicilan"),
     }
 
 

@@ -31,10 +31,20 @@ from assessments.models import (
     Flag,
     ReasonCode,
     Recommendation,
+    Route,
     Screening,
     ScreeningSettings,
     Status,
 )
+
+# The public reads of the 2026 routes (donations imports them from here).
+from assessments.routes import not_for_donors as not_for_donors
+from assessments.routes import programme_in_force as programme_in_force
+from assessments.routes import rehab_instalment as rehab_instalment
+from assessments.routes import rehab_plan_for as rehab_plan_for
+from assessments.routes import rehab_remaining as rehab_remaining
+from assessments.routes import route_text as route_text
+from assessments.routes import writeoff_route_for as writeoff_route_for
 from core.audit import audit_history
 from regencies.models import Membership, Regency
 from regencies.permissions import regency_access_for
@@ -218,7 +228,7 @@ def assessors_of(*, regency: Regency) -> list:
 
 def _assessment_base(qs: QuerySet[Assessment]) -> QuerySet[Assessment]:
     return qs.select_related(
-        "regency", "participant", "participant__district", "participant__village",
+        "regency", "writeoff_programme", "participant", "participant__district", "participant__village",
         "created_by", "assigned_to", "submitted_by", "decided_by", "consent_recorded_by",
     )
 
@@ -289,6 +299,27 @@ def assessment_screening(*, assessment: Assessment) -> dict:
             "priority": snap.get("priority"), "family_size": None}
 
 
+def assessment_route(*, assessment: Assessment) -> dict:
+    """The route stored on the assessment, as the assessor and supervisor read it: the
+    recommendation text (the write-off programme named, the REHAB instalments), and what the
+    newest list says about the write-off and REHAB."""
+    participant = assessment.participant
+    plan = rehab_plan_for(participant)
+    programme = assessment.writeoff_programme if assessment.writeoff_programme_id else None
+    return {
+        "route": assessment.route,
+        "label": assessment.get_route_display() if assessment.route else "",
+        "text": route_text(route=assessment.route, programme=programme, plan=plan),
+        "programme": programme,
+        "rehab_plan": plan,
+        "not_for_donors": assessment.route in (Route.WRITEOFF, Route.REHAB),
+        "list_written_off": participant.written_off is True,
+        "in_rehab": participant.in_rehab is True,
+        "rehab_instalments_left": participant.rehab_instalments_left,
+        "rehab_instalment": rehab_instalment(participant),
+    }
+
+
 def assessment_evidence(*, assessment: Assessment) -> list[Evidence]:
     return list(
         Evidence.objects.for_regency(assessment.regency_id).filter(assessment=assessment)
@@ -318,8 +349,9 @@ def answer_rows(*, assessment: Assessment) -> list[dict]:
 
 
 def pbi_referrals(*, regency: Regency) -> QuerySet[Assessment]:
-    """The latest assessment of each participant that was decided `refer_pbi` or
-    records a DTSEN decile 1-5: the list for the Social Affairs office."""
+    """The latest assessment of each participant that was decided `refer_pbi`, records a
+    DTSEN decile 1-5, or is routed to the write-off (its programme named): the list for the
+    Social Affairs office."""
     latest = (
         Assessment.objects.for_regency(regency)
         .exclude(status=Status.DRAFT)
@@ -333,7 +365,8 @@ def pbi_referrals(*, regency: Regency) -> QuerySet[Assessment]:
         .filter(
             Q(status=Status.REJECTED, reason_code=ReasonCode.REFER_PBI)
             | Q(answers__dtsen_decile__gte=1, answers__dtsen_decile__lte=5)
+            | Q(route=Route.WRITEOFF)
         )
-        .select_related("participant__family")
+        .select_related("participant__family", "writeoff_programme")
         .order_by("answers__dtsen_decile", "participant__name", "pk")
     )

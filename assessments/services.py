@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessments import questionnaire
+from assessments import questionnaire, routes
 from assessments.evidence import sniff_upload
 from assessments.models import (
     OPEN_STATUSES,
@@ -74,6 +74,19 @@ def _expect(locked: Assessment, *allowed: str) -> None:
                 "allowed": ", ".join(str(Status(s).label) for s in allowed),
             }
         )
+
+
+def _route(locked: Assessment) -> list[str]:
+    """Set the route the answers and the newest list point to (the write-off programme in force
+    today, REHAB, donors); returns the fields changed."""
+    decision = routes.route_for(participant=locked.participant, answers=locked.answers,
+                                on=regency_today(locked.regency))
+    programme_id = decision.programme.pk if decision.programme else None
+    if locked.route == decision.route and locked.writeoff_programme_id == programme_id:
+        return []
+    locked.route = decision.route
+    locked.writeoff_programme_id = programme_id
+    return ["route", "writeoff_programme"]
 
 
 def _audit(locked: Assessment, *, actor, verb: str, before: dict, after: dict) -> None:
@@ -185,12 +198,15 @@ def assessment_start(*, regency: Regency, actor, participant: Participant) -> As
              "priority": screening.priority, "computed_at": screening.computed_at.isoformat()}
             if screening else {}
         )
+        start_route = routes.route_for(participant=locked, answers={}, on=today)
         try:
             with transaction.atomic():
                 assessment = Assessment.objects.create(
                     regency=regency,
                     participant=locked,
                     status=Status.DRAFT,
+                    route=start_route.route,
+                    writeoff_programme=start_route.programme,
                     questionnaire_version=questionnaire.QUESTIONNAIRE_VERSION,
                     screening_snapshot=snapshot,
                     created_by=actor,
@@ -229,7 +245,7 @@ def assessment_save_answers(*, assessment: Assessment, actor, answers: Any) -> A
             return locked
         had_consent = locked.answers.get("consent") is True
         locked.answers = merged
-        fields = ["answers", "updated_at"]
+        fields = ["answers", "updated_at", *_route(locked)]
         if merged.get("consent") is True and not had_consent:
             locked.consent_recorded_by = actor
             locked.consent_recorded_at = timezone.now()
@@ -239,7 +255,8 @@ def assessment_save_answers(*, assessment: Assessment, actor, answers: Any) -> A
             locked.consent_recorded_at = None
             fields += ["consent_recorded_by", "consent_recorded_at"]
         locked.save(update_fields=fields)
-        _audit(locked, actor=actor, verb="assessment.answers_saved", before={}, after={"keys": changed})
+        _audit(locked, actor=actor, verb="assessment.answers_saved", before={},
+               after={"keys": changed, "route": locked.route})
     return locked
 
 
@@ -257,7 +274,7 @@ def assessment_submit(*, assessment: Assessment, actor) -> Assessment:
         locked.status = Status.SUBMITTED
         locked.submitted_by = actor
         locked.submitted_at = timezone.now()
-        locked.save(update_fields=["status", "submitted_by", "submitted_at", "updated_at"])
+        locked.save(update_fields=["status", "submitted_by", "submitted_at", "updated_at", *_route(locked)])
         _audit(locked, actor=actor, verb="assessment.submitted",
                before={"status": Status.DRAFT}, after={"status": Status.SUBMITTED})
     return locked
@@ -304,10 +321,11 @@ def assessment_approve(*, assessment: Assessment, actor, note: str = "") -> Asse
         locked.decided_at = timezone.now()
         locked.valid_until = add_months(regency_today(locked.regency), months)
         locked.save(update_fields=["status", "outcome", "reason_code", "decision_note", "decided_by",
-                                   "decided_at", "valid_until", "updated_at"])
+                                   "decided_at", "valid_until", "updated_at", *_route(locked)])
         _audit(locked, actor=actor, verb="assessment.approved", before={"status": Status.SUBMITTED},
                after={"status": Status.APPROVED, "outcome": Outcome.ELIGIBLE,
-                      "valid_until": locked.valid_until.isoformat(), "note": locked.decision_note})
+                      "valid_until": locked.valid_until.isoformat(), "note": locked.decision_note,
+                      "route": locked.route})
     return locked
 
 
@@ -335,7 +353,7 @@ def assessment_reject(*, assessment: Assessment, actor, reason: str, note: str =
         locked.decided_at = timezone.now()
         locked.valid_until = add_months(regency_today(locked.regency), months)
         locked.save(update_fields=["status", "outcome", "reason_code", "decision_note", "decided_by",
-                                   "decided_at", "valid_until", "updated_at"])
+                                   "decided_at", "valid_until", "updated_at", *_route(locked)])
         _audit(locked, actor=actor, verb="assessment.rejected", before={"status": Status.SUBMITTED},
                after={"status": Status.REJECTED, "outcome": Outcome.INELIGIBLE, "reason": reason,
                       "note": locked.decision_note})

@@ -117,6 +117,7 @@ def assessment_detail(request, regency_slug: str, assessment_id: int):
         "editable": assessment.status == Status.DRAFT,
         "questions": selectors.answer_rows(assessment=assessment),
         "screening": selectors.assessment_screening(assessment=assessment),
+        "route": selectors.assessment_route(assessment=assessment),
         "evidence": selectors.assessment_evidence(assessment=assessment),
         "history": selectors.assessment_history(assessment=assessment),
         "can_decide": can_decide,
