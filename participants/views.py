@@ -291,11 +291,11 @@ def _detail_context(request: HttpRequest, participant, *, nik_revealed: bool = F
         "family": selectors.participant_family(participant=participant),
         "history": history,
         "chart": selectors.history_chart(history),
+        "bill": selectors.participant_bill(participant=participant),
         "can_reveal": request.regency_access.can(Perm.REVEAL_NIK),
         "nik_revealed": nik_revealed,
         "eligibility_label": dict(selectors.ELIGIBILITY_CHOICES).get(participant.eligibility, ""),
     }
-        "bill": selectors.participant_bill(participant=participant),
 
 
 @require_http_methods(["GET"])
