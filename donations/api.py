@@ -79,6 +79,25 @@ class HistorySerializer(serializers.Serializer):
     after = serializers.DictField()
 
 
+class RequotedMonthSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM")
+    tariff = serializers.IntegerField()
+    due_on = serializers.DateField()
+
+
+class RequoteSerializer(serializers.Serializer):
+    """The months that became due since the pledge was quoted. `pending`: not stored yet (the
+    amount shown already includes them; confirming or paying stores them)."""
+
+    from_amount = serializers.IntegerField()
+    to_amount = serializers.IntegerField()
+    added = serializers.IntegerField()
+    on = serializers.DateField()
+    pending = serializers.BooleanField()
+    months = RequotedMonthSerializer(many=True)
+    note = serializers.CharField()
+
+
 class PledgeSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     campaign = serializers.CharField(source="campaign.slug")
@@ -103,6 +122,11 @@ class PledgeSerializer(serializers.Serializer):
     virtual_accounts = serializers.DictField(child=serializers.CharField())
     payments = PaymentSerializer(many=True)
     history = HistorySerializer(many=True)
+    # The rules of 2026 (issue 20): why the amount changed since the quote (null when it did not),
+    # the remaining REHAB instalments a REHAB pledge pays, and a pledge paid before the write-off.
+    requoted = RequoteSerializer(allow_null=True)
+    rehab_instalments = serializers.IntegerField(allow_null=True)
+    paid_before_write_off = serializers.BooleanField()
 
 
 class PaymentRecordedSerializer(PaymentSerializer):
@@ -120,6 +144,8 @@ class ReservedSerializer(serializers.Serializer):
 
 def _detail(pledge, request=None) -> dict:
     pledge.participant.family_size = selectors.family_size_of(participant=pledge.participant)
+    # First: a pledge quoted in an earlier month reports its new amount and outstanding.
+    requote = selectors.pledge_requote_shown(pledge=pledge)
     info = selectors.pledge_payment_info(pledge=pledge)
     certificate = None
     if pledge.status == PledgeStatus.VERIFIED:
@@ -138,6 +164,8 @@ def _detail(pledge, request=None) -> dict:
         "va_number": info.va_number, "lapses_at": pledge.lapses_at, "certificate_url": certificate,
         "virtual_accounts": info.virtual_accounts, "payments": payments,
         "history": [{"verb": h.verb, "at": h.at, "before": h.before, "after": h.after} for h in history],
+        "requoted": requote.as_json() if requote else None, "rehab_instalments": pledge.rehab_instalments,
+        "paid_before_write_off": selectors.pledge_paid_before_write_off(pledge=pledge),
     }
     return PledgeSerializer(data).data
 

@@ -231,6 +231,14 @@ class Pledge(TenantModel):
     arrears_import = models.ForeignKey("participants.ArrearsImport", null=True, blank=True,
                                        on_delete=models.PROTECT, related_name="+", db_index=False)
     as_of = models.DateField(_("data per tanggal"), null=True, blank=True)
+    # The month moves on (issue 20): the regency's date of the latest quote, and the first day of
+    # the last month whose contribution the amount includes (the quote month + months ahead). A
+    # pledge confirmed or paid in a later month is re-quoted (`services._requote`): the months now
+    # due are added at the tariff in force in each. Null for a pledge made before they were kept.
+    quoted_on = models.DateField(_("jumlah dihitung pada"), null=True, blank=True)
+    covers_until = models.DateField(_("iuran dibayar sampai bulan"), null=True, blank=True)
+    # A REHAB pledge: the remaining instalments it pays (null: an ordinary pledge).
+    rehab_instalments = models.PositiveSmallIntegerField(_("sisa cicilan REHAB"), null=True, blank=True)
     # The participant's segment when the pledge was made: reconciliation's `left_segment` rule
     # compares it with the newest list (empty for a pledge made before it was kept here: the
     # rule then reads it from the pledge's list).
@@ -310,7 +318,12 @@ class Pledge(TenantModel):
 
     @property
     def current_month_amount(self) -> int:
-        return self.amount - self.arrears_amount - self.months_ahead * self.monthly_tariff
+        return self.amount - self.arrears_amount - self.months_ahead * self.monthly_tariff - self.requoted_amount
+
+    @property
+    def requoted_amount(self) -> int:
+        """The contributions added by re-quotes (months that became due after the quote month)."""
+        return max(self.amount - self.arrears_amount - (1 + self.months_ahead) * self.monthly_tariff, 0)
 
     @property
     def is_active(self) -> bool:
@@ -502,6 +515,7 @@ class ReconciliationRun(TenantModel):
     disputed = models.PositiveIntegerField(default=0)
     released_cleared_by_other = models.PositiveIntegerField(default=0)
     released_left_segment = models.PositiveIntegerField(default=0)
+    released_written_off = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     anomalies = models.PositiveIntegerField(default=0)
 
@@ -520,11 +534,13 @@ class Outcome(models.TextChoices):
     DISPUTED = "disputed", _("Dipersoalkan")
     RELEASED_CLEARED = "released_cleared_by_other", _("Dilepas: tunggakan dilunasi pihak lain")
     RELEASED_SEGMENT = "released_left_segment", _("Dilepas: keluar dari segmen PBPU/BP")
+    RELEASED_WRITTEN_OFF = "released_written_off", _("Dilepas: tunggakan dihapus (pemutihan)")
 
 
 class ReleaseReason(models.TextChoices):
     CLEARED_BY_OTHER = "cleared_by_other", _("Tunggakan sudah lunas oleh pihak lain atau peserta keluar dari daftar")
     LEFT_SEGMENT = "left_segment", _("Peserta pindah segmen (keluar dari daftar PBPU/BP)")
+    WRITTEN_OFF = "written_off", _("Tunggakan peserta dihapus negara (pemutihan) sebelum dibayar")
 
 
 class ReconciliationOutcome(TenantModel):

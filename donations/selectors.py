@@ -87,32 +87,204 @@ def tariff_in_force(*, care_class: int, on: dt.date) -> int:
     return int(amount)
 
 
+DUE_DAY = 10  # a month's contribution is due by the 10th
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(first: dt.date, n: int) -> dt.date:
+    years, month0 = divmod(first.month - 1 + n, 12)
+    return dt.date(first.year + years, month0 + 1, 1)
+
+
+def months_after(earlier: dt.date, later: dt.date) -> int:
+    """Whole calendar months from `earlier`'s month to `later`'s (0 in the same month)."""
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+def billable_arrears(participant: Participant, monthly_tariff: int) -> int:
+    """The arrears a donor may be asked for: as imported, at most 24 months at the class tariff
+    (the lists' rule, `participants.selectors.billable_arrears`)."""
+    from participants.selectors import billable_arrears as capped
+
+    return int(capped(participant, monthly_tariff))
+
+
+def rehab_instalment(participant: Participant) -> int:
+    """One REHAB instalment of a participant already in REHAB: the assessment's figure when
+    routes provides it, else the arrears divided by the instalments left (rounded up)."""
+    left = int(participant.rehab_instalments_left or 0)
+    try:
+        from assessments.selectors import rehab_instalment as routed
+    except ImportError:  # pragma: no cover - routes keeps it in assessments.routes
+        try:
+            from assessments.routes import rehab_instalment as routed
+        except ImportError:  # pragma: no cover - before the routes of issue 20 land
+            routed = None
+    if routed is not None:
+        value = routed(participant)
+        if value:
+            return int(value)
+    if left <= 0:
+        return 0
+    return -(-int(participant.arrears_amount) // left)
+
+
 @dataclass(frozen=True)
 class Quote:
-    """What a pledge for one participant costs, as frozen at reservation."""
+    """What a pledge for one participant costs when it is quoted.
+
+    `arrears_amount` is what the donor is asked for the arrears: as imported, capped at 24 months
+    at the class tariff (the bill BPJS sends), or, for a participant in REHAB, the remaining
+    instalments (never above that cap either). `imported_arrears` is the list's figure."""
 
     arrears_amount: int
     months_in_arrears: int
     monthly_tariff: int
     months_ahead: int
+    imported_arrears: int = 0
+    rehab_instalments: int | None = None
+    rehab_instalment: int = 0
 
     @property
     def current_month(self) -> int:
         return self.monthly_tariff
 
     @property
+    def capped(self) -> bool:
+        return self.rehab_instalments is None and self.arrears_amount < self.imported_arrears
+
+    @property
     def total(self) -> int:
-        # Arrears as imported (never recomputed) + the current month + months paid ahead.
+        # The billed arrears + the current month + months paid ahead.
         return self.arrears_amount + self.monthly_tariff * (1 + self.months_ahead)
 
 
 def pledge_quote(*, participant: Participant, campaign: Campaign, today: dt.date) -> Quote:
-    return Quote(
-        arrears_amount=int(participant.arrears_amount),
-        months_in_arrears=int(participant.months_in_arrears),
-        monthly_tariff=tariff_in_force(care_class=participant.care_class, on=today),
-        months_ahead=int(campaign.months_ahead),
+    tariff = tariff_in_force(care_class=participant.care_class, on=today)
+    imported = int(participant.arrears_amount)
+    billed = billable_arrears(participant, tariff)
+    left = int(participant.rehab_instalments_left or 0) if participant.in_rehab else 0
+    if left > 0:
+        instalment = rehab_instalment(participant)
+        return Quote(arrears_amount=min(instalment * left, billed), months_in_arrears=int(participant.months_in_arrears),
+                     monthly_tariff=tariff, months_ahead=int(campaign.months_ahead), imported_arrears=imported,
+                     rehab_instalments=left, rehab_instalment=instalment)
+    return Quote(arrears_amount=billed, months_in_arrears=int(participant.months_in_arrears), monthly_tariff=tariff,
+                 months_ahead=int(campaign.months_ahead), imported_arrears=imported)
+
+
+# --- the month moves on: re-quoting a pledge paid in a later month ------------------------------
+
+
+@dataclass(frozen=True)
+class RequotedMonth:
+    month: dt.date  # the month's first day
+    tariff: int
+
+    @property
+    def due_on(self) -> dt.date:
+        return self.month.replace(day=DUE_DAY)
+
+    def as_json(self) -> dict:
+        return {"month": self.month.strftime("%Y-%m"), "tariff": self.tariff, "due_on": self.due_on.isoformat()}
+
+
+@dataclass(frozen=True)
+class Requote:
+    """The months that became due since a pledge was quoted, and its amount before and after."""
+
+    before: int
+    after: int
+    months: tuple[RequotedMonth, ...]
+    on: dt.date  # the regency's date of the re-quote
+    pending: bool = True  # not stored yet (shown before the donor confirms or pays)
+
+    @property
+    def added(self) -> int:
+        return self.after - self.before
+
+    @property
+    def note(self) -> str:
+        """"Jumlah diperbarui: +Rp35.000 iuran Desember 2026 (jatuh tempo 10 Desember)"."""
+        from core.formatting import MONTHS_ID, format_rupiah
+
+        names = [f"{MONTHS_ID[m.month.month - 1]} {m.month.year}" for m in self.months]
+        dues = [f"{DUE_DAY} {MONTHS_ID[m.month.month - 1]}" for m in self.months]
+        text = _("Jumlah diperbarui: +%(added)s iuran %(months)s (jatuh tempo %(due)s)") % {
+            "added": format_rupiah(self.added), "months": _join(names), "due": _join(dues)}
+        if self.on > self.months[-1].due_on:
+            # No late fee: a month paid after its 10th costs the same; it only was due earlier.
+            text += str(_("; jatuh tempo sudah lewat, tanpa denda"))
+        return str(text) + "."
+
+    def as_json(self) -> dict:
+        return {"from_amount": self.before, "to_amount": self.after, "added": self.added, "on": self.on.isoformat(),
+                "pending": self.pending, "months": [m.as_json() for m in self.months], "note": self.note}
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + str(_(" dan ")) + items[-1]
+
+
+REQUOTABLE_STATUSES = (PledgeStatus.RESERVED, PledgeStatus.PLEDGED)
+
+
+def pledge_requote(*, pledge: Pledge, today: dt.date) -> Requote | None:
+    """The re-quote a pledge needs on the regency's `today`, or None.
+
+    A pledge's amount covers the contributions up to `covers_until` (the month it was quoted in,
+    plus its months ahead). Confirmed or paid in a later month, the family would not become
+    active without that month's contribution too: every month after `covers_until` up to today's
+    is added at the tariff in force in that month (on its first day). Never for a pledge paid in
+    full, nor one that is finished."""
+    if pledge.status not in REQUOTABLE_STATUSES or pledge.covers_until is None:
+        return None
+    if pledge.paid_amount >= pledge.amount:
+        return None
+    current = month_start(today)
+    count = months_after(pledge.covers_until, current)
+    if count <= 0:
+        return None
+    care_class = pledge.participant.care_class
+    months = tuple(
+        RequotedMonth(month=m, tariff=tariff_in_force(care_class=care_class, on=m))
+        for m in (add_months(month_start(pledge.covers_until), i) for i in range(1, count + 1))
     )
+    return Requote(before=int(pledge.amount), after=int(pledge.amount) + sum(m.tariff for m in months),
+                   months=months, on=today)
+
+
+def pledge_requote_shown(*, pledge: Pledge, today: dt.date | None = None) -> Requote | None:
+    """For the pledge page and the API (GET): a re-quote still to be stored is applied to the
+    in-memory pledge (its `amount`, hence `outstanding`; never saved), so the donor sees the new
+    amount and why before confirming or paying; else the newest stored re-quote (its audit
+    event), so the reason stays visible after it was applied."""
+    day = today or regency_today(pledge.campaign.regency)
+    pending = pledge_requote(pledge=pledge, today=day)
+    if pending is not None:
+        pledge.amount = pending.after
+        return pending
+    if pledge.status not in (*REQUOTABLE_STATUSES, PledgeStatus.PAID, PledgeStatus.VERIFIED,
+                             PledgeStatus.DISPUTED):
+        return None
+    from core.models import AuditEvent
+
+    event = (AuditEvent.objects.filter(object_type="donations.pledge", object_id=str(pledge.pk),
+                                       verb="pledge.requoted").order_by("-id").values("before", "after").first())
+    if event is None:
+        return None
+    after = event["after"] or {}
+    months = tuple(RequotedMonth(month=dt.date.fromisoformat(m["month"] + "-01"), tariff=int(m["tariff"]))
+                   for m in after.get("months", []))
+    if not months:
+        return None
+    return Requote(before=int((event["before"] or {}).get("amount", 0)), after=int(after.get("amount", 0)),
+                   months=months, on=dt.date.fromisoformat(after["quoted_on"]), pending=False)
 
 
 # --- campaigns and who may do what ----------------------------------------------------
@@ -628,7 +800,9 @@ def pledge_next_step(*, pledge: Pledge) -> str:
         PledgeStatus.VERIFIED: _("Lunas dan terverifikasi: kepesertaan aktif kembali. Unduh sertifikat terima kasih Anda."),
         PledgeStatus.EXPIRED: _("Pemesanan berakhir sebelum dikonfirmasi; peserta kembali ke daftar. Anda dapat memilih lagi."),
         PledgeStatus.CANCELLED: _("Janji ini dibatalkan."),
-        PledgeStatus.RELEASED: _("Janji dilepas: tunggakan peserta sudah diselesaikan pihak lain atau peserta keluar dari daftar."),
+        PledgeStatus.RELEASED: _("Janji dilepas: tunggakan peserta dihapus negara (pemutihan) sebelum dibayar; tidak "
+                                 "ada uang yang perlu Anda bayarkan.") if pledge.release_reason == "written_off" else
+        _("Janji dilepas: tunggakan peserta sudah diselesaikan pihak lain atau peserta keluar dari daftar."),
         PledgeStatus.DISPUTED: _("Data BPJS masih menunjukkan tunggakan setelah pembayaran; Pemda sedang memeriksanya."),
     }[status])
 
@@ -657,6 +831,13 @@ class PaymentInfo:
     @property
     def va_number(self) -> str | None:
         return next(iter(self.virtual_accounts.values()), None)
+
+
+def pledge_paid_before_write_off(*, pledge: Pledge) -> bool:
+    """Paid (in full) and the newest list says the participant's arrears were written off: the
+    pledge is kept (the money was credited to the family before the write-off)."""
+    return (pledge.status in (PledgeStatus.PAID, PledgeStatus.VERIFIED, PledgeStatus.DISPUTED)
+            and bool(pledge.participant.written_off))
 
 
 VA_VISIBLE_STATUSES = (PledgeStatus.PLEDGED, PledgeStatus.PAID, PledgeStatus.VERIFIED, PledgeStatus.DISPUTED)

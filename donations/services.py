@@ -312,7 +312,9 @@ def _create(*, campaign: Campaign, participant: Participant, donor, status: str,
         status=status, amount=quote.total, arrears_amount=quote.arrears_amount,
         months_in_arrears=quote.months_in_arrears, monthly_tariff=quote.monthly_tariff,
         months_ahead=quote.months_ahead, arrears_import_id=participant.last_import_id, as_of=participant.as_of,
-        segment=participant.segment, family_adoption=family_adoption,
+        segment=participant.segment, family_adoption=family_adoption, quoted_on=today,
+        covers_until=selectors.add_months(selectors.month_start(today), quote.months_ahead),
+        rehab_instalments=quote.rehab_instalments,
     )
     if status == PledgeStatus.RESERVED:
         pledge.expires_at = now + dt.timedelta(hours=campaign.hold_hours)
@@ -411,8 +413,31 @@ def _locked_for_actor(pledge: Pledge, actor) -> Pledge:
     return locked
 
 
+def _requote(locked: Pledge, *, actor, moment: dt.datetime) -> selectors.Requote | None:
+    """Inside a transaction, on a locked pledge: when the regency's today is in a later month than
+    the months the amount covers, add the contributions now due (`selectors.pledge_requote`),
+    store the new quote and audit it (`pledge.requoted`, amounts before and after, the months)."""
+    today = timezone.localdate(moment, timezone=locked.campaign.regency.tzinfo)
+    requote = selectors.pledge_requote(pledge=locked, today=today)
+    if requote is None:
+        return None
+    before = {"amount": locked.amount, "outstanding": locked.outstanding,
+              "quoted_on": locked.quoted_on.isoformat() if locked.quoted_on else None,
+              "covers_until": locked.covers_until.isoformat()}
+    locked.amount = requote.after
+    locked.quoted_on = today
+    locked.covers_until = requote.months[-1].month
+    locked.save(update_fields=["amount", "quoted_on", "covers_until", "updated_at"])
+    audit_record(actor=actor, verb="pledge.requoted", obj=locked, regency=locked.campaign.regency, before=before,
+                 after={"amount": locked.amount, "outstanding": locked.outstanding, "added": requote.added,
+                        "quoted_on": today.isoformat(), "covers_until": locked.covers_until.isoformat(),
+                        "months": [m.as_json() for m in requote.months], "note": requote.note})
+    return requote
+
+
 def pledge_confirm(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> Pledge:
-    """reserved -> pledged, before the reservation lapses; the donor then has the hold hours again to pay."""
+    """reserved -> pledged, before the reservation lapses; the donor then has the hold hours again to pay.
+    Confirmed in a later month than it was quoted in, the amount is re-quoted first (`_requote`)."""
     moment = _now(now)
     with transaction.atomic():
         locked = _locked_for_actor(pledge, actor)
@@ -420,6 +445,8 @@ def pledge_confirm(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> 
             raise InvalidTransition(
                 _("Pemesanan ini sudah berakhir; peserta kembali ke daftar. Silakan pilih lagi."),
                 code="reservation_expired")
+        if locked.status == PledgeStatus.RESERVED:
+            _requote(locked, actor=actor, moment=moment)
         locked.pledged_at = moment
         locked.due_at = moment + dt.timedelta(days=selectors.money_settings(locked.regency_id).payment_window_days)
         _transition(locked, actor=actor, to=PledgeStatus.PLEDGED)
@@ -541,6 +568,9 @@ def payment_record(*, pledge: Pledge, actor, amount: int, reference: str, paid_o
             raise InvalidTransition(
                 _("Pembayaran hanya dapat dicatat untuk janji yang sudah dikonfirmasi.") + hint,
                 extra={"status": locked.status})
+        # Paid in a later month than quoted: the months now due are added before the payment is
+        # weighed against what is owed (a report of the old amount then leaves the new month open).
+        _requote(locked, actor=actor, moment=moment)
         if amount > locked.outstanding:
             raise DomainError(
                 _("Jumlah %(amount)s melebihi sisa yang harus dibayar, %(outstanding)s.")

@@ -81,7 +81,7 @@ def reconciliation_notify_task(run_id: int) -> dict:
         if outcome == Outcome.VERIFIED:
             enqueue_on_commit(pledge_email_task, pledge_id, "verified")
             sent["verified"] += 1
-        elif outcome in (Outcome.RELEASED_CLEARED, Outcome.RELEASED_SEGMENT):
+        elif outcome in (Outcome.RELEASED_CLEARED, Outcome.RELEASED_SEGMENT, Outcome.RELEASED_WRITTEN_OFF):
             enqueue_on_commit(pledge_email_task, pledge_id, "released")
             sent["released"] += 1
     return sent

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import DomainError
 from core.exports import export_record
 from core.formatting import format_datetime, format_rupiah
+from core.service_penalty import penalty_example
 from donations import selectors, services
 from donations.certificate import certificate_pdf
 from donations.export import pledges_xlsx
@@ -192,8 +193,13 @@ def pledge_detail(request, pledge_id):
     history = selectors.pledge_history(pledge=pledge)
     may_act = selectors.pledge_may_act(user=request.user, pledge=pledge)
     today = selectors.regency_today(pledge.campaign.regency)
+    # Before anything reads the amount: a pledge quoted in an earlier month shows its new amount.
+    requote = selectors.pledge_requote_shown(pledge=pledge, today=today)
     return render(request, "donations/pledge.html", {
         "pledge": pledge,
+        "requote": requote,
+        "penalty": penalty_example(pledge.participant.months_in_arrears),
+        "paid_before_write_off": selectors.pledge_paid_before_write_off(pledge=pledge),
         "campaign": pledge.campaign,
         "pseudonym": pseudonym(pledge.participant),
         "age_band": age_band(pledge.participant.birth_date, today),

@@ -333,6 +333,11 @@ CELERY_BEAT_SCHEDULE["participants-import-sweep"] = {
     "options": {"queue": "celery", "expires": ARREARS_IMPORT_SWEEP_SECONDS * 2},
 }
 INVITATION_VALID_DAYS = 7
+# The service penalty shown to staff and donors (core.service_penalty): 5 % x an INA-CBG tariff x
+# months in arrears (at most 12), at most Rp30.000.000. This tariff is an EXAMPLE of an inpatient
+# case, chosen to make the figure concrete; it is not a real INA-CBG value (those depend on the
+# diagnosis, the hospital class and the region).
+SERVICE_PENALTY_EXAMPLE_TARIFF = env.int("SERVICE_PENALTY_EXAMPLE_TARIFF", default=5_000_000)
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="demo-satu-untuk-satu")
 # Midtrans HTTP notifications (donations.money.providers.midtrans): the merchant's server key,
 # which signs every notification. Empty: no notification can be verified, so each is refused

@@ -38,3 +38,13 @@ def percent(value, total):
         return round(100 * int(value) / int(total)) if int(total) else 0
     except (TypeError, ValueError):
         return 0
+
+
+@register.simple_tag
+def service_penalty_example(months_in_arrears):
+    """`{% service_penalty_example p.months_in_arrears as penalty %}`: the service penalty a
+    hospital stay within 45 days would cost now (core.service_penalty), for
+    `includes/service_penalty.html`."""
+    from core.service_penalty import penalty_example
+
+    return penalty_example(months_in_arrears or 0)

@@ -15,6 +15,11 @@ A fixed number of statements whatever the number of pledges (no Python loop over
      a fall smaller than the pledge (someone else's payment, a part payment) proves nothing;
    - `paid` -> `disputed` when the evidence is as of at least `grace` days after the payment
      date and still shows arrears;
+     a paid pledge is also verified when that newest record says the arrears were written off
+     (`pemutihan`: the money was credited before the write-off) or, for a REHAB pledge
+     (`rehab_instalments`), that no instalment is left;
+   - `reserved`/`pledged` -> `released` (`written_off`) when the newest record, no older than the
+     pledge's data, says the arrears were written off (the state pays, not the donor);
    - `reserved`/`pledged` -> `released` (`cleared_by_other`) when the evidence, no older than
      the pledge's data, shows zero arrears or absence from a full list;
      -> `released` (`left_segment`) when the newest record's segment is not PBPU/BP or differs
@@ -44,7 +49,8 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-OUTCOMES = ("verified", "disputed", "released_cleared_by_other", "released_left_segment", "unchanged")
+OUTCOMES = ("verified", "disputed", "released_cleared_by_other", "released_left_segment", "released_written_off",
+            "unchanged")
 
 _RECORD_OK = (
     "JOIN participants_arrearsimport i ON i.id = r.arrears_import_id"
@@ -64,7 +70,7 @@ CREATE TEMP TABLE rc_dec AS
 WITH cand AS (
     SELECT p.id, p.status, p.participant_id, p.arrears_import_id AS pledge_import, p.as_of AS pledge_as_of,
            p.arrears_amount AS pledge_arrears, p.amount AS pledge_amount, p.paid_at,
-           nullif(p.segment, '') AS stored_segment
+           nullif(p.segment, '') AS stored_segment, p.rehab_instalments AS pledge_rehab
     FROM donations_pledge p
     WHERE p.regency_id = %(reg)s AND p.status IN ('reserved', 'pledged', 'paid', 'disputed')
 ), later AS (
@@ -80,6 +86,8 @@ WITH cand AS (
             AND (coalesce(s.as_of, r.as_of) IS NULL OR part.cleared_at >= coalesce(s.as_of, r.as_of))) AS absent,
            coalesce(s.as_of, r.as_of) AS rec_as_of, coalesce(s.arrears_amount, r.arrears_amount) AS rec_arrears,
            coalesce(s.segment, r.segment) AS rec_segment,
+           coalesce(s.written_off, r.written_off, false) AS rec_written_off,
+           coalesce(s.rehab_instalments_left, r.rehab_instalments_left) AS rec_rehab_left,
            coalesce(s.arrears_import_id, r.arrears_import_id) AS rec_import
     FROM cand c
     JOIN participants_participant part ON part.id = c.participant_id AND part.regency_id = %(reg)s
@@ -98,7 +106,7 @@ WITH cand AS (
             SELECT 1 FROM participants_arrearsrecord x
             WHERE x.participant_id = c.participant_id AND x.arrears_import_id = ANY(later.ids)))
     LEFT JOIN LATERAL (
-        SELECT r.as_of, r.arrears_amount, r.segment, r.arrears_import_id
+        SELECT r.as_of, r.arrears_amount, r.segment, r.arrears_import_id, r.written_off, r.rehab_instalments_left
         FROM participants_arrearsrecord r {_RECORD_OK}
         WHERE s.arrears_import_id IS NULL AND r.participant_id = c.participant_id
         ORDER BY r.as_of DESC, r.arrears_import_id DESC LIMIT 1
@@ -133,10 +141,15 @@ WITH cand AS (
         CASE
           WHEN status IN ('paid', 'disputed') AND pay_date IS NOT NULL AND ev_as_of >= pay_date
                AND (absent OR ev_arrears = 0 OR (paid_amount >= pledge_amount
-                                                 AND before_arrears - ev_arrears >= pledge_amount))
+                                                 AND before_arrears - ev_arrears >= pledge_amount)
+                    OR (NOT absent AND rec_written_off)
+                    OR (NOT absent AND pledge_rehab IS NOT NULL AND rec_rehab_left = 0))
             THEN 'verified'
           WHEN status = 'paid' AND pay_date IS NOT NULL AND ev_as_of >= pay_date + %(grace)s AND ev_arrears > 0
             THEN 'disputed'
+          WHEN status IN ('reserved', 'pledged') AND NOT absent AND rec_as_of IS NOT NULL AND rec_written_off
+               AND rec_as_of >= coalesce(pledge_as_of, rec_as_of)
+            THEN 'released_written_off'
           WHEN status IN ('reserved', 'pledged') AND ev_as_of IS NOT NULL
                AND ev_as_of >= coalesce(pledge_as_of, ev_as_of) AND (absent OR ev_arrears = 0)
             THEN 'released_cleared_by_other'
@@ -179,6 +192,7 @@ WITH upd AS (
         release_reason = CASE d.outcome
             WHEN 'released_cleared_by_other' THEN 'cleared_by_other'
             WHEN 'released_left_segment' THEN 'left_segment'
+            WHEN 'released_written_off' THEN 'written_off'
             WHEN 'disputed' THEN 'still_in_arrears_after_grace'
             ELSE p.release_reason END,
         verified_at = CASE WHEN d.outcome = 'verified' THEN %(now)s ELSE p.verified_at END,

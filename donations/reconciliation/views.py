@@ -80,7 +80,8 @@ def reconciliation_run(request, regency_slug: str):
         messages.success(request, _(
             "Rekonsiliasi selesai: %(v)s terverifikasi, %(d)s dipersoalkan, %(r)s dilepas, %(u)s tidak berubah."
         ) % {"v": result["verified"], "d": result["disputed"],
-             "r": result["released_cleared_by_other"] + result["released_left_segment"],
+             "r": result["released_cleared_by_other"] + result["released_left_segment"]
+             + result["released_written_off"],
              "u": result["unchanged"]})
     return redirect("reconciliation", regency_slug=regency.slug)
 
