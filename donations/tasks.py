@@ -119,3 +119,22 @@ def on_import_applied(sender, import_id: int, **kwargs) -> None:
     """Receiver of `arrears_import_applied` (inside the apply transaction): reconcile after the
     commit, through the outbox (core.outbox)."""
     enqueue_on_commit(reconcile_import_task, import_id)
+
+
+# --- personal data (donations.privacy, UU 27/2022) ------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def privacy_purge_task() -> dict:
+    """Nightly: anonymise participants past their regency's retention period; delete old uploads."""
+    from donations.privacy.retention import personal_data_purge
+
+    return personal_data_purge(dry_run=False).as_dict()
+
+
+@shared_task(acks_late=True)
+def privacy_delete_files_task(names: list[str]) -> int:
+    """Delete the stored files of an anonymised participant (idempotent: a missing file is fine)."""
+    from donations.privacy.subject import files_delete
+
+    return files_delete(names)

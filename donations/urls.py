@@ -4,11 +4,13 @@ from donations import views
 from donations.money import handover_views
 from donations.money.receipt_views import payment_kuitansi, receipt_register_export
 from donations.money.statements import views as statement_views
+from donations.privacy import views as privacy_views
 from donations.reconciliation import views as reconciliation_views
 
 _admin = "r/<slug:regency_slug>/campaigns/"
 _recon = "r/<slug:regency_slug>/reconciliation/"
 _handovers = "r/<slug:regency_slug>/money/handovers/"
+_privacy = "r/<slug:regency_slug>/participants/<uuid:public_id>/privacy/"
 
 urlpatterns = [
     path("c/<slug:campaign_slug>/", views.campaign_public, name="campaign_public"),
@@ -56,4 +58,15 @@ urlpatterns = [
     path("r/<slug:regency_slug>/money/statements/", statement_views.statement_list, name="statement_list"),
     path("r/<slug:regency_slug>/money/statements/<int:statement_id>/", statement_views.statement_detail,
          name="statement_detail"),
+    # UU 27/2022 rights (donations.privacy): under the participant's URL, served here because the
+    # data spans participants, assessments and donations (participants may not import the others).
+    path(f"{_privacy}", privacy_views.participant_privacy, name="participant_privacy"),
+    path(f"{_privacy}export.json", privacy_views.participant_privacy_export, name="participant_privacy_export"),
+    path(f"{_privacy}corrections/", privacy_views.participant_correction_create,
+         name="participant_correction_create"),
+    path(f"{_privacy}corrections/<int:correction_id>/resolve/", privacy_views.participant_correction_resolve,
+         name="participant_correction_resolve"),
+    path(f"{_privacy}anonymise/", privacy_views.participant_anonymise, name="participant_anonymise"),
+    path("me/data.json", privacy_views.donor_data_download, name="donor_data_download"),
+    path("me/delete/", privacy_views.donor_account_delete, name="donor_account_delete"),
 ]

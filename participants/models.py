@@ -401,3 +401,7 @@ class ArrearsRecord(TenantModel):
             ),
             models.CheckConstraint(condition=Q(arrears_amount__gte=0), name="record_arrears_nonneg"),
         ]
+
+
+# UU 27/2022 rights (correction requests, anonymisation): their own module, registered here.
+from participants.privacy_models import Anonymisation, CorrectionRequest  # noqa: E402, F401

@@ -43,9 +43,16 @@ class RegencySettingsForm(forms.Form):
     minimum_wage = forms.IntegerField(
         label=_("UMK (Rp per bulan)"), required=False, min_value=0, max_value=1_000_000_000,
     )
+    retention_years = forms.IntegerField(
+        label=_("Masa simpan data pribadi peserta (tahun)"), required=False, min_value=1, max_value=30,
+        help_text=_("UU 27/2022: data pribadi peserta dianonimkan sekian tahun setelah daftar tunggakan "
+                    "terakhir yang memuatnya, bila tidak ada janji donasi yang masih berjalan."),
+    )
 
     def clean(self):
         data = super().clean()
+        if data.get("retention_years") is None:
+            data.pop("retention_years", None)  # left empty: the regency keeps its period
         population, participants = data.get("population"), data.get("jkn_participants")
         if population and participants and participants > population * 2:
             self.add_error("jkn_participants", _(

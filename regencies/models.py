@@ -42,6 +42,14 @@ class Regency(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
     minimum_wage = models.BigIntegerField(_("UMK (Rp per bulan)"), null=True, blank=True)
+    # UU 27/2022: a participant's personal data is anonymised this many years after the last
+    # arrears list that named them (and no open pledge): donations.privacy.retention.
+    retention_years = models.PositiveSmallIntegerField(
+        _("masa simpan data pribadi (tahun)"), default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_("Data pribadi peserta dianonimkan sekian tahun setelah daftar tunggakan terakhir "
+                    "yang memuatnya, bila tidak ada janji donasi yang masih berjalan."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -35,6 +35,8 @@ class Perm(StrEnum):
     RECONCILE = "reconcile"
     # Bank statements, hand-overs to BPJS, the ledger and the receipt register.
     MANAGE_MONEY = "manage_money"
+    # A participant's rights under UU 27/2022 (export, correction, anonymisation): regency admin only.
+    MANAGE_PERSONAL_DATA = "manage_personal_data"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {

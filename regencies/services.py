@@ -244,7 +244,7 @@ def membership_deactivate(*, regency: Regency, actor, membership: Membership) ->
     return locked
 
 
-SETTINGS_FIELDS = ("population", "jkn_participants", "active_rate_target", "minimum_wage")
+SETTINGS_FIELDS = ("population", "jkn_participants", "active_rate_target", "minimum_wage", "retention_years")
 
 
 def regency_settings_update(*, regency: Regency, actor, values: dict) -> Regency:

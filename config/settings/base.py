@@ -291,6 +291,13 @@ CELERY_BEAT_SCHEDULE["donations-reconciliation-reminders"] = {
 }
 # Regencies reconciled at the same time, each on its own connection (0 = min(4, CPU count)).
 RECONCILIATION_WORKERS = env.int("DJANGO_RECONCILIATION_WORKERS", default=0)
+# Personal data (UU 27/2022, donations.privacy.retention): nightly (20:00 UTC = 04:00 WITA) the
+# participants past their regency's retention period are anonymised and the uploaded files of
+# imports and bank statements finished more than PRIVACY_UPLOAD_RETENTION_DAYS ago are deleted.
+PRIVACY_UPLOAD_RETENTION_DAYS = env.int("PRIVACY_UPLOAD_RETENTION_DAYS", default=90)
+CELERY_BEAT_SCHEDULE["donations-privacy-purge-nightly"] = {
+    "task": "donations.tasks.privacy_purge_task", "schedule": crontab(hour=20, minute=0),
+}
 
 # --- logging ----------------------------------------------------------------
 LOGGING = {

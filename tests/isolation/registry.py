@@ -66,6 +66,7 @@ class Side:
     anomaly: Any = None
     handover: Any = None
     statement: Any = None
+    correction: Any = None
 
 
 @dataclass
@@ -118,7 +119,19 @@ def build_side(name: str, *, code: str, slug: str, branch_code: str) -> Side:
     }
     _add_assessment(side)
     _add_pledge(side)
+    _add_correction(side)
     return side
+
+
+def _add_correction(side: Side) -> None:
+    """An open correction request of the side's participant (UU 27/2022 rights, issue 17)."""
+    from donations.privacy.subject import correction_request_create
+
+    side.correction = correction_request_create(
+        regency=side.regency, participant=side.participant, actor=side.member, field="address",
+        requested_value=f"Alamat rahasia {side.name}",
+    )
+    side.objects[type(side.correction)] = side.correction
 
 
 def _add_pledge(side: Side) -> None:
@@ -250,6 +263,7 @@ KWARGS: dict[str, Callable[[Side, URLPattern], str]] = {
     "anomaly_id": lambda side, pattern: str(side.anomaly.pk),
     "handover_id": lambda side, pattern: str(side.handover.pk),
     "statement_id": lambda side, pattern: str(side.statement.pk),
+    "correction_id": lambda side, pattern: str(side.correction.pk),
     # A membership of the side's regency (the MFA reset of a member).
     "membership_id": lambda side, pattern: str(
         Membership.all_regencies.filter(regency=side.regency).order_by("pk").first().pk
