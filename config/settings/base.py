@@ -55,12 +55,16 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # CONTENT_SECURITY_POLICY below on every response, static files included.
+    "core.middleware_security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: no-store on what may carry personal data (NO_STORE_PATH_PREFIXES below).
+    "core.middleware_security.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A Redis/broker outage: a 503 page or {"detail", "code": "service_unavailable"}, never a 500.
@@ -88,6 +92,21 @@ TEMPLATES = [
             "builtins": ["core.templatetags.satu"],
         },
     }
+]
+
+# --- browser security headers (core.middleware_security) --------------------
+# Scripts and styles only from the app: no inline <script>, no on*= handlers, no style="" (a test
+# scans templates/; the browser tests fail on any CSP violation). Chart.js and htmx come from
+# node_modules through the app; data: images are Swagger UI's and allauth's TOTP QR code.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+# Responses under these paths get Cache-Control: no-store whoever asks; so does every response
+# to a signed-in user. The public campaign page (/c/...) for an anonymous visitor and static
+# files stay cacheable.
+NO_STORE_PATH_PREFIXES = [
+    "/api/", "/r/", "/branches/", "/national/", "/me/", "/accounts/", "/invitations/", "/admin/",
 ]
 
 # --- data -------------------------------------------------------------------

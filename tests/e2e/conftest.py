@@ -90,13 +90,40 @@ _CONTEXTS = pytest.StashKey[list]()
 
 
 @pytest.fixture
-def new_context(browser, live_server, open_contexts):
-    """`new_context(phone=False)`: a fresh browser (own cookies) pointed at the live server."""
+def csp_violations(request):
+    """What the browser refused under the app's Content-Security-Policy in this test (its console
+    messages naming the policy). Any left at the end of a test fail it (pytest_runtest_call)."""
+    violations: list[str] = []
+    request.node.stash[_CSP_VIOLATIONS] = violations
+    return violations
+
+
+_CSP_VIOLATIONS = pytest.StashKey[list]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    result = yield
+    violations = item.stash.get(_CSP_VIOLATIONS, [])
+    if violations:
+        pytest.fail("Content-Security-Policy violations (inline script/style or a foreign source):\n"
+                    + "\n".join(violations), pytrace=False)
+    return result
+
+
+@pytest.fixture
+def new_context(browser, live_server, open_contexts, csp_violations):
+    """`new_context(phone=False)`: a fresh browser (own cookies) pointed at the live server.
+    Every page of it reports what the Content-Security-Policy refused (`csp_violations`)."""
 
     def make(*, phone: bool = False, **options):
         settings = {**(PHONE if phone else {"viewport": {"width": 1280, "height": 900}}), **options}
         context = browser.new_context(base_url=live_server.url, locale="id-ID",
                                       timezone_id="Asia/Makassar", **settings)
+        context.on("console", lambda message: (
+            csp_violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
+            if "Content Security Policy" in message.text else None
+        ))
         context.set_default_timeout(TIMEOUT_MS)
         context.set_default_navigation_timeout(TIMEOUT_MS)
         open_contexts.append(context)
