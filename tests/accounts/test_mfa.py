@@ -319,3 +319,19 @@ def test_demo_users_have_the_documented_totp_secret_except_the_donor(client, db,
     assert response["Location"] == reverse("mfa_authenticate")
     assert client.post(response["Location"], {"code": totp("JBSWY3DPEHPK3PXP")}).status_code == 302
     assert client.get("/admin/").status_code == 200
+
+
+def test_password_reset_does_not_skip_the_code(client, admin_a):
+    import re
+
+    from django.core import mail
+
+    client.post("/accounts/password/reset/", {"email": admin_a.email})
+    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", mail.outbox[0].body).group(1)
+    form = client.get(link, follow=True)
+    new = "Kopi-Toraja-2026!-baru"
+    done = client.post(form.redirect_chain[-1][0] if form.redirect_chain else link,
+                       {"password1": new, "password2": new})
+    assert done.status_code == 302
+    assert done["Location"] == reverse("mfa_authenticate")  # logged in only after the code
+    assert "_auth_user_id" not in client.session
