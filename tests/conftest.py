@@ -25,6 +25,25 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_append_only_triggers():
+    """The append-only tables (core.append_only) refuse TRUNCATE, and the flush between
+    transactional tests is a TRUNCATE. The flush runs with `session_replication_role = replica`,
+    under which no trigger fires: only a superuser (the test runner's role) may set it, the
+    application's database role may not (tests/core/test_append_only_truncate.py)."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    sql_flush = DatabaseOperations.sql_flush
+
+    def sql_flush_past_triggers(self, style, tables, **kwargs):
+        statements = sql_flush(self, style, tables, **kwargs)
+        return ["SET LOCAL session_replication_role = replica", *statements] if statements else statements
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "sql_flush", sql_flush_past_triggers)
+        yield
+
+
 @pytest.fixture
 def password():
     return PASSWORD
