@@ -1,7 +1,7 @@
 from django.urls import path
 
-from accounts.api import TokenObtainApi
+from accounts.api import TokenApi
 
 urlpatterns = [
-    path("auth/token/", TokenObtainApi.as_view(), name="api_auth_token"),
+    path("auth/token/", TokenApi.as_view(), name="api_auth_token"),
 ]

@@ -53,3 +53,28 @@ class User(AbstractUser):
 
     def get_full_name(self) -> str:
         return self.full_name or self.email
+
+
+class ApiToken(models.Model):
+    """An API token (`Authorization: Token <token>`). Only the SHA-256 of the secret is stored:
+    the secret is shown once, when the token is made (accounts.tokens.token_create)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("nama"), max_length=100, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("awalan"), max_length=8, editable=False)
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("berlaku sampai"))
+    last_used_at = models.DateTimeField(_("terakhir dipakai"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("dicabut"), null=True, blank=True)
+    # Why: "user" (revoked by its owner), "password", "deactivated", "role_removed", "admin".
+    revoked_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("token API")
+        verbose_name_plural = _("token API")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="accounts_token_user_live")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user_id})"

@@ -7,8 +7,10 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.clientip import rate_limit_ident
 from core.errors import DomainError, ServiceUnavailable, is_broker_outage
 from regencies.tenancy import TenantScopeRequired
 
@@ -74,3 +76,55 @@ def exception_handler(exc, context):
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
         response.data["code"] = "throttled"
     return response
+
+
+# --- throttles ---------------------------------------------------------------------------
+# Rates are named by scope in REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]. Every throttle reads the
+# client address through core.clientip (trusted proxies: DJANGO_NUM_PROXIES), as allauth does.
+
+
+class ClientIpThrottle(SimpleRateThrottle):
+    """Counts requests per client address (`scope` set by a subclass), signed in or not."""
+
+    def get_ident(self, request):
+        return rate_limit_ident(request)
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class SignedInUserThrottle(SimpleRateThrottle):
+    """Counts a signed-in user's requests wherever they come from; anonymous ones are not counted
+    here (pair it with a `ClientIpThrottle`)."""
+
+    def get_cache_key(self, request, view):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": user.pk}
+
+
+class ReservationUserThrottle(SignedInUserThrottle):
+    """Reservations (API and page) per donor: a script cannot hold the whole pool."""
+
+    scope = "reservation_user"
+
+
+class ReservationIpThrottle(ClientIpThrottle):
+    """Reservations (API and page) per client address, over every account used from it."""
+
+    scope = "reservation_ip"
+
+
+RESERVATION_THROTTLES = (ReservationUserThrottle, ReservationIpThrottle)
+
+
+def throttle_wait(request, throttle_classes) -> float | None:
+    """For pages (plain Django views): None when every throttle lets `request` through (each
+    counts it), else the seconds to wait. The counts are the ones the API's throttles keep."""
+    waits = []
+    for throttle_class in throttle_classes:
+        throttle = throttle_class()
+        if not throttle.allow_request(request, None):
+            waits.append(throttle.wait() or 1)
+    return max(waits) if waits else None

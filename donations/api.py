@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import Pagination
+from core.api import RESERVATION_THROTTLES, Pagination
 from core.errors import PermissionDenied
 from donations import selectors, services
 from donations.models import PaymentRoute, PaymentSource, PledgeStatus
@@ -236,6 +236,8 @@ class CampaignPledgesApi(APIView):
     """Reserve one participant (or, with `"family": true`, every eligible member of the family)."""
 
     permission_classes = [IsAuthenticated]
+    # Per donor and per client address, shared with the campaign page (views.campaign_reserve).
+    throttle_classes = list(RESERVATION_THROTTLES)
     parser_classes = [JSONParser, FormParser]
 
     class InputSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.api import RESERVATION_THROTTLES, throttle_wait
 from core.errors import DomainError
 from core.exports import export_record
 from core.formatting import format_datetime, format_rupiah
@@ -95,6 +96,10 @@ def campaign_reserve(request, campaign_slug: str):
     if refused is not None:
         return refused
     back = redirect("campaign_participants", campaign_slug=campaign.slug)
+    # The API's limits (per donor, per client address), counted together with it.
+    if throttle_wait(request, RESERVATION_THROTTLES) is not None:
+        messages.error(request, _("Terlalu banyak pemesanan dalam waktu singkat. Coba lagi nanti."))
+        return back
     raw = request.POST.get("participant", "")
     try:
         participant = selectors.participant_get_in_pool(campaign=campaign, public_id=raw)

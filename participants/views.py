@@ -36,11 +36,12 @@ def _token_user(request: HttpRequest):
     """`Authorization: Token ...` for API clients fetching `errors_url`; None when absent or wrong."""
     if not request.headers.get("Authorization", "").startswith("Token "):
         return None
-    from rest_framework.authentication import TokenAuthentication
     from rest_framework.exceptions import AuthenticationFailed
 
+    from accounts.tokens import ApiTokenAuthentication
+
     try:
-        result = TokenAuthentication().authenticate(request)
+        result = ApiTokenAuthentication().authenticate(request)
     except AuthenticationFailed:
         return None
     return result[0] if result else None

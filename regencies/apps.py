@@ -11,3 +11,8 @@ class RegenciesConfig(AppConfig):
 
         # A regency or branch role requires MFA (accounts.middleware.MfaRequiredMiddleware).
         register_role_check(user_holds_role)
+
+        from regencies.signals import connect_signals
+
+        # Losing the last role revokes the user's API tokens (accounts.tokens).
+        connect_signals()

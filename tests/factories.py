@@ -177,4 +177,20 @@ def branch_admin(branch, email=None, mfa=True):
     return user
 
 
+def api_token_for(user, name: str = "uji") -> str:
+    """A new API token of `user`: the secret, as the client sends it (`Token <secret>`)."""
+    from accounts.tokens import token_create
+
+    return token_create(user=user, name=name)[1]
+
+
+def api_client_for(user, client=None):
+    """An APIClient (or `client`) that sends a new token of `user` with every request."""
+    from rest_framework.test import APIClient
+
+    client = client or APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
+    return client
+
+
 __all__ = ["PASSWORD", "TOTP_SECRET", "settings"]

@@ -36,7 +36,6 @@ DJANGO_APPS = [
 ]
 THIRD_PARTY_APPS = [
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "allauth",
     "allauth.account",
@@ -154,7 +153,26 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Per client address ("ip": core.clientip, DJANGO_NUM_PROXIES) and per account ("key": the
+# e-mail address). Failed logins count the web form, the admin (which logs in through allauth)
+# and POST /api/v1/auth/token/ together: ten failures from one client do not lock out another,
+# five for one account lock that account wherever the attempts come from, and a locked account
+# gets no API token either. `signup_email` is ours (accounts.adapters).
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "reset_password": "10/m/ip,3/h/key",
+    "reset_password_from_key": "20/m/ip",
+    "signup": "20/h/ip",
+    "signup_email": "3/h/key",
+}
+# The client address: the N-th entry from the right of X-Forwarded-For behind N reverse proxies
+# we run (docker-compose.yml: one, Caddy); 0 = the app is reached directly and the header is
+# ignored. The same for allauth (accounts.adapters) and DRF throttles (core.api).
+NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = NUM_PROXIES
+# API tokens (accounts.tokens): valid this many days from their creation.
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30)
 # MFA (allauth.mfa; accounts.mfa): TOTP (RFC 6238: SHA-1, 30 s, 6 digits) with recovery codes.
 # Required for every role except community donors (accounts.middleware.MfaRequiredMiddleware).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -202,7 +220,8 @@ EMAIL_BACKEND = env(
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Hashed, expiring, revocable tokens (accounts.tokens), `Authorization: Token <token>`.
+        "accounts.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -212,11 +231,17 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # Password guessing on POST auth/token/ (accounts.api.TokenObtainApi), per client address.
-    "DEFAULT_THROTTLE_RATES": {"auth_token": env("API_AUTH_TOKEN_RATE", default="10/min")},
-    # Throttles identify clients by REMOTE_ADDR; behind N reverse proxies set DJANGO_NUM_PROXIES=N
-    # (None would trust a client-sent X-Forwarded-For and let anyone dodge the throttle).
-    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
+    "DEFAULT_THROTTLE_RATES": {
+        # POST auth/token/ (accounts.api.TokenApi): per client address and per e-mail address.
+        "auth_token": env("API_AUTH_TOKEN_RATE", default="10/min"),
+        "auth_token_email": env("API_AUTH_TOKEN_EMAIL_RATE", default="20/hour"),
+        # Reservations (API and the campaign page): per donor and per client address.
+        "reservation_user": env("RESERVATION_RATE_USER", default="30/hour"),
+        "reservation_ip": env("RESERVATION_RATE_IP", default="120/hour"),
+    },
+    # Our throttles read the client address through core.clientip (NUM_PROXIES above); DRF's own
+    # get_ident gets the same number (never None, which would trust a client-sent header).
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Satu untuk Satu API",

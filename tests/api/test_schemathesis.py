@@ -23,13 +23,12 @@ from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from regencies.models import BranchMembership
 from regencies.roles import Role
-from tests.factories import member
+from tests.factories import api_token_for, member
 
 MAX_EXAMPLES = 12
 
@@ -86,7 +85,7 @@ def _seed(tmp_path, branch_a, regency_a, district_a, village_a) -> tuple[str, di
         "public_id": str(participants[1].public_id),
         "campaign_slug": campaign.slug,
     }
-    return Token.objects.create(user=user).key, seeded
+    return api_token_for(user), seeded
 
 
 @pytest.fixture

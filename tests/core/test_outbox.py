@@ -26,7 +26,7 @@ from core import outbox
 from core.models import OutboxMessage
 from participants.models import ArrearsImport, ArrearsRecord, ImportStatus
 from tests.core.broker import OwnRedis, celery_broker, closed_url
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, api_token_for
 from tests.participants.importing import csv_text, line
 
 
@@ -135,11 +135,8 @@ def test_relay_outbox_command_prints_json_and_exits_1_while_the_broker_is_down()
 
 
 def _api(user) -> APIClient:
-    from rest_framework.authtoken.models import Token
-
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return client
 
 

@@ -10,7 +10,6 @@ import io
 import pytest
 from django.test import Client
 from python_calamine import CalamineWorkbook
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -43,7 +42,7 @@ from tests.donations.handover_helpers import (
     today_of,
     unmatched_credit,
 )
-from tests.factories import member
+from tests.factories import api_token_for, member
 
 AMOUNT = 245_000  # 6 months of Rp35.000 arrears + the current month
 
@@ -92,8 +91,7 @@ def world(collected, make_participant, make_family, donor, donor2):
 
 def api_for(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return client
 
 

@@ -25,7 +25,6 @@ from allauth.account.models import EmailAddress
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from participants.models import Participant
 from regencies.models import BranchMembership, Invitation, Membership
@@ -39,6 +38,7 @@ from tests.factories import (
     RegencyFactory,
     UserFactory,
     VillageFactory,
+    api_token_for,
 )
 
 
@@ -102,7 +102,7 @@ def build_side(name: str, *, code: str, slug: str, branch_code: str) -> Side:
         regency=regency, email=f"undangan.{slug}@example.test", role=Role.ASSESSOR, invited_by=member,
         expires_at=timezone.now() + datetime.timedelta(days=7),
     )
-    token = Token.objects.create(user=member).key
+    token = api_token_for(member)
     side = Side(
         name=name, regency=regency, branch=branch, district=district, village=village, family=family,
         participant=participant, arrears_import=arrears_import, invitation=invitation, member=member,
@@ -268,6 +268,8 @@ KWARGS: dict[str, Callable[[Side, URLPattern], str]] = {
     "membership_id": lambda side, pattern: str(
         Membership.all_regencies.filter(regency=side.regency).order_by("pk").first().pk
     ),
+    # The account page's API tokens: the side's member's own token (anyone else's is a 404).
+    "token_id": lambda side, pattern: str(side.member.api_tokens.order_by("pk").first().pk),
     # A capability: the invitation link itself lets its holder accept (see CAPABILITY_ROUTES).
     "token": lambda side, pattern: side.invitation.token,
     # Django admin (staff only).

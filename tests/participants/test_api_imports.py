@@ -6,11 +6,10 @@ import zoneinfo
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from participants.models import ArrearsImport, ImportRowError, ImportStatus
-from tests.factories import ArrearsImportFactory
+from tests.factories import ArrearsImportFactory, api_token_for
 
 CSV_BODY = (
     b"no_kartu;nik;nama;kode_wilayah;bulan_tunggak;jumlah_tunggakan\n"
@@ -21,8 +20,7 @@ CSV_BODY = (
 def _api(user=None):
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return client
 
 

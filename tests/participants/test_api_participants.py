@@ -2,13 +2,12 @@
 
 import datetime as dt
 
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from participants.models import Participant, ParticipantStatus
 from participants.pseudonym import DonorParticipantSerializer, age_band, pseudonym
 from participants.selectors import family_size_subquery
-from tests.factories import FamilyFactory, ParticipantFactory
+from tests.factories import FamilyFactory, ParticipantFactory, api_token_for
 
 STAFF_FIELDS = {
     "public_id", "card_number", "nik_masked", "name", "birth_date", "sex", "care_class", "segment",
@@ -20,8 +19,7 @@ STAFF_FIELDS = {
 def _api(user=None):
     client = APIClient()
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return client
 
 

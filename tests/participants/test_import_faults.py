@@ -23,7 +23,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections
 from django.db.models import Sum
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core.models import AuditEvent
@@ -32,7 +31,7 @@ from participants.imports import apply as apply_module
 from participants.imports.staging import staging_exists, staging_table_name
 from participants.models import ArrearsImport, ArrearsRecord, Family, ImportStatus, Participant
 from participants.tasks import import_run_task
-from tests.factories import UserFactory
+from tests.factories import UserFactory, api_token_for
 from tests.participants.importing import card, csv_text, line, run_import, write_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -336,8 +335,7 @@ def test_a_task_that_kills_its_worker_twice_is_dead_lettered(branch_a, tmp_path)
 
 def _api(user) -> APIClient:
     client = APIClient()
-    token, _created = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_for(user)}")
     return client
 
 

@@ -287,11 +287,11 @@ def test_error_report_xlsx_has_every_error_neutralised(client, bpjs_a, errors_im
 
 
 def test_error_report_for_api_token_user(client, bpjs_a, errors_import):
-    from rest_framework.authtoken.models import Token
+    from tests.factories import api_token_for
 
-    token = Token.objects.create(user=bpjs_a)
+    token = api_token_for(bpjs_a)
     url = reverse("import_errors_csv", kwargs={"branch_code": "palopo", "import_id": errors_import.pk})
-    response = client.get(url, HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = client.get(url, HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200
     assert b"NIK harus 16 digit." in b"".join(response.streaming_content)
     assert client.get(url, HTTP_AUTHORIZATION="Token salah").status_code == 302
