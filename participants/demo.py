@@ -35,7 +35,8 @@ def seed_participants(*, branch, per_regency: int, seed: int = 1) -> dict:
         path = Path(tmp) / f"tunggakan-{branch.code}-{as_of.isoformat()}.csv"
         generate_arrears_file(
             regencies=specs, branch=branch.code, rows=per_regency * len(specs), out=path, fmt="csv",
-            seed=seed, as_of=as_of, even=True,
+            # The list of 2026: pemutihan/REHAB columns, and a 30-month row (a warning on the import).
+            seed=seed, as_of=as_of, even=True, columns_2026=True,
         )
         arrears_import, _duplicate = services.import_create(
             branch=branch, actor=None, uploaded_file=path, as_of=as_of, mode=ImportMode.FULL,

@@ -13,6 +13,11 @@ What makes it realistic (DOMAIN.md):
   24 billed), amount = billed months x the class's monthly contribution
   (class III at Rp35.000, DOMAIN.md [U]), some families paid up (0, AKTIF);
 - last paid dates consistent with the months in arrears.
+With `columns_2026` (issue 20) the file also has `pemutihan`, `rehab` and `sisa_cicilan`:
+about 3 % of class III families in arrears written off (Y), about 5 % of families with 4-24
+months in REHAB with the instalments left, the rest N (some left empty: unknown), and the
+first family 30 months in arrears (a row the import flags: at most 24 months are billed).
+These come from a separate random stream: the other columns are the same bytes as without.
 """
 
 from __future__ import annotations
@@ -24,14 +29,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from participants.imports.columns import ALIASES
+from participants.imports.columns import ALIASES, COLUMNS_2026
 from participants.imports.names import NAMES_BY_CULTURE, STREET_WORDS, VILLAGE_PARTS
 
 # Monthly contribution per class that the generator bills (class III: the participant's share).
 TARIFF_BY_CLASS: dict[int, int] = {1: 150_000, 2: 100_000, 3: 35_000}
 MAX_BILLED_MONTHS = 24
 
-HEADER: tuple[str, ...] = tuple(ALIASES)  # canonical names, in the contract's order
+# canonical names, in the contract's order (the optional columns of 2026 only with `columns_2026`)
+HEADER: tuple[str, ...] = tuple(c for c in ALIASES if c not in COLUMNS_2026)
+HEADER_2026: tuple[str, ...] = (*HEADER, *COLUMNS_2026)
+WRITTEN_OFF_SHARE = 0.03  # of class III families in arrears
+REHAB_SHARE = 0.05  # of families with 4-24 months in arrears
+LONG_ARREARS_MONTHS = 30  # the first family's months with `columns_2026`
 
 
 @dataclass(frozen=True)
@@ -321,10 +331,12 @@ def generate_arrears_file(
     aliases: bool = False,
     progress: Callable[[int], None] | None = None,
     even: bool = False,
+    columns_2026: bool = False,
 ) -> GenerateResult:
     """Write `rows` participants of `regencies` to `out` (CSV or XLSX); return what was written.
 
     Rows are split over the regencies in proportion to their districts, or evenly with `even`.
+    `columns_2026`: also `pemutihan`, `rehab`, `sisa_cicilan` (see the module doc).
     """
     if fmt not in {"csv", "xlsx"}:
         raise ValueError(f"unknown format {fmt!r}")
@@ -336,7 +348,9 @@ def generate_arrears_file(
     quotas = _quotas(rows, [1 if even else max(1, len(r.districts)) for r in regencies])
     remaining = {r.code: quota for r, quota in zip(regencies, quotas, strict=True)}
     counts = {r.code: 0 for r in regencies}
-    header = [_messy_header(messy, c) for c in HEADER] + ["Keterangan"] if messy else list(HEADER)
+    columns = HEADER_2026 if columns_2026 else HEADER
+    header = [_messy_header(messy, c) for c in columns] + ["Keterangan"] if messy else list(columns)
+    rules = random.Random(f"2026:{seed}") if columns_2026 else None
     writer = _XlsxRows(out, as_of) if fmt == "xlsx" else _CsvRows(out, delimiter)
     writer.header(header)
     written = 0
@@ -360,12 +374,18 @@ def generate_arrears_file(
                 last_paid = None  # never paid since registering
             else:
                 last_paid = _add_months(as_of, -months).replace(day=rng.randint(1, 28))
+            if rules is not None and families == 0:
+                # The long row (after the main stream's draws, which stay those of the plain file).
+                months = LONG_ARREARS_MONTHS
+                amount = min(months, MAX_BILLED_MONTHS) * TARIFF_BY_CLASS[care_class]
+                last_paid = _add_months(as_of, -months).replace(day=rules.randint(1, 28))
             issued = _birth_date(rng, as_of, 0.5, 18)
             kk = ids.kk(region, issued)
             address = _address(rng, regency.culture, village.name)
             members = _family_members(rng, ids, size=size, culture=regency.culture, region=region,
                                       as_of=as_of)
             families += 1
+            extra = _columns_2026(rules, messy, care_class=care_class, months=months) if rules else None
             for member in members:
                 written += 1
                 counts[regency.code] += 1
@@ -376,6 +396,7 @@ def generate_arrears_file(
                     member=member, kk=kk, relationship=member.relationship, care_class=care_class,
                     segment=segment, village=village, district=district, address=address,
                     months=months, amount=amount, last_paid=last_paid, status=status, messy=messy,
+                    extra=extra,
                 )
                 if progress is not None and written % 10_000 == 0:
                     progress(written)
@@ -387,9 +408,31 @@ def generate_arrears_file(
     )
 
 
+def _columns_2026(rules: random.Random, messy: random.Random | None, *, care_class: int, months: int
+                  ) -> list[str]:
+    """pemutihan, rehab, sisa_cicilan for one family (one draw each, whatever the outcome)."""
+    write_off_roll, rehab_roll, unknown_roll, left_roll = (rules.random() for _ in range(4))
+    written_off = care_class == 3 and months > 0 and write_off_roll < WRITTEN_OFF_SHARE
+    in_rehab = not written_off and 4 <= months <= MAX_BILLED_MONTHS and rehab_roll < REHAB_SHARE
+    pemutihan = "Y" if written_off else ("" if unknown_roll < 0.1 else "N")
+    rehab, left = "N", ""
+    if in_rehab:
+        # REHAB 2.0: up to 12 instalments or half the months owed (DOMAIN.md); some are paid.
+        instalments = min(12, (months + 1) // 2)
+        rehab, left = "Y", str(1 + int(left_roll * instalments))
+    elif pemutihan == "":
+        rehab = ""
+    if messy:
+        yes = {"Y": ("Y", "YA", "ya", "1", "TRUE"), "N": ("N", "TIDAK", "tidak", "0", "FALSE"), "": ("",)}
+        pemutihan, rehab = messy.choice(yes[pemutihan]), messy.choice(yes[rehab])
+    return [pemutihan, rehab, left]
+
+
 def _row_values(*, member: Member, kk: str, relationship: str, care_class: int, segment: str,
                 village: VillageSpec, district: DistrictSpec, address: str, months: int, amount: int,
-                last_paid: dt.date | None, status: str, messy: random.Random | None) -> list:
+                last_paid: dt.date | None, status: str, messy: random.Random | None,
+                extra: list[str] | None = None) -> list:
+    extra = extra or []
     if messy:
         sex = messy.choice((member.sex, "LAKI-LAKI" if member.sex == "L" else "PEREMPUAN"))
         cls = messy.choice((str(care_class), ROMAN[care_class], f"KELAS {care_class}"))
@@ -397,10 +440,10 @@ def _row_values(*, member: Member, kk: str, relationship: str, care_class: int, 
         return [member.card, member.nik, member.name.title(), _format_date(messy, member.birth), sex, kk,
                 rel, cls, segment, _format_code(messy, village.code), district.name.title(),
                 village.name.title(), address, str(months), _format_amount(messy, amount),
-                _format_date(messy, last_paid), status, ""]
+                _format_date(messy, last_paid), status, *extra, ""]
     return [member.card, member.nik, member.name, _format_date(None, member.birth), member.sex, kk,
             relationship, str(care_class), segment, village.code, district.name, village.name, address,
-            str(months), str(amount), _format_date(None, last_paid), status]
+            str(months), str(amount), _format_date(None, last_paid), status, *extra]
 
 
 class _CsvRows:

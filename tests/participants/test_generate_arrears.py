@@ -200,3 +200,70 @@ def test_default_split_follows_the_number_of_districts(tmp_path):
     assert sum(result.regencies.values()) == 1000
     # Luwu Utara has 15 districts, Kota Palopo 9: more rows for the larger regency.
     assert result.regencies["73.22"] > result.regencies["73.73"] > 0
+
+
+# --- the columns of 2026 (issue 20) -----------------------------------------------------------------
+
+def test_columns_2026_realistic_shares_and_a_30_month_row(tmp_path):
+    plain, _ = generate(tmp_path, rows=4000, name="plain.csv")
+    path, result = generate(tmp_path, rows=4000, name="2026.csv", columns_2026=True)
+    rows = read_rows(path)
+    assert list(rows[0])[-3:] == ["pemutihan", "rehab", "sisa_cicilan"]
+    assert "pemutihan" not in read_rows(plain)[0]  # only with the option
+    # Deterministic per seed; the other columns are those of the same seed without the option
+    # (but for the first family's 30 months).
+    again, _ = generate(tmp_path, rows=4000, name="again.csv", columns_2026=True)
+    assert again.read_bytes() == path.read_bytes()
+    plain_rows = read_rows(plain)
+    first_kk = rows[0]["no_kk"]
+    for a, b in zip(rows, plain_rows, strict=True):
+        if a["no_kk"] != first_kk:
+            assert {k: a[k] for k in b} == b
+    first_family = [r for r in rows if r["no_kk"] == first_kk]
+    assert {r["bulan_tunggak"] for r in first_family} == {"30"}
+    assert {int(r["jumlah_tunggakan"]) for r in first_family} == {
+        MAX_BILLED_MONTHS * TARIFF_BY_CLASS[int(first_family[0]["kelas"])]}
+
+    families = {r["no_kk"]: r for r in rows}
+    written_off = [r for r in families.values() if r["pemutihan"] == "Y"]
+    rehab = [r for r in families.values() if r["rehab"] == "Y"]
+    class3_in_arrears = [r for r in families.values() if r["kelas"] == "3" and r["bulan_tunggak"] != "0"]
+    assert 0.015 < len(written_off) / len(class3_in_arrears) < 0.05
+    assert all(r["kelas"] == "3" and r["rehab"] != "Y" for r in written_off)
+    eligible = [r for r in families.values() if 4 <= int(r["bulan_tunggak"]) <= 24]
+    assert 0.025 < len(rehab) / len(eligible) < 0.08
+    for r in rehab:
+        months, left = int(r["bulan_tunggak"]), int(r["sisa_cicilan"])
+        assert 1 <= left <= min(12, (months + 1) // 2)
+    assert all(r["sisa_cicilan"] == "" for r in rows if r["rehab"] != "Y")
+    assert {r["pemutihan"] for r in rows} == {"Y", "N", ""}
+    assert sum(int(r["bulan_tunggak"]) > 24 for r in rows) >= len(first_family)
+    assert result.rows == 4000
+
+
+@pytest.mark.parametrize(("fmt", "aliases"), [("csv", False), ("csv", True), ("xlsx", False), ("xlsx", True)])
+def test_columns_2026_parse_without_errors_and_the_long_row_is_a_warning(tmp_path, fmt, aliases):
+    path, result = generate(tmp_path, rows=800, name=f"gen.{fmt}", fmt=fmt, aliases=aliases, columns_2026=True)
+    parsed = parse_arrears_file(path, regency_codes=set(BRANCH_BY_CODE["palopo"].regency_codes),
+                                monthly_tariffs=TARIFF_BY_CLASS)
+    frames, errors, warnings = [], [], []
+    for chunk in parsed:
+        frames.append(chunk.frame)
+        errors += chunk.errors
+        warnings += chunk.warnings
+    assert errors == []
+    assert sum(f.height for f in frames) == result.rows == 800
+    assert {"pemutihan", "rehab", "sisa_cicilan"} <= set(parsed.info.columns)
+    assert warnings and warnings[0].row == 2 and warnings[0].column == "bulan_tunggak" and warnings[0].value == "30"
+    assert {w.column for w in warnings} == {"bulan_tunggak"}  # amounts are billed at most 24 months
+    staged = [row for f in frames for row in f.select("written_off", "in_rehab").iter_rows()]
+    assert any(w is True for w, _r in staged) and any(r is True for _w, r in staged)
+
+
+@pytest.mark.django_db
+def test_command_columns_2026_flag(tmp_path):
+    out = StringIO()
+    call_command("generate_arrears", "--branch", "palopo", "--rows", "50", "--out", str(tmp_path / "g.csv"),
+                 "--columns-2026", "--as-of", "2026-10-31", stdout=out, stderr=StringIO())
+    header = (tmp_path / "g.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[-3:] == ["pemutihan", "rehab", "sisa_cicilan"]

@@ -308,3 +308,17 @@ def test_the_participant_page_says_written_off_rehab_and_pbi(client, branch_a, a
         "regency_slug": p.regency.slug, "public_id": p.public_id})).content.decode()
     assert 'data-written-off="true"' in page and 'data-in-rehab="true"' in page
     assert "sisa 7 cicilan" in page and 'data-moved-to-pbi="true"' in page
+
+
+def test_the_demo_list_has_a_30_month_row_flagged_and_the_2026_columns(branch_a):
+    from participants.demo import seed_participants
+
+    summary = seed_participants(branch=branch_a, per_regency=60, seed=3)
+    assert summary["status"] == "applied" and summary["invalid"] == 0
+    assert summary["warnings"][0]["column"] == "bulan_tunggak" and "30 bulan" in summary["warnings"][0]["message"]
+    long = Participant.all_regencies.filter(months_in_arrears=30)
+    assert long.exists()
+    assert all(participant_bill(participant=p).capped for p in long)
+    # The list of 2026 says pemutihan/REHAB for every family, or leaves it empty (unknown).
+    assert Participant.all_regencies.filter(written_off__isnull=False).exists()
+    assert Participant.all_regencies.filter(in_rehab__isnull=False).exists()

@@ -1,5 +1,5 @@
 """`manage.py generate_arrears --branch CODE --rows N --out PATH [--format csv|xlsx] [--seed S]
-[--as-of YYYY-MM-DD] [--delimiter , | ;] [--aliases]`
+[--as-of YYYY-MM-DD] [--delimiter , | ;] [--aliases] [--columns-2026]`
 
 A synthetic, realistic arrears file for the branch's regencies (participants/imports/generate.py).
 The branch's regencies come from the database when the branch exists there, else from
@@ -69,6 +69,9 @@ class Command(BaseCommand):
         parser.add_argument("--delimiter", default=",", help="pemisah CSV: , (bawaan) atau ;")
         parser.add_argument("--aliases", action="store_true",
                             help="judul kolom alias/berantakan dan bentuk nilai yang beragam (untuk uji)")
+        parser.add_argument("--columns-2026", dest="columns_2026", action="store_true",
+                            help="juga kolom pemutihan, rehab dan sisa_cicilan (aturan 2026), dan satu "
+                                 "keluarga dengan tunggakan 30 bulan")
 
     def handle(self, *args, **options):
         rows = options["rows"]
@@ -104,6 +107,7 @@ class Command(BaseCommand):
         result = generate_arrears_file(
             regencies=regencies, branch=options["branch"], rows=rows, out=out, fmt=fmt,
             seed=options["seed"], as_of=as_of, delimiter=delimiter, aliases=options["aliases"],
+            columns_2026=options["columns_2026"],
             progress=lambda n: self.stderr.write(f"  {n} baris"),
         )
         self.stderr.write(f"Selesai: {result.rows} baris, {result.families} keluarga, "
