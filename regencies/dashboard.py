@@ -334,8 +334,9 @@ def regencies_summary(*, regencies: QuerySet[Regency], today: dt.date | None = N
         status=Status.APPROVED, valid_until__gte=today).values("participant_id"))
     covered = Participant.all_regencies.filter(pk__in=Pledge.all_regencies.filter(
         status__in=COVERING_STATUSES).values("participant_id"))
+    # Written off or moved to PBI: not reactivated by donors (issue 20).
     verified = Participant.all_regencies.filter(pk__in=Pledge.all_regencies.filter(
-        status=PledgeStatus.VERIFIED).values("participant_id"))
+        status=PledgeStatus.VERIFIED).values("participant_id")).exclude(_left_otherwise()[2])
     arrears = Participant.all_regencies.filter(regency_id=OuterRef("pk"), status=ParticipantStatus.INACTIVE)
     arrears_sum = arrears.order_by().values("regency_id").annotate(s=Sum("arrears_amount")).values("s")
     last_import = (

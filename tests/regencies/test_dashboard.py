@@ -209,6 +209,20 @@ def test_written_off_and_moved_to_pbi_are_counted_as_such_not_as_reactivated_by_
     assert "Dihapus (pemutihan)" in html and "Pindah ke PBI" in html
 
 
+def test_branch_and_national_summary_leave_out_the_written_off_and_pbi(world, regency_a):
+    from participants.models import Participant
+    from regencies.dashboard import regencies_summary
+    from regencies.models import Regency
+
+    def verified():
+        return {r.pk: r.verified for r in regencies_summary(regencies=Regency.objects.all(), today=TODAY)}[regency_a.pk]
+
+    assert verified() == 3
+    Participant.all_regencies.filter(pk=world["p"]["p1"].pk).update(written_off=True)
+    Participant.all_regencies.filter(pk=world["p"]["p2"].pk).update(segment="PBI")
+    assert verified() == 1
+
+
 def test_uhc_levels():
     from decimal import Decimal
 
