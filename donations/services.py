@@ -435,6 +435,39 @@ def _requote(locked: Pledge, *, actor, moment: dt.datetime) -> selectors.Requote
     return requote
 
 
+class WrittenOff(Conflict):
+    default_code = "written_off"
+
+
+def _covered_by_write_off(locked: Pledge, *, moment: dt.datetime) -> bool:
+    """The participant's arrears are the state's to pay: the newest list marks them written off,
+    or their approved, still valid assessment routes the household to the write-off."""
+    from assessments.models import Assessment, Route, Status
+
+    participant = locked.participant
+    if participant.written_off:
+        return True
+    today = timezone.localdate(moment, timezone=locked.campaign.regency.tzinfo)
+    return Assessment.objects.for_regency(locked.regency_id).filter(
+        participant_id=participant.pk, status=Status.APPROVED, valid_until__gte=today, route=Route.WRITEOFF,
+    ).exists()
+
+
+def _release_written_off(locked: Pledge, *, actor, moment: dt.datetime) -> None:
+    """Inside the transaction, on a locked pledge nothing was paid for: released (`written_off`)."""
+    from donations.models import ReleaseReason
+
+    locked.release_reason = ReleaseReason.WRITTEN_OFF
+    locked.closed_at = moment
+    _transition(locked, actor=actor, to=PledgeStatus.RELEASED, reason=locked.release_reason)
+    _send_later([locked.pk], "released")
+
+
+def _written_off_error() -> WrittenOff:
+    return WrittenOff(_("Tunggakan peserta ini dihapus negara (pemutihan): janji dilepas dan tidak ada yang "
+                        "perlu Anda bayarkan. Silakan pilih peserta lain."))
+
+
 def pledge_confirm(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> Pledge:
     """reserved -> pledged, before the reservation lapses; the donor then has the hold hours again to pay.
     Confirmed in a later month than it was quoted in, the amount is re-quoted first (`_requote`)."""
@@ -445,11 +478,17 @@ def pledge_confirm(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> 
             raise InvalidTransition(
                 _("Pemesanan ini sudah berakhir; peserta kembali ke daftar. Silakan pilih lagi."),
                 code="reservation_expired")
-        if locked.status == PledgeStatus.RESERVED:
-            _requote(locked, actor=actor, moment=moment)
-        locked.pledged_at = moment
-        locked.due_at = moment + dt.timedelta(days=selectors.money_settings(locked.regency_id).payment_window_days)
-        _transition(locked, actor=actor, to=PledgeStatus.PLEDGED)
+        released = locked.status == PledgeStatus.RESERVED and _covered_by_write_off(locked, moment=moment)
+        if released:  # the state pays these arrears: never the donor (issue 20)
+            _release_written_off(locked, actor=actor, moment=moment)
+        else:
+            if locked.status == PledgeStatus.RESERVED:
+                _requote(locked, actor=actor, moment=moment)
+            locked.pledged_at = moment
+            locked.due_at = moment + dt.timedelta(days=selectors.money_settings(locked.regency_id).payment_window_days)
+            _transition(locked, actor=actor, to=PledgeStatus.PLEDGED)
+    if released:
+        raise _written_off_error()
     return locked
 
 
@@ -568,19 +607,27 @@ def payment_record(*, pledge: Pledge, actor, amount: int, reference: str, paid_o
             raise InvalidTransition(
                 _("Pembayaran hanya dapat dicatat untuk janji yang sudah dikonfirmasi.") + hint,
                 extra={"status": locked.status})
-        # Paid in a later month than quoted: the months now due are added before the payment is
-        # weighed against what is owed (a report of the old amount then leaves the new month open).
-        _requote(locked, actor=actor, moment=moment)
-        if amount > locked.outstanding:
-            raise DomainError(
-                _("Jumlah %(amount)s melebihi sisa yang harus dibayar, %(outstanding)s.")
-                % {"amount": format_rupiah(amount), "outstanding": format_rupiah(locked.outstanding)},
-                code="overpayment", extra={"outstanding": locked.outstanding,
-                                           "errors": {"amount": _("paling banyak %(o)s")
-                                                      % {"o": format_rupiah(locked.outstanding)}}})
-        source = PaymentSource.DONOR if locked.donor_id == actor.pk else PaymentSource.STAFF
-        applied = payment_apply(pledge=locked, amount=amount, reference=reference, paid_on=paid_on, source=source,
-                                actor=actor, now=moment, receipt=receipt, receipt_content_type=content_type)
+        covered = _covered_by_write_off(locked, moment=moment)
+        if covered:
+            if not locked.paid_amount:  # partly paid: left to the Pemda (refund or hand-over)
+                _release_written_off(locked, actor=actor, moment=moment)
+        else:
+            # Paid in a later month than quoted: the months now due are added before the payment is
+            # weighed against what is owed (a report of the old amount then leaves the new month open).
+            _requote(locked, actor=actor, moment=moment)
+            if amount > locked.outstanding:
+                raise DomainError(
+                    _("Jumlah %(amount)s melebihi sisa yang harus dibayar, %(outstanding)s.")
+                    % {"amount": format_rupiah(amount), "outstanding": format_rupiah(locked.outstanding)},
+                    code="overpayment", extra={"outstanding": locked.outstanding,
+                                               "errors": {"amount": _("paling banyak %(o)s")
+                                                          % {"o": format_rupiah(locked.outstanding)}}})
+            source = PaymentSource.DONOR if locked.donor_id == actor.pk else PaymentSource.STAFF
+            applied = payment_apply(pledge=locked, amount=amount, reference=reference, paid_on=paid_on,
+                                    source=source, actor=actor, now=moment, receipt=receipt,
+                                    receipt_content_type=content_type)
+    if covered:  # the state pays these arrears: no donor money now (issue 20)
+        raise _written_off_error()
     return applied.payment
 
 

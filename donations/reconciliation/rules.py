@@ -19,7 +19,8 @@ A fixed number of statements whatever the number of pledges (no Python loop over
      (`pemutihan`: the money was credited before the write-off) or, for a REHAB pledge
      (`rehab_instalments`), that no instalment is left;
    - `reserved`/`pledged` -> `released` (`written_off`) when the newest record, no older than the
-     pledge's data, says the arrears were written off (the state pays, not the donor);
+     pledge's data, says the arrears were written off, or the participant's approved, still valid
+     assessment routes the household to the write-off (the state pays, not the donor);
    - `reserved`/`pledged` -> `released` (`cleared_by_other`) when the evidence, no older than
      the pledge's data, shows zero arrears or absence from a full list;
      -> `released` (`left_segment`) when the newest record's segment is not PBPU/BP or differs
@@ -70,7 +71,13 @@ CREATE TEMP TABLE rc_dec AS
 WITH cand AS (
     SELECT p.id, p.status, p.participant_id, p.arrears_import_id AS pledge_import, p.as_of AS pledge_as_of,
            p.arrears_amount AS pledge_arrears, p.amount AS pledge_amount, p.paid_at,
-           nullif(p.segment, '') AS stored_segment, p.rehab_instalments AS pledge_rehab
+           nullif(p.segment, '') AS stored_segment, p.rehab_instalments AS pledge_rehab,
+           -- covered by the write-off through the assessment: approved, still valid, routed to it
+           -- (assessments.routes.route_for); looked up for the pledges not yet paid only
+           (p.status IN ('reserved', 'pledged') AND EXISTS (
+                SELECT 1 FROM assessments_assessment a
+                WHERE a.participant_id = p.participant_id AND a.regency_id = %(reg)s AND a.status = 'approved'
+                  AND a.valid_until >= %(today)s AND a.route = 'writeoff')) AS routed_written_off
     FROM donations_pledge p
     WHERE p.regency_id = %(reg)s AND p.status IN ('reserved', 'pledged', 'paid', 'disputed')
 ), later AS (
@@ -147,8 +154,9 @@ WITH cand AS (
             THEN 'verified'
           WHEN status = 'paid' AND pay_date IS NOT NULL AND ev_as_of >= pay_date + %(grace)s AND ev_arrears > 0
             THEN 'disputed'
-          WHEN status IN ('reserved', 'pledged') AND NOT absent AND rec_as_of IS NOT NULL AND rec_written_off
-               AND rec_as_of >= coalesce(pledge_as_of, rec_as_of)
+          WHEN status IN ('reserved', 'pledged') AND (routed_written_off OR (
+               NOT absent AND rec_as_of IS NOT NULL AND rec_written_off
+               AND rec_as_of >= coalesce(pledge_as_of, rec_as_of)))
             THEN 'released_written_off'
           WHEN status IN ('reserved', 'pledged') AND ev_as_of IS NOT NULL
                AND ev_as_of >= coalesce(pledge_as_of, ev_as_of) AND (absent OR ev_arrears = 0)
@@ -256,12 +264,18 @@ class RuleResult:
     anomalies: int = 0
 
 
-def decide(*, regency_id: int, latest_import_id: int, tz: str, grace_days: int) -> dict[str, int]:
+def decide(*, regency_id: int, latest_import_id: int, tz: str, grace_days: int,
+           today: dt.date | None = None) -> dict[str, int]:
     """Statement 1 (and the counts): builds `rc_dec` in the current transaction. `latest_import_id`
-    is the regency's newest applied, non-outdated list (`services.newest_import`)."""
+    is the regency's newest applied, non-outdated list (`services.newest_import`); `today` the
+    regency's date of the run (an assessment's validity), by default the database's."""
     with connection.cursor() as cur:
         cur.execute(SETUP)
-        cur.execute(DECIDE, {"reg": regency_id, "latest": latest_import_id, "tz": tz, "grace": grace_days})
+        if today is None:
+            cur.execute("SELECT (now() AT TIME ZONE %s)::date", [tz])
+            today = cur.fetchone()[0]
+        cur.execute(DECIDE, {"reg": regency_id, "latest": latest_import_id, "tz": tz, "grace": grace_days,
+                             "today": today})
         cur.execute(COUNTS)
         counts = dict.fromkeys(OUTCOMES, 0)
         for outcome, n in cur.fetchall():

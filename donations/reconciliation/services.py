@@ -96,7 +96,7 @@ def reconcile_regency(*, regency: Regency, trigger: str = ReconciliationTrigger.
             return result  # no list yet: nothing to reconcile against
         grace, _reminder = settings_for(locked.pk)
         counts = rules.decide(regency_id=locked.pk, latest_import_id=latest.pk, tz=locked.timezone,
-                              grace_days=grace)
+                              grace_days=grace, today=timezone.localdate(moment, timezone=locked.tzinfo))
         result.update(counts)
         changes = sum(n for k, n in counts.items() if k != "unchanged")
         run = None

@@ -280,6 +280,53 @@ def test_an_older_write_off_flag_than_the_pledge_does_not_release_it(regency_a, 
     assert _fresh(made).status == PledgeStatus.PLEDGED
 
 
+def _routed_to_write_off(p: Participant) -> None:
+    """Screening routed the household to the write-off (assessments.routes.route_for)."""
+    from assessments.models import Assessment
+
+    Assessment.all_regencies.filter(participant=p).update(route="writeoff")
+
+
+def test_an_assessment_routed_to_the_write_off_releases_unpaid_pledges(regency_a, branch_a, make_campaign, donor,
+                                                                       admin_a):
+    from tests.donations.conftest import approve
+
+    first = imp(branch_a, dt.date(2026, 9, 1))
+    campaign = make_campaign()
+    routed = pledge(person(regency_a, first), campaign, donor, "pledged", made_from=first)
+    approve(routed.participant, by=admin_a, today=dt.date(2026, 9, 10))
+    _routed_to_write_off(routed.participant)
+    expired = pledge(person(regency_a, first), campaign, donor, "pledged", made_from=first)
+    approve(expired.participant, by=admin_a, today=dt.date(2026, 9, 10), valid_days=5)  # until 15 Sep
+    _routed_to_write_off(expired.participant)
+    result = reconcile_regency(regency=regency_a, now=at(dt.date(2026, 9, 21)))
+    assert result["released_written_off"] == 1
+    assert (_fresh(routed).status, _fresh(routed).release_reason) == (PledgeStatus.RELEASED, "written_off")
+    assert _fresh(expired).status == PledgeStatus.PLEDGED  # its assessment is no longer valid
+
+
+def test_confirming_or_paying_for_a_written_off_participant_releases_the_pledge(campaign, make_participant, donor):
+    with time_machine.travel(at(DEC_2), tick=False):
+        by_assessment = make_participant()
+        by_list = make_participant()
+        reserved = services.pledge_reserve(campaign=campaign, participant=by_assessment, donor=donor)
+        pledged = services.pledge_confirm(
+            pledge=services.pledge_reserve(campaign=campaign, participant=by_list, donor=donor), actor=donor)
+        _routed_to_write_off(by_assessment)
+        Participant.all_regencies.filter(pk=by_list.pk).update(written_off=True)
+        with pytest.raises(Conflict) as confirming:
+            services.pledge_confirm(pledge=reserved, actor=donor)
+        response = _api(donor).post(f"/api/v1/pledges/{pledged.public_id}/payments/",
+                                    {"amount": 245_000, "reference": "BRI-1", "paid_at": "2026-12-02"},
+                                    format="json")
+    assert confirming.value.code == "written_off" and confirming.value.status_code == 409
+    assert (response.status_code, response.json()["code"]) == (409, "written_off")
+    for p in (reserved, pledged):
+        p = _fresh(p)
+        assert (p.status, p.release_reason, p.paid_amount) == (PledgeStatus.RELEASED, "written_off", 0)
+    assert not _fresh(pledged).payments.exists()
+
+
 # --- REHAB ---------------------------------------------------------------------------------------
 
 
