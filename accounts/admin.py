@@ -6,7 +6,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import EmailUserChangeForm, EmailUserCreationForm
-from accounts.models import User
+from accounts.models import ApiToken, User
 
 # The admin logs in through allauth (its MFA step and rate limits), never its own form:
 # /admin/login/ sends visitors to the allauth login with `next`; a signed-in non-staff user gets 403.
@@ -33,3 +33,38 @@ class UserAdmin(DjangoUserAdmin):
             "fields": ("email", "full_name", "usable_password", "password1", "password2"),
         }),
     )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens for the national operator: who has which, and a revoke action (audited).
+    The secret is never stored, so never shown; tokens are made by their owners only."""
+
+    list_display = ["prefix", "user", "name", "created_at", "expires_at", "last_used_at", "revoked_at",
+                    "revoked_reason"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "revoked_reason"]
+    search_fields = ["user__email", "name", "prefix"]
+    list_select_related = ["user"]
+    readonly_fields = list_display
+    fields = list_display
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Cabut token yang dipilih"), permissions=["view"])
+    def revoke(self, request, queryset):
+        from accounts.tokens import token_revoke
+
+        live = queryset.filter(revoked_at__isnull=True)
+        count = 0
+        for token in live:
+            token_revoke(token=token, actor=request.user, reason="admin")
+            count += 1
+        self.message_user(request, _("%(n)s token dicabut.") % {"n": count})

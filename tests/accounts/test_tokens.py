@@ -285,3 +285,21 @@ def test_a_code_with_a_wrong_password_says_only_wrong_credentials(admin_a):
 
 def test_a_donor_without_mfa_is_not_asked_for_a_code(donor):
     assert obtain(donor.email, code="123456").status_code == 200  # ignored
+
+
+def test_the_operator_sees_tokens_without_secrets_and_revokes_them_in_the_admin(client, donor):
+    from tests.factories import operator
+
+    token, secret = token_create(user=donor, name="skrip donatur")
+    client.force_login(operator())
+    listing = client.get("/admin/accounts/apitoken/")
+    assert listing.status_code == 200
+    html = listing.content.decode()
+    assert token.prefix in html and secret not in html
+    response = client.post("/admin/accounts/apitoken/", {
+        "action": "revoke", "_selected_action": [str(token.pk)],
+    })
+    assert response.status_code == 302
+    assert get(secret, DONOR_URL).status_code == 401
+    token.refresh_from_db()
+    assert token.revoked_reason == "admin"
