@@ -227,12 +227,15 @@ def _make_pledges(n: int) -> dict:
         cur.execute(
             "INSERT INTO donations_pledge (regency_id, public_id, campaign_id, participant_id, donor_id, is_pooled,"
             " status, amount, arrears_amount, months_in_arrears, monthly_tariff, months_ahead, arrears_import_id,"
-            " as_of, segment, expires_at, pledged_at, paid_at, release_reason, created_at, updated_at) "
+            " as_of, segment, expires_at, pledged_at, paid_at, release_reason, created_at, updated_at,"
+            " payment_code, paid_amount, lapse_notices, quoted_on, covers_until) "
             "SELECT b.regency_id, " + _UUID7_SQL + ", c.id, b.id, %(donor)s, false,"
             " CASE WHEN b.k %% 5 IN (0, 1) THEN 'paid' WHEN b.k %% 5 IN (2, 3) THEN 'pledged' ELSE 'reserved' END,"
             " b.arrears_amount + 35000, b.arrears_amount, b.months_in_arrears, 35000, 0, b.last_import_id, b.as_of,"
             " b.segment, CASE WHEN b.k %% 5 = 4 THEN now() + interval '3 days' END,"
-            " CASE WHEN b.k %% 5 <> 4 THEN now() END, CASE WHEN b.k %% 5 IN (0, 1) THEN now() END, '', now(), now() "
+            " CASE WHEN b.k %% 5 <> 4 THEN now() END, CASE WHEN b.k %% 5 IN (0, 1) THEN now() END, '', now(), now(),"
+            " 'SB' || b.id, CASE WHEN b.k %% 5 IN (0, 1) THEN b.arrears_amount + 35000 ELSE 0 END, 0,"
+            " b.as_of, date_trunc('month', b.as_of)::date "
             "FROM bench_pick b JOIN donations_campaign c ON c.regency_id = b.regency_id AND c.slug LIKE 'bench-%%'",
             {"donor": donor.pk})
         pledges = cur.rowcount
