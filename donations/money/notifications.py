@@ -50,7 +50,7 @@ from donations.models import (
 from donations.money.ledger import ledger_record
 from donations.money.payments import OPEN_FOR_MONEY, DuplicatePayment, payment_apply
 from donations.money.providers.base import Notification
-from donations.services import _lock_participants, _lock_pledge, _lock_regency
+from donations.services import _lock_participants, _lock_pledge, _lock_regency, _requote
 
 PAID = "paid"
 IGNORED = "ignored"
@@ -160,6 +160,9 @@ def notification_record(*, notification: Notification, now: dt.datetime | None =
         else:
             try:
                 with transaction.atomic():  # a refused payment gives its receipt number back
+                    # Paid in a later month than quoted: the months now due first (issue 20), so that
+                    # the amount the donor was shown is not taken for an overpayment.
+                    _requote(pledge, actor=None, moment=moment)
                     payment = payment_apply(pledge=pledge, amount=notification.amount,
                                             reference=notification.transaction_id,
                                             paid_on=_paid_on(notification, pledge, moment),

@@ -211,6 +211,24 @@ def test_the_donor_sees_the_new_amount_and_why_before_paying(campaign, make_part
     assert (response.json()["status"], response.json()["outstanding"]) == ("pledged", 35_000)
 
 
+def test_money_a_provider_reports_in_a_later_month_follows_the_new_amount(campaign, make_participant, donor,
+                                                                            settings):
+    """The donor paid, through Midtrans, the amount the page showed in December: no overpayment."""
+    from tests.donations.test_provider_midtrans import KEY, notification, post
+
+    settings.MIDTRANS_SERVER_KEY = KEY
+    with time_machine.travel(at(NOV_28), tick=False):
+        reserved = services.pledge_reserve(campaign=campaign, participant=make_participant(), donor=donor)
+        confirmed = services.pledge_confirm(pledge=reserved, actor=donor)
+    with time_machine.travel(at(DEC_2), tick=False):
+        response = post(notification(confirmed.payment_code, amount="280000.00", tx="tx-des"))
+    assert response.status_code == 200, response.content
+    p = _fresh(confirmed)
+    assert (p.status, p.amount, p.paid_amount, p.outstanding) == (PledgeStatus.PAID, 280_000, 280_000, 0)
+    assert not p.anomalies.exists()
+    assert _requotes(p).get().actor is None
+
+
 # --- the 24-month bill ---------------------------------------------------------------------------
 
 
