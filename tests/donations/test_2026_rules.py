@@ -229,6 +229,38 @@ def test_money_a_provider_reports_in_a_later_month_follows_the_new_amount(campai
     assert _requotes(p).get().actor is None
 
 
+def test_money_a_bank_statement_in_a_later_month_follows_the_new_amount(make_campaign, make_participant, donor,
+                                                                          tmp_path):
+    """Lines of a collecting account's statement read in December pay the December amount."""
+    from donations.models import PaymentRoute
+    from tests.donations.test_statements import _csv, _lines, _run
+
+    collected = make_campaign(slug="lutra-rekening", hold_hours=120, payment_route=PaymentRoute.COLLECTED,
+                              bank_name="Bank Sulselbar", account_number="1234567890", account_holder="Pemkab Lutra")
+    with time_machine.travel(at(NOV_28), tick=False):
+        new_amount, old_amount = (
+            services.pledge_confirm(pledge=services.pledge_reserve(campaign=collected, participant=make_participant(),
+                                                                   donor=donor), actor=donor)
+            for _ in range(2))
+    with time_machine.travel(at(DEC_2), tick=False):
+        statement = _run(collected, _csv(tmp_path, _lines(
+            ("02-12-2026", f"TRF {new_amount.payment_code}", "280.000", "FT-1"),
+            ("02-12-2026", f"TRF {old_amount.payment_code}", "245.000", "FT-2"),
+        )))
+    assert (statement.status, statement.matched) == ("done", 2)
+    paid, part = _fresh(new_amount), _fresh(old_amount)
+    assert (paid.status, paid.amount, paid.paid_amount, paid.covers_until) == (
+        PledgeStatus.PAID, 280_000, 280_000, dt.date(2026, 12, 1))
+    assert not paid.anomalies.exists()
+    assert (part.status, part.amount, part.outstanding) == (PledgeStatus.PLEDGED, 280_000, 35_000)
+    event = _requotes(paid).get()
+    assert (event.before["amount"], event.after["amount"], event.after["months"]) == (
+        245_000, 280_000, [{"month": "2026-12", "tariff": 35_000, "due_on": "2026-12-10"}])
+    with time_machine.travel(at(DEC_2, hour=12), tick=False):
+        shown = selectors.pledge_requote_shown(pledge=_fresh(part))
+    assert shown.pending is False and shown.note.startswith("Jumlah diperbarui: +Rp35.000 iuran Desember 2026")
+
+
 # --- the 24-month bill ---------------------------------------------------------------------------
 
 

@@ -107,6 +107,10 @@ def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.da
             " description text NOT NULL, amount bigint NOT NULL, reference text NOT NULL) ON COMMIT DROP")
         _copy_lines(staged, lines)
         cur.execute(f"ANALYZE {staged}")
+        # The month moves on (issue 20): a pledge of this campaign named by a line, quoted in an
+        # earlier month than today's, is re-quoted first, as `donations.services._requote` does.
+        _requote_named_pledges(cur, staged=staged, params=params,
+                               today=timezone.localdate(moment, timezone=regency.tzinfo))
         # Steps 1-5 of the module in one pass: every line with its kind and, for the lines that are
         # kept, the ids of the rows they become (drawn ahead: nothing joins back from RETURNING).
         cur.execute(
@@ -194,6 +198,54 @@ def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.da
         errors=[_problem(*p) for p in problems],
         by_outcome={k: v[0] for k, v in counts.items()},
     )
+
+
+def _requote_named_pledges(cur, *, staged: str, params: dict, today: dt.date) -> None:
+    """One statement: the unpaid pledges of this campaign whose code a line names and whose amount
+    covers the contributions only up to an earlier month get each month since at the tariff in
+    force in it (the participant's class), and one audit event `pledge.requoted` each."""
+    cur.execute(
+        f"""WITH codes AS (
+              SELECT DISTINCT (m.code)[1] COLLATE "C" AS code
+                FROM {staged} i CROSS JOIN LATERAL regexp_matches(upper(i.description), %(pattern)s, 'g') AS m(code)
+            ), months AS (
+              SELECT p.id, p.amount, p.paid_amount, p.quoted_on, p.covers_until, mo::date AS month,
+                     (SELECT t.amount FROM donations_tariff t
+                       WHERE t.care_class = part.care_class AND t.effective_from <= mo::date
+                       ORDER BY t.effective_from DESC LIMIT 1) AS tariff
+                FROM codes c
+                JOIN donations_pledge p ON p.payment_code = c.code AND p.regency_id = %(regency)s
+                 AND p.campaign_id = %(campaign)s AND p.status IN ('reserved', 'pledged')
+                 AND p.covers_until < %(month)s AND p.paid_amount < p.amount
+                JOIN participants_participant part ON part.id = p.participant_id AND part.regency_id = %(regency)s
+               CROSS JOIN LATERAL generate_series(p.covers_until + interval '1 month', %(month)s::date,
+                                                  interval '1 month') AS mo
+            ), due AS (
+              SELECT id, amount, paid_amount, quoted_on, covers_until, sum(tariff)::bigint AS added,
+                     max(month) AS until,
+                     jsonb_agg(jsonb_build_object('month', to_char(month, 'YYYY-MM'), 'tariff', tariff,
+                                                  'due_on', to_char(month + 9, 'YYYY-MM-DD')) ORDER BY month) AS list
+                FROM months GROUP BY id, amount, paid_amount, quoted_on, covers_until
+              HAVING bool_and(tariff IS NOT NULL)
+            ), upd AS (
+              UPDATE donations_pledge p
+                 SET amount = p.amount + d.added, quoted_on = %(today)s, covers_until = d.until, updated_at = %(now)s
+                FROM due d WHERE p.id = d.id AND p.regency_id = %(regency)s
+              RETURNING p.id
+            )
+            INSERT INTO core_auditevent (actor_id, regency_id, verb, object_type, object_id, before, after, created_at)
+            SELECT NULL, %(regency)s, 'pledge.requoted', 'donations.pledge', d.id::text,
+                   jsonb_build_object('amount', d.amount, 'outstanding', greatest(d.amount - d.paid_amount, 0),
+                                      'quoted_on', to_char(d.quoted_on, 'YYYY-MM-DD'),
+                                      'covers_until', to_char(d.covers_until, 'YYYY-MM-DD')),
+                   jsonb_build_object('amount', d.amount + d.added,
+                                      'outstanding', greatest(d.amount + d.added - d.paid_amount, 0),
+                                      'added', d.added, 'quoted_on', to_char(%(today)s::date, 'YYYY-MM-DD'),
+                                      'covers_until', to_char(d.until, 'YYYY-MM-DD'), 'months', d.list),
+                   %(now)s
+              FROM due d JOIN upd u ON u.id = d.id
+             ORDER BY d.id""",
+        {**params, "today": today, "month": today.replace(day=1)})
 
 
 def _problem(row: int, kind: str, code: str, first_row: int | None, reference: str) -> RowError:
