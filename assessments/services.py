@@ -7,6 +7,7 @@ import calendar
 import datetime as dt
 from typing import Any
 
+import django.dispatch
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +37,11 @@ ASSESSOR_ROLES = tuple(role for role, perms in ROLE_PERMISSIONS.items() if Perm.
 
 class InvalidTransition(Conflict):
     default_code = "invalid_transition"
+
+# Sent inside the approving transaction (receivers enqueue through the outbox, so their work is
+# committed with the decision): `assessment_id`, `regency_id`, `participant_id`, `route`. The
+# donations app listens: a household routed to the write-off releases its unpaid pledge.
+assessment_approved = django.dispatch.Signal()
 
 
 def regency_today(regency: Regency) -> dt.date:
@@ -326,6 +332,8 @@ def assessment_approve(*, assessment: Assessment, actor, note: str = "") -> Asse
                after={"status": Status.APPROVED, "outcome": Outcome.ELIGIBLE,
                       "valid_until": locked.valid_until.isoformat(), "note": locked.decision_note,
                       "route": locked.route})
+        assessment_approved.send(sender=Assessment, assessment_id=locked.pk, regency_id=locked.regency_id,
+                                 participant_id=locked.participant_id, route=locked.route)
     return locked
 
 

@@ -12,5 +12,9 @@ class DonationsConfig(AppConfig):
         from participants.services import arrears_import_applied
 
         arrears_import_applied.connect(on_import_applied, dispatch_uid="donations.on_import_applied")
+        from assessments.services import assessment_approved
+        from donations.tasks import on_assessment_approved
+
+        assessment_approved.connect(on_assessment_approved, dispatch_uid="donations.on_assessment_approved")
         register_active_pledges(self.get_model("ActivePledge"))  # a full list asks before releasing one
         register_tariffs(self.get_model("Tariff"))  # the import flags rows billed above 24 months

@@ -498,6 +498,7 @@ class ReconciliationTrigger(models.TextChoices):
     IMPORT = "import", _("Setelah impor")
     NIGHTLY = "nightly", _("Terjadwal (malam)")
     MANUAL = "manual", _("Dijalankan manual")
+    ASSESSMENT = "assessment", _("Setelah penilaian (rujukan pemutihan)")
 
 
 class ReconciliationRun(TenantModel):

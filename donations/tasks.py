@@ -138,3 +138,23 @@ def privacy_delete_files_task(names: list[str]) -> int:
     from donations.privacy.subject import files_delete
 
     return files_delete(names)
+
+
+@shared_task(acks_late=True)
+def reconcile_regency_task(regency_id: int, trigger: str) -> dict:
+    """One regency's reconciliation (e.g. after an assessment routed a household to the write-off)."""
+    from donations.reconciliation.services import reconcile
+
+    return reconcile(regency_ids=[regency_id], trigger=trigger)
+
+
+def on_assessment_approved(sender, regency_id: int, route: str, **kwargs) -> None:
+    """A household routed to the write-off must not keep donor money waiting for the next list:
+    reconcile its regency after the decision commits (the rule releases its unpaid pledge,
+    reason `written_off`; a paid one is kept)."""
+    from assessments.models import Route
+    from core.outbox import enqueue_on_commit
+    from donations.models import ReconciliationTrigger
+
+    if route == Route.WRITEOFF:
+        enqueue_on_commit(reconcile_regency_task, regency_id, ReconciliationTrigger.ASSESSMENT.value)

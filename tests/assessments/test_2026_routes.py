@@ -388,3 +388,40 @@ def test_the_demo_has_a_written_off_and_a_rehab_household(history_a, regency_a, 
     total = qs.count()
     seed_assessments(regency=regency_a, fraction=0.5, seed=1)
     assert qs.count() == total
+
+
+def test_approving_a_write_off_route_releases_the_unpaid_pledge_at_once(
+    history_a, regency_a, assessor_a, supervisor_a, django_capture_on_commit_callbacks
+):
+    """The decision itself (not the next list or night) frees the household from donors: the
+    donations app reconciles the regency after the approval commits."""
+    from core.models import OutboxMessage
+    from donations.models import Pledge, PledgeStatus, ReconciliationRun
+
+    p = _participant(history_a, regency_a)
+    campaign = Campaign.objects.create(regency=regency_a, slug="lutra-peduli", title="Peduli",
+                                       audience=Audience.PUBLIC, kind=Kind.ONE_TO_ONE, status=CampaignStatus.ACTIVE)
+    donor = UserFactory(email="donatur.pemutihan@example.test")
+    pledged = Pledge.objects.create(
+        regency=regency_a, campaign=campaign, participant=p, donor=donor, status=PledgeStatus.PLEDGED,
+        amount=315_000, arrears_amount=280_000, months_in_arrears=8, monthly_tariff=35_000,
+        pledged_at=TODAY, due_at=TODAY + dt.timedelta(days=14), as_of=d("2026-10-01"))
+    with django_capture_on_commit_callbacks(execute=True):
+        a = _assess(regency_a, p, assessor_a, supervisor_a, dtsen_decile=2)
+    assert a.route == Route.WRITEOFF
+    pledged.refresh_from_db()
+    assert (pledged.status, pledged.release_reason) == (PledgeStatus.RELEASED, "written_off")
+    run = ReconciliationRun.objects.for_regency(regency_a).get()
+    assert (run.trigger, run.released_written_off) == ("assessment", 1)
+    assert OutboxMessage.objects.filter(task="donations.tasks.reconcile_regency_task").count() == 1
+
+
+def test_approving_a_donor_route_reconciles_nothing(
+    history_a, regency_a, assessor_a, supervisor_a, django_capture_on_commit_callbacks
+):
+    from core.models import OutboxMessage
+
+    with django_capture_on_commit_callbacks(execute=True):
+        a = _assess(regency_a, _participant(history_a, regency_a), assessor_a, supervisor_a)
+    assert a.route == Route.DONOR
+    assert not OutboxMessage.objects.filter(task="donations.tasks.reconcile_regency_task").exists()
