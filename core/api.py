@@ -12,7 +12,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.clientip import rate_limit_ident
 from core.errors import DomainError, ServiceUnavailable, is_broker_outage
-from regencies.tenancy import TenantScopeRequired
+from core.tenancy import TenantScopeRequired
 
 
 class Pagination(PageNumberPagination):

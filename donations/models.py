@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.ids import uuid7
-from regencies.tenancy import TenantModel
+from core.tenancy import TenantModel
 
 
 class DonorProfile(models.Model):

@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from regencies.tenancy import TenantModel
+from core.tenancy import TenantModel
 
 
 class CorrectableField(models.TextChoices):

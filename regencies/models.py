@@ -11,8 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.tenancy import TenantModel
 from regencies.roles import BranchRole, Role
-from regencies.tenancy import TenantModel
 
 TIMEZONE_CHOICES = [
     ("Asia/Jakarta", "WIB (Asia/Jakarta)"),

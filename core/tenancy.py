@@ -9,12 +9,9 @@ validators) use it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import models
-
-if TYPE_CHECKING:
-    from regencies.models import Regency
 
 
 class TenantScopeRequired(Exception):
@@ -31,7 +28,7 @@ class TenantManager(models.Manager):
             f"{self.model.__name__}.all_regencies manager where a cross-regency query is intended."
         )
 
-    def for_regency(self, regency: Regency | int) -> models.QuerySet:
+    def for_regency(self, regency: models.Model | int) -> models.QuerySet:
         if regency is None or (isinstance(regency, models.Model) and regency.pk is None):
             raise TenantScopeRequired(f"{self.model.__name__}: regency is missing.")
         return super().get_queryset().filter(regency=regency)

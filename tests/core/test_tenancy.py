@@ -8,9 +8,9 @@ from django.http import HttpResponse
 from django.urls import include, path
 from django.utils import timezone
 
+from core.tenancy import TenantScopeRequired
 from participants.models import Participant
 from regencies.models import District, Membership, Village
-from regencies.tenancy import TenantScopeRequired
 from tests.factories import DistrictFactory, ParticipantFactory, VillageFactory
 
 # --- the manager ------------------------------------------------------------
