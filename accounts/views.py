@@ -1,5 +1,4 @@
-"""The landing page (what the movement is, or what the signed-in user can do) and the account's
-API tokens page."""
+"""The account's API tokens page. (The landing page is `reporting.views.home`.)"""
 
 from __future__ import annotations
 
@@ -10,19 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from accounts import tokens
-from regencies.selectors import user_places
-
-
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    context: dict = {}
-    if request.user.is_authenticated:
-        context.update(user_places(user=request.user))
-    return render(request, "home.html", context)
-
 
 # --- API tokens (the account page) -------------------------------------------------------------
 

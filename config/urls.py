@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("participants.urls")),
     path("", include("assessments.urls")),
     path("", include("donations.urls")),
+    path("", include("reporting.urls")),
 ]
 
 if settings.DEBUG:

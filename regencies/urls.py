@@ -3,10 +3,7 @@ from django.urls import path
 from regencies import views
 
 urlpatterns = [
-    path("r/<slug:regency_slug>/", views.regency_home, name="regency_home"),
     path("r/<slug:regency_slug>/settings/", views.regency_settings, name="regency_settings"),
-    path("branches/<slug:branch_code>/", views.branch_dashboard, name="branch_dashboard"),
-    path("national/", views.national_dashboard, name="national_dashboard"),
     path("r/<slug:regency_slug>/members/", views.member_list, name="member_list"),
     path("r/<slug:regency_slug>/members/<int:membership_id>/mfa-reset/", views.member_mfa_reset,
          name="member_mfa_reset"),

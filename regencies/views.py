@@ -1,13 +1,14 @@
-"""Regency pages: the regency home, members and invitations. Thin: selectors read, services write."""
+"""Regency pages: settings, members and invitations. Thin: selectors read, services write.
+
+The regency dashboard (`regency_home`) is a cross-domain read: `reporting.views`."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,33 +16,11 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.forms import InvitationAcceptForm
 from core.errors import DomainError
-from regencies import dashboard, selectors, services
+from regencies import selectors, services
 from regencies.forms import InvitationForm, RegencySettingsForm
 from regencies.models import Invitation, Membership
-from regencies.permissions import branch_get_for_user, require_perm
-from regencies.roles import BranchRole, Perm, Role
-
-
-@require_perm(Perm.VIEW_DASHBOARD)
-def regency_home(request: HttpRequest, regency_slug: str) -> HttpResponse:
-    """The regency dashboard: aggregates only (no personal data), a fixed number of queries."""
-    regency = request.regency
-    access = request.regency_access
-    overview = selectors.regency_overview(regency=regency)
-    board = dashboard.regency_dashboard(regency=regency)
-    branches = _upload_branches(request, regency)
-    role_labels = [str(Role(role).label) for role in sorted(access.roles)]
-    if access.is_branch_admin:
-        role_labels.append(str(BranchRole.BPJS_ADMIN.label))
-    return render(request, "regencies/home.html", {
-        "regency": regency,
-        "access": access,
-        "role_labels": role_labels,
-        "overview": overview,
-        "board": board,
-        "chart_data": dashboard.trend_chart_data(board["trend"]),
-        "upload_branches": branches,
-    })
+from regencies.permissions import require_perm
+from regencies.roles import Perm
 
 
 @require_perm(Perm.MANAGE_SETTINGS)
@@ -65,33 +44,6 @@ def regency_settings(request: HttpRequest, regency_slug: str) -> HttpResponse:
                 return redirect("regency_settings", regency_slug=regency.slug)
         status = 400
     return render(request, "regencies/settings.html", {"regency": regency, "form": form}, status=status)
-
-
-def branch_dashboard(request: HttpRequest, branch_code: str) -> HttpResponse:
-    """Per regency of the branch: the BPJS admins of the branch (and the operator); others 404."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    branch = branch_get_for_user(user=request.user, code=branch_code)
-    return render(request, "regencies/branch_dashboard.html", dashboard.branch_dashboard(branch=branch))
-
-
-def national_dashboard(request: HttpRequest) -> HttpResponse:
-    """All regencies: the national operator (staff and superuser) only; a 404 for everyone else."""
-    user = request.user
-    if not (user.is_authenticated and user.is_staff and user.is_superuser):
-        raise Http404("national")
-    return render(request, "regencies/national_dashboard.html", dashboard.national_dashboard())
-
-
-def _upload_branches(request, regency):
-    """The branches this user uploads arrears lists for that cover `regency` (one query)."""
-    from regencies.models import BpjsBranch
-
-    return list(
-        BpjsBranch.objects.filter(
-            memberships__user=request.user, memberships__is_active=True, regencies=regency
-        ).distinct().order_by("name")
-    )
 
 
 @require_perm(Perm.INVITE_MEMBERS)

@@ -11,11 +11,11 @@ from django.core.management.base import CommandError
 
 from accounts.models import User
 from donations.models import DonorProfile
-from regencies.management.commands.seed_demo import Command
 from regencies.models import BpjsBranch, BranchMembership, District, Membership, Regency
 from regencies.permissions import regency_access_for, user_regencies
 from regencies.reference import REGENCIES
 from regencies.roles import Perm, Role
+from reporting.management.commands.seed_demo import Command
 
 
 def seed(*args):

@@ -49,6 +49,7 @@ LOCAL_APPS = [
     "participants",
     "assessments",
     "donations",
+    "reporting",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 

@@ -297,7 +297,7 @@ def test_reset_refused_for_a_user_with_roles_elsewhere(client, admin_a, regency_
 
 def test_demo_users_have_the_documented_totp_secret_except_the_donor(client, db, settings):
     from accounts.models import User
-    from regencies.demo import DEMO_USERS, DONOR_EMAIL, OPERATOR_EMAIL, demo_seed
+    from reporting.demo import DEMO_USERS, DONOR_EMAIL, OPERATOR_EMAIL, demo_seed
 
     assert settings.DEMO_TOTP_SECRET == "JBSWY3DPEHPK3PXP"
     summary = demo_seed(participants=0)

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from donations.models import Pledge, PledgeStatus, ReconciliationOutcome
-from regencies.demo import demo_seed
 from regencies.models import Regency
+from reporting.demo import demo_seed
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 `demo_seed` is idempotent: running it again changes nothing and creates no duplicates.
 It refuses to run unless `settings.ENABLE_DEMO_DATA` (False in production settings).
 Participants come from `participants.demo.seed_participants` (one applied import per
-branch); campaigns arrive with the pledges issue.
+branch), assessments from `assessments.demo`, campaigns and pledges from `donations.demo`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from accounts.mfa import enrol_totp
+from accounts.models import User
+from assessments.demo import seed_assessments
 from core.errors import DomainError
+from donations.demo import seed_campaigns, seed_pledges
+from donations.services import donor_profile_ensure
+from participants.demo import seed_participants
 from regencies.models import BpjsBranch, BranchMembership, District, Membership, Regency
 from regencies.reference import BRANCHES, REGENCIES
 from regencies.roles import BranchRole, Role
@@ -92,9 +99,6 @@ def demo_seed(
     participant_summary: dict[str, dict] = {}
     assessment_summary: dict[str, dict] = {}
     if participants > 0:
-        # Written by the imports issue; imported here so the rest works without it.
-        from participants.demo import seed_participants
-
         for index, branch in enumerate(branches.values()):
             progress(f"peserta: cabang {branch.code}, {participants} per kabupaten/kota …")
             participant_summary[branch.code] = seed_participants(
@@ -102,21 +106,15 @@ def demo_seed(
             )
         # Eligibility through the real workflow: an assessor fills and submits, a
         # different supervisor approves (four eyes). Regencies without both are skipped.
-        from assessments.demo import seed_assessments
-
         for regency in regencies.values():
             progress(f"asesmen: {regency.name} …")
             assessment_summary[regency.code] = seed_assessments(regency=regency, fraction=0.5, seed=seed)
 
-    # The demo campaigns (donations issue): lutra-asn and lutra-peduli, idempotent.
-    from donations.demo import seed_campaigns
-
+    # The demo campaigns: lutra-asn and lutra-peduli, idempotent.
     campaign_summary = seed_campaigns()
     progress(f"kampanye: {', '.join(campaign_summary.get('campaigns', []))}")
     if participants > 0:
-        # A few pledges of the demo donors (reconciliation issue), through the real services.
-        from donations.demo import seed_pledges
-
+        # A few pledges of the demo donors, through the real services.
         campaign_summary["pledges"] = seed_pledges()["pledges"]
 
     return {
@@ -182,10 +180,6 @@ def _branches_ensure(regencies: dict[str, Regency], created: dict, progress) -> 
 
 
 def _user_ensure(email: str, full_name: str, created: dict, **flags):
-    from allauth.account.models import EmailAddress
-
-    from accounts.models import User
-
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
         user = User.objects.create_user(email=email, password=settings.DEMO_PASSWORD,
@@ -219,14 +213,10 @@ def demo_totp_secret() -> str:
 
 def _totp_ensure(user) -> None:
     """TOTP with the demo secret, stored the way allauth stores it (its adapter's encrypt)."""
-    from accounts.mfa import enrol_totp
-
     enrol_totp(user, demo_totp_secret())
 
 
 def _users_ensure(regencies, branches, created: dict, progress) -> None:
-    from donations.services import donor_profile_ensure
-
     for spec in DEMO_USERS:
         user = _user_ensure(spec.email, spec.full_name, created)
         if spec.role:

@@ -29,6 +29,17 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assessments.models import Assessment, Screening, Status
+from donations.models import COVERING_STATUSES, Campaign, Pledge, PledgeStatus
+from participants.models import (
+    ARREARS_SEGMENTS,
+    ArrearsImport,
+    ArrearsRecord,
+    Family,
+    ImportStatus,
+    Participant,
+    ParticipantStatus,
+)
 from regencies.models import BpjsBranch, ContributionShare, Regency
 
 # UHC Awards 2026 (DOMAIN.md): (name, minimum coverage %, minimum active rate %), best last.
@@ -84,11 +95,8 @@ def _flags(regency: Regency, today: dt.date) -> tuple[Q, Q, Q]:
     slower at 50k participants). `eligible` is exactly the first branch of
     `assessments.selectors.eligibility_expression` — an approved assessment still
     valid on `today` — which wins over every other branch, so the counts agree
-    (tests/regencies/test_dashboard.py checks it against the expression).
+    (tests/reporting/test_dashboard.py checks it against the expression).
     """
-    from assessments.models import Assessment, Status
-    from donations.models import COVERING_STATUSES, Pledge, PledgeStatus
-
     pledges = Pledge.objects.for_regency(regency)
     eligible = Assessment.objects.for_regency(regency).filter(status=Status.APPROVED, valid_until__gte=today)
     return (
@@ -102,8 +110,6 @@ def _left_otherwise() -> tuple[Q, Q, Q]:
     """Conditions on a Participant row (the newest list's values): arrears written off by the
     state's programme (`pemutihan`), moved to PBI (a segment other than PBPU/BP), and either.
     Such a participant is counted as such, never as reactivated by donors (issue 20)."""
-    from participants.models import ARREARS_SEGMENTS
-
     written_off = Q(written_off=True)
     moved_to_pbi = ~Q(segment__in=ARREARS_SEGMENTS)
     return written_off, moved_to_pbi, written_off | moved_to_pbi
@@ -112,8 +118,6 @@ def _left_otherwise() -> tuple[Q, Q, Q]:
 def _participant_figures(regency: Regency, today: dt.date) -> dict:
     """Participants: in arrears, families, arrears, eligible, covered, verified, written off,
     moved to PBI (one query). `verified_*` leave out the written off and those moved to PBI."""
-    from participants.models import Participant, ParticipantStatus
-
     eligible, covered, verified = _flags(regency, today)
     written_off, moved_to_pbi, left_otherwise = _left_otherwise()
     by_donors = verified & ~left_otherwise
@@ -136,9 +140,6 @@ def _participant_figures(regency: Regency, today: dt.date) -> dict:
 def _families_reactivated(regency: Regency) -> int:
     """Families whose every member on the list is verified by our pledges, none of them written
     off or moved to PBI (one query)."""
-    from donations.models import Pledge, PledgeStatus
-    from participants.models import Family, Participant
-
     verified_member = Exists(
         Pledge.objects.for_regency(regency).filter(
             participant_id=OuterRef("pk"), status=PledgeStatus.VERIFIED
@@ -156,15 +157,11 @@ def _families_reactivated(regency: Regency) -> int:
 
 def _screened(regency: Regency) -> int:
     """Participants with a screening result (the assessment queue), one query."""
-    from assessments.models import Screening
-
     return Screening.objects.for_regency(regency).count()
 
 
 def _pledge_figures(regency: Regency) -> dict:
     """Pledges by status, and rupiah pledged/paid/verified (one query)."""
-    from donations.models import COVERING_STATUSES, Pledge, PledgeStatus
-
     s = PledgeStatus
     paid_like = (s.PAID, s.VERIFIED, s.DISPUTED)
     return Pledge.objects.for_regency(regency).aggregate(
@@ -181,8 +178,6 @@ def _pledge_figures(regency: Regency) -> dict:
 
 def _district_rows(regency: Regency, today: dt.date) -> list[dict]:
     """Per district: in arrears, eligible, covered by a pledge, verified, arrears (one query)."""
-    from participants.models import Participant, ParticipantStatus
-
     eligible, covered, verified = _flags(regency, today)
     _written_off, _moved, left_otherwise = _left_otherwise()
     inactive = Q(status=ParticipantStatus.INACTIVE)
@@ -202,9 +197,6 @@ def _district_rows(regency: Regency, today: dt.date) -> list[dict]:
 
 def _trend(regency: Regency) -> list[dict]:
     """Per applied import (as_of): participants on the list, total arrears, verified so far (one query)."""
-    from donations.models import Pledge, PledgeStatus
-    from participants.models import ArrearsRecord
-
     verified_by = (
         Pledge.objects.for_regency(regency)
         .filter(status=PledgeStatus.VERIFIED, verified_at__date__lte=OuterRef("as_of"))
@@ -225,8 +217,6 @@ def _trend(regency: Regency) -> list[dict]:
 
 def _campaign_rows(regency: Regency) -> list[dict]:
     """Per campaign: participants covered, rupiah pledged and verified (one query)."""
-    from donations.models import COVERING_STATUSES, Campaign, PledgeStatus
-
     # The pledges joined with the regency too: they are indexed by (regency, campaign, status).
     covering = Q(rp__status__in=COVERING_STATUSES)
     return list(
@@ -244,8 +234,6 @@ def _campaign_rows(regency: Regency) -> list[dict]:
 
 
 def _last_import(regency: Regency) -> dict:
-    from participants.models import ArrearsImport, ImportStatus
-
     return ArrearsImport.objects.filter(status=ImportStatus.APPLIED, branch__regencies=regency).aggregate(
         as_of=Max("as_of"), finished_at=Max("finished_at")
     )
@@ -320,10 +308,6 @@ def regencies_summary(*, regencies: QuerySet[Regency], today: dt.date | None = N
 
     Cross-regency by design (branch and national dashboards): uses `all_regencies`.
     """
-    from assessments.models import Assessment, Status
-    from donations.models import COVERING_STATUSES, Pledge, PledgeStatus
-    from participants.models import ArrearsImport, ImportStatus, Participant, ParticipantStatus
-
     today = today or timezone.localdate()
 
     def count(qs) -> Coalesce:

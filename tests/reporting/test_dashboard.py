@@ -14,8 +14,8 @@ from django.utils import timezone
 from assessments.models import Assessment, Screening
 from donations.models import Audience, Campaign, CampaignStatus, Kind, Pledge, PledgeStatus
 from participants.models import ArrearsRecord, ImportStatus
-from regencies.dashboard import regency_dashboard, trend_chart_data, uhc_levels
 from regencies.models import ContributionShare, District
+from reporting.dashboard import regency_dashboard, trend_chart_data, uhc_levels
 from tests.factories import ArrearsImportFactory, FamilyFactory, ParticipantFactory, UserFactory
 
 TODAY = dt.date(2026, 11, 22)
@@ -211,8 +211,8 @@ def test_written_off_and_moved_to_pbi_are_counted_as_such_not_as_reactivated_by_
 
 def test_branch_and_national_summary_leave_out_the_written_off_and_pbi(world, regency_a):
     from participants.models import Participant
-    from regencies.dashboard import regencies_summary
     from regencies.models import Regency
+    from reporting.dashboard import regencies_summary
 
     def verified():
         return {r.pk: r.verified for r in regencies_summary(regencies=Regency.objects.all(), today=TODAY)}[regency_a.pk]

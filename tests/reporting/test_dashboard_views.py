@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from core.models import AuditEvent
 from participants.models import ImportStatus, ParticipantStatus
-from regencies.dashboard import regencies_summary
 from regencies.models import Regency
+from reporting.dashboard import regencies_summary
 from tests.factories import ArrearsImportFactory, ParticipantFactory, UserFactory
 
 

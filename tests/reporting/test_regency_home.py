@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from participants.models import ImportStatus, ParticipantStatus
-from regencies.selectors import regency_overview
+from reporting.selectors import regency_overview
 from tests.factories import (
     ArrearsImportFactory,
     FamilyFactory,

@@ -12,7 +12,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import DomainError
-from regencies.demo import demo_seed
+from reporting.demo import demo_seed
 
 
 def non_negative_int(raw: str) -> int:

@@ -1,0 +1,69 @@
+"""Pages that read across the domains: the landing page, the regency dashboard, the branch and
+national dashboards. Thin: the selectors in `reporting.selectors` and `reporting.dashboard` read."""
+
+from __future__ import annotations
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from regencies.models import BpjsBranch
+from regencies.permissions import branch_get_for_user, require_perm
+from regencies.roles import BranchRole, Perm, Role
+from reporting import dashboard, selectors
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    context: dict = {}
+    if request.user.is_authenticated:
+        context.update(selectors.user_places(user=request.user))
+    return render(request, "reporting/home.html", context)
+
+
+@require_perm(Perm.VIEW_DASHBOARD)
+def regency_home(request: HttpRequest, regency_slug: str) -> HttpResponse:
+    """The regency dashboard: aggregates only (no personal data), a fixed number of queries."""
+    regency = request.regency
+    access = request.regency_access
+    overview = selectors.regency_overview(regency=regency)
+    board = dashboard.regency_dashboard(regency=regency)
+    branches = _upload_branches(request, regency)
+    role_labels = [str(Role(role).label) for role in sorted(access.roles)]
+    if access.is_branch_admin:
+        role_labels.append(str(BranchRole.BPJS_ADMIN.label))
+    return render(request, "reporting/regency_home.html", {
+        "regency": regency,
+        "access": access,
+        "role_labels": role_labels,
+        "overview": overview,
+        "board": board,
+        "chart_data": dashboard.trend_chart_data(board["trend"]),
+        "upload_branches": branches,
+    })
+
+
+def branch_dashboard(request: HttpRequest, branch_code: str) -> HttpResponse:
+    """Per regency of the branch: the BPJS admins of the branch (and the operator); others 404."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    branch = branch_get_for_user(user=request.user, code=branch_code)
+    return render(request, "reporting/branch_dashboard.html", dashboard.branch_dashboard(branch=branch))
+
+
+def national_dashboard(request: HttpRequest) -> HttpResponse:
+    """All regencies: the national operator (staff and superuser) only; a 404 for everyone else."""
+    user = request.user
+    if not (user.is_authenticated and user.is_staff and user.is_superuser):
+        raise Http404("national")
+    return render(request, "reporting/national_dashboard.html", dashboard.national_dashboard())
+
+
+def _upload_branches(request, regency):
+    """The branches this user uploads arrears lists for that cover `regency` (one query)."""
+    return list(
+        BpjsBranch.objects.filter(
+            memberships__user=request.user, memberships__is_active=True, regencies=regency
+        ).distinct().order_by("name")
+    )
