@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
 
+from accounts.signals import user_self_signed_up
 from core.clientip import client_ip
 
 
@@ -43,12 +44,11 @@ class AccountAdapter(DefaultAccountAdapter):
         return reverse("home")
 
     def save_user(self, request, user, form, commit=True):
-        # Self sign-up is for community donors; staff arrive by invitation.
+        # Self sign-up is for community donors (the donations app gives them a profile on this
+        # signal); staff arrive by invitation.
         user = super().save_user(request, user, form, commit=commit)
         if commit:
-            from donations.services import donor_profile_ensure
-
-            donor_profile_ensure(user=user)
+            user_self_signed_up.send(sender=type(self), user=user)
         return user
 
     def format_email_subject(self, subject: str) -> str:

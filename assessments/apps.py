@@ -13,6 +13,12 @@ class AssessmentsConfig(AppConfig):
     verbose_name = _("Asesmen")
 
     def ready(self) -> None:
+        from assessments.selectors import eligibility_expression
+        from participants.hooks import register_eligibility
+
+        # Participant lists annotate eligibility (participants.selectors) through this registry.
+        register_eligibility(eligibility_expression)
+
         # Screening runs after every applied import: connect when the signal exists.
         from assessments.tasks import on_import_applied
 

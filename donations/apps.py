@@ -16,5 +16,9 @@ class DonationsConfig(AppConfig):
         from donations.tasks import on_assessment_approved
 
         assessment_approved.connect(on_assessment_approved, dispatch_uid="donations.on_assessment_approved")
+        from accounts.signals import user_self_signed_up
+        from donations.services import on_user_self_signed_up
+
+        user_self_signed_up.connect(on_user_self_signed_up, dispatch_uid="donations.on_user_self_signed_up")
         register_active_pledges(self.get_model("ActivePledge"))  # a full list asks before releasing one
         register_tariffs(self.get_model("Tariff"))  # the import flags rows billed above 24 months

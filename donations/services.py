@@ -62,6 +62,11 @@ def donor_profile_ensure(*, user, display_name: str = "", organisation: str = ""
     return profile
 
 
+def on_user_self_signed_up(sender, *, user, **kwargs) -> None:
+    """Receiver of `accounts.signals.user_self_signed_up`: a self sign-up is a community donor."""
+    donor_profile_ensure(user=user)
+
+
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}$")
 
 

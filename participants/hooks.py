@@ -85,3 +85,27 @@ def monthly_tariffs(on: Any) -> dict[int, int]:
             [on],
         )
         return {int(care_class): int(amount) for care_class, amount in cursor.fetchall()}
+
+
+# --- eligibility (derived from assessments) -------------------------------------------------
+
+EligibilityExpression = Callable[..., Any]
+
+_eligibility: list[EligibilityExpression] = []
+
+
+def register_eligibility(fn: EligibilityExpression) -> None:
+    """`fn(today, *, regency)`: an expression giving a Participant row's eligibility, one of
+    `participants.selectors.ELIGIBILITY_CHOICES`. Idempotent; the last one registered wins."""
+    if fn in _eligibility:
+        _eligibility.remove(fn)
+    _eligibility.append(fn)
+
+
+def eligibility_expression(today: Any, *, regency: Any) -> Any:
+    """The registered expression; without one, every participant is `unassessed`."""
+    if not _eligibility:
+        from django.db.models import CharField, Value
+
+        return Value("unassessed", output_field=CharField())
+    return _eligibility[-1](today, regency=regency)

@@ -19,8 +19,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from assessments.selectors import eligibility_expression
 from core.errors import uuid_or_404
+from participants.hooks import eligibility_expression
 from participants.models import (
     ArrearsImport,
     ArrearsRecord,
