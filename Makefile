@@ -10,7 +10,7 @@ ARGS   ?=
 .PHONY: install run test lint help
 
 help:
-	@echo "make install  - .venv/ with every runtime and dev dependency, front-end assets (npm)"
+	@echo "make install  - .venv/ with every dependency group (runtime, local, dev, bench), front-end assets (npm)"
 	@echo "make run      - the app on http://127.0.0.1:8000 with demo data (Ctrl-C stops all)"
 	@echo "make test     - ruff, then pytest: unit tests, schemathesis, browser tests (make test ARGS='-k tenancy -x')"
 	@echo "make lint     - ruff only"
@@ -21,8 +21,8 @@ install:
 	@test -x $(BIN)/python || { echo "==> Creating $(VENV)/ ($(PYTHON) -m venv)"; $(PYTHON) -m venv $(VENV); }
 	@want=$$(cat pyproject.toml | sha256sum | cut -d' ' -f1); \
 	if [ "$$(cat $(VENV)/.satu-installed 2>/dev/null)" != "$$want" ]; then \
-		echo "==> Installing Python dependencies into $(VENV)/ (pip install -e '.[dev]')"; \
-		$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' \
+		echo "==> Installing Python dependencies into $(VENV)/ (pip install -e '.[local,dev,bench]')"; \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[local,dev,bench]' \
 			&& echo "$$want" > $(VENV)/.satu-installed; \
 	fi
 ifneq ($(NPM),)
@@ -37,6 +37,7 @@ else
 	@test -d node_modules || echo "==> WARNING: npm not found: htmx and Chart.js are not installed (install Node.js and run make install again)"
 endif
 
+# config.settings.dev whatever the shell exports; another: make run SATU_SETTINGS=config.settings.prod
 run: install
 	@$(BIN)/python -m scripts.run
 

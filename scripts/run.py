@@ -52,6 +52,13 @@ def say(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
+def run_settings(environ: dict[str, str] | None = None) -> str:
+    """The settings module of every process `make run` starts: config.settings.dev, whatever
+    DJANGO_SETTINGS_MODULE the shell exports; another only when asked for by name in SATU_SETTINGS
+    (`make run SATU_SETTINGS=config.settings.prod`)."""
+    return (os.environ if environ is None else environ).get("SATU_SETTINGS") or "config.settings.dev"
+
+
 def fail(message: str) -> int:
     print(f"\nmake run: {message}", file=sys.stderr, flush=True)
     return 1
@@ -122,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {
             **os.environ,
             **services.env,
-            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings.dev"),
+            "DJANGO_SETTINGS_MODULE": run_settings(),
             "PYTHONUNBUFFERED": "1",
         }
         group = ProcessGroup(env=env)

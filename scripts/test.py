@@ -21,9 +21,20 @@ from scripts.browser import BrowserError, ensure_chromium
 from scripts.procs import ProcessGroup, SignalWatch, StopRequested, run_step
 from scripts.services import VAR, ServiceError, start_services
 
+# pytest runs with these settings whatever the shell exports (pytest-django prefers the
+# environment variable to pyproject.toml's): under config.settings.dev, common in Django work,
+# tasks stop being eager and e-mail goes to the console, and the tests relying on either fail.
+TEST_SETTINGS = "config.settings.test"
+
 
 def say(message: str) -> None:
     print(f"==> {message}", flush=True)
+
+
+def pytest_env(services_env: dict[str, str], environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of the pytest child: the shell's, the services' URLs, the test settings."""
+    return {**(os.environ if environ is None else environ), **services_env,
+            "DJANGO_SETTINGS_MODULE": TEST_SETTINGS, "PYTHONUNBUFFERED": "1"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         say("Services")
         services = start_services(pg_dir=VAR / "test-postgres", redis_dir=VAR / "test-redis",
                                   database="satu", command="make test", need_database=False)
-        group = ProcessGroup(env={**os.environ, **services.env, "PYTHONUNBUFFERED": "1"})
+        group = ProcessGroup(env=pytest_env(services.env))
         say("pytest " + " ".join(pytest_args))
         code = run_step(group, watch, "pytest", "pytest",
                         [python, "-m", "pytest", *pytest_args], prefixed=False)

@@ -80,3 +80,44 @@ def test_test_settings_import():
     assert test.DEBUG is False
     assert test.CELERY_TASK_ALWAYS_EAGER is True
     assert test.ENABLE_DEMO_DATA is True
+
+
+def test_this_run_uses_the_test_settings():
+    from django.conf import settings
+
+    assert settings.SETTINGS_MODULE == "config.settings.test"
+    assert settings.CELERY_TASK_ALWAYS_EAGER is True
+    assert "bench" in settings.INSTALLED_APPS
+
+
+def test_make_test_runs_the_test_settings_whatever_the_shell_exports():
+    from scripts.test import pytest_env
+
+    shell = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev"}
+    env = pytest_env({"DATABASE_URL": os.environ.get("DATABASE_URL", "")}, environ=shell)
+    assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.test"
+
+    # pytest-django prefers the environment variable to pyproject.toml: the child really runs
+    # the test settings (the test above fails under any other module).
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/test_settings.py::test_this_run_uses_the_test_settings"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_make_run_runs_the_dev_settings_unless_satu_settings_names_another():
+    from scripts.run import run_settings
+
+    assert run_settings({"DJANGO_SETTINGS_MODULE": "config.settings.test"}) == "config.settings.dev"
+    assert run_settings({}) == "config.settings.dev"
+    assert run_settings({"SATU_SETTINGS": "config.settings.prod"}) == "config.settings.prod"
+
+
+def test_prod_has_no_benchmark_app(monkeypatch):
+    for key, value in PROD_ENV.items():
+        monkeypatch.setenv(key, value)
+
+    assert "bench" not in load_settings("prod").INSTALLED_APPS
+    assert "bench" in load_settings("dev").INSTALLED_APPS

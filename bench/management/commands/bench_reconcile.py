@@ -32,8 +32,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from participants.management.commands.bench_import import AS_OF, enter_child
-from participants.management.commands.bench_import import Command as BenchImport
+from bench.management.commands.bench_import import AS_OF, enter_child
+from bench.management.commands.bench_import import Command as BenchImport
 
 SECOND_AS_OF = AS_OF + dt.timedelta(days=45)
 PAID_ON = AS_OF + dt.timedelta(days=3)

@@ -30,9 +30,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from donations.management.commands.bench_reconcile import _every_query
-from participants.management.commands.bench_import import Command as BenchImport
-from participants.management.commands.bench_import import enter_child
+from bench.management.commands.bench_import import Command as BenchImport
+from bench.management.commands.bench_import import enter_child
+from bench.management.commands.bench_reconcile import _every_query
 
 CAMPAIGN = "bench-asn"
 LINE_DATE = "20-11-2026"

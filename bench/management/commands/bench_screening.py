@@ -30,9 +30,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from donations.management.commands.bench_reconcile import SECOND_AS_OF, _make_pledges, _second_file
-from participants.management.commands.bench_import import AS_OF, enter_child
-from participants.management.commands.bench_import import Command as BenchImport
+from bench.management.commands.bench_import import AS_OF, enter_child
+from bench.management.commands.bench_import import Command as BenchImport
+from bench.management.commands.bench_reconcile import SECOND_AS_OF, _make_pledges, _second_file
 
 THIRD_AS_OF = AS_OF + dt.timedelta(days=80)
 
