@@ -1,4 +1,5 @@
-"""`make test`: ruff, then pytest, against DATABASE_URL / REDIS_URL or embedded services.
+"""`make test`: ruff, lint-imports (the layers), then pytest, against DATABASE_URL / REDIS_URL
+or embedded services.
 
 Without DATABASE_URL an embedded PostgreSQL is started with its data in
 `var/test-postgres/` (Redis: `var/test-redis/`), separate from `make run`'s data;
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     bin_dir = os.path.dirname(python)
     ruff = os.path.join(bin_dir, "ruff")
+    lint_imports = os.path.join(bin_dir, "lint-imports")
 
     group = ProcessGroup(env=dict(os.environ))
     say("ruff check .")
@@ -53,6 +55,17 @@ def main(argv: list[str] | None = None) -> int:
     if code != 0:
         print(f"\nmake test: ruff found problems (exit code {code}); they are listed above.",
               file=sys.stderr)
+        return 1
+
+    say("lint-imports (the layers contract in pyproject.toml)")
+    try:
+        code = run_step(group, watch, "lint-imports", "lint-imports", [lint_imports, "--no-cache"],
+                        prefixed=False)
+    except StopRequested:
+        return 130
+    if code != 0:
+        print(f"\nmake test: lint-imports found an import that reaches up a layer (exit code {code}); "
+              "it is listed above.", file=sys.stderr)
         return 1
 
     say("Chromium for the browser tests")
