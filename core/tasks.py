@@ -11,3 +11,11 @@ def outbox_relay_task() -> dict:
     from core.outbox import relay
 
     return relay()
+
+
+@shared_task(name="core.check_integrity", ignore_result=True)
+def check_integrity_task() -> dict:
+    """Beat, nightly: run the integrity checks; failures go to the audit trail and the error log."""
+    from core.integrity import run_and_record
+
+    return run_and_record()

@@ -44,6 +44,32 @@ def _flush_past_append_only_triggers():
         yield
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Every test that applied an arrears import (the pipeline sent `arrears_import_applied`) ends
+    with the integrity checks (core.integrity, one query per check): an orphan or a broken
+    reference left by the import, or by the test's own data beside it, fails the test."""
+    from participants.services import arrears_import_applied
+
+    applied: list[int] = []
+
+    def note(sender, import_id, **kwargs):
+        applied.append(import_id)
+
+    arrears_import_applied.connect(note, weak=False, dispatch_uid="tests.integrity")
+    try:
+        result = yield
+    finally:
+        arrears_import_applied.disconnect(dispatch_uid="tests.integrity")
+    if applied:
+        from core.integrity import run
+
+        report = run()
+        if not report.ok:
+            pytest.fail(f"check_integrity after the import: {report.failed}", pytrace=False)
+    return result
+
+
 @pytest.fixture
 def password():
     return PASSWORD

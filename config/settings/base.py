@@ -305,6 +305,7 @@ CELERY_TASK_ROUTES = {
     "*notify*": {"queue": "email"},
     "assessments.*": {"queue": "jobs"},
     "donations.*": {"queue": "jobs"},
+    "core.check_integrity": {"queue": "jobs"},
 }
 # The transactional outbox (core.outbox): after-commit work is written in the caller's
 # transaction and sent right after the commit; what the broker could not take is sent by this
@@ -342,6 +343,11 @@ RECONCILIATION_WORKERS = env.int("DJANGO_RECONCILIATION_WORKERS", default=0)
 PRIVACY_UPLOAD_RETENTION_DAYS = env.int("PRIVACY_UPLOAD_RETENTION_DAYS", default=90)
 CELERY_BEAT_SCHEDULE["donations-privacy-purge-nightly"] = {
     "task": "donations.tasks.privacy_purge_task", "schedule": crontab(hour=20, minute=0),
+}
+# Integrity (core.integrity, `manage.py check_integrity`): nightly at 21:00 UTC (05:00 WITA),
+# after reconciliation, allocation and the purge; failures become an `integrity.failed` audit event.
+CELERY_BEAT_SCHEDULE["core-check-integrity-nightly"] = {
+    "task": "core.check_integrity", "schedule": crontab(hour=21, minute=0),
 }
 
 # --- logging ----------------------------------------------------------------

@@ -497,10 +497,13 @@ _CURRENT = (
     ("relationship", "n.relationship"),
     ("care_class", "n.care_class"),
     ("segment", "n.segment"),
-    # A file without family/district/village columns keeps what is known.
-    ("family_id", "coalesce(n.family_id, p.family_id)"),
-    ("district_id", "coalesce(n.district_id, p.district_id)"),
-    ("village_id", "coalesce(n.village_id, p.village_id)"),
+    # A file without family/district/village columns keeps what is known, in the same regency
+    # only: a participant who moved to another regency never keeps the old one's rows.
+    ("family_id", "CASE WHEN n.regency_id = p.regency_id THEN coalesce(n.family_id, p.family_id) ELSE n.family_id END"),
+    ("district_id",
+     "CASE WHEN n.regency_id = p.regency_id THEN coalesce(n.district_id, p.district_id) ELSE n.district_id END"),
+    ("village_id",
+     "CASE WHEN n.regency_id = p.regency_id THEN coalesce(n.village_id, p.village_id) ELSE n.village_id END"),
     ("address", "n.address"),
     ("months_in_arrears", "n.months_in_arrears"),
     ("arrears_amount", "n.arrears_amount"),

@@ -11,12 +11,16 @@ from django.core import mail
 from donations.models import (
     Anomaly,
     AnomalyKind,
+    LedgerKind,
+    LedgerSource,
     Payment,
     Pledge,
     PledgeStatus,
     ReconciliationOutcome,
     ReconciliationRun,
 )
+from donations.money.ledger import ledger_record
+from donations.money.receipts import receipt_number_next
 from participants.models import Participant
 from tests.participants.importing import card, line, run_import
 
@@ -47,10 +51,15 @@ def _pledge(n, imp, campaign, donor, status, paid_on=None):
 
 
 def _pay(pledge, donor, paid_on):
-    Payment.objects.create(regency_id=pledge.regency_id, pledge=pledge, amount=pledge.amount,
-                           reference=f"VA-{pledge.pk}", paid_on=paid_on, recorded_by=donor,
-                           receipt_number=f"T/{pledge.pk}")
-    Pledge.objects.for_regency(pledge.regency_id).filter(pk=pledge.pk).update(status="paid")
+    """A payment as the money services write it (receipt number, `received` ledger row, paid
+    amount), so the integrity checks after each import find the ledger whole."""
+    payment = Payment.objects.create(regency_id=pledge.regency_id, pledge=pledge, amount=pledge.amount,
+                                     reference=f"VA-{pledge.pk}", paid_on=paid_on, recorded_by=donor,
+                                     receipt_number=receipt_number_next(regency=pledge.regency, on=paid_on))
+    ledger_record(campaign=pledge.campaign, kind=LedgerKind.RECEIVED, source=LedgerSource.DONOR,
+                  amount=pledge.amount, pledge=pledge, payment=payment)
+    Pledge.objects.for_regency(pledge.regency_id).filter(pk=pledge.pk).update(status="paid",
+                                                                              paid_amount=pledge.amount)
 
 
 def _seg(row, segment):
