@@ -1,5 +1,6 @@
 """Uploaded files on their way to storage: spooled to a temporary file beside it, hashed as they
-stream, refused when empty or over a size limit (nothing is kept of a refused upload)."""
+stream, refused when empty or over a size limit (nothing is kept of a refused upload); photos and
+PDFs are told apart by their first bytes, never by their name."""
 
 from __future__ import annotations
 
@@ -14,6 +15,42 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
+
+# content type -> (extension, magic test)
+_KINDS: tuple[tuple[str, str, object], ...] = (
+    ("image/jpeg", ".jpg", lambda head: head[:3] == b"\xff\xd8\xff"),
+    ("image/png", ".png", lambda head: head[:8] == b"\x89PNG\r\n\x1a\n"),
+    ("image/webp", ".webp", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP"),
+    ("application/pdf", ".pdf", lambda head: head[:5] == b"%PDF-"),
+)
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) of a JPEG, PNG, WebP or PDF file from its first 16 bytes, else None."""
+    for content_type, extension, test in _KINDS:
+        if test(head):  # type: ignore[operator]
+            return content_type, extension
+    return None
+
+
+def sniff_image_or_pdf(upload: Any, *, limit: int, code: str, too_large: str, empty: str,
+                       wrong_type: str) -> tuple[str, str]:
+    """(content type, extension) of an uploaded photo or PDF, or a DomainError coded
+    `<code>_too_large` (over `limit` bytes; `too_large` may name `%(size)s` and `%(limit)s` in MB),
+    `<code>_empty` or `<code>_type` (not a JPEG, PNG, WebP or PDF by its first bytes)."""
+    if upload.size > limit:
+        raise DomainError(
+            too_large % {"size": round(upload.size / 1024 / 1024, 1), "limit": round(limit / 1024 / 1024, 1)},
+            code=f"{code}_too_large",
+        )
+    if upload.size == 0:
+        raise DomainError(empty, code=f"{code}_empty")
+    upload.seek(0)
+    kind = sniff(upload.read(16))
+    upload.seek(0)
+    if kind is None:
+        raise DomainError(wrong_type, code=f"{code}_type")
+    return kind
 
 
 def spool_upload(source: Any, *, folder: str, limit: int, too_large: str | None = None) -> tuple[str, int, str]:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.formatting import format_rupiah
+from core.uploads import sniff_image_or_pdf
 from donations import selectors
 from donations.models import (
     ACTIVE_STATUSES,
@@ -558,22 +559,13 @@ def max_receipt_bytes() -> int:
 
 
 def _sniff_receipt(upload) -> str:
-    from assessments.evidence import sniff
-
-    limit = max_receipt_bytes()
-    if upload.size > limit:
-        raise DomainError(
-            _("Bukti bayar terlalu besar (%(size)s MB); paling besar %(limit)s MB.")
-            % {"size": round(upload.size / 1024 / 1024, 1), "limit": round(limit / 1024 / 1024, 1)},
-            code="receipt_too_large")
-    if upload.size == 0:
-        raise DomainError(_("Berkas bukti bayar kosong."), code="receipt_empty")
-    upload.seek(0)
-    kind = sniff(upload.read(16))
-    upload.seek(0)
-    if kind is None:
-        raise DomainError(_("Bukti bayar harus foto JPEG, PNG, WebP atau PDF."), code="receipt_type")
-    return kind[0]
+    content_type, _extension = sniff_image_or_pdf(
+        upload, limit=max_receipt_bytes(), code="receipt",
+        too_large=_("Bukti bayar terlalu besar (%(size)s MB); paling besar %(limit)s MB."),
+        empty=_("Berkas bukti bayar kosong."),
+        wrong_type=_("Bukti bayar harus foto JPEG, PNG, WebP atau PDF."),
+    )
+    return content_type
 
 
 def payment_record(*, pledge: Pledge, actor, amount: int, reference: str, paid_on: dt.date,
