@@ -1,4 +1,3 @@
-# ruff: noqa: S608  (SQL is built from constants only; every value is a parameter)
 """The reconciliation rules as set-based SQL over one regency, inside the caller's transaction.
 
 A fixed number of statements whatever the number of pledges (no Python loop over rows):
@@ -49,13 +48,77 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connection
+from psycopg2 import sql
 
-OUTCOMES = ("verified", "disputed", "released_cleared_by_other", "released_left_segment", "released_written_off",
-            "unchanged")
+from assessments.models import Assessment, Route
+from assessments.models import Status as AssessmentStatus
+from donations.models import (
+    Anomaly,
+    AnomalyKind,
+    AnomalyStatus,
+    Outcome,
+    Payment,
+    Pledge,
+    PledgeStatus,
+    ReconciliationOutcome,
+    ReleaseReason,
+)
+from participants.models import (
+    ArrearsImport,
+    ArrearsRecord,
+    ImportStatus,
+    Participant,
+    ParticipantStatus,
+    Segment,
+)
+
+# A decision that changes nothing (not an Outcome: no outcome row is written for it).
+UNCHANGED = "unchanged"
+OUTCOMES = (*Outcome.values, UNCHANGED)
+
+# The tables, from the models (the statements name them through sql.Identifier).
+_TABLES = {
+    "assessment": Assessment, "pledge": Pledge, "payment": Payment, "anomaly": Anomaly,
+    "outcome_t": ReconciliationOutcome, "import_t": ArrearsImport, "record": ArrearsRecord,
+    "participant": Participant,
+}
+
+
+def _compose(template: str, **parts: sql.Composable) -> sql.Composed:
+    """`template` with {pledge}, {record}, ... (see _TABLES), {record_ok} and `parts` filled in."""
+    tables = {name: sql.Identifier(model._meta.db_table) for name, model in _TABLES.items()}
+    return sql.SQL(template).format(record_ok=sql.SQL(_RECORD_OK).format(**tables), **tables, **parts)
+
+
+# The status, outcome, kind, ... values the statements compare with or write: parameters, from the enums.
+_VALUES = {
+    "reserved": PledgeStatus.RESERVED.value, "pledged": PledgeStatus.PLEDGED.value,
+    "paid": PledgeStatus.PAID.value, "disputed": PledgeStatus.DISPUTED.value,
+    "verified": PledgeStatus.VERIFIED.value, "released": PledgeStatus.RELEASED.value,
+    "not_paid": (PledgeStatus.RESERVED.value, PledgeStatus.PLEDGED.value),
+    "paid_or_disputed": (PledgeStatus.PAID.value, PledgeStatus.DISPUTED.value),
+    "unfinished": (PledgeStatus.RESERVED.value, PledgeStatus.PLEDGED.value, PledgeStatus.PAID.value,
+                   PledgeStatus.DISPUTED.value),
+    "o_verified": Outcome.VERIFIED.value, "o_disputed": Outcome.DISPUTED.value,
+    "o_cleared": Outcome.RELEASED_CLEARED.value, "o_segment": Outcome.RELEASED_SEGMENT.value,
+    "o_written_off": Outcome.RELEASED_WRITTEN_OFF.value, "o_unchanged": UNCHANGED,
+    "o_released": (Outcome.RELEASED_CLEARED.value, Outcome.RELEASED_SEGMENT.value,
+                   Outcome.RELEASED_WRITTEN_OFF.value),
+    "r_cleared": ReleaseReason.CLEARED_BY_OTHER.value, "r_segment": ReleaseReason.LEFT_SEGMENT.value,
+    "r_written_off": ReleaseReason.WRITTEN_OFF.value,
+    # not a ReleaseReason choice: the reason a disputed pledge carries (kept as it was)
+    "r_disputed": "still_in_arrears_after_grace",
+    "a_approved": AssessmentStatus.APPROVED.value, "a_writeoff": Route.WRITEOFF.value,
+    "imp_applied": ImportStatus.APPLIED.value, "part_cleared": ParticipantStatus.CLEARED.value,
+    "segments": (Segment.PBPU.value, Segment.BP.value),
+    "k_disputed": AnomalyKind.DISPUTED_PAYMENT.value, "k_contradicts": AnomalyKind.IMPORT_CONTRADICTS.value,
+    "k_family": AnomalyKind.FAMILY_PARTLY_VERIFIED.value,
+    "an_open": AnomalyStatus.OPEN.value, "an_resolved": AnomalyStatus.RESOLVED.value,
+}
 
 _RECORD_OK = (
-    "JOIN participants_arrearsimport i ON i.id = r.arrears_import_id"
-    " AND i.status = 'applied' AND NOT i.is_outdated"
+    "JOIN {import_t} i ON i.id = r.arrears_import_id"
+    " AND i.status = %(imp_applied)s AND NOT i.is_outdated"
 )
 
 # Settings of the run's transaction: JIT compiling these few big statements costs more than it
@@ -66,7 +129,7 @@ SETUP = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; DROP TABLE IF EXISTS 
 # the regency's newest list); the record the pledge was made from and the newest record before
 # the payment are looked up only for the rows whose decision depends on them (`ev2` is
 # materialised so that each lookup runs once per row).
-DECIDE = f"""
+DECIDE = _compose("""
 CREATE TEMP TABLE rc_dec AS
 WITH cand AS (
     SELECT p.id, p.status, p.participant_id, p.arrears_import_id AS pledge_import, p.as_of AS pledge_as_of,
@@ -74,22 +137,22 @@ WITH cand AS (
            nullif(p.segment, '') AS stored_segment, p.rehab_instalments AS pledge_rehab,
            -- covered by the write-off through the assessment: approved, still valid, routed to it
            -- (assessments.routes.route_for); looked up for the pledges not yet paid only
-           (p.status IN ('reserved', 'pledged') AND EXISTS (
-                SELECT 1 FROM assessments_assessment a
-                WHERE a.participant_id = p.participant_id AND a.regency_id = %(reg)s AND a.status = 'approved'
-                  AND a.valid_until >= %(today)s AND a.route = 'writeoff')) AS routed_written_off
-    FROM donations_pledge p
-    WHERE p.regency_id = %(reg)s AND p.status IN ('reserved', 'pledged', 'paid', 'disputed')
+           (p.status IN %(not_paid)s AND EXISTS (
+                SELECT 1 FROM {assessment} a
+                WHERE a.participant_id = p.participant_id AND a.regency_id = %(reg)s AND a.status = %(a_approved)s
+                  AND a.valid_until >= %(today)s AND a.route = %(a_writeoff)s)) AS routed_written_off
+    FROM {pledge} p
+    WHERE p.regency_id = %(reg)s AND p.status IN %(unfinished)s
 ), later AS (
     -- applied lists after the regency's newest one (of other branches; usually none)
     SELECT coalesce(array_agg(j.id), '{{}}') AS ids
-    FROM participants_arrearsimport j JOIN participants_arrearsimport g ON g.id = %(latest)s
-    WHERE j.status = 'applied' AND NOT j.is_outdated AND (j.as_of, j.id) > (g.as_of, g.id)
+    FROM {import_t} j JOIN {import_t} g ON g.id = %(latest)s
+    WHERE j.status = %(imp_applied)s AND NOT j.is_outdated AND (j.as_of, j.id) > (g.as_of, g.id)
 ), ev AS (
     SELECT c.*, part.family_id, part.cleared_at, part.last_import_id,
            coalesce(pay.paid_on, (c.paid_at AT TIME ZONE %(tz)s)::date) AS pay_date,
            coalesce(pay.paid_amount, 0) AS paid_amount,
-           (part.status = 'cleared' AND part.cleared_at IS NOT NULL
+           (part.status = %(part_cleared)s AND part.cleared_at IS NOT NULL
             AND (coalesce(s.as_of, r.as_of) IS NULL OR part.cleared_at >= coalesce(s.as_of, r.as_of))) AS absent,
            coalesce(s.as_of, r.as_of) AS rec_as_of, coalesce(s.arrears_amount, r.arrears_amount) AS rec_arrears,
            coalesce(s.segment, r.segment) AS rec_segment,
@@ -97,24 +160,24 @@ WITH cand AS (
            coalesce(s.rehab_instalments_left, r.rehab_instalments_left) AS rec_rehab_left,
            coalesce(s.arrears_import_id, r.arrears_import_id) AS rec_import
     FROM cand c
-    JOIN participants_participant part ON part.id = c.participant_id AND part.regency_id = %(reg)s
+    JOIN {participant} part ON part.id = c.participant_id AND part.regency_id = %(reg)s
     CROSS JOIN later
     LEFT JOIN LATERAL (
         SELECT sum(y.amount)::bigint AS paid_amount, max(y.paid_on) AS paid_on
-        FROM donations_payment y
-        WHERE c.status IN ('paid', 'disputed') AND y.pledge_id = c.id AND y.regency_id = %(reg)s
+        FROM {payment} y
+        WHERE c.status IN %(paid_or_disputed)s AND y.pledge_id = c.id AND y.regency_id = %(reg)s
     ) pay ON true
     -- the newest record: the one in the regency's newest list when no later list has one (one
     -- index lookup, the usual case), else the newest of the participant's records (a record's
     -- as_of is its list's: the pipeline writes it so)
-    LEFT JOIN participants_arrearsrecord s
+    LEFT JOIN {record} s
         ON s.participant_id = c.participant_id AND s.arrears_import_id = %(latest)s AND s.regency_id = %(reg)s
        AND (cardinality(later.ids) = 0 OR NOT EXISTS (
-            SELECT 1 FROM participants_arrearsrecord x
+            SELECT 1 FROM {record} x
             WHERE x.participant_id = c.participant_id AND x.arrears_import_id = ANY(later.ids)))
     LEFT JOIN LATERAL (
         SELECT r.as_of, r.arrears_amount, r.segment, r.arrears_import_id, r.written_off, r.rehab_instalments_left
-        FROM participants_arrearsrecord r {_RECORD_OK}
+        FROM {record} r {record_ok}
         WHERE s.arrears_import_id IS NULL AND r.participant_id = c.participant_id
         ORDER BY r.as_of DESC, r.arrears_import_id DESC LIMIT 1
     ) r ON true
@@ -127,64 +190,64 @@ WITH cand AS (
 ), ev2 AS MATERIALIZED (
     SELECT ev1.*,
            -- arrears before the payment: needed only when the evidence still shows arrears
-           CASE WHEN status IN ('paid', 'disputed') AND pay_date IS NOT NULL AND ev_as_of >= pay_date
+           CASE WHEN status IN %(paid_or_disputed)s AND pay_date IS NOT NULL AND ev_as_of >= pay_date
                      AND ev_arrears > 0 THEN coalesce((
                 SELECT r.arrears_amount
-                FROM participants_arrearsrecord r {_RECORD_OK}
+                FROM {record} r {record_ok}
                 WHERE r.participant_id = ev1.participant_id AND r.as_of < ev1.pay_date
                 ORDER BY r.as_of DESC, r.arrears_import_id DESC LIMIT 1), pledge_arrears)
            END AS before_arrears,
            -- the segment the pledge was made in, when that is not the newest record: kept on the
            -- pledge since it was made; looked up in the list it was made from for an older pledge
-           CASE WHEN status IN ('reserved', 'pledged') AND NOT absent AND rec_as_of IS NOT NULL
-                     AND rec_segment IN ('PBPU', 'BP') AND pledge_import IS DISTINCT FROM rec_import
+           CASE WHEN status IN %(not_paid)s AND NOT absent AND rec_as_of IS NOT NULL
+                     AND rec_segment IN %(segments)s AND pledge_import IS DISTINCT FROM rec_import
                 THEN coalesce(stored_segment, (
-                    SELECT pr.segment FROM participants_arrearsrecord pr
+                    SELECT pr.segment FROM {record} pr
                     WHERE pr.participant_id = ev1.participant_id AND pr.arrears_import_id = ev1.pledge_import))
            END AS pledge_segment
     FROM ev1
 ), decided AS (
     SELECT ev2.*,
         CASE
-          WHEN status IN ('paid', 'disputed') AND pay_date IS NOT NULL AND ev_as_of >= pay_date
+          WHEN status IN %(paid_or_disputed)s AND pay_date IS NOT NULL AND ev_as_of >= pay_date
                AND (absent OR ev_arrears = 0 OR (paid_amount >= pledge_amount
                                                  AND before_arrears - ev_arrears >= pledge_amount)
                     OR (NOT absent AND rec_written_off)
                     OR (NOT absent AND pledge_rehab IS NOT NULL AND rec_rehab_left = 0))
-            THEN 'verified'
-          WHEN status = 'paid' AND pay_date IS NOT NULL AND ev_as_of >= pay_date + %(grace)s AND ev_arrears > 0
-            THEN 'disputed'
-          WHEN status IN ('reserved', 'pledged') AND (routed_written_off OR (
+            THEN %(o_verified)s
+          WHEN status = %(paid)s AND pay_date IS NOT NULL AND ev_as_of >= pay_date + %(grace)s AND ev_arrears > 0
+            THEN %(o_disputed)s
+          WHEN status IN %(not_paid)s AND (routed_written_off OR (
                NOT absent AND rec_as_of IS NOT NULL AND rec_written_off
                AND rec_as_of >= coalesce(pledge_as_of, rec_as_of)))
-            THEN 'released_written_off'
-          WHEN status IN ('reserved', 'pledged') AND ev_as_of IS NOT NULL
+            THEN %(o_written_off)s
+          WHEN status IN %(not_paid)s AND ev_as_of IS NOT NULL
                AND ev_as_of >= coalesce(pledge_as_of, ev_as_of) AND (absent OR ev_arrears = 0)
-            THEN 'released_cleared_by_other'
-          WHEN status IN ('reserved', 'pledged') AND NOT absent AND rec_as_of IS NOT NULL
-               AND (rec_segment NOT IN ('PBPU', 'BP') OR rec_segment <> coalesce(pledge_segment, rec_segment))
-            THEN 'released_left_segment'
-          ELSE 'unchanged'
+            THEN %(o_cleared)s
+          WHEN status IN %(not_paid)s AND NOT absent AND rec_as_of IS NOT NULL
+               AND (rec_segment NOT IN %(segments)s OR rec_segment <> coalesce(pledge_segment, rec_segment))
+            THEN %(o_segment)s
+          ELSE %(o_unchanged)s
         END AS outcome
     FROM ev2
 )
 SELECT id AS pledge_id, status AS from_status, participant_id, family_id, outcome, ev_import, ev_as_of,
        ev_arrears, absent, pay_date, paid_amount, before_arrears,
-       (outcome = 'unchanged' AND status = 'paid' AND pay_date IS NOT NULL AND ev_as_of >= pay_date
+       (outcome = %(o_unchanged)s AND status = %(paid)s AND pay_date IS NOT NULL AND ev_as_of >= pay_date
         AND ev_arrears > 0 AND ev_arrears >= before_arrears) AS contradicts
 FROM decided
-"""
+""")
 
 COUNTS = """
 SELECT outcome, count(*) FROM rc_dec GROUP BY outcome
 """
 
 # The anomalies a run without changes can still find (a payment the newest import contradicts).
-_CONTRADICTS = """
-    SELECT %(reg)s, 'import_contradicts_payment', 'open', pledge_id, family_id, %(run)s::bigint, ev_import,
+_CONTRADICTS = sql.SQL("""
+    SELECT %(reg)s, %(k_contradicts)s, %(an_open)s, pledge_id, family_id, %(run)s::bigint, ev_import,
            %(d_contradicts)s, '', %(now)s
     FROM rc_dec WHERE contradicts
-"""
+""")
 
 # Everything a run writes, in one statement: the pledges (only if still in the decided-from
 # status), one outcome per changed pledge, anomalies resolved and found. Every part reads the
@@ -192,69 +255,69 @@ _CONTRADICTS = """
 # repeated in core_auditevent: their outcome rows are their audit trail (see the model; a copy in
 # both tables cost 18 % of a 200k-pledge run, bench/README.md); the run's own audit event is
 # written by the service.
-APPLY = f"""
+APPLY = _compose("""
 WITH upd AS (
-    UPDATE donations_pledge p SET
-        status = CASE d.outcome WHEN 'verified' THEN 'verified' WHEN 'disputed' THEN 'disputed'
-                 ELSE 'released' END,
+    UPDATE {pledge} p SET
+        status = CASE d.outcome WHEN %(o_verified)s THEN %(verified)s WHEN %(o_disputed)s THEN %(disputed)s
+                 ELSE %(released)s END,
         release_reason = CASE d.outcome
-            WHEN 'released_cleared_by_other' THEN 'cleared_by_other'
-            WHEN 'released_left_segment' THEN 'left_segment'
-            WHEN 'released_written_off' THEN 'written_off'
-            WHEN 'disputed' THEN 'still_in_arrears_after_grace'
+            WHEN %(o_cleared)s THEN %(r_cleared)s
+            WHEN %(o_segment)s THEN %(r_segment)s
+            WHEN %(o_written_off)s THEN %(r_written_off)s
+            WHEN %(o_disputed)s THEN %(r_disputed)s
             ELSE p.release_reason END,
-        verified_at = CASE WHEN d.outcome = 'verified' THEN %(now)s ELSE p.verified_at END,
-        closed_at = CASE WHEN d.outcome LIKE 'released%%' THEN %(now)s ELSE p.closed_at END,
+        verified_at = CASE WHEN d.outcome = %(o_verified)s THEN %(now)s ELSE p.verified_at END,
+        closed_at = CASE WHEN d.outcome IN %(o_released)s THEN %(now)s ELSE p.closed_at END,
         updated_at = %(now)s
     FROM rc_dec d
-    WHERE p.regency_id = %(reg)s AND d.pledge_id = p.id AND d.outcome <> 'unchanged' AND p.status = d.from_status
+    WHERE p.regency_id = %(reg)s AND d.pledge_id = p.id AND d.outcome <> %(o_unchanged)s AND p.status = d.from_status
     RETURNING p.id AS pledge_id, d.from_status, p.status AS to_status, d.outcome,
-              CASE WHEN p.status = 'verified' THEN '' ELSE p.release_reason END AS reason,
+              CASE WHEN p.status = %(verified)s THEN '' ELSE p.release_reason END AS reason,
               d.ev_import, d.ev_as_of, d.ev_arrears, d.family_id, d.participant_id
 ), outcomes AS (
-    INSERT INTO donations_reconciliationoutcome (regency_id, run_id, pledge_id, outcome, from_status, to_status,
+    INSERT INTO {outcome_t} (regency_id, run_id, pledge_id, outcome, from_status, to_status,
         reason, arrears_import_id, evidence_as_of, evidence_arrears, created_at)
     SELECT %(reg)s, %(run)s, pledge_id, outcome, from_status, to_status, reason, ev_import, ev_as_of, ev_arrears,
            %(now)s
     FROM upd
 ), resolved AS (
-    UPDATE donations_anomaly a SET status = 'resolved', resolved_at = %(now)s, note = %(note)s
-    FROM (SELECT pledge_id FROM upd WHERE to_status = 'verified') v
-    WHERE a.pledge_id = v.pledge_id AND a.pledge_id IS NOT NULL AND a.regency_id = %(reg)s AND a.status = 'open'
+    UPDATE {anomaly} a SET status = %(an_resolved)s, resolved_at = %(now)s, note = %(note)s
+    FROM (SELECT pledge_id FROM upd WHERE to_status = %(verified)s) v
+    WHERE a.pledge_id = v.pledge_id AND a.pledge_id IS NOT NULL AND a.regency_id = %(reg)s AND a.status = %(an_open)s
 ), found AS (
-    INSERT INTO donations_anomaly (regency_id, kind, status, pledge_id, family_id, run_id, arrears_import_id,
+    INSERT INTO {anomaly} (regency_id, kind, status, pledge_id, family_id, run_id, arrears_import_id,
                                    detail, note, created_at)
-    SELECT %(reg)s, 'disputed_payment', 'open', pledge_id, family_id, %(run)s::bigint, ev_import,
+    SELECT %(reg)s, %(k_disputed)s, %(an_open)s, pledge_id, family_id, %(run)s::bigint, ev_import,
            %(d_disputed)s, '', %(now)s
-    FROM upd WHERE to_status = 'disputed'
-    UNION ALL {_CONTRADICTS}
+    FROM upd WHERE to_status = %(disputed)s
+    UNION ALL {contradicts}
     UNION ALL
-    SELECT %(reg)s, 'family_partly_verified', 'open', NULL::bigint, f.family_id, %(run)s::bigint, f.ev_import,
+    SELECT %(reg)s, %(k_family)s, %(an_open)s, NULL::bigint, f.family_id, %(run)s::bigint, f.ev_import,
            %(d_family)s, '', %(now)s
     FROM (SELECT DISTINCT ON (family_id) family_id, ev_import FROM upd
-          WHERE to_status = 'verified' AND family_id IS NOT NULL) f
+          WHERE to_status = %(verified)s AND family_id IS NOT NULL) f
     WHERE EXISTS (
-        SELECT 1 FROM participants_participant m
-        WHERE m.family_id = f.family_id AND m.status <> 'cleared' AND m.arrears_amount > 0
-          AND NOT EXISTS (SELECT 1 FROM donations_pledge q WHERE q.participant_id = m.id AND q.status = 'verified')
-          AND m.id NOT IN (SELECT participant_id FROM upd WHERE to_status = 'verified'))
+        SELECT 1 FROM {participant} m
+        WHERE m.family_id = f.family_id AND m.status <> %(part_cleared)s AND m.arrears_amount > 0
+          AND NOT EXISTS (SELECT 1 FROM {pledge} q WHERE q.participant_id = m.id AND q.status = %(verified)s)
+          AND m.id NOT IN (SELECT participant_id FROM upd WHERE to_status = %(verified)s))
     ON CONFLICT DO NOTHING
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM found)
-"""
+""", contradicts=_CONTRADICTS)
 
 # A run that changes nothing records only the contradicting payments it finds (nothing on a re-run).
-APPLY_NOTHING = f"""
+APPLY_NOTHING = _compose("""
 WITH found AS (
-    INSERT INTO donations_anomaly (regency_id, kind, status, pledge_id, family_id, run_id, arrears_import_id,
+    INSERT INTO {anomaly} (regency_id, kind, status, pledge_id, family_id, run_id, arrears_import_id,
                                    detail, note, created_at)
-    {_CONTRADICTS}
+    {contradicts}
     ON CONFLICT DO NOTHING
     RETURNING 1
 )
 SELECT 0, (SELECT count(*) FROM found)
-"""
+""", contradicts=_CONTRADICTS)
 
 
 @dataclass
@@ -274,8 +337,8 @@ def decide(*, regency_id: int, latest_import_id: int, tz: str, grace_days: int,
         if today is None:
             cur.execute("SELECT (now() AT TIME ZONE %s)::date", [tz])
             today = cur.fetchone()[0]
-        cur.execute(DECIDE, {"reg": regency_id, "latest": latest_import_id, "tz": tz, "grace": grace_days,
-                             "today": today})
+        cur.execute(DECIDE, {**_VALUES, "reg": regency_id, "latest": latest_import_id, "tz": tz,
+                             "grace": grace_days, "today": today})
         cur.execute(COUNTS)
         counts = dict.fromkeys(OUTCOMES, 0)
         for outcome, n in cur.fetchall():
@@ -286,7 +349,7 @@ def decide(*, regency_id: int, latest_import_id: int, tz: str, grace_days: int,
 def apply(*, regency_id: int, run_id: int | None, now: dt.datetime, texts: dict[str, str]) -> RuleResult:
     """Update, record outcomes and anomalies. `run_id` is None when nothing changes."""
     result = RuleResult()
-    params = {"reg": regency_id, "run": run_id, "now": now, **texts}
+    params = {**_VALUES, "reg": regency_id, "run": run_id, "now": now, **texts}
     with connection.cursor() as cur:
         cur.execute(APPLY if run_id is not None else APPLY_NOTHING, params)
         changed, anomalies = cur.fetchone()
