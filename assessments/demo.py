@@ -8,6 +8,7 @@ import random
 from assessments import services
 from assessments.models import OPEN_STATUSES, Assessment, ReasonCode, Route, Screening, Status
 from assessments.screening import screening_run
+from core.time import regency_today
 from participants.models import Participant, ParticipantStatus
 from regencies.models import Membership, Regency
 from regencies.roles import Role
@@ -100,7 +101,7 @@ def seed_assessments(*, regency: Regency, fraction: float = 0.5, seed: int = 1) 
         return {"regency": regency.code, "skipped": "no assessor and different supervisor/admin"}
     screening_run(regency=regency)
     rng = random.Random(f"{seed}-{regency.code}")
-    today = services.regency_today(regency)
+    today = regency_today(regency)
     screened = Screening.objects.for_regency(regency).count()
     done = Assessment.objects.for_regency(regency)
     approved = done.filter(status=Status.APPROVED).count()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.exports import safe_cell, xlsx_rows_bytes
 from core.formatting import format_date
+from core.time import regency_today
 from regencies.permissions import Perm, require_perm
 
 __all__ = ["assessment_columns", "assessment_export", "pbi_referrals_xlsx", "safe_cell"]
@@ -103,7 +103,7 @@ def assessment_export(request, regency_slug: str):
         status = ""
     with_health = request.regency_access.can(Perm.DECIDE_ASSESSMENT)
     rows = assessment_list(regency=regency, status=status or None).iterator(chunk_size=2000)
-    today = timezone.localdate(timezone=regency.tzinfo)
+    today = regency_today(regency)
     return export_response(
         kind="assessments", rows=rows, columns=assessment_columns(with_health=with_health),
         filename=f"asesmen-{regency.slug}-{today:%Y%m%d}", actor=request.user, regency=regency,

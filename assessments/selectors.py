@@ -46,6 +46,7 @@ from assessments.routes import rehab_remaining as rehab_remaining
 from assessments.routes import route_text as route_text
 from assessments.routes import writeoff_route_for as writeoff_route_for
 from core.audit import audit_history
+from core.time import regency_today
 from regencies.models import Membership, Regency
 from regencies.permissions import regency_access_for
 from regencies.roles import ROLE_PERMISSIONS, Perm
@@ -54,7 +55,7 @@ from regencies.roles import ROLE_PERMISSIONS, Perm
 def _today(regency: Regency | None) -> dt.date:
     from django.utils import timezone
 
-    return timezone.localdate(timezone=regency.tzinfo) if regency else timezone.localdate()
+    return regency_today(regency) if regency else timezone.localdate()
 
 
 def _assessments(regency: Regency | None) -> QuerySet[Assessment]:

@@ -27,6 +27,7 @@ from assessments.models import (
 from assessments.screening import thresholds_for
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from core.time import regency_today
 from participants.models import Participant, ParticipantStatus
 from regencies.models import Membership, Regency
 from regencies.permissions import regency_access_for
@@ -42,10 +43,6 @@ class InvalidTransition(Conflict):
 # committed with the decision): `assessment_id`, `regency_id`, `participant_id`, `route`. The
 # donations app listens: a household routed to the write-off releases its unpaid pledge.
 assessment_approved = django.dispatch.Signal()
-
-
-def regency_today(regency: Regency) -> dt.date:
-    return timezone.localdate(timezone=regency.tzinfo)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

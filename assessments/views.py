@@ -17,6 +17,7 @@ from assessments import questionnaire, selectors, services
 from assessments.forms import DecisionForm, EvidenceForm, ScreeningSettingsForm
 from assessments.models import Flag, ReasonCode, Recommendation, Status
 from core.errors import DomainError
+from core.time import regency_today
 from participants.models import Participant
 from regencies.models import District
 from regencies.permissions import require_perm
@@ -60,7 +61,7 @@ def assessment_queue(request, regency_slug: str):
                 messages.success(request, _("%(n)s peserta ditugaskan.") % {"n": n})
         return redirect(request.get_full_path())
 
-    today = services.regency_today(regency)
+    today = regency_today(regency)
     filters = selectors.QueueFilters.from_params(request.GET)
     qs = selectors.queue(regency=regency, user=request.user, filters=filters, today=today)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -126,7 +127,7 @@ def assessment_detail(request, regency_slug: str, assessment_id: int):
         "evidence_form": EvidenceForm(),
         "reason_codes": ReasonCode.choices,
         "umk": regency.minimum_wage,
-        "today": services.regency_today(regency),
+        "today": regency_today(regency),
     })
 
 
@@ -274,7 +275,7 @@ def pbi_export(request, regency_slug: str):
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    day = services.regency_today(regency).isoformat()
+    day = regency_today(regency).isoformat()
     response["Content-Disposition"] = f'attachment; filename="usulan-pbi-{regency.slug}-{day}.xlsx"'
     return response
 

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from core.api import RESERVATION_THROTTLES, Pagination
 from core.errors import PermissionDenied
+from core.time import regency_today
 from donations import selectors, services
 from donations.models import PaymentRoute, PaymentSource, PledgeStatus
 from participants.pseudonym import DonorParticipantSerializer
@@ -228,7 +229,7 @@ class CampaignParticipantsApi(APIView):
         qs = selectors.campaign_participants(campaign=campaign, filters=filters)
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
-        context = {"today": selectors.regency_today(campaign.regency)}
+        context = {"today": regency_today(campaign.regency)}
         return paginator.get_paginated_response(DonorParticipantSerializer(page, many=True, context=context).data)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from core.time import regency_today
 from donations.models import Audience, Campaign, CampaignStatus, Kind, PaymentRoute
 from regencies.models import Regency
 
@@ -88,7 +89,7 @@ def seed_pledges() -> dict:
         if campaign.pledges.filter(donor=donor).exists():
             made[slug] = 0
             continue
-        today = selectors.regency_today(campaign.regency)
+        today = regency_today(campaign.regency)
         candidates = list(selectors.pool_candidates(regency=campaign.regency, today=today)
                           .order_by("-months_in_arrears", "id")[: len(plan)])
         count = 0

@@ -27,6 +27,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.time import regency_today
 from donations import selectors
 from donations.models import COVERING_STATUSES, Allocation, Campaign, Gift, Pledge, PledgeStatus
 from donations.services import _create, _lock_participants, _lock_regency
@@ -92,7 +93,7 @@ def pool_allocate(*, campaign: Campaign, actor=None, now: dt.datetime | None = N
         available = sum(b[1] for b in balances)
         if not campaign.allows_pooled or available <= 0:
             return AllocationResult(0, 0, 0, available, available)
-        today = timezone.localdate(moment, timezone=regency.tzinfo)
+        today = regency_today(regency, moment)
         left = available
         pledges = families = spent = 0
         for members in allocation_plan(campaign=campaign, today=today):

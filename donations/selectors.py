@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assessments.selectors import not_for_donors
 from core.errors import DomainError, uuid_or_404
+from core.time import regency_today
 from donations.models import (
     ACTIVE_STATUSES,
     Audience,
@@ -48,10 +48,6 @@ from regencies.roles import Perm
 
 # Pledges that count as covering a participant's contribution (progress bars, families).
 PROGRESS_STATUSES = (PledgeStatus.PLEDGED, PledgeStatus.PAID, PledgeStatus.VERIFIED, PledgeStatus.DISPUTED)
-
-
-def regency_today(regency: Regency) -> dt.date:
-    return timezone.localdate(timezone=regency.tzinfo)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.formatting import format_rupiah
+from core.time import regency_today
 from core.uploads import sniff_image_or_pdf
 from donations import selectors
 from donations.models import (
@@ -260,7 +261,7 @@ def _check_daily_reservations(*, campaign: Campaign, donor, adding: int, moment:
         return
     limit = selectors.money_settings(campaign.regency_id).reservations_per_day
     tz = campaign.regency.tzinfo
-    day_start = timezone.make_aware(dt.datetime.combine(timezone.localdate(moment, timezone=tz), dt.time()), tz)
+    day_start = timezone.make_aware(dt.datetime.combine(regency_today(campaign.regency, moment), dt.time()), tz)
     unconfirmed = Pledge.objects.for_regency(campaign.regency_id).filter(
         donor=donor, created_at__gte=day_start, pledged_at__isnull=True,
         campaign__payment_route=PaymentRoute.DIRECT).count()
@@ -351,7 +352,7 @@ def _reserve(*, campaign: Campaign, participant_ids: list[int], donor, now: dt.d
     with transaction.atomic():
         regency = _lock_regency(campaign.regency_id)
         campaign = Campaign.objects.for_regency(regency).select_related("regency").get(pk=campaign.pk)
-        today = timezone.localdate(moment, timezone=regency.tzinfo)
+        today = regency_today(regency, moment)
         if not selectors.campaign_is_open(campaign, today):  # closed meanwhile
             raise DomainError(_("Kampanye ini tidak sedang dibuka untuk janji donasi."),
                               code="campaign_not_active")
@@ -423,7 +424,7 @@ def _requote(locked: Pledge, *, actor, moment: dt.datetime) -> selectors.Requote
     """Inside a transaction, on a locked pledge: when the regency's today is in a later month than
     the months the amount covers, add the contributions now due (`selectors.pledge_requote`),
     store the new quote and audit it (`pledge.requoted`, amounts before and after, the months)."""
-    today = timezone.localdate(moment, timezone=locked.campaign.regency.tzinfo)
+    today = regency_today(locked.campaign.regency, moment)
     requote = selectors.pledge_requote(pledge=locked, today=today)
     if requote is None:
         return None
@@ -453,7 +454,7 @@ def _covered_by_write_off(locked: Pledge, *, moment: dt.datetime) -> bool:
     participant = locked.participant
     if participant.written_off:
         return True
-    today = timezone.localdate(moment, timezone=locked.campaign.regency.tzinfo)
+    today = regency_today(locked.campaign.regency, moment)
     return Assessment.objects.for_regency(locked.regency_id).filter(
         participant_id=participant.pk, status=Status.APPROVED, valid_until__gte=today, route=Route.WRITEOFF,
     ).exists()
@@ -584,7 +585,7 @@ def payment_record(*, pledge: Pledge, actor, amount: int, reference: str, paid_o
     if not isinstance(paid_on, dt.date):
         errors["paid_at"] = _("Tanggal bayar wajib diisi (YYYY-MM-DD).")
     else:
-        today = timezone.localdate(moment, timezone=pledge.campaign.regency.tzinfo)
+        today = regency_today(pledge.campaign.regency, moment)
         if paid_on > today:
             errors["paid_at"] = _("Tanggal bayar tidak boleh di masa depan.")
         elif paid_on < today - dt.timedelta(days=366):

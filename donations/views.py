@@ -19,6 +19,7 @@ from core.errors import DomainError
 from core.exports import export_record
 from core.formatting import format_datetime, format_rupiah
 from core.service_penalty import penalty_example
+from core.time import regency_today
 from donations import selectors, services
 from donations.certificate import certificate_pdf
 from donations.export import pledges_xlsx
@@ -47,7 +48,7 @@ def campaign_public(request, campaign_slug: str):
         "access": access,
         "progress": selectors.campaign_progress(campaign=campaign),
         "donors": selectors.campaign_donors(campaign=campaign),
-        "is_open": selectors.campaign_is_open(campaign, selectors.regency_today(campaign.regency)),
+        "is_open": selectors.campaign_is_open(campaign, regency_today(campaign.regency)),
     })
 
 
@@ -73,7 +74,7 @@ def campaign_participants(request, campaign_slug: str):
     filters = selectors.DonorFilters.from_params(request.GET)
     qs = selectors.campaign_participants(campaign=campaign, filters=filters)
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
-    today = selectors.regency_today(campaign.regency)
+    today = regency_today(campaign.regency)
     rows = [{"p": p, "pseudonym": pseudonym(p), "age_band": age_band(p.birth_date, today)}
             for p in page.object_list]
     form = DonorFilterForm(
@@ -197,7 +198,7 @@ def pledge_detail(request, pledge_id):
     pledge = _pledge_for(request, pledge_id)
     history = selectors.pledge_history(pledge=pledge)
     may_act = selectors.pledge_may_act(user=request.user, pledge=pledge)
-    today = selectors.regency_today(pledge.campaign.regency)
+    today = regency_today(pledge.campaign.regency)
     # Before anything reads the amount: a pledge quoted in an earlier month shows its new amount.
     requote = selectors.pledge_requote_shown(pledge=pledge, today=today)
     return render(request, "donations/pledge.html", {

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -17,6 +14,7 @@ from rest_framework.views import APIView
 from core.api import Pagination
 from core.errors import DomainError
 from core.formatting import format_date
+from core.time import regency_today
 from participants import selectors
 from participants.serializers import (
     ImportCreatedSerializer,
@@ -91,7 +89,7 @@ class ImportListCreateApi(APIView):
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         branch = branch_get_for_user(user=request.user, code=data["branch"])
-        today = timezone.localdate(timezone=zoneinfo.ZoneInfo(branch.timezone))
+        today = regency_today(branch)
         if data["as_of"] > today:
             raise serializers.ValidationError(
                 {"as_of": [_("Tanggal data tidak boleh di masa depan (hari ini %(today)s).")

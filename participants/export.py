@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.exports import Column, export_response, requested_format
+from core.time import regency_today
 from participants import selectors
 from participants.forms import ParticipantFilterForm
 from participants.models import CareClass, ParticipantStatus, Relationship, mask_nik
@@ -55,7 +55,7 @@ def participant_export(request: HttpRequest, regency_slug: str) -> HttpResponse:
         raise PermissionDenied(_("Anda tidak berhak melihat NIK lengkap."))
     filters = ParticipantFilterForm(request.GET, regency=regency).filters()
     rows = selectors.participant_list(regency=regency, **filters).iterator(chunk_size=2000)
-    today = timezone.localdate(timezone=regency.tzinfo)
+    today = regency_today(regency)
     return export_response(
         kind="participants", rows=rows, columns=participant_columns(reveal_nik=reveal),
         filename=f"peserta-{regency.slug}-{today:%Y%m%d}", actor=request.user, regency=regency,

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import uuid_or_404
+from core.time import regency_today
 from participants.hooks import eligibility_expression
 from participants.models import (
     ArrearsImport,
@@ -52,7 +53,7 @@ def participant_annotate_eligibility(
     The single place eligibility is derived: a database annotation over the
     participant's assessments and their validity (filterable, one query a page).
     """
-    day = today or timezone.localdate(timezone=regency.tzinfo)
+    day = today or regency_today(regency)
     return queryset.annotate(eligibility=eligibility_expression(day, regency=regency))
 
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
 from core.formatting import format_date
+from core.time import regency_today
 from participants import reports, selectors
 from participants.forms import ImportUploadForm, ParticipantFilterForm
 from regencies.permissions import Perm, branch_get_for_user, require_perm
@@ -72,10 +73,6 @@ def branch_page(*, allow_token: bool = False):
     return decorator
 
 
-def _branch_today(branch):
-    return timezone.localdate(timezone=zoneinfo.ZoneInfo(branch.timezone))
-
-
 def _domain_error_field(exc: DomainError) -> str:
     code = str(exc.code or "")
     for field in ("as_of", "mode"):
@@ -88,7 +85,7 @@ def _domain_error_field(exc: DomainError) -> str:
 @branch_page()
 def import_list(request: HttpRequest, branch) -> HttpResponse:
     """Upload form and the branch's import history."""
-    today = _branch_today(branch)
+    today = regency_today(branch)
     if request.method == "POST":
         form = ImportUploadForm(request.POST, request.FILES, today=today)
         if form.is_valid():

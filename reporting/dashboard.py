@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Assessment, Screening, Status
+from core.time import regency_today
 from donations.models import COVERING_STATUSES, Campaign, Pledge, PledgeStatus
 from participants.models import (
     ARREARS_SEGMENTS,
@@ -50,10 +51,6 @@ UHC_LEVELS: tuple[tuple[str, Decimal, Decimal], ...] = (
 )
 
 CLASS_III = 3
-
-
-def _today(regency: Regency) -> dt.date:
-    return timezone.localdate(timezone=regency.tzinfo)
 
 
 def _pct(part: int | None, whole: int | None) -> Decimal | None:
@@ -241,7 +238,7 @@ def _last_import(regency: Regency) -> dict:
 
 def regency_dashboard(*, regency: Regency, today: dt.date | None = None) -> dict:
     """Everything the regency dashboard shows, in a fixed number of queries (9)."""
-    today = today or _today(regency)
+    today = today or regency_today(regency)
     people = _participant_figures(regency, today)
     pledges = _pledge_figures(regency)
     families_reactivated = _families_reactivated(regency)

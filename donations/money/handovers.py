@@ -35,6 +35,7 @@ from core.audit import audit_record
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.exports import neutralise
 from core.formatting import format_date, format_rupiah
+from core.time import regency_today
 from donations.models import (
     Campaign,
     Handover,
@@ -254,7 +255,7 @@ def handover_create(*, regency: Regency, campaign: Campaign, actor, now: dt.date
             raise DomainError(
                 _("Belum ada yang dapat diserahkan: tidak ada keluarga yang semua janjinya di kampanye ini "
                   "sudah dibayar lunas dan belum diserahkan."), code="nothing_to_hand_over")
-        today = timezone.localdate(moment, timezone=regency.tzinfo)
+        today = regency_today(regency, moment)
         handover = Handover.objects.create(
             regency=regency, campaign=campaign, number=_next_number(regency, today.year),
             families=len(lines), total=sum(line.amount for line in lines), created_by=actor,
@@ -282,7 +283,7 @@ def handover_mark_transferred(*, handover: Handover, actor, reference: str, tran
     _require_money(actor, regency)
     reference = (reference or "").strip()
     moment = now or timezone.now()
-    today = timezone.localdate(moment, timezone=regency.tzinfo)
+    today = regency_today(regency, moment)
     errors = {}
     if not reference or len(reference) > 64:
         errors["reference"] = _("Nomor referensi transfer dari bank wajib diisi (paling panjang 64 karakter).")
@@ -290,9 +291,9 @@ def handover_mark_transferred(*, handover: Handover, actor, reference: str, tran
         errors["transferred_at"] = _("Tanggal transfer wajib diisi (YYYY-MM-DD).")
     elif transferred_at > today:
         errors["transferred_at"] = _("Tanggal transfer tidak boleh di masa depan.")
-    elif transferred_at < timezone.localdate(handover.created_at, timezone=regency.tzinfo):
+    elif transferred_at < regency_today(regency, handover.created_at):
         errors["transferred_at"] = _("Tanggal transfer tidak boleh sebelum penyerahan dibuat (%(d)s).") % {
-            "d": format_date(timezone.localdate(handover.created_at, timezone=regency.tzinfo))}
+            "d": format_date(regency_today(regency, handover.created_at))}
     if errors:
         raise DomainError("; ".join(str(v) for v in errors.values()), code="invalid", extra={"errors": errors})
     with transaction.atomic():
@@ -407,7 +408,7 @@ def handover_xlsx(*, handover: Handover, lines: list[HandoverLine]) -> bytes:
     text = book.add_format({"num_format": "@"})
     for col, width in enumerate((6, 22, 18, 16, 18)):
         sheet.set_column(col, col, width)
-    created = timezone.localdate(handover.created_at, timezone=regency.tzinfo)
+    created = regency_today(regency, handover.created_at)
     head = [
         (_("Nomor batch"), handover.number),
         (_("Kabupaten/kota"), f"{regency.name} ({regency.code})"),

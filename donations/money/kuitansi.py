@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.db.models.functions import Length
 from django.http import Http404
-from django.utils import timezone
 from fpdf import FPDF
 
 from core.errors import uuid_or_404
 from core.formatting import format_rupiah
+from core.time import regency_today
 from donations.models import Payment, Pledge
 from donations.money.receipts import receipt_number_format
 from regencies.models import Regency
@@ -59,7 +59,7 @@ def _words(n: int) -> str:
 
 def receipt_date(payment: Payment, regency: Regency) -> dt.date:
     """The day the receipt was issued: the payment's recording, in the regency's time zone."""
-    return timezone.localdate(payment.created_at, timezone=regency.tzinfo)
+    return regency_today(regency, payment.created_at)
 
 
 # --- reads ---------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.formatting import format_rupiah
+from core.time import regency_today
 from donations.models import (
     Anomaly,
     AnomalyKind,
@@ -106,7 +107,7 @@ def _claim(notification: Notification, *, regency_id: int | None) -> tuple[Provi
 
 def _paid_on(notification: Notification, pledge: Pledge, moment: dt.datetime) -> dt.date:
     tz = pledge.campaign.regency.tzinfo
-    today = timezone.localdate(moment, timezone=tz)
+    today = regency_today(pledge.campaign.regency, moment)
     if notification.occurred_at is None:
         return today
     return min(notification.occurred_at.astimezone(tz).date(), today)

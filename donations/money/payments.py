@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_record
 from core.errors import Conflict
 from core.formatting import format_rupiah
+from core.time import regency_today
 from donations.models import (
     Anomaly,
     AnomalyKind,
@@ -66,7 +67,7 @@ def payment_apply(*, pledge: Pledge, amount: int, reference: str, paid_on: dt.da
     if Payment.objects.for_regency(pledge.regency_id).filter(pledge=pledge, reference=reference).exists():
         raise DuplicatePayment(_("Pembayaran dengan nomor referensi %(r)s sudah tercatat untuk janji ini.")
                                % {"r": reference})
-    today = timezone.localdate(moment, timezone=regency.tzinfo)
+    today = regency_today(regency, moment)
     payment = Payment(regency_id=pledge.regency_id, pledge=pledge, amount=amount, reference=reference,
                       paid_on=paid_on, source=source, recorded_by=actor, receipt_content_type=receipt_content_type,
                       receipt_number=receipt_number_next(regency=regency, on=today))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, HttpResponseBadRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.exports import Column, export_response
 from core.formatting import format_date
+from core.time import regency_today
 from donations.models import DonorProfile, PaymentSource
 from donations.money.kuitansi import (
     ReceiptLine,
@@ -84,7 +84,7 @@ def receipt_register_export(request, regency_slug: str):
             return HttpResponseBadRequest(_("Tahun tidak valid (contoh: ?year=2026)."))
         year = int(raw)
     else:
-        year = timezone.localdate(timezone=regency.tzinfo).year
+        year = regency_today(regency).year
     columns = (
         Column(_("Nomor kuitansi"), lambda p: p.receipt_number, width=24),
         Column(_("Tanggal kuitansi"), lambda p: receipt_date(p, regency), width=14),

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from core.audit import audit_record
 from core.errors import DomainError
+from core.time import regency_today
 from donations.models import ActivePledge, BankStatement, StatementStatus
 from participants.imports.staging import staging_drop
 from participants.models import FINAL_STATUSES, ArrearsImport, ArrearsRecord, Participant
@@ -123,7 +124,7 @@ def personal_data_purge(*, dry_run: bool = False, now: dt.datetime | None = None
     now = now or timezone.now()
     result = PurgeResult(dry_run=dry_run)
     for regency in Regency.objects.order_by("pk"):
-        today = timezone.localdate(now, timezone=regency.tzinfo)
+        today = regency_today(regency, now)
         candidates = retention_candidates(regency=regency, today=today)
         if dry_run:
             result.participants_anonymised += candidates.count()

@@ -16,6 +16,7 @@ from core.audit import audit_record
 from core.errors import Conflict, DomainError
 from core.exports import export_record
 from core.outbox import enqueue_on_commit
+from core.time import regency_today
 from donations.models import ActivePledge, Payment, Pledge
 from participants.models import ArrearsRecord, Family, Participant
 from participants.privacy_models import (
@@ -253,7 +254,7 @@ def participant_anonymise(*, regency, participant: Participant, actor,
         assessment_count = assessments.update(answers={}, decision_note="", return_note="",
                                               updated_at=timezone.now())
         # No longer offered to donors: an approved assessment still valid ends yesterday.
-        yesterday = timezone.localdate(timezone=regency.tzinfo) - dt.timedelta(days=1)
+        yesterday = regency_today(regency) - dt.timedelta(days=1)
         eligibility_ended = assessments.filter(status=Status.APPROVED, valid_until__gt=yesterday).update(
             valid_until=yesterday)
         evidence = Evidence.objects.for_regency(regency).filter(assessment__participant=locked)

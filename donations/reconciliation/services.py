@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_record
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.outbox import enqueue_on_commit
+from core.time import regency_today
 from donations.models import (
     Anomaly,
     AnomalyStatus,
@@ -96,7 +97,7 @@ def reconcile_regency(*, regency: Regency, trigger: str = ReconciliationTrigger.
             return result  # no list yet: nothing to reconcile against
         grace, _reminder = settings_for(locked.pk)
         counts = rules.decide(regency_id=locked.pk, latest_import_id=latest.pk, tz=locked.timezone,
-                              grace_days=grace, today=timezone.localdate(moment, timezone=locked.tzinfo))
+                              grace_days=grace, today=regency_today(locked, moment))
         result.update(counts)
         changes = sum(n for k, n in counts.items() if k != "unchanged")
         run = None

@@ -7,12 +7,12 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
 from core.exports import Column, export_response
+from core.time import regency_today
 from donations.models import (
     AnomalyStatus,
     Outcome,
@@ -141,7 +141,7 @@ def reconciliation_export(request, regency_slug: str):
         Column(_("Jumlah janji (Rp)"), lambda o: o.pledge.amount),
     )
     chosen = request.GET.get("outcome") or None
-    stamp = timezone.localdate(timezone=regency.tzinfo).isoformat()
+    stamp = regency_today(regency).isoformat()
     return export_response(
         kind="reconciliation", rows=selectors.outcomes(regency=regency, outcome=chosen).iterator(chunk_size=2000),
         columns=columns, filename=f"rekonsiliasi-{regency.slug}-{stamp}", actor=request.user, regency=regency,

@@ -12,6 +12,7 @@ from assessments.demo import seed_assessments
 from assessments.models import Assessment, Screening, Status
 from assessments.selectors import eligibility_expression
 from core.models import AuditEvent
+from core.time import regency_today
 from participants.models import Participant
 from tests.assessments.conftest import VALID_ANSWERS, d
 
@@ -30,7 +31,7 @@ def test_eligibility_expression_is_one_query_for_every_state(
         else:
             services.assessment_reject(assessment=a, actor=supervisor_a, reason="able_to_pay")
     assert pending.status == Status.DRAFT
-    today = services.regency_today(regency_a)
+    today = regency_today(regency_a)
     with CaptureQueriesContext(connection) as ctx:
         got = dict(
             Participant.objects.for_regency(regency_a)

@@ -14,6 +14,7 @@ from assessments.models import Assessment, Evidence, ScreeningSettings, Status
 from assessments.selectors import participant_eligibility
 from core.audit import audit_history
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from core.time import regency_today
 from regencies.roles import Role
 from tests.assessments.conftest import VALID_ANSWERS
 from tests.factories import member
@@ -38,7 +39,7 @@ def test_full_happy_path_with_history_and_eligibility(
     approved = services.assessment_approve(assessment=submitted, actor=supervisor_a)
     assert approved.status == Status.APPROVED
     assert approved.outcome == "eligible"
-    assert approved.valid_until == services.add_months(services.regency_today(approved.regency), 12)
+    assert approved.valid_until == services.add_months(regency_today(approved.regency), 12)
     assert participant_eligibility(participant=participant_a) == "eligible"
     assert _verbs(approved) == [
         "assessment.created", "assessment.answers_saved", "assessment.submitted", "assessment.approved",

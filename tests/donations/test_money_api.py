@@ -24,7 +24,7 @@ def _reserve(client, campaign, participant) -> str:
 
 
 def _today(campaign) -> str:
-    from donations.selectors import regency_today
+    from core.time import regency_today
 
     return regency_today(campaign.regency).isoformat()
 

@@ -43,7 +43,7 @@ def _notify(pledge, *, amount: int, tx: str = "tx-1"):
 
 
 def _statement(tmp_path, campaign, pledge, *, amount: int, name: str = "mutasi.csv"):
-    from donations.selectors import regency_today
+    from core.time import regency_today
 
     day = regency_today(campaign.regency).strftime("%d-%m-%Y")
     return _run(campaign, _csv(tmp_path, _lines((day, f"TRF {pledge.payment_code} ASN", amount, "BANK-1")), name))
