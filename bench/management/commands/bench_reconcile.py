@@ -157,7 +157,9 @@ def _every_query():
             return execute(sql, params, many, context)
         finally:
             with lock:
-                captured.append((time.monotonic() - started, sql))
+                # a statement composed with psycopg2.sql comes as a Composed: its text
+                text = sql if isinstance(sql, str) else sql.as_string(context["connection"].connection)
+                captured.append((time.monotonic() - started, text))
 
     def attach(sender, connection, **kwargs):
         if timed not in connection.execute_wrappers:

@@ -1,4 +1,3 @@
-# ruff: noqa: S608  (SQL is built from constants and an integer table suffix; values are parameters)
 """Match a statement's credit lines to pledges and record them: set-based, a constant number of
 queries whatever the number of lines.
 
@@ -44,25 +43,57 @@ import polars as pl
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg2 import sql
 
+from core.models import AuditEvent
 from donations.models import (
+    Anomaly,
     AnomalyKind,
+    AnomalyStatus,
     BankStatement,
+    LedgerEntry,
     LedgerKind,
     LedgerSource,
     LineOutcome,
+    Payment,
     PaymentSource,
+    Pledge,
     PledgeStatus,
+    ReceiptCounter,
+    StatementLine,
+    Tariff,
 )
 from donations.money.payments import OPEN_FOR_MONEY
 from donations.money.receipts import receipt_number_format
 from participants.imports.problems import RowError
+from participants.models import Participant
 
 # donations.models.new_payment_code: `SU` + 8 of PAYMENT_CODE_ALPHABET (no 0/O, 1/I).
 CODE_PATTERN = "SU[A-HJ-NP-Z2-9]{8}"
 
 # The lines stored as StatementLine rows (a `duplicate` of an earlier line and a row error are not).
-_KEPT = "('pay', 'paid_before', 'unmatched', 'closed_pledge')"
+_KEPT = sql.SQL("('pay', 'paid_before', 'unmatched', 'closed_pledge')")
+
+# The tables the statements name (through sql.Identifier), from the models.
+_TABLES = {
+    "pledge": Pledge, "payment": Payment, "line_t": StatementLine, "ledger": LedgerEntry, "anomaly": Anomaly,
+    "participant": Participant, "tariff": Tariff, "audit": AuditEvent, "counter": ReceiptCounter,
+}
+
+# The status values the statements compare with or write: parameters, from the enums.
+_VALUES = {
+    "reserved": PledgeStatus.RESERVED.value, "pledged_s": PledgeStatus.PLEDGED.value,
+    "paid_s": PledgeStatus.PAID.value,
+    "not_paid": (PledgeStatus.RESERVED.value, PledgeStatus.PLEDGED.value),
+    "an_open": AnomalyStatus.OPEN.value,
+}
+
+
+def _q(template: str, **parts: sql.Composable) -> sql.Composed:
+    """`template` with {pledge}, {payment}, ... (see _TABLES) and `parts` filled in; table
+    names as identifiers (a statement's temporary tables come in `parts`)."""
+    tables = {name: sql.Identifier(model._meta.db_table) for name, model in _TABLES.items()}
+    return sql.SQL(template).format(**tables, **parts)
 
 _REF, _OVER, _AMOUNT, _STATUS = "\u00a7REF\u00a7", "\u00a7OVER\u00a7", "\u00a7AMOUNT\u00a7", "\u00a7STATUS\u00a7"
 
@@ -77,18 +108,19 @@ class MatchResult:
     by_outcome: dict[str, int] = field(default_factory=dict)
 
 
-def _rupiah_sql(expr: str) -> str:
+def _rupiah_sql(expr: str) -> sql.Composed:
     """core.formatting.format_rupiah in SQL: `1250000` -> `Rp1.250.000`."""
-    return f"('Rp' || replace(to_char({expr}, 'FM999,999,999,999,999,990'), ',', '.'))"
+    return sql.SQL("('Rp' || replace(to_char({}, 'FM999,999,999,999,999,990'), ',', '.'))").format(sql.SQL(expr))
 
 
-def _copy_lines(table: str, lines: pl.DataFrame) -> None:
+def _copy_lines(table: sql.Identifier, lines: pl.DataFrame) -> None:
     buf = io.BytesIO()
     lines.select("row", "line_date", "description", "amount", "reference").write_csv(buf, include_header=False)
     buf.seek(0)
     with connection.cursor() as cur:
         cur.cursor.copy_expert(
-            f"COPY {table} (line_row, line_date, description, amount, reference) FROM STDIN WITH (FORMAT csv)", buf)
+            sql.SQL("COPY {} (line_row, line_date, description, amount, reference) FROM STDIN WITH (FORMAT csv)")
+            .format(table), buf)
 
 
 def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.datetime | None = None) -> MatchResult:
@@ -96,17 +128,17 @@ def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.da
     transaction, under the regency's row lock."""
     moment = now or timezone.now()
     regency = statement.regency
-    table = f"statement_lines_{int(statement.pk)}"
-    params = {"regency": regency.pk, "campaign": statement.campaign_id, "statement": statement.pk,
+    table = sql.Identifier(f"statement_lines_{int(statement.pk)}")
+    params = {**_VALUES, "regency": regency.pk, "campaign": statement.campaign_id, "statement": statement.pk,
               "now": moment, "pattern": CODE_PATTERN}
     open_statuses = tuple(str(s) for s in OPEN_FOR_MONEY)
-    staged = f"{table}_in"
+    staged = sql.Identifier(f"statement_lines_{int(statement.pk)}_in")
     with connection.cursor() as cur:
-        cur.execute(
-            f"CREATE TEMP TABLE {staged} (line_row integer PRIMARY KEY, line_date date NOT NULL,"
-            " description text NOT NULL, amount bigint NOT NULL, reference text NOT NULL) ON COMMIT DROP")
+        cur.execute(sql.SQL(
+            "CREATE TEMP TABLE {} (line_row integer PRIMARY KEY, line_date date NOT NULL,"
+            " description text NOT NULL, amount bigint NOT NULL, reference text NOT NULL) ON COMMIT DROP").format(staged))
         _copy_lines(staged, lines)
-        cur.execute(f"ANALYZE {staged}")
+        cur.execute(sql.SQL("ANALYZE {}").format(staged))
         # The month moves on (issue 20): a pledge of this campaign named by a line, quoted in an
         # earlier month than today's, is re-quoted first, as `donations.services._requote` does.
         _requote_named_pledges(cur, staged=staged, params=params,
@@ -114,7 +146,7 @@ def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.da
         # Steps 1-5 of the module in one pass: every line with its kind and, for the lines that are
         # kept, the ids of the rows they become (drawn ahead: nothing joins back from RETURNING).
         cur.execute(
-            f"""CREATE TEMP TABLE {table} ON COMMIT DROP AS
+            _q("""CREATE TEMP TABLE {table} ON COMMIT DROP AS
                 WITH cand AS (
                   SELECT i.line_row, (m.code)[1] COLLATE "C" AS code, m.ord
                     FROM {staged} i
@@ -123,7 +155,7 @@ def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.da
                 ), hit AS (
                   SELECT DISTINCT ON (c.line_row) c.line_row, p.id AS pledge_id, p.campaign_id AS pledge_campaign,
                          c.code, p.status AS status_before, p.amount AS pledge_amount, p.paid_amount AS paid0
-                    FROM cand c JOIN donations_pledge p ON p.payment_code = c.code AND p.regency_id = %(regency)s
+                    FROM cand c JOIN {pledge} p ON p.payment_code = c.code AND p.regency_id = %(regency)s
                    ORDER BY c.line_row, (p.campaign_id = %(campaign)s) DESC, c.ord
                 ), k1 AS (
                   SELECT i.*, h.pledge_id, h.pledge_campaign, h.code, h.status_before, h.pledge_amount, h.paid0,
@@ -133,16 +165,16 @@ def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.da
                               WHEN coalesce(y.id, pv.id) IS NOT NULL THEN 'paid_before' END AS early
                     FROM {staged} i
                     LEFT JOIN hit h ON h.line_row = i.line_row
-                    LEFT JOIN donations_statementline l
+                    LEFT JOIN {line_t} l
                            ON l.regency_id = %(regency)s AND l.line_date = i.line_date
                           AND l.reference = i.reference AND l.amount = i.amount
-                    LEFT JOIN donations_payment y ON y.pledge_id = h.pledge_id AND y.reference = i.reference
+                    LEFT JOIN {payment} y ON y.pledge_id = h.pledge_id AND y.reference = i.reference
                     -- the same money already notified by a payment provider (see below)
                     LEFT JOIN LATERAL (
-                      SELECT v.id FROM donations_payment v
+                      SELECT v.id FROM {payment} v
                        WHERE h.pledge_id IS NOT NULL AND v.pledge_id = h.pledge_id AND v.regency_id = %(regency)s
                          AND v.source = %(provider)s AND v.amount = i.amount
-                         AND NOT EXISTS (SELECT 1 FROM donations_statementline sl
+                         AND NOT EXISTS (SELECT 1 FROM {line_t} sl
                                           WHERE sl.payment_id = v.id AND sl.regency_id = %(regency)s)
                        ORDER BY v.id LIMIT 1
                     ) pv ON true
@@ -169,14 +201,14 @@ def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.da
                        status_before, pledge_amount, before_paid, nth, nth_receipt,
                        CASE WHEN kind = 'pay' THEN greatest(before_paid + amount - pledge_amount, 0)
                                                    - greatest(before_paid - pledge_amount, 0) END AS overpaid,
-                       CASE WHEN kind = 'pay' THEN nextval(pg_get_serial_sequence('donations_payment', 'id'))
+                       CASE WHEN kind = 'pay' THEN nextval(pg_get_serial_sequence({payment_name}, 'id'))
                             WHEN kind = 'paid_before' THEN prior_payment END AS payment_id,
-                       CASE WHEN kind IN {_KEPT}
-                            THEN nextval(pg_get_serial_sequence('donations_statementline', 'id')) END AS line_id
-                  FROM k4 ORDER BY line_row""",
+                       CASE WHEN kind IN {kept}
+                            THEN nextval(pg_get_serial_sequence({line_name}, 'id')) END AS line_id
+                  FROM k4 ORDER BY line_row""", kept=_KEPT, line_name=sql.Literal(StatementLine._meta.db_table), payment_name=sql.Literal(Payment._meta.db_table), staged=staged, table=table),
             {**params, "open": open_statuses, "provider": PaymentSource.PROVIDER.value})
-        cur.execute(f"ANALYZE {table}")
-        cur.execute(f"SELECT kind, count(*), coalesce(sum(amount), 0) FROM {table} GROUP BY kind")
+        cur.execute(sql.SQL("ANALYZE {}").format(table))
+        cur.execute(sql.SQL("SELECT kind, count(*), coalesce(sum(amount), 0) FROM {} GROUP BY kind").format(table))
         counts = {kind: (int(n), int(total)) for kind, n, total in cur.fetchall()}
         paying = counts.get("pay", (0, 0))[0]
         # 6. the writes
@@ -187,8 +219,8 @@ def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.da
             _write_pledges_and_audit(cur, table=table, params=params)
         _write_anomalies(cur, table=table, params=params)
         cur.execute(
-            f"SELECT line_row, kind, code, first_row, reference FROM {table} "
-            "WHERE kind IN ('other_campaign', 'ref_repeat') ORDER BY line_row")
+            sql.SQL("SELECT line_row, kind, code, first_row, reference FROM {} "
+                    "WHERE kind IN ('other_campaign', 'ref_repeat') ORDER BY line_row").format(table))
         problems = cur.fetchall()
     return MatchResult(
         matched=counts.get("pay", (0, 0))[0],
@@ -205,19 +237,19 @@ def _requote_named_pledges(cur, *, staged: str, params: dict, today: dt.date) ->
     covers the contributions only up to an earlier month get each month since at the tariff in
     force in it (the participant's class), and one audit event `pledge.requoted` each."""
     cur.execute(
-        f"""WITH codes AS (
+        _q("""WITH codes AS (
               SELECT DISTINCT (m.code)[1] COLLATE "C" AS code
                 FROM {staged} i CROSS JOIN LATERAL regexp_matches(upper(i.description), %(pattern)s, 'g') AS m(code)
             ), months AS (
               SELECT p.id, p.amount, p.paid_amount, p.quoted_on, p.covers_until, mo::date AS month,
-                     (SELECT t.amount FROM donations_tariff t
+                     (SELECT t.amount FROM {tariff} t
                        WHERE t.care_class = part.care_class AND t.effective_from <= mo::date
                        ORDER BY t.effective_from DESC LIMIT 1) AS tariff
                 FROM codes c
-                JOIN donations_pledge p ON p.payment_code = c.code AND p.regency_id = %(regency)s
-                 AND p.campaign_id = %(campaign)s AND p.status IN ('reserved', 'pledged')
+                JOIN {pledge} p ON p.payment_code = c.code AND p.regency_id = %(regency)s
+                 AND p.campaign_id = %(campaign)s AND p.status IN %(not_paid)s
                  AND p.covers_until < %(month)s AND p.paid_amount < p.amount
-                JOIN participants_participant part ON part.id = p.participant_id AND part.regency_id = %(regency)s
+                JOIN {participant} part ON part.id = p.participant_id AND part.regency_id = %(regency)s
                CROSS JOIN LATERAL generate_series(p.covers_until + interval '1 month', %(month)s::date,
                                                   interval '1 month') AS mo
             ), due AS (
@@ -228,12 +260,12 @@ def _requote_named_pledges(cur, *, staged: str, params: dict, today: dt.date) ->
                 FROM months GROUP BY id, amount, paid_amount, quoted_on, covers_until
               HAVING bool_and(tariff IS NOT NULL)
             ), upd AS (
-              UPDATE donations_pledge p
+              UPDATE {pledge} p
                  SET amount = p.amount + d.added, quoted_on = %(today)s, covers_until = d.until, updated_at = %(now)s
                 FROM due d WHERE p.id = d.id AND p.regency_id = %(regency)s
               RETURNING p.id
             )
-            INSERT INTO core_auditevent (actor_id, regency_id, verb, object_type, object_id, before, after, created_at)
+            INSERT INTO {audit} (actor_id, regency_id, verb, object_type, object_id, before, after, created_at)
             SELECT NULL, %(regency)s, 'pledge.requoted', 'donations.pledge', d.id::text,
                    jsonb_build_object('amount', d.amount, 'outstanding', greatest(d.amount - d.paid_amount, 0),
                                       'quoted_on', to_char(d.quoted_on, 'YYYY-MM-DD'),
@@ -244,7 +276,7 @@ def _requote_named_pledges(cur, *, staged: str, params: dict, today: dt.date) ->
                                       'covers_until', to_char(d.until, 'YYYY-MM-DD'), 'months', d.list),
                    %(now)s
               FROM due d JOIN upd u ON u.id = d.id
-             ORDER BY d.id""",
+             ORDER BY d.id""", staged=staged),
         {**params, "today": today, "month": today.replace(day=1)})
 
 
@@ -265,8 +297,8 @@ def _write_payments(cur, *, table: str, statement: BankStatement, paying: int, m
     regency = statement.regency
     year = timezone.localdate(moment, timezone=regency.tzinfo).year
     cur.execute(
-        "INSERT INTO donations_receiptcounter AS c (regency_id, year, last) VALUES (%s, %s, %s) "
-        "ON CONFLICT (regency_id, year) DO UPDATE SET last = c.last + EXCLUDED.last RETURNING c.last",
+        _q("INSERT INTO {counter} AS c (regency_id, year, last) VALUES (%s, %s, %s) "
+           "ON CONFLICT (regency_id, year) DO UPDATE SET last = c.last + EXCLUDED.last RETURNING c.last"),
         [regency.pk, year, paying])
     (last,) = cur.fetchone()
     first = int(last) - paying + 1
@@ -275,18 +307,18 @@ def _write_payments(cur, *, table: str, statement: BankStatement, paying: int, m
     for k in (first, int(last)):
         assert receipt_number_format(regency_code=regency.code, year=year, number=k) == f"{prefix}{k:06d}"
     cur.execute(
-        f"""INSERT INTO donations_payment (id, regency_id, pledge_id, amount, reference, paid_on, source,
+        _q("""INSERT INTO {payment} (id, regency_id, pledge_id, amount, reference, paid_on, source,
                                            receipt_number, receipt, receipt_content_type, recorded_by_id, created_at)
             SELECT s.payment_id, %(regency)s, s.pledge_id, s.amount, s.reference, s.line_date, %(source)s,
                    %(prefix)s || lpad(n::text, greatest(6, length(n::text)), '0'), '', '', NULL, %(now)s
               FROM {table} s CROSS JOIN LATERAL (SELECT %(first)s + s.nth_receipt - 1 AS n) r
-             WHERE s.kind = 'pay' ORDER BY s.line_row""",
+             WHERE s.kind = 'pay' ORDER BY s.line_row""", table=table),
         {**params, "source": PaymentSource.BANK_STATEMENT.value, "prefix": prefix, "first": first})
 
 
 def _write_lines_and_ledger(cur, *, table: str, params: dict) -> None:
     cur.execute(
-        f"""INSERT INTO donations_statementline (id, regency_id, statement_id, "row", line_date, description, amount,
+        _q("""INSERT INTO {line_t} (id, regency_id, statement_id, "row", line_date, description, amount,
                                                  reference, outcome, pledge_id, payment_id, created_at)
             SELECT s.line_id, %(regency)s, %(statement)s, s.line_row, s.line_date, s.description, s.amount,
                    s.reference,
@@ -294,14 +326,14 @@ def _write_lines_and_ledger(cur, *, table: str, params: dict) -> None:
                                WHEN 'paid_before' THEN %(duplicate)s
                                WHEN 'closed_pledge' THEN %(closed)s ELSE %(unmatched)s END,
                    s.pledge_id, s.payment_id, %(now)s
-              FROM {table} s WHERE s.kind IN {_KEPT} ORDER BY s.line_row""",
+              FROM {table} s WHERE s.kind IN {kept} ORDER BY s.line_row""", kept=_KEPT, table=table),
         {**params, "overpaid": LineOutcome.OVERPAID.value, "matched": LineOutcome.MATCHED.value,
          "duplicate": LineOutcome.DUPLICATE.value, "closed": LineOutcome.CLOSED_PLEDGE.value,
          "unmatched": LineOutcome.UNMATCHED.value})
     # Every credit that is new money in the account is `received`: a payment, and a line that
     # paid nothing (no pledge, or a closed one) until a person decides what it is.
     cur.execute(
-        f"""INSERT INTO donations_ledgerentry (regency_id, campaign_id, kind, source, amount, pledge_id, payment_id,
+        _q("""INSERT INTO {ledger} (regency_id, campaign_id, kind, source, amount, pledge_id, payment_id,
                                                statement_line_id, handover_id, settles_id, note, actor_id, created_at)
             SELECT %(regency)s, %(campaign)s, %(kind)s, %(source)s, s.amount,
                    CASE WHEN s.kind = 'pay' THEN s.pledge_id END, s.payment_id, s.line_id, NULL, NULL,
@@ -309,7 +341,7 @@ def _write_lines_and_ledger(cur, *, table: str, params: dict) -> None:
                                WHEN 'closed_pledge' THEN left(%(note_closed)s || ' ' || s.code, 200) ELSE '' END,
                    NULL, %(now)s
               FROM {table} s WHERE s.kind IN ('pay', 'unmatched', 'closed_pledge')
-             ORDER BY s.line_row""",
+             ORDER BY s.line_row""", table=table),
         {**params, "kind": LedgerKind.RECEIVED.value, "source": LedgerSource.BANK_STATEMENT.value,
          "note_unmatched": str(_("Mutasi rekening tanpa kode pembayaran yang cocok"))[:200],
          "note_closed": str(_("Mutasi rekening untuk janji yang sudah ditutup:"))[:150]})
@@ -318,28 +350,28 @@ def _write_lines_and_ledger(cur, *, table: str, params: dict) -> None:
 def _write_pledges_and_audit(cur, *, table: str, params: dict) -> None:
     """The pledges' paid amounts and moves, then the audit events in the order payment_apply
     writes them: payment.recorded, pledge.pledged, pledge.paid, line after line."""
-    becomes_pledged = "(s.status_before = 'reserved' AND s.nth = 1)"
-    becomes_paid = ("(s.status_before IN ('reserved', 'pledged') AND s.before_paid + s.amount >= s.pledge_amount"
-                    " AND (s.before_paid < s.pledge_amount OR s.nth = 1))")
+    becomes_pledged = sql.SQL("(s.status_before = %(reserved)s AND s.nth = 1)")
+    becomes_paid = sql.SQL("(s.status_before IN %(not_paid)s AND s.before_paid + s.amount >= s.pledge_amount"
+                           " AND (s.before_paid < s.pledge_amount OR s.nth = 1))")
     cur.execute(
-        f"""WITH agg AS (
+        _q("""WITH agg AS (
               SELECT s.pledge_id, sum(s.amount) AS total, bool_or({becomes_pledged}) AS to_pledged,
                      bool_or({becomes_paid}) AS to_paid
                 FROM {table} s WHERE s.kind = 'pay' GROUP BY s.pledge_id
             )
-            UPDATE donations_pledge p
+            UPDATE {pledge} p
                SET paid_amount = p.paid_amount + agg.total, updated_at = %(now)s,
                    status = CASE WHEN agg.to_paid THEN %(paid)s WHEN agg.to_pledged THEN %(pledged)s ELSE p.status END,
                    pledged_at = CASE WHEN agg.to_pledged THEN %(now)s ELSE p.pledged_at END,
                    paid_at = CASE WHEN agg.to_paid THEN %(now)s ELSE p.paid_at END
-              FROM agg WHERE p.id = agg.pledge_id""",
+              FROM agg WHERE p.id = agg.pledge_id""", becomes_paid=becomes_paid, becomes_pledged=becomes_pledged, table=table),
         {**params, "paid": PledgeStatus.PAID.value, "pledged": PledgeStatus.PLEDGED.value})
-    after_paid = "(s.before_paid + s.amount)"
+    after_paid = sql.SQL("(s.before_paid + s.amount)")
     cur.execute(
-        f"""INSERT INTO core_auditevent (actor_id, regency_id, verb, object_type, object_id, before, after, created_at)
+        _q("""INSERT INTO {audit} (actor_id, regency_id, verb, object_type, object_id, before, after, created_at)
             SELECT NULL, %(regency)s, e.verb, e.object_type, e.object_id, e.before, e.after, %(now)s
-              FROM {table} s JOIN donations_pledge p ON p.id = s.pledge_id
-              JOIN donations_payment y ON y.id = s.payment_id
+              FROM {table} s JOIN {pledge} p ON p.id = s.pledge_id
+              JOIN {payment} y ON y.id = s.payment_id
              CROSS JOIN LATERAL (VALUES
                (1, 'payment.recorded', 'donations.payment', s.payment_id::text, NULL::jsonb,
                 jsonb_build_object('pledge', p.public_id::text, 'amount', s.amount, 'reference', s.reference,
@@ -347,13 +379,13 @@ def _write_pledges_and_audit(cur, *, table: str, params: dict) -> None:
                                    'receipt_number', y.receipt_number, 'receipt', false,
                                    'paid_amount', {after_paid},
                                    'outstanding', greatest(s.pledge_amount - {after_paid}, 0))),
-               (2, 'pledge.pledged', 'donations.pledge', p.id::text, jsonb_build_object('status', 'reserved'),
-                jsonb_build_object('status', 'pledged', 'payment', s.payment_id, 'paid_amount', {after_paid})),
-               (3, 'pledge.paid', 'donations.pledge', p.id::text, jsonb_build_object('status', 'pledged'),
-                jsonb_build_object('status', 'paid', 'payment', s.payment_id, 'paid_amount', {after_paid}))
+               (2, 'pledge.pledged', 'donations.pledge', p.id::text, jsonb_build_object('status', %(reserved)s),
+                jsonb_build_object('status', %(pledged_s)s, 'payment', s.payment_id, 'paid_amount', {after_paid})),
+               (3, 'pledge.paid', 'donations.pledge', p.id::text, jsonb_build_object('status', %(pledged_s)s),
+                jsonb_build_object('status', %(paid_s)s, 'payment', s.payment_id, 'paid_amount', {after_paid}))
              ) AS e(k, verb, object_type, object_id, before, after)
              WHERE s.kind = 'pay' AND (e.k = 1 OR (e.k = 2 AND {becomes_pledged}) OR (e.k = 3 AND {becomes_paid}))
-             ORDER BY s.line_row, e.k""",
+             ORDER BY s.line_row, e.k""", after_paid=after_paid, becomes_paid=becomes_paid, becomes_pledged=becomes_pledged, table=table),
         {**params, "source": PaymentSource.BANK_STATEMENT.value})
 
 
@@ -365,27 +397,28 @@ def _write_anomalies(cur, *, table: str, params: dict) -> None:
     closed = (_("Uang %(amount)s (referensi %(ref)s) masuk untuk janji berstatus %(status)s; "
                 "putuskan: kembalikan ke donatur atau serahkan ke BPJS.")
               % {"amount": _AMOUNT, "ref": _REF, "status": _STATUS})
-    labels = " ".join(f"WHEN '{value}' THEN %(label_{value})s" for value in PledgeStatus.values)
+    labels = sql.SQL(" ").join(sql.SQL("WHEN {} THEN {}").format(sql.Literal(value), sql.Placeholder(f"label_{value}"))
+                               for value in PledgeStatus.values)
     label_params = {f"label_{value}": str(label) for value, label in PledgeStatus.choices}
     cur.execute(
-        f"""INSERT INTO donations_anomaly (kind, status, regency_id, pledge_id, family_id, run_id, arrears_import_id,
+        _q("""INSERT INTO {anomaly} (kind, status, regency_id, pledge_id, family_id, run_id, arrears_import_id,
                                            detail, note, notified_at, resolved_by_id, resolved_at, created_at)
             SELECT DISTINCT ON (s.pledge_id, s.kind)
-                   CASE s.kind WHEN 'pay' THEN %(k_over)s ELSE %(k_closed)s END, 'open', %(regency)s, s.pledge_id,
+                   CASE s.kind WHEN 'pay' THEN %(k_over)s ELSE %(k_closed)s END, %(an_open)s, %(regency)s, s.pledge_id,
                    pa.family_id, NULL, NULL,
                    left(CASE s.kind
                      WHEN 'pay' THEN replace(replace(%(t_over)s, %(ref)s, s.reference), %(over)s,
-                                             {_rupiah_sql('s.overpaid')})
+                                             {over_rp})
                      ELSE replace(replace(replace(%(t_closed)s, %(ref)s, s.reference), %(amount)s,
-                                          {_rupiah_sql('s.amount')}),
+                                          {amount_rp}),
                                   %(status)s, CASE s.status_before {labels} ELSE s.status_before END)
                    END, 300), '', NULL, NULL, NULL, %(now)s
-              FROM {table} s JOIN donations_pledge p ON p.id = s.pledge_id
-              JOIN participants_participant pa ON pa.id = p.participant_id
+              FROM {table} s JOIN {pledge} p ON p.id = s.pledge_id
+              JOIN {participant} pa ON pa.id = p.participant_id
              WHERE (s.kind = 'pay' AND s.overpaid > 0) OR s.kind = 'closed_pledge'
              ORDER BY s.pledge_id, s.kind, s.line_row DESC
             ON CONFLICT (pledge_id, kind) WHERE pledge_id IS NOT NULL
-            DO UPDATE SET detail = EXCLUDED.detail, status = 'open'""",
+            DO UPDATE SET detail = EXCLUDED.detail, status = %(an_open)s""", amount_rp=_rupiah_sql('s.amount'), labels=labels, over_rp=_rupiah_sql('s.overpaid'), table=table),
         {**params, **label_params, "k_over": AnomalyKind.OVERPAYMENT.value,
          "k_closed": AnomalyKind.PAYMENT_ON_CLOSED_PLEDGE.value, "t_over": str(overpaid), "t_closed": str(closed),
          "ref": _REF, "over": _OVER, "amount": _AMOUNT, "status": _STATUS})
