@@ -46,6 +46,7 @@ from assessments.routes import rehab_remaining as rehab_remaining
 from assessments.routes import route_text as route_text
 from assessments.routes import writeoff_route_for as writeoff_route_for
 from core.audit import audit_history
+from core.errors import get_or_404
 from core.time import regency_today
 from regencies.models import Membership, Regency
 from regencies.permissions import regency_access_for
@@ -243,10 +244,7 @@ def assessment_list(*, regency: Regency, status: str | None = None) -> QuerySet[
 
 def assessment_get(*, regency: Regency, assessment_id: int) -> Assessment:
     """An assessment of this regency, or 404."""
-    found = _assessment_base(Assessment.objects.for_regency(regency)).filter(pk=assessment_id).first()
-    if found is None:
-        raise Http404("assessment")
-    return found
+    return get_or_404(_assessment_base(Assessment.objects.for_regency(regency)), what="assessment", pk=assessment_id)
 
 
 def assessment_get_for_user(*, user, assessment_id: int, perm: Perm = Perm.ASSESS) -> Assessment:
@@ -329,12 +327,8 @@ def assessment_evidence(*, assessment: Assessment) -> list[Evidence]:
 
 
 def evidence_get(*, regency: Regency, assessment_id: int, evidence_id: int) -> Evidence:
-    found = Evidence.objects.for_regency(regency).filter(
-        pk=evidence_id, assessment_id=assessment_id
-    ).first()
-    if found is None:
-        raise Http404("evidence")
-    return found
+    return get_or_404(Evidence.objects.for_regency(regency), what="evidence",
+                      pk=evidence_id, assessment_id=assessment_id)
 
 
 def answer_rows(*, assessment: Assessment) -> list[dict]:

@@ -50,6 +50,15 @@ def uuid_or_404(value, *, what: str):
         raise Http404(what) from exc
 
 
+def get_or_404(queryset, *, what: str, **lookup):
+    """The first row of `queryset` matching `lookup`, or a 404 naming `what` (a row of another
+    regency, or one the queryset leaves out, is as missing as one that does not exist)."""
+    found = queryset.filter(**lookup).first()
+    if found is None:
+        raise Http404(what)
+    return found
+
+
 class ServiceUnavailable(DomainError):
     """A service the action needs (the task broker, Redis) does not answer; try again later."""
 

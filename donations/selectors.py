@@ -16,7 +16,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from assessments.selectors import not_for_donors
-from core.errors import DomainError, uuid_or_404
+from core.errors import DomainError, get_or_404, uuid_or_404
 from core.time import regency_today
 from donations.models import (
     ACTIVE_STATUSES,
@@ -338,10 +338,7 @@ def campaign_access(*, user, campaign: Campaign) -> CampaignAccess:
 
 
 def campaign_get_by_slug(*, slug: str) -> Campaign:
-    campaign = Campaign.all_regencies.select_related("regency").filter(slug=slug).first()
-    if campaign is None:
-        raise Http404("campaign")
-    return campaign
+    return get_or_404(Campaign.all_regencies.select_related("regency"), what="campaign", slug=slug)
 
 
 def campaign_get_visible(*, user, slug: str) -> tuple[Campaign, CampaignAccess]:
@@ -486,10 +483,7 @@ def campaign_participants(*, campaign: Campaign, filters: DonorFilters | None = 
 def participant_get_in_pool(*, campaign: Campaign, public_id) -> Participant:
     """A participant of the campaign's regency by public id (in the pool or not); 404 otherwise."""
     key = uuid_or_404(public_id, what="participant")
-    participant = Participant.objects.for_regency(campaign.regency_id).filter(public_id=key).first()
-    if participant is None:
-        raise Http404("participant")
-    return participant
+    return get_or_404(Participant.objects.for_regency(campaign.regency_id), what="participant", public_id=key)
 
 
 # --- progress and donors ------------------------------------------------------------------

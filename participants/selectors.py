@@ -19,7 +19,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import uuid_or_404
+from core.errors import get_or_404, uuid_or_404
 from core.time import regency_today
 from participants.hooks import eligibility_expression
 from participants.models import (
@@ -149,10 +149,7 @@ def participant_get(*, regency: Regency, public_id: str | uuid.UUID) -> Particip
         Participant.objects.for_regency(regency).select_related("district", "village", "family"),
         regency=regency,
     )
-    participant = qs.filter(public_id=key).first()
-    if participant is None:
-        raise Http404("participant")
-    return participant
+    return get_or_404(qs, what="participant", public_id=key)
 
 
 # --- one participant's family and history ---------------------------------------
@@ -337,10 +334,7 @@ def import_get_for_branch(*, branch: BpjsBranch, import_id: int | str) -> Arrear
         key = int(import_id)
     except (TypeError, ValueError) as exc:
         raise Http404("import") from exc
-    found = import_list_for_branch(branch=branch).filter(pk=key).first()
-    if found is None:
-        raise Http404("import")
-    return found
+    return get_or_404(import_list_for_branch(branch=branch), what="import", pk=key)
 
 
 def import_get_for_user(*, user, import_id: int | str) -> ArrearsImport:

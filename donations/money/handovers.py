@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
-from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied, get_or_404
 from core.exports import neutralise
 from core.formatting import format_date, format_rupiah
 from core.time import regency_today
@@ -119,11 +119,8 @@ def _lock_regency(regency_id: int) -> Regency:
 
 
 def handover_get(*, regency: Regency, handover_id: int) -> Handover:
-    found = (Handover.objects.for_regency(regency).select_related("campaign", "regency", "created_by")
-             .filter(pk=handover_id).first())
-    if found is None:
-        raise Http404("handover")
-    return found
+    return get_or_404(Handover.objects.for_regency(regency).select_related("campaign", "regency", "created_by"),
+                      what="handover", pk=handover_id)
 
 
 def handover_get_for_user(*, user, handover_id: int) -> Handover:

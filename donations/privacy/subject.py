@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from assessments.models import Assessment, Evidence, Screening, Status
 from core.audit import audit_record
-from core.errors import Conflict, DomainError
+from core.errors import Conflict, DomainError, get_or_404
 from core.exports import export_record
 from core.outbox import enqueue_on_commit
 from core.time import regency_today
@@ -179,13 +179,8 @@ def correction_request_create(*, regency, participant: Participant, actor, field
 
 
 def correction_request_get(*, regency, participant: Participant, correction_id: int) -> CorrectionRequest:
-    from django.http import Http404
-
-    request = (CorrectionRequest.objects.for_regency(regency)
-               .filter(participant=participant, pk=correction_id).first())
-    if request is None:
-        raise Http404("correction request")
-    return request
+    return get_or_404(CorrectionRequest.objects.for_regency(regency), what="correction request",
+                      participant=participant, pk=correction_id)
 
 
 def correction_request_resolve(*, regency, correction: CorrectionRequest, actor, status: str,
