@@ -3,7 +3,7 @@
 Active pledges: the donations app registers the model that holds one row per active
 pledge (reserved, pledged or paid), keyed by `participant_id`
 (`register_active_pledges(ActivePledge)`, in its AppConfig.ready). A full list asks
-before it releases any of them (CONTRACT.md "Imports that ask first"). Any other
+before it releases any of them. Any other
 counter may be registered with `register_pledge_counter(fn)`: `fn(cursor, table)`
 runs on the import's own connection and counts the pledges on the participants
 listed in the temporary `table` (one column, `participant_id`).
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+from psycopg2 import sql
 
 PledgeCounter = Callable[[Any, str], int]
 
@@ -39,7 +41,8 @@ class _ModelCounter:
 
     def __call__(self, cursor: Any, table: str) -> int:
         cursor.execute(
-            f'SELECT count(*) FROM "{self.db_table}" a JOIN {table} t ON t.participant_id = a.participant_id'  # noqa: S608
+            sql.SQL("SELECT count(*) FROM {} a JOIN {} t ON t.participant_id = a.participant_id").format(
+                sql.Identifier(self.db_table), sql.Identifier(table))
         )
         return int(cursor.fetchone()[0])
 
@@ -80,8 +83,10 @@ def monthly_tariffs(on: Any) -> dict[int, int]:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            f'SELECT DISTINCT ON (care_class) care_class, amount FROM "{_tariff_tables[-1]}" '  # noqa: S608
-            "WHERE effective_from <= %s ORDER BY care_class, effective_from DESC",
+            sql.SQL(
+                "SELECT DISTINCT ON (care_class) care_class, amount FROM {} "
+                "WHERE effective_from <= %s ORDER BY care_class, effective_from DESC"
+            ).format(sql.Identifier(_tariff_tables[-1])),
             [on],
         )
         return {int(care_class): int(amount) for care_class, amount in cursor.fetchall()}
