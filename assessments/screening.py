@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg2 import sql
 
 from assessments.models import Flag, Recommendation, Screening, ScreeningSettings
 from core.audit import audit_record
@@ -47,57 +48,76 @@ def thresholds_for(*, regency: Regency) -> Thresholds:
     )
 
 
-def _covered_by_pledge_sql() -> str:
+# The donations app registers its pledges and payments here (in its AppConfig.ready;
+# assessments never imports donations): (pledge table, payment table, pledge statuses whose
+# payments count). The last one registered wins.
+_paid_pledges: list[tuple[str, str, tuple[str, ...]]] = []
+
+
+def register_paid_pledges(*, pledge_model, payment_model, statuses) -> None:
+    """`pledge_model`: rows with `participant_id`, `status`; `payment_model`: rows with
+    `pledge_id`, `paid_on`; `statuses`: the pledge statuses whose payments cleared arrears."""
+    _paid_pledges[:] = [(pledge_model._meta.db_table, payment_model._meta.db_table,
+                         tuple(str(status) for status in statuses))]
+
+
+def _covered_by_pledge_sql() -> sql.Composable:
     """SQL that is TRUE when a clearing was paid by a pledge of ours (then it is no
     sign the participant can pay). It may use `c.participant_id`, `c.from_date`
-    (the record with arrears) and `c.cleared_date` (the first observation at zero).
+    (the record with arrears) and `c.cleared_date` (the first observation at zero),
+    and the parameter `paid_statuses`.
 
     A payment recorded on a paid or verified pledge of that participant (donations
-    issue), dated between the two observations, means our donor cleared it.
+    issue), dated between the two observations, means our donor cleared it. FALSE
+    when no app registered its pledges.
     """
-    return (
-        "EXISTS (SELECT 1 FROM donations_pledge dp "
-        "JOIN donations_payment pay ON pay.pledge_id = dp.id "
+    if not _paid_pledges:
+        return sql.SQL("FALSE")
+    pledge, payment, _statuses = _paid_pledges[-1]
+    return sql.SQL(
+        "EXISTS (SELECT 1 FROM {} dp "
+        "JOIN {} pay ON pay.pledge_id = dp.id "
         "WHERE dp.participant_id = c.participant_id "
-        "AND dp.status IN ('paid', 'verified') "
+        "AND dp.status IN %(paid_statuses)s "
         "AND pay.paid_on >= c.from_date AND pay.paid_on <= c.cleared_date)"
-    )
+    ).format(sql.Identifier(pledge), sql.Identifier(payment))
 
 
-def _sql_date(expr: str) -> str:
-    """An Indonesian date (`1 Maret 2026`) built in SQL from a date expression."""
-    return (
-        f"(extract(day from {expr})::int || ' ' || "
-        f"(%(month_names)s::text[])[extract(month from {expr})::int] || ' ' || "
-        f"extract(year from {expr})::int)"
-    )
+def _sql_date(expr: str) -> sql.Composable:
+    """An Indonesian date (`1 Maret 2026`) built in SQL from a date expression (a column name)."""
+    return sql.SQL(
+        "(extract(day from {e})::int || ' ' || "
+        "(%(month_names)s::text[])[extract(month from {e})::int] || ' ' || "
+        "extract(year from {e})::int)"
+    ).format(e=sql.Identifier(expr))
 
 
-def _months_between(a: str, b: str) -> str:
-    return (
-        f"((extract(year from {b})::int * 12 + extract(month from {b})::int) - "
-        f"(extract(year from {a})::int * 12 + extract(month from {a})::int))"
-    )
+def _months_between(a: str, b: str) -> sql.Composable:
+    return sql.SQL(
+        "((extract(year from {b})::int * 12 + extract(month from {b})::int) - "
+        "(extract(year from {a})::int * 12 + extract(month from {a})::int))"
+    ).format(a=sql.Identifier(a), b=sql.Identifier(b))
 
 
-# Built once from constant fragments (no user input); values go in as parameters.
+# Composed from constant fragments and the models' tables (no user input); values, the enums'
+# included, go in as parameters (_screen_values).
 _SCREEN_SQL = """
 WITH imp AS (
     SELECT ai.id, ai.as_of, ai.mode
-    FROM participants_arrearsimport ai
-    WHERE ai.status = 'applied'
+    FROM {import_t} ai
+    WHERE ai.status = %(imp_applied)s
       AND ai.branch_id IN (
-          SELECT br.bpjsbranch_id FROM regencies_bpjsbranch_regencies br WHERE br.regency_id = %(regency)s
+          SELECT br.bpjsbranch_id FROM {branch_regencies} br WHERE br.regency_id = %(regency)s
       )
 ),
 full_imp AS (
-    SELECT DISTINCT as_of FROM imp WHERE mode = 'full'
+    SELECT DISTINCT as_of FROM imp WHERE mode = %(mode_full)s
 ),
 rec AS (
     SELECT r.id, r.participant_id, r.as_of, r.months_in_arrears AS months,
            LEAD(r.as_of) OVER w AS next_as_of,
            LEAD(r.months_in_arrears) OVER w AS next_months
-    FROM participants_arrearsrecord r
+    FROM {record} r
     JOIN imp ON imp.id = r.arrears_import_id
     WHERE r.regency_id = %(regency)s
     WINDOW w AS (PARTITION BY r.participant_id ORDER BY r.as_of, r.id)
@@ -107,11 +127,11 @@ clr0 AS (
            CASE
                WHEN gap.absent_as_of IS NOT NULL THEN gap.absent_as_of
                WHEN rec.next_months = 0 THEN rec.next_as_of
-               WHEN rec.next_as_of IS NULL AND p.status = 'cleared'
+               WHEN rec.next_as_of IS NULL AND p.status = %(cleared)s
                     THEN COALESCE(p.cleared_at, p.as_of)
            END AS cleared_date
     FROM rec
-    JOIN participants_participant p ON p.id = rec.participant_id
+    JOIN {participant} p ON p.id = rec.participant_id
     LEFT JOIN LATERAL (
         SELECT min(f.as_of) AS absent_as_of FROM full_imp f
         WHERE f.as_of > rec.as_of AND (rec.next_as_of IS NULL OR f.as_of < rec.next_as_of)
@@ -148,8 +168,8 @@ last_relapse AS (
 ),
 fam AS (
     SELECT f.family_id, count(*) AS size,
-           count(*) FILTER (WHERE f.months_in_arrears = 0 OR f.status IN ('active', 'cleared')) AS not_in_arrears
-    FROM participants_participant f
+           count(*) FILTER (WHERE f.months_in_arrears = 0 OR f.status IN %(not_in_arrears)s) AS not_in_arrears
+    FROM {participant} f
     WHERE f.regency_id = %(regency)s AND f.family_id IS NOT NULL
     GROUP BY f.family_id
 ),
@@ -160,11 +180,11 @@ base AS (
            lc.cleared_months AS c_months, lc.from_date AS c_from, lc.cleared_date AS c_date,
            lr.cleared_months AS r_months, lr.from_date AS r_from, lr.cleared_date AS r_date,
            lr.relapse_as_of, lr.relapse_months
-    FROM participants_participant p
+    FROM {participant} p
     LEFT JOIN fam ON fam.family_id = p.family_id
     LEFT JOIN last_clear lc ON lc.participant_id = p.id
     LEFT JOIN last_relapse lr ON lr.participant_id = p.id
-    WHERE p.regency_id = %(regency)s AND p.status <> 'cleared' AND p.months_in_arrears > 0
+    WHERE p.regency_id = %(regency)s AND p.status <> %(cleared)s AND p.months_in_arrears > 0
 ),
 flagged AS (
     SELECT base.*,
@@ -183,40 +203,40 @@ result AS (
         -- aggregate cost ~20 us a participant, most of whom have no flag at all.
         to_jsonb(array_remove(ARRAY[
             (CASE WHEN f_written_off THEN jsonb_build_object(
-                'code', 'written_off', 'reason', %(t_written_off)s) END),
+                'code', %(flag_written_off)s, 'reason', %(t_written_off)s) END),
             (CASE WHEN f_rehab THEN jsonb_build_object(
-                'code', 'in_rehab',
+                'code', %(flag_in_rehab)s,
                 'reason', CASE WHEN rehab_instalments_left IS NULL THEN %(t_rehab)s
                                ELSE format(%(t_rehab_left)s, rehab_instalments_left) END,
                 'instalments_left', rehab_instalments_left) END),
             (CASE WHEN f_sick THEN jsonb_build_object(
-                'code', 'pays_when_sick',
+                'code', %(flag_pays_when_sick)s,
                 'reason', format(%(t_sick)s, r_months, {r_from}, {r_date}, {relapse_gap}),
                 'months_cleared', r_months, 'from', r_from, 'cleared', r_date,
                 'relapse', relapse_as_of, 'relapse_months', relapse_months,
                 'months_later', {relapse_gap}) END),
             (CASE WHEN f_cleared THEN jsonb_build_object(
-                'code', 'self_cleared_before',
+                'code', %(flag_self_cleared_before)s,
                 'reason', format(%(t_cleared)s, c_months, {c_from}, {c_date}),
                 'months_cleared', c_months, 'from', c_from, 'cleared', c_date) END),
             (CASE WHEN f_short THEN jsonb_build_object(
-                'code', 'short_arrears',
+                'code', %(flag_short_arrears)s,
                 'reason', format(%(t_short)s, months, %(k)s),
                 'months', months, 'threshold', %(k)s) END),
             (CASE WHEN f_class THEN jsonb_build_object(
-                'code', 'higher_class',
+                'code', %(flag_higher_class)s,
                 'reason', format(%(t_class)s, CASE care_class WHEN 1 THEN 'I' ELSE 'II' END),
                 'care_class', care_class) END),
             (CASE WHEN f_family THEN jsonb_build_object(
-                'code', 'family_partly_covered',
+                'code', %(flag_family_partly_covered)s,
                 'reason', format(%(t_family)s, family_not_in_arrears, family_size),
                 'not_in_arrears', family_not_in_arrears, 'family_size', family_size) END)
         ], NULL)) AS flags,
         CASE
-            WHEN f_written_off THEN 'written_off'
-            WHEN f_sick THEN 'likely_ineligible'
-            WHEN f_cleared OR f_short OR f_class THEN 'low_priority'
-            ELSE 'assess'
+            WHEN f_written_off THEN %(rec_written_off)s
+            WHEN f_sick THEN %(rec_likely_ineligible)s
+            WHEN f_cleared OR f_short OR f_class THEN %(rec_low_priority)s
+            ELSE %(rec_assess)s
         END AS recommendation,
         (LEAST(months, 24) * 10 + LEAST(family_size, 10) * 5
          + CASE WHEN f_family THEN 30 ELSE 0 END
@@ -227,7 +247,7 @@ result AS (
          - CASE WHEN f_written_off THEN 400 ELSE 0 END) AS priority
     FROM flagged
 )
-INSERT INTO assessments_screening
+INSERT INTO {screening}
     (regency_id, participant_id, flags, recommendation, priority, family_size,
      arrears_import_id, computed_at, queued_on)
 SELECT %(regency)s, participant_id, flags, recommendation, priority, family_size,
@@ -241,21 +261,51 @@ ON CONFLICT (participant_id) DO UPDATE SET
     family_size = EXCLUDED.family_size,
     arrears_import_id = EXCLUDED.arrears_import_id,
     computed_at = EXCLUDED.computed_at
-""".format(  # noqa: S608
-    covered_by_pledge=_covered_by_pledge_sql(),
-    r_from=_sql_date("r_from"),
-    r_date=_sql_date("r_date"),
-    c_from=_sql_date("c_from"),
-    c_date=_sql_date("c_date"),
-    relapse_gap=_months_between("r_date", "relapse_as_of"),
-)
+"""
+
+
+def _tables() -> dict[str, sql.Identifier]:
+    from participants.models import ArrearsImport, ArrearsRecord, Participant
+    from regencies.models import BpjsBranch
+
+    return {name: sql.Identifier(model._meta.db_table) for name, model in {
+        "import_t": ArrearsImport, "branch_regencies": BpjsBranch.regencies.through, "record": ArrearsRecord,
+        "participant": Participant, "screening": Screening}.items()}
+
+
+def _screen_sql() -> sql.Composed:
+    """The screening statement (composed on each run: the donations app registers its pledges
+    after this module is imported)."""
+    return sql.SQL(_SCREEN_SQL).format(
+        covered_by_pledge=_covered_by_pledge_sql(),
+        r_from=_sql_date("r_from"),
+        r_date=_sql_date("r_date"),
+        c_from=_sql_date("c_from"),
+        c_date=_sql_date("c_date"),
+        relapse_gap=_months_between("r_date", "relapse_as_of"),
+        **_tables(),
+    )
+
+
+def _screen_values() -> dict:
+    """The status, mode, flag and recommendation values the statements use, from the enums."""
+    from participants.models import ImportMode, ImportStatus, ParticipantStatus
+
+    return {
+        "imp_applied": ImportStatus.APPLIED.value, "mode_full": ImportMode.FULL.value,
+        "cleared": ParticipantStatus.CLEARED.value,
+        "not_in_arrears": (ParticipantStatus.ACTIVE.value, ParticipantStatus.CLEARED.value),
+        "paid_statuses": _paid_pledges[-1][2] if _paid_pledges else (),
+        **{f"flag_{flag.value}": flag.value for flag in Flag},
+        **{f"rec_{rec.value}": rec.value for rec in Recommendation},
+    }
 
 # Participants who left the queue (paid, cleared, moved to another regency) lose their entry.
 _PRUNE_SQL = """
-DELETE FROM assessments_screening s
-USING participants_participant p
+DELETE FROM {screening} s
+USING {participant} p
 WHERE s.participant_id = p.id AND s.regency_id = %(regency)s
-  AND NOT (p.regency_id = %(regency)s AND p.status <> 'cleared' AND p.months_in_arrears > 0)
+  AND NOT (p.regency_id = %(regency)s AND p.status <> %(cleared)s AND p.months_in_arrears > 0)
 """
 
 
@@ -306,6 +356,7 @@ def screening_run(*, regency: Regency, arrears_import_id: int | None = None, act
         "now": timezone.now(),
         "today": timezone.localdate(timezone=regency.tzinfo),
         "month_names": list(MONTHS_ID),
+        **_screen_values(),
         **_reason_templates(),
     }
     with transaction.atomic():
@@ -313,9 +364,9 @@ def screening_run(*, regency: Regency, arrears_import_id: int | None = None, act
             # The lateral joins make the planner's cost estimate huge, and JIT compiling this
             # one statement took ~1.4 s a regency: more than running it.
             cursor.execute("SET LOCAL jit = off")
-            cursor.execute(_SCREEN_SQL, params)
+            cursor.execute(_screen_sql(), params)
             upserted = cursor.rowcount
-            cursor.execute(_PRUNE_SQL, {"regency": regency.pk})
+            cursor.execute(sql.SQL(_PRUNE_SQL).format(**_tables()), {**_screen_values(), "regency": regency.pk})
             pruned = cursor.rowcount
         counts = flag_counts(regency=regency)
         summary = {

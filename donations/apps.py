@@ -22,3 +22,9 @@ class DonationsConfig(AppConfig):
         user_self_signed_up.connect(on_user_self_signed_up, dispatch_uid="donations.on_user_self_signed_up")
         register_active_pledges(self.get_model("ActivePledge"))  # a full list asks before releasing one
         register_tariffs(self.get_model("Tariff"))  # the import flags rows billed above 24 months
+        from assessments.screening import register_paid_pledges
+        from donations.models import PledgeStatus
+
+        # screening: a clearing our donor paid is no sign the participant can pay
+        register_paid_pledges(pledge_model=self.get_model("Pledge"), payment_model=self.get_model("Payment"),
+                              statuses=(PledgeStatus.PAID, PledgeStatus.VERIFIED))
