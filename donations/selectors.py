@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from assessments.selectors import not_for_donors
+from assessments.selectors import rehab_instalment as routed_rehab_instalment
 from core.errors import DomainError, get_or_404, uuid_or_404
 from core.time import regency_today
 from donations.models import (
@@ -112,17 +113,9 @@ def rehab_instalment(participant: Participant) -> int:
     """One REHAB instalment of a participant already in REHAB: the assessment's figure when
     routes provides it, else the arrears divided by the instalments left (rounded up)."""
     left = int(participant.rehab_instalments_left or 0)
-    try:
-        from assessments.selectors import rehab_instalment as routed
-    except ImportError:  # pragma: no cover - routes keeps it in assessments.routes
-        try:
-            from assessments.routes import rehab_instalment as routed
-        except ImportError:  # pragma: no cover - before the routes of issue 20 land
-            routed = None
-    if routed is not None:
-        value = routed(participant)
-        if value:
-            return int(value)
+    value = routed_rehab_instalment(participant)
+    if value:
+        return int(value)
     if left <= 0:
         return 0
     return -(-int(participant.arrears_amount) // left)

@@ -16,7 +16,6 @@ import urllib.request
 
 from scripts.procs import ProcessGroup, SignalWatch, StopRequested, run_step
 from scripts.services import (
-    ROOT,
     VAR,
     ServiceError,
     port_is_free,
@@ -65,7 +64,7 @@ def fail(message: str) -> int:
 
 
 OPERATOR_LOGIN = ("operator@demo.test", "national operator (Django admin /admin/)")
-# CONTRACT.md "MFA and tokens": every demo user except the donor has TOTP with this secret.
+# Every demo user except the donor has TOTP with this secret.
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105 - the documented demo secret
 
 
@@ -78,10 +77,6 @@ def logins_table(password: str, totp_secret: str = DEMO_TOTP_SECRET) -> str:
     rows.append(f"  two-factor code (every demo user except donatur@demo.test): TOTP secret {totp_secret}")
     rows.append(f"    get the current code with `oathtool --totp -b {totp_secret}` or any authenticator app")
     return "\n".join(rows)
-
-
-def command_exists(name: str) -> bool:
-    return any(ROOT.glob(f"*/management/commands/{name}.py"))
 
 
 def answers(url: str) -> bool:
@@ -143,9 +138,6 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.no_seed:
             say("seed_demo skipped (--no-seed)")
-        elif not command_exists("seed_demo"):
-            say("WARNING: the seed_demo command does not exist yet, so there is no demo data "
-                "and the demo logins below will not work.")
         else:
             say("manage.py seed_demo (idempotent)")
             code = run_step(group, watch, "seed", "seed_demo", [python, "manage.py", "seed_demo"])
