@@ -231,7 +231,7 @@ class Pledge(TenantModel):
     arrears_import = models.ForeignKey("participants.ArrearsImport", null=True, blank=True,
                                        on_delete=models.PROTECT, related_name="+", db_index=False)
     as_of = models.DateField(_("data per tanggal"), null=True, blank=True)
-    # The month moves on (issue 20): the regency's date of the latest quote, and the first day of
+    # The month moves on: the regency's date of the latest quote, and the first day of
     # the last month whose contribution the amount includes (the quote month + months ahead). A
     # pledge confirmed or paid in a later month is re-quoted (`services._requote`): the months now
     # due are added at the tariff in force in each. Null for a pledge made before they were kept.
@@ -259,7 +259,7 @@ class Pledge(TenantModel):
     expires_at = models.DateTimeField(_("batas pemesanan"), null=True, blank=True)
     due_at = models.DateTimeField(_("batas pembayaran"), null=True, blank=True)
     warning_sent_at = models.DateTimeField(null=True, blank=True)
-    # The unpaid-pledge reminder (reconciliation issue): sent once.
+    # The unpaid-pledge reminder (reconciliation): sent once.
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     pledged_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -284,13 +284,8 @@ class Pledge(TenantModel):
             models.UniqueConstraint(fields=["payment_code"], name="pledge_payment_code_unique"),
             models.CheckConstraint(condition=Q(paid_amount__gte=0), name="pledge_paid_amount_nonneg"),
         ]
-        # No index names `status`, `release_reason`, `verified_at`, `closed_at` or `updated_at`
-        # (not as a column, not in a condition), and the table keeps free room in every page
-        # (fillfactor, migration 0009): a change of status is then a HOT update, written in the
-        # pledge's own page without a new entry in any index. Reconciliation changes most
-        # unfinished pledges of a regency at once; with `status` indexed each change wrote six
-        # index entries, and the update was a third of a run (bench/README.md, "Session 5").
-        # Which pledge holds a participant (the status-dependent unique rule) is `ActivePledge`.
+        # No index names a column a change of status writes, so that change is a HOT update (why:
+        # bench/README.md, "Why no pledge index names `status`"); the active pledge is `ActivePledge`.
         indexes = [
             models.Index(fields=["regency", "campaign"], name="pledge_regency_campaign"),
             models.Index(fields=["participant"], name="pledge_participant"),
