@@ -1,4 +1,4 @@
-"""MFA is required for every role except community donors (issue 17).
+"""MFA is required for every role except community donors.
 
 A signed-in user who must use MFA (`accounts.mfa.mfa_required`: staff, a regency or branch
 role) and has no authenticator enrolled is sent to allauth's TOTP enrolment page before any

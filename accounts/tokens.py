@@ -117,7 +117,7 @@ def token_authenticate(secret: str) -> ApiToken | None:
 
 
 class ApiTokenAuthentication(TokenAuthentication):
-    """`Authorization: Token <token>` (CONTRACT.md "HTTP API"). A subclass of DRF's only for the
+    """`Authorization: Token <token>`. A subclass of DRF's only for the
     OpenAPI schema (`tokenAuth`); its plaintext token model (rest_framework.authtoken) is never
     used."""
 

@@ -1,4 +1,4 @@
-"""The assessments API (CONTRACT.md): thin views over selectors and services."""
+"""The assessments API: thin views over selectors and services."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Benchmark (not a test): the broker outage and the poison files of issue 16 on a 200,000-row list.
+"""Benchmark (not a test): the broker outage and the poison files on a 200,000-row list.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/satu .venv/bin/python bench/outage_200k.py [--rows 200000]
 

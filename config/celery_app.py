@@ -1,4 +1,4 @@
-"""The Celery application: tasks are thin wrappers around services (STYLE.md)."""
+"""The Celery application: tasks are thin wrappers around services."""
 
 import os
 

@@ -13,7 +13,7 @@ def uuid7() -> uuid.UUID:
     Unguessable like a version 4, but ids made one after another sort one after another, so a
     unique index on them is written at its end instead of at a random page: rows made together
     (a family adoption, an import) and rows updated together whose update is not HOT add each
-    new index entry next to the previous one (bench/README.md, session 4). What it reveals is when
+    new index entry next to the previous one (measured: bench/README.md, `core.ids.uuid7`). What it reveals is when
     the row was made, to the millisecond."""
     value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
     value = value & ~(0xF << 76) | 0x7 << 76  # version

@@ -8,7 +8,7 @@ simply waits: `relay()` (the `core.outbox_relay` beat job every OUTBOX_RELAY_SEC
 `SELECT ... FOR UPDATE SKIP LOCKED` so that relays never send the same row at the same moment, and
 marks a row sent only after the broker accepted it.
 
-Tasks are idempotent (STYLE.md): a row sent twice (the process died between the broker's
+Tasks are idempotent: a row sent twice (the process died between the broker's
 acceptance and the mark) is harmless; a row never sent would not be.
 
 Where the relay runs when Redis comes back: beat keeps its schedule through an outage (a tick

@@ -2,7 +2,7 @@
 
 Inpatient care within 45 days after a card is active again costs the family 5 % of the INA-CBG
 tariff of the case x the months that were in arrears (at most 12 counted), at most Rp30.000.000
-(Perpres 64/2020; DOMAIN.md "2026 changes"). Paying before one falls sick avoids it. The tariff
+(Perpres 64/2020, in force in 2026). Paying before one falls sick avoids it. The tariff
 is an example (settings.SERVICE_PENALTY_EXAMPLE_TARIFF): the real one depends on the case.
 
 In `core` so that the participant page (participants) and the pledge page (donations) share it."""

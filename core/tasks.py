@@ -1,4 +1,4 @@
-"""Celery tasks of the core app: thin wrappers (STYLE.md)."""
+"""Celery tasks of the core app: thin wrappers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The campaigns and pledges API (CONTRACT.md): thin views over selectors and services."""
+"""The campaigns and pledges API: thin views over selectors and services."""
 
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ class PledgeSerializer(serializers.Serializer):
     virtual_accounts = serializers.DictField(child=serializers.CharField())
     payments = PaymentSerializer(many=True)
     history = HistorySerializer(many=True)
-    # The rules of 2026 (issue 20): why the amount changed since the quote (null when it did not),
+    # The rules of 2026: why the amount changed since the quote (null when it did not),
     # the remaining REHAB instalments a REHAB pledge pays, and a pledge paid before the write-off.
     requoted = RequoteSerializer(allow_null=True)
     rehab_instalments = serializers.IntegerField(allow_null=True)

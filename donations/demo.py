@@ -1,4 +1,4 @@
-"""Demo campaigns of Luwu Utara (CONTRACT.md): `lutra-asn` (internal, one-to-one, paid into the
+"""Demo campaigns of Luwu Utara: `lutra-asn` (internal, one-to-one, paid into the
 Pemkab's collecting account: route `collected`, treasurer bendahara.lutra@demo.test) and
 `lutra-peduli` (public, one-to-one and pooled, paid straight into the family VA: route `direct`).
 Idempotent."""
@@ -60,7 +60,7 @@ def seed_campaigns() -> dict:
     return {"campaigns": [spec["slug"] for spec in CAMPAIGNS], "created": created, "updated": updated}
 
 
-# --- demo pledges and the follow-up import (reconciliation issue) ------------------------------
+# --- demo pledges and the follow-up import (for reconciliation) ------------------------------
 
 # (campaign slug, donor e-mail, pledges: days before today the payment was made, None = unpaid)
 DEMO_PLEDGES = (

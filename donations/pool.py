@@ -1,7 +1,6 @@
 """The pooled fund: received gifts are allocated to eligible, unpledged participants.
 
-Priority (DOMAIN.md "Families": a partial payment reactivates nobody, the family is the
-unit that becomes active):
+Priority (a partial payment reactivates nobody: the family is the unit that becomes active):
 1. families already partly covered (a member has a pledge, or is not in arrears) come first,
    so that they become whole;
 2. then families by the longest arrears of a member, then by family size (larger first).

@@ -1,7 +1,7 @@
 """Writes for donors, campaigns, pledges and payments.
 
 Every public write owns its transaction, takes the row locks it needs in the fixed order
-regency -> participant -> pledge -> payment (STYLE.md), writes one audit event per state
+regency -> participant -> pledge -> payment, writes one audit event per state
 change (who, when, from, to) in the same transaction, and sends e-mails after commit.
 
 Locking the regency row serialises pledge writes within one regency: reservations, the
@@ -486,7 +486,7 @@ def pledge_confirm(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> 
                 _("Pemesanan ini sudah berakhir; peserta kembali ke daftar. Silakan pilih lagi."),
                 code="reservation_expired")
         released = locked.status == PledgeStatus.RESERVED and _covered_by_write_off(locked, moment=moment)
-        if released:  # the state pays these arrears: never the donor (issue 20)
+        if released:  # the state pays these arrears: never the donor
             _release_written_off(locked, actor=actor, moment=moment)
         else:
             if locked.status == PledgeStatus.RESERVED:
@@ -624,7 +624,7 @@ def payment_record(*, pledge: Pledge, actor, amount: int, reference: str, paid_o
             applied = payment_apply(pledge=locked, amount=amount, reference=reference, paid_on=paid_on,
                                     source=source, actor=actor, now=moment, receipt=receipt,
                                     receipt_content_type=content_type)
-    if covered:  # the state pays these arrears: no donor money now (issue 20)
+    if covered:  # the state pays these arrears: no donor money now
         raise _written_off_error()
     return applied.payment
 

@@ -1,4 +1,4 @@
-"""Celery tasks: thin, idempotent wrappers that take ids (STYLE.md)."""
+"""Celery tasks: thin, idempotent wrappers that take ids."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ class Segment(models.TextChoices):
     PBPU = "PBPU", _("PBPU (pekerja bukan penerima upah)")
     BP = "BP", _("BP (bukan pekerja)")
     # A list row may show that the participant has moved to PBI (contributions paid by the
-    # state or the regency): no longer someone donors pay for (issue 20, the dashboard).
+    # state or the regency): no longer someone donors pay for (the dashboard counts them apart).
     PBI = "PBI", _("PBI (pindah ke penerima bantuan iuran)")
 
 
@@ -264,7 +264,7 @@ class ArrearsImport(models.Model):
     # refused and the import is `failed` (the dead letter).
     attempts = models.PositiveSmallIntegerField(_("percobaan"), default=0)
     # Browser and API uploads: a full list that would clear many participants or release
-    # pledges waits at `awaiting_confirmation` (CONTRACT.md "Imports that ask first").
+    # pledges waits at `awaiting_confirmation`.
     ask_first = models.BooleanField(default=False)
     preview = models.JSONField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)

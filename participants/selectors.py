@@ -194,7 +194,7 @@ def participant_family(*, participant: Participant) -> FamilySummary:
     )
 
 
-# DOMAIN.md: at most 24 months of arrears are billed (and written off by the 2026 programme).
+# At most 24 months of arrears are billed (and written off by the 2026 programme).
 BILLED_MONTHS = 24
 
 

@@ -165,7 +165,7 @@ class ParticipantFilterSerializer(serializers.Serializer):
 
 
 class ParticipantSerializer(serializers.ModelSerializer):
-    """The staff field set (CONTRACT.md): exactly these fields."""
+    """The staff field set: exactly these fields."""
 
     nik_masked = serializers.CharField(read_only=True)
     district = serializers.SerializerMethodField()

@@ -3,7 +3,7 @@
 `import_create` stores an uploaded list once (by sha256) and queues it;
 `import_run` is the whole pipeline: parse -> COPY into staging -> apply in one
 transaction under a per-branch lock. Every status change is an audit event.
-Later issues hook into `arrears_import_applied` (sent inside the apply transaction: receivers
+Other apps hook into `arrears_import_applied` (sent inside the apply transaction: receivers
 queue their work with core.outbox.enqueue_on_commit, which sends it after the commit).
 """
 
@@ -833,7 +833,7 @@ def _write_error_report(arrears_import: ArrearsImport) -> None:
 
 
 def import_summary(arrears_import: ArrearsImport) -> dict:
-    """The counters CONTRACT.md names (the command's JSON, seed_demo's summary)."""
+    """The import's counters (the command's JSON, the API, seed_demo's summary)."""
     report = None
     if arrears_import.error_report:
         try:
@@ -870,7 +870,7 @@ def import_summary(arrears_import: ArrearsImport) -> dict:
 
 
 def _public_preview(preview: dict | None) -> dict | None:
-    """The preview as CONTRACT.md names it ("Imports that ask first")."""
+    """The preview of a list that asks first, in its public shape."""
     if not preview:
         return None
     return {

@@ -1,6 +1,6 @@
 """Reference data for the demo tenants: regencies, their districts, and the BPJS branches.
 
-Facts from ../shared/DOMAIN.md (codes, time zones, branch areas, Luwu Utara's
+The facts are the real ones (Kemendagri codes, time zones, BPJS branch areas, Luwu Utara's
 population). District codes follow the Kemendagri pattern `PP.RR.DD`; the
 numbering here is for the demo. In a real installation the national operator
 keeps this in the database (admin); nothing reads this module at run time

@@ -1,4 +1,4 @@
-"""Celery tasks of the regencies app: thin wrappers that take ids (STYLE.md)."""
+"""Celery tasks of the regencies app: thin wrappers that take ids."""
 
 from __future__ import annotations
 

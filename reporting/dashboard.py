@@ -43,7 +43,7 @@ from participants.models import (
 )
 from regencies.models import BpjsBranch, ContributionShare, Regency
 
-# UHC Awards 2026 (DOMAIN.md): (name, minimum coverage %, minimum active rate %), best last.
+# UHC Awards 2026 levels: (name, minimum coverage %, minimum active rate %), best last.
 UHC_LEVELS: tuple[tuple[str, Decimal, Decimal], ...] = (
     ("Pratama", Decimal(98), Decimal(80)),
     ("Madya", Decimal(98), Decimal(85)),
@@ -106,7 +106,7 @@ def _flags(regency: Regency, today: dt.date) -> tuple[Q, Q, Q]:
 def _left_otherwise() -> tuple[Q, Q, Q]:
     """Conditions on a Participant row (the newest list's values): arrears written off by the
     state's programme (`pemutihan`), moved to PBI (a segment other than PBPU/BP), and either.
-    Such a participant is counted as such, never as reactivated by donors (issue 20)."""
+    Such a participant is counted as such, never as reactivated by donors."""
     written_off = Q(written_off=True)
     moved_to_pbi = ~Q(segment__in=ARREARS_SEGMENTS)
     return written_off, moved_to_pbi, written_off | moved_to_pbi
@@ -315,7 +315,7 @@ def regencies_summary(*, regencies: QuerySet[Regency], today: dt.date | None = N
         status=Status.APPROVED, valid_until__gte=today).values("participant_id"))
     covered = Participant.all_regencies.filter(pk__in=Pledge.all_regencies.filter(
         status__in=COVERING_STATUSES).values("participant_id"))
-    # Written off or moved to PBI: not reactivated by donors (issue 20).
+    # Written off or moved to PBI: not reactivated by donors.
     verified = Participant.all_regencies.filter(pk__in=Pledge.all_regencies.filter(
         status=PledgeStatus.VERIFIED).values("participant_id")).exclude(_left_otherwise()[2])
     arrears = Participant.all_regencies.filter(regency_id=OuterRef("pk"), status=ParticipantStatus.INACTIVE)

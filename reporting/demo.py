@@ -1,4 +1,4 @@
-"""Demo data (dev and test only): the tenants, branches, districts and users of CONTRACT.md.
+"""Demo data (dev and test only): the demo tenants, branches, districts and users.
 
 `demo_seed` is idempotent: running it again changes nothing and creates no duplicates.
 It refuses to run unless `settings.ENABLE_DEMO_DATA` (False in production settings).
@@ -207,7 +207,7 @@ def _user_ensure(email: str, full_name: str, created: dict, **flags):
 
 
 def demo_totp_secret() -> str:
-    """The base32 TOTP secret of every demo user except the donor (CONTRACT.md "MFA and tokens")."""
+    """The base32 TOTP secret of every demo user except the donor."""
     return getattr(settings, "DEMO_TOTP_SECRET", "") or DEFAULT_TOTP_SECRET
 
 

@@ -1,4 +1,4 @@
-"""The 2026 write-off as reported (DOMAIN.md "2026 changes"): announced 5 Nov 2025, Perpres in
+"""The 2026 write-off as reported: announced 5 Nov 2025, Perpres in
 draft on 10 Feb 2026, no official text seen. The national operator corrects it in the admin
 once the Perpres is issued (name, legal basis, dates, deciles)."""
 

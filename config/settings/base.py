@@ -265,9 +265,9 @@ SPECTACULAR_SETTINGS = {
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
-# Delivery of tasks, chosen for the import pipeline (issue 16, "every import ends"):
+# Delivery of tasks (every import must end, even when a worker dies):
 # - acks_late: a message is acknowledged only when its task returns, so a worker that dies
-#   mid-task does not lose it; every task is idempotent (STYLE.md), so running one twice is safe.
+#   mid-task does not lose it; every task is idempotent, so running one twice is safe.
 # - reject_on_worker_lost: a pool child killed (OOM, SIGKILL) puts its message back at once
 #   instead of waiting for the visibility timeout; an import counts its runs and refuses a
 #   third (participants.services.MAX_ATTEMPTS), so a file that kills the worker cannot loop.

@@ -20,7 +20,7 @@ EMAIL_BACKEND = env(
 ENABLE_DEMO_DATA = True
 # The benchmark commands (`manage.py bench_*`); never in production.
 INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # noqa: F405
-# Every demo user except the donor has TOTP with this base32 secret (CONTRACT.md "MFA and tokens").
+# Every demo user except the donor has TOTP with this base32 secret.
 DEMO_TOTP_SECRET = env("DEMO_TOTP_SECRET", default="JBSWY3DPEHPK3PXP")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 

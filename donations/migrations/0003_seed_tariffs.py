@@ -1,8 +1,8 @@
 """Perpres 64/2020: the participant's monthly contribution per class (PBPU/BP).
 
 Class I Rp150.000 and class II Rp100.000 from 1 July 2020; class III the participant
-pays Rp35.000 from 1 January 2021 (the state adds Rp7.000). Unchanged through 2026
-(DOMAIN.md). New rows are added by the national operator in the admin.
+pays Rp35.000 from 1 January 2021 (the state adds Rp7.000). Unchanged through 2026.
+New rows are added by the national operator in the admin.
 """
 
 import datetime

@@ -1,4 +1,4 @@
-"""The rules of 2026 (issue 20), the pledge side.
+"""The rules of 2026, the pledge side.
 
 - `Pledge.quoted_on` (the regency's date of the latest quote) and `covers_until` (the first day of
   the last month whose contribution the amount includes): a pledge confirmed or paid in a later

@@ -1,4 +1,4 @@
-"""The hand-over and ledger API (CONTRACT.md, "Money"): thin views over donations.money.handovers.
+"""The hand-over and ledger API: thin views over donations.money.handovers.
 
 Only the treasurer and the regency admin (`Perm.MANAGE_MONEY`) of the campaign's regency; anyone
 outside that regency gets a 404, a member without the permission a 403."""

@@ -161,7 +161,7 @@ def notification_record(*, notification: Notification, now: dt.datetime | None =
         else:
             try:
                 with transaction.atomic():  # a refused payment gives its receipt number back
-                    # Paid in a later month than quoted: the months now due first (issue 20), so that
+                    # Paid in a later month than quoted: the months now due first, so that
                     # the amount the donor was shown is not taken for an overpayment.
                     _requote(pledge, actor=None, moment=moment)
                     payment = payment_apply(pledge=pledge, amount=notification.amount,

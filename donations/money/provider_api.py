@@ -1,4 +1,4 @@
-"""Payment provider notifications (CONTRACT.md "Money" -> Payment provider): thin; the provider
+"""Payment provider notifications: thin; the provider
 module verifies, `donations.money.notifications` records."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Data-subject rights under UU 27/2022 (issue 17, part 5).
+"""Data-subject rights under UU 27/2022 (personal data protection).
 
 Why here: what the system holds about a participant spans participants (identity, the arrears
 history, correction requests), assessments (answers, evidence) and donations (pledges, payments).

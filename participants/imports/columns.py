@@ -1,4 +1,4 @@
-"""The arrears file's columns: canonical names, aliases (CONTRACT.md), and the staging layout.
+"""The arrears file's columns: canonical names, aliases, and the staging layout.
 
 A new alias is one line here. Header matching ignores case, spaces, dots,
 underscores, slashes and dashes.
@@ -27,7 +27,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "jumlah_tunggakan": ("total tunggakan", "nominal tunggakan"),
     "tgl_bayar_terakhir": ("tgl bayar terakhir", "tmt bayar"),
     "status_peserta": ("status", "sts"),
-    # Optional, from the 2026 rules (issue 20): Y/N or empty (unknown), and instalments left.
+    # Optional, from the 2026 rules: Y/N or empty (unknown), and instalments left.
     "pemutihan": ("status pemutihan", "hapus tunggakan"),
     "rehab": ("ikut rehab", "program rehab"),
     "sisa_cicilan": ("sisa angsuran", "sisa cicilan rehab"),

@@ -1,7 +1,7 @@
 """A synthetic but realistic arrears file for a BPJS branch (`manage.py generate_arrears`).
 
 Deterministic per seed: the same arguments give the same bytes (CSV and XLSX).
-What makes it realistic (DOMAIN.md):
+What makes it realistic:
 - families of 1-6 members share one KK number, village and class; the head is
   PESERTA, then ISTRI/SUAMI, ANAK, sometimes FAMILI LAIN;
 - NIK = region of issue `PPRRDD` + birth date `DDMMYY` (women DD+40) + serial;
@@ -11,9 +11,9 @@ What makes it realistic (DOMAIN.md):
   `PP.RR.DD.2VVV` (desa) or `1VVV` (kelurahan; every village of a kota);
 - class III for ~85%, PBPU for ~90%, a long tail of months in arrears (at most
   24 billed), amount = billed months x the class's monthly contribution
-  (class III at Rp35.000, DOMAIN.md [U]), some families paid up (0, AKTIF);
+  (class III at Rp35.000), some families paid up (0, AKTIF);
 - last paid dates consistent with the months in arrears.
-With `columns_2026` (issue 20) the file also has `pemutihan`, `rehab` and `sisa_cicilan`:
+With `columns_2026` the file also has `pemutihan`, `rehab` and `sisa_cicilan`:
 about 3 % of class III families in arrears written off (Y), about 5 % of families with 4-24
 months in REHAB with the instalments left, the rest N (some left empty: unknown), and the
 first family 30 months in arrears (a row the import flags: at most 24 months are billed).
@@ -417,7 +417,7 @@ def _columns_2026(rules: random.Random, messy: random.Random | None, *, care_cla
     pemutihan = "Y" if written_off else ("" if unknown_roll < 0.1 else "N")
     rehab, left = "N", ""
     if in_rehab:
-        # REHAB 2.0: up to 12 instalments or half the months owed (DOMAIN.md); some are paid.
+        # REHAB 2.0: up to 12 instalments or half the months owed; some are paid.
         instalments = min(12, (months + 1) // 2)
         rehab, left = "Y", str(1 + int(left_roll * instalments))
     elif pemutihan == "":

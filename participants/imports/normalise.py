@@ -11,7 +11,7 @@ integers, ...) take a fast path of one cheap check per cell; the rest are
 trimmed (blank rows dropped) and go through every rule below, in stages so that
 each expression is computed once, and messages are built only for failing cells.
 
-Rules (CONTRACT.md "Arrears file"; the choices made where it is silent):
+Rules of the arrears file:
 - no_kartu: digits only (surrounding spaces, a leading apostrophe and a `.0`
   from a spreadsheet number are dropped), left-padded with zeros to 13; more
   than 13 digits, other characters or scientific notation are errors.
@@ -59,7 +59,7 @@ from participants.imports.problems import VALUE_MAX_CHARS
 
 MAX_MONTHS = 600
 MAX_INSTALMENTS = 24  # sisa_cicilan: REHAB has at most 12; a list may count the months owed
-# DOMAIN.md: at most 24 months are billed. A row above it is accepted, with a warning.
+# At most 24 months of arrears are billed. A row above it is accepted, with a warning.
 BILLED_MONTHS = 24
 MAX_AMOUNT_DIGITS = 13  # Rp9,9 triliun: far beyond any participant's arrears
 
@@ -609,7 +609,7 @@ def bill_warnings(valid: pl.DataFrame, *, monthly_tariffs: dict[int, int]) -> li
 
     More than 24 months (`bulan_tunggak`), or an amount above 24 months at the row's class
     tariff (`jumlah_tunggakan`; only when the class's tariff is known). The row is accepted
-    (DOMAIN.md: at most 24 months are billed; a donor is asked for no more).
+    (at most 24 months are billed; a donor is asked for no more).
     """
     from core.formatting import format_rupiah
 

@@ -1,6 +1,6 @@
 """`manage.py bench_import --rows N [--format csv|xlsx] [--branch palopo] [--seed S]`
 
-The import benchmark (issue 3, item 6). On one generated file and a SCRATCH
+The import benchmark. On one generated file and a SCRATCH
 database (`satu_bench_<pid>` on the same server, migrated, dropped at the end;
 the app's own data is never touched) it times:
   a. pipeline     this import pipeline end to end (fresh database),

@@ -1,6 +1,6 @@
 """`manage.py bench_reconcile --pledges N [--rows R] [--branch palopo] [--seed S]`
 
-The reconciliation benchmark (issue 6). On a SCRATCH database (`satu_bench_<pid>`, migrated,
+The reconciliation benchmark. On a SCRATCH database (`satu_bench_<pid>`, migrated,
 dropped at the end; the app's data is never touched), reusing bench_import's helpers
 (file generation, scratch database, child processes, `psql \\copy` timing):
   1. a generated R-row arrears file (default 200,000) through the real import pipeline;

@@ -1,7 +1,7 @@
 # ruff: noqa: S608  (benchmark SQL from constants; values are parameters)
 """`manage.py bench_statement --lines N [--branch palopo]`
 
-The bank statement benchmark (issue 15). On a SCRATCH database (`satu_bench_<pid>`, migrated,
+The bank statement benchmark. On a SCRATCH database (`satu_bench_<pid>`, migrated,
 dropped at the end; the app's data is never touched), reusing bench_import's helpers (scratch
 database, child processes with a private broker, `psql \\copy` timing):
   1. one regency of the branch, a collected-route campaign and N confirmed pledges on N

@@ -2,7 +2,7 @@
 
 Stores a bank statement of a collected-route campaign and processes it in the foreground (no
 Celery): the same `statement_process` the upload's task runs. Progress on stderr; the last stdout
-line is the JSON of CONTRACT.md ("Money"). Exit 0 done, 1 rejected (the file, or an unknown
+line is the statement's summary as JSON (`statement_summary`). Exit 0 done, 1 rejected (the file, or an unknown
 regency/campaign/user, or a campaign that is not collected), 2 bad arguments.
 """
 

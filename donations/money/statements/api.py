@@ -1,4 +1,4 @@
-"""Bank statements API (CONTRACT.md "Money"): upload to a regency, read one back. Thin."""
+"""Bank statements API: upload to a regency, read one back. Thin."""
 
 from __future__ import annotations
 

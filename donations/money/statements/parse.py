@@ -7,7 +7,7 @@
 
 The file is read by the arrears import's readers (`participants.imports.readers`: content
 sniffing, encodings, delimiters, XLSX zip-bomb checks) and its header is matched the same way
-(case, spaces, dots, underscores, slashes and dashes ignored). Columns (CONTRACT.md "Money"):
+(case, spaces, dots, underscores, slashes and dashes ignored). Columns:
 `tanggal` (tgl, tanggal transaksi, date), `keterangan` (deskripsi, uraian, berita,
 description), `kredit` (credit, jumlah, nominal, mutasi kredit), `referensi` (no referensi,
 ref, reference, no ref); all four are required. Other columns (debet, saldo, ...) are ignored.

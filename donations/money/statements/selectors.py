@@ -21,7 +21,7 @@ def may_manage_money(user, regency: Regency) -> bool:
 
 
 def statement_summary(statement: BankStatement) -> dict:
-    """The API's and the command's shape (CONTRACT.md)."""
+    """A statement as the API and the `import_statement` command show it."""
     return {
         "id": statement.pk, "status": statement.status, "lines": statement.lines, "matched": statement.matched,
         "unmatched": statement.unmatched, "duplicates": statement.duplicates,

@@ -1,7 +1,7 @@
 """`manage.py import_arrears PATH --branch CODE [--as-of YYYY-MM-DD] [--mode full|partial] [--user EMAIL]`
 
 Runs the whole import in the foreground (no Celery). Progress on stderr; the
-last stdout line is the JSON of CONTRACT.md. Exit 0 applied/duplicate,
+last stdout line is the import's summary as JSON (`import_summary`). Exit 0 applied/duplicate,
 1 rejected/failed or an unknown branch/file/user, 2 bad arguments.
 
 A full list applies at once (the command never waits for a confirmation); what it
