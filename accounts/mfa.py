@@ -2,8 +2,9 @@
 
 The web login asks for the code on allauth's own page (`mfa_authenticate`). Other ways in
 (`POST /api/v1/auth/token/`) check it with `verify_code`. Who must enrol: everyone with a
-role (a regency or branch membership, or staff); community donors may. The roles live in higher apps, which register a check here (`register_role_check`)
-so that accounts never imports them.
+role (a regency or branch membership, or staff); community donors may. The roles live in
+higher apps, which register a check here (`register_role_check`) so that accounts never
+imports them.
 """
 
 from __future__ import annotations
