@@ -9,10 +9,19 @@ import pytest
 from django.utils import timezone
 
 from assessments.models import Assessment
-from donations.models import Audience, Campaign, CampaignStatus, Kind
+from donations.models import (
+    Audience,
+    Campaign,
+    CampaignStatus,
+    Kind,
+    PaymentRoute,
+    Pledge,
+    PledgeStatus,
+)
 from donations.services import donor_profile_ensure
 from participants.models import Family, Relationship
-from tests.factories import ArrearsImportFactory, ParticipantFactory, UserFactory
+from regencies.roles import Role
+from tests.factories import ArrearsImportFactory, ParticipantFactory, UserFactory, member
 
 _seq = itertools.count(1)
 
@@ -117,3 +126,38 @@ def donor2(db):
     user = UserFactory(email="donatur.dua@example.test")
     donor_profile_ensure(user=user)
     return user
+
+
+# --- the money side: a collected-route campaign, its treasurers, pledges made directly ---------------
+
+
+@pytest.fixture
+def treasurer_a(regency_a):
+    return member(regency_a, Role.TREASURER, email="bendahara.a@example.test")
+
+
+@pytest.fixture
+def treasurer_b(regency_b):
+    return member(regency_b, Role.TREASURER, email="bendahara.b@example.test")
+
+
+@pytest.fixture
+def collected(make_campaign):
+    return make_campaign(slug="lutra-asn", title="ASN Peduli", payment_route=PaymentRoute.COLLECTED,
+                         bank_name="Bank Sulselbar", account_number="1234567890", account_holder="Pemkab Lutra")
+
+
+@pytest.fixture
+def make_pledge(make_participant, donor):
+    """A pledge written directly (the workflow is tested elsewhere): pledged by default."""
+    def make(campaign, *, amount: int = 245_000, status: str = PledgeStatus.PLEDGED, paid: int = 0) -> Pledge:
+        participant = make_participant(eligible=False)
+        now = timezone.now()
+        return Pledge.objects.create(
+            regency_id=campaign.regency_id, campaign=campaign, participant=participant, donor=donor, status=status,
+            amount=amount, arrears_amount=amount - 35_000, months_in_arrears=6, monthly_tariff=35_000,
+            paid_amount=paid, pledged_at=now if status != PledgeStatus.RESERVED else None,
+            expires_at=now + dt.timedelta(hours=72), due_at=now + dt.timedelta(days=14),
+        )
+
+    return make

@@ -33,7 +33,6 @@ from donations.money.handovers import (
 from donations.money.ledger import ledger_balance
 from donations.services import pledge_release
 from participants.models import Relationship
-from regencies.roles import Role
 from tests.donations.handover_helpers import (
     bank_pays,
     confirmed,
@@ -42,25 +41,12 @@ from tests.donations.handover_helpers import (
     today_of,
     unmatched_credit,
 )
-from tests.factories import api_token_for, member
+from tests.factories import api_token_for
 
 AMOUNT = 245_000  # 6 months of Rp35.000 arrears + the current month
 
 
-@pytest.fixture
-def treasurer_a(regency_a):
-    return member(regency_a, Role.TREASURER, email="bendahara.a@example.test")
 
-
-@pytest.fixture
-def treasurer_b(regency_b):
-    return member(regency_b, Role.TREASURER, email="bendahara.b@example.test")
-
-
-@pytest.fixture
-def collected(make_campaign):
-    return make_campaign(slug="lutra-asn", title="ASN Peduli", payment_route=PaymentRoute.COLLECTED,
-                         bank_name="Bank Sulselbar", account_number="123-456-7890", account_holder="Pemkab Lutra")
 
 
 @pytest.fixture

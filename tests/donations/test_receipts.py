@@ -20,10 +20,8 @@ from core.models import AuditEvent
 from donations import services
 from donations.models import Payment, PledgeStatus
 from donations.money.kuitansi import terbilang
-from regencies.roles import Role
 from tests.donations.reconciliation_world import imp, person
 from tests.donations.reconciliation_world import pledge as make_pledge
-from tests.factories import member
 
 NOW = dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.UTC)  # 10:00 WITA
 DAY = dt.date(2026, 11, 22)
@@ -52,10 +50,6 @@ def pledge_b(regency_b, branch_b, make_campaign, donor2):
     first = imp(branch_b, dt.date(2026, 11, 1))
     return make_pledge(person(regency_b, first), campaign, donor2, PledgeStatus.PLEDGED, made_from=first)
 
-
-@pytest.fixture
-def treasurer_a(regency_a):
-    return member(regency_a, Role.TREASURER, email="bendahara.a@example.test")
 
 
 def _login(user) -> Client:

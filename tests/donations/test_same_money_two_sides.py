@@ -22,7 +22,7 @@ from donations.models import (
     StatementLine,
 )
 from donations.money.providers import midtrans
-from tests.donations.test_statements import _csv, _fresh, _lines, _run, collected, make_pledge  # noqa: F401
+from tests.donations.test_statements import _csv, _fresh, _lines, _run
 
 URL = "/api/v1/payments/midtrans/notification/"
 KEY = "SB-Mid-server-dua-sisi"
@@ -58,7 +58,7 @@ def _one_payment(pledge):
     assert sum(received.values_list("amount", flat=True)) == pledge.amount
 
 
-def test_notification_first_then_the_statement_line_confirms_it(tmp_path, collected, make_pledge):  # noqa: F811
+def test_notification_first_then_the_statement_line_confirms_it(tmp_path, collected, make_pledge):
     pledge = make_pledge(collected)
     assert _notify(pledge, amount=pledge.amount).status_code == 200
     statement = _statement(tmp_path, collected, pledge, amount=pledge.amount)
@@ -69,7 +69,7 @@ def test_notification_first_then_the_statement_line_confirms_it(tmp_path, collec
     _one_payment(pledge)
 
 
-def test_statement_first_then_the_notification_is_linked_to_it(tmp_path, collected, make_pledge):  # noqa: F811
+def test_statement_first_then_the_notification_is_linked_to_it(tmp_path, collected, make_pledge):
     pledge = make_pledge(collected)
     _statement(tmp_path, collected, pledge, amount=pledge.amount)
     response = _notify(pledge, amount=pledge.amount)
@@ -79,7 +79,7 @@ def test_statement_first_then_the_notification_is_linked_to_it(tmp_path, collect
     _one_payment(pledge)
 
 
-def test_a_different_amount_is_different_money(tmp_path, collected, make_pledge):  # noqa: F811
+def test_a_different_amount_is_different_money(tmp_path, collected, make_pledge):
     pledge = make_pledge(collected)
     _notify(pledge, amount=100_000)
     _statement(tmp_path, collected, pledge, amount=pledge.amount - 100_000)
@@ -88,7 +88,7 @@ def test_a_different_amount_is_different_money(tmp_path, collected, make_pledge)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_both_at_the_same_moment_record_one_payment(tmp_path, collected, make_pledge):  # noqa: F811
+def test_both_at_the_same_moment_record_one_payment(tmp_path, collected, make_pledge):
     pledge = make_pledge(collected)
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []

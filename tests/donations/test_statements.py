@@ -40,8 +40,7 @@ from donations.money.payments import payment_apply
 from donations.money.statements.parse import FileRejected, parse_statement_file
 from donations.money.statements.services import statement_process, statement_upload
 from donations.services import _lock_regency
-from regencies.roles import Role
-from tests.factories import PASSWORD, member
+from tests.factories import PASSWORD
 
 HEADER = "tanggal,keterangan,kredit,referensi\n"
 
@@ -49,30 +48,7 @@ HEADER = "tanggal,keterangan,kredit,referensi\n"
 # --- fixtures and helpers ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def treasurer_a(regency_a):
-    return member(regency_a, Role.TREASURER, email="bendahara.a@example.test")
 
-
-@pytest.fixture
-def collected(make_campaign):
-    return make_campaign(slug="lutra-asn", title="ASN Peduli", payment_route=PaymentRoute.COLLECTED,
-                         bank_name="Bank Sulselbar", account_number="1234567890", account_holder="Pemkab Lutra")
-
-
-@pytest.fixture
-def make_pledge(make_participant, donor):
-    def make(campaign, *, amount: int = 245_000, status: str = PledgeStatus.PLEDGED, paid: int = 0) -> Pledge:
-        participant = make_participant(eligible=False)
-        now = timezone.now()
-        return Pledge.objects.create(
-            regency_id=campaign.regency_id, campaign=campaign, participant=participant, donor=donor, status=status,
-            amount=amount, arrears_amount=amount - 35_000, months_in_arrears=6, monthly_tariff=35_000,
-            paid_amount=paid, pledged_at=now if status != PledgeStatus.RESERVED else None,
-            expires_at=now + dt.timedelta(hours=72), due_at=now + dt.timedelta(days=14),
-        )
-
-    return make
 
 
 def _csv(tmp_path: Path, text: str, name: str = "mutasi.csv") -> Path:
