@@ -1,5 +1,5 @@
-"""Forms of the assessment pages (the questionnaire itself is rendered from
-`assessments.questionnaire`, not from a Django form)."""
+"""Forms of the assessment pages. The questionnaire's form is built from its definition, next
+to it: `assessments.questionnaire.AnswersForm`."""
 
 from __future__ import annotations
 

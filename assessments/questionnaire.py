@@ -3,7 +3,8 @@
 Answers are stored as JSON next to the version they were given under, so an
 old assessment keeps its meaning when the questions change: a change to keys,
 types or choices is a new `QUESTIONNAIRE_VERSION` with its own definition in
-`VERSIONS`.
+`VERSIONS`. `AnswersForm` asks a version's questions as a Django form: the page renders it,
+and the page, the API and the submission check all clean answers through it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 QUESTIONNAIRE_VERSION = 2
@@ -195,65 +198,187 @@ class AnswerError(Exception):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
-def _clean_value(q: Question, value: Any) -> Any:
-    """One answer in its stored form, or ValueError with a message for people."""
-    if value is None or value == "" or value == []:
-        return None
-    if q.type == INTEGER:
-        if isinstance(value, bool):
-            raise ValueError(_("harus berupa bilangan bulat"))
-        if isinstance(value, str):
-            value = value.strip()
-            if not value.lstrip("-").isdigit():
-                raise ValueError(_("harus berupa bilangan bulat"))
-            value = int(value)
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if not isinstance(value, int):
-            raise ValueError(_("harus berupa bilangan bulat"))
-        if q.min_value is not None and value < q.min_value:
-            raise ValueError(_("paling kecil %(n)s") % {"n": q.min_value})
-        if q.max_value is not None and value > q.max_value:
-            raise ValueError(_("paling besar %(n)s") % {"n": q.max_value})
-        return value
-    if q.type == CHOICE:
-        if not isinstance(value, str) or value not in q.choice_values:
-            raise ValueError(_("pilihan tidak dikenal; pilih salah satu dari %(c)s") % {"c": ", ".join(q.choice_values)})
-        return value
-    if q.type == MULTICHOICE:
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ValueError(_("harus berupa daftar pilihan"))
-        unknown = [v for v in value if v not in q.choice_values]
-        if unknown:
-            raise ValueError(_("pilihan tidak dikenal: %(u)s") % {"u": ", ".join(unknown)})
-        # Keep the questionnaire's order, drop repeats.
-        return [v for v in q.choice_values if v in value]
-    if q.type == BOOLEAN:
+# --- the questionnaire as a Django form ------------------------------------------------------
+#
+# Each question becomes a form field; Django cleans the answer and words the error. The same
+# form reads a page's POST (strings) and an API's JSON object (typed values), so the fields
+# below accept both, and refuse a value of the wrong kind instead of coercing it.
+
+_PRESENT = "__present"  # hidden marker: the form showed this question (unchecked boxes send nothing)
+
+
+class _OptionIds:
+    """Options get ids that say what they are (`q-housing-rented`), not their position."""
+
+    def create_option(self, name: str, value: Any, label: Any, selected: bool, index: Any,
+                      subindex: Any = None, attrs: dict | None = None) -> dict[str, Any]:
+        option = super().create_option(  # type: ignore[misc]
+            name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        base = {**self.attrs, **(attrs or {})}.get("id")  # type: ignore[attr-defined]
+        if base:
+            option["attrs"]["id"] = f"{base}-{value}"
+        return option
+
+
+class _Radios(_OptionIds, forms.RadioSelect):
+    pass
+
+
+class _Checkboxes(_OptionIds, forms.CheckboxSelectMultiple):
+    """Ticked boxes; the page's hidden `<key>__present` marker tells "none ticked" from
+    "question not on the form"."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        if name not in data:
+            return [] if f"{name}{_PRESENT}" in data else None
+        return data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data and f"{name}{_PRESENT}" not in data
+
+
+class _Checkbox(forms.CheckboxInput):
+    """One box that must end up ticked (consent); unticked, with the page's marker, clears the
+    answer. Its value is read as sent, so the yes/no field can refuse what is neither."""
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs, check_test=lambda value: value is True or value == "true")
+
+    def format_value(self, value: Any) -> str:
+        return "true"
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return data.get(name)
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data and f"{name}{_PRESENT}" not in data
+
+
+class _YesNoField(forms.Field):
+    """Yes or no; empty = not answered. Unlike `NullBooleanField`, anything else is an error."""
+
+    YES = frozenset({"true", "1", "ya", "yes", "on"})
+    NO = frozenset({"false", "0", "tidak", "no", "off"})
+    default_error_messages = {
+        "invalid": _("Pilih ya atau tidak."),
+        "must_be_true": _("Wajib disetujui."),
+    }
+
+    def __init__(self, *, must_be_true: bool = False, **kwargs: Any) -> None:
+        self.must_be_true = must_be_true
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in self.empty_values:
+            return None
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in {"true", "1", "ya", "on", "yes"}:
+        if isinstance(value, str) and value.strip().lower() in self.YES:
             return True
-        if isinstance(value, str) and value.lower() in {"false", "0", "tidak", "off", "no"}:
+        if isinstance(value, str) and value.strip().lower() in self.NO:
             return False
-        raise ValueError(_("harus ya atau tidak (true/false)"))
+        raise ValidationError(self.error_messages["invalid"], code="invalid")
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if self.must_be_true and self.required and value is False:
+            raise ValidationError(self.error_messages["must_be_true"], code="must_be_true")
+
+    def prepare_value(self, value: Any) -> Any:
+        return {True: "true", False: "false"}.get(value, value) if isinstance(value, bool) else value
+
+
+class _MultipleChoiceField(forms.MultipleChoiceField):
+    """A list of choices (one bare choice is a list of one), kept in the questionnaire's order."""
+
+    def to_python(self, value: Any) -> list[str]:
+        return super().to_python([value] if isinstance(value, str) else value)
+
+    def clean(self, value: Any) -> list[str]:
+        chosen = super().clean(value)
+        return [v for v, _label in self.choices if v in chosen]
+
+
+class _TextField(forms.CharField):
+    default_error_messages = {"invalid": _("Masukkan teks.")}
+
+    def to_python(self, value: Any) -> str:
+        if value not in self.empty_values and not isinstance(value, str):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class _DateField(forms.DateField):
+    def to_python(self, value: Any) -> dt.date | None:
+        if value not in self.empty_values and not isinstance(value, str | dt.date):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+def _field(q: Question, *, required: bool) -> forms.Field:
+    """The form field that asks `q`: its widget, choices, bounds and length."""
+    common: dict[str, Any] = {"label": q.label, "help_text": q.help, "required": required}
+    if required:
+        common["error_messages"] = {"required": _("Wajib disetujui.") if q.must_be_true else _("Wajib diisi.")}
+    widget_id = f"q-{q.key}-input"
+    if q.type == INTEGER:
+        return forms.IntegerField(min_value=q.min_value, max_value=q.max_value,
+                                  widget=forms.NumberInput(attrs={"id": widget_id, "inputmode": "numeric"}),
+                                  **common)
+    if q.type == CHOICE:
+        return forms.ChoiceField(choices=q.choices, widget=_Radios, **common)
+    if q.type == MULTICHOICE:
+        return _MultipleChoiceField(choices=q.choices, widget=_Checkboxes, **common)
+    if q.type == BOOLEAN and q.must_be_true:
+        return _YesNoField(must_be_true=True, widget=_Checkbox(attrs={"id": f"q-{q.key}-yes"}), **common)
+    if q.type == BOOLEAN:
+        return _YesNoField(widget=_Radios(choices=(("true", _("Ya")), ("false", _("Tidak")))), **common)
     if q.type == DATE:
-        if not isinstance(value, str):
-            raise ValueError(_("harus berupa tanggal TTTT-BB-HH"))
-        try:
-            day = dt.date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(_("harus berupa tanggal TTTT-BB-HH")) from None
-        return day.isoformat()
+        return _DateField(input_formats=["%Y-%m-%d"],
+                          widget=forms.DateInput(attrs={"id": widget_id, "type": "date"}, format="%Y-%m-%d"),
+                          **common)
     if q.type == TEXT:
-        if not isinstance(value, str):
-            raise ValueError(_("harus berupa teks"))
-        value = value.strip()
-        if len(value) > q.max_length:
-            raise ValueError(_("paling banyak %(n)s karakter") % {"n": q.max_length})
-        return value or None
-    raise ValueError(_("jenis pertanyaan tidak dikenal"))
+        return _TextField(max_length=q.max_length, widget=forms.Textarea(attrs={"id": widget_id, "rows": 3}),
+                          **common)
+    raise ValueError(f"unknown question type {q.type!r}")
+
+
+class AnswersForm(forms.Form):
+    """The questionnaire of one version as a form.
+
+    For a save (the default) only the questions present in `data` are fields, and none is
+    required: an empty answer clears the stored one. With `complete=True` every question is
+    a field and required questions must be answered (consent must be true): that is the check
+    before a submission, run on the stored answers.
+    """
+
+    def __init__(self, data: Any = None, *, version: int = QUESTIONNAIRE_VERSION,
+                 answers: dict[str, Any] | None = None, complete: bool = False) -> None:
+        super().__init__(data, initial=answers or {}, auto_id="q-%s")
+        self.questions = questions_by_key(version)
+        for q in self.questions.values():
+            required = complete and (q.required or q.must_be_true)
+            self.fields[q.key] = _field(q, required=required)
+            self.fields[q.key].question = q  # the template's badges and hints read it
+        if data is not None and not complete:
+            for name in [n for n, f in self.fields.items() if f.widget.value_omitted_from_data(data, None, n)]:
+                del self.fields[name]
+
+    def answers(self) -> dict[str, Any]:
+        """The cleaned answers as stored (JSON): None = cleared, dates as TTTT-BB-HH."""
+        out: dict[str, Any] = {}
+        for key, value in self.cleaned_data.items():
+            if value in (None, "", []):
+                out[key] = None
+            elif isinstance(value, dt.date):
+                out[key] = value.isoformat()
+            else:
+                out[key] = value
+        return out
+
+    def labelled_errors(self) -> dict[str, str]:
+        """Each wrong answer's errors, after its question's label (for lists and the API)."""
+        return {key: f"{self.questions[key].label}: {' '.join(errors)}" for key, errors in self.errors.items()}
 
 
 def validate_answers(answers: Any, *, version: int = QUESTIONNAIRE_VERSION) -> dict[str, Any]:
@@ -263,21 +388,15 @@ def validate_answers(answers: Any, *, version: int = QUESTIONNAIRE_VERSION) -> d
     """
     if not isinstance(answers, dict):
         raise AnswerError({"answers": str(_("harus berupa objek {kunci: jawaban}"))})
-    by_key = questions_by_key(version)
-    errors: dict[str, str] = {}
-    cleaned: dict[str, Any] = {}
-    for key, value in answers.items():
-        q = by_key.get(key)
-        if q is None:
+    form = AnswersForm(answers, version=version)
+    form.is_valid()
+    errors = form.labelled_errors()
+    for key in answers:
+        if key not in form.questions:
             errors[str(key)] = str(_("pertanyaan tidak dikenal"))
-            continue
-        try:
-            cleaned[key] = _clean_value(q, value)
-        except ValueError as exc:
-            errors[key] = f"{q.label}: {exc}"
     if errors:
         raise AnswerError(errors)
-    return cleaned
+    return form.answers()
 
 
 def merge_answers(current: dict, cleaned: dict) -> dict:
@@ -292,35 +411,9 @@ def merge_answers(current: dict, cleaned: dict) -> dict:
 
 def missing_for_submit(answers: dict, *, version: int = QUESTIONNAIRE_VERSION) -> dict[str, str]:
     """What stops a submission: required answers not given, consent not true."""
-    missing: dict[str, str] = {}
-    for q in questions(version):
-        value = (answers or {}).get(q.key)
-        if q.must_be_true and value is not True:
-            missing[q.key] = str(_("%(label)s: wajib disetujui") % {"label": q.label})
-        elif q.required and (value is None or value == "" or value == []):
-            missing[q.key] = str(_("%(label)s: wajib diisi") % {"label": q.label})
-    return missing
-
-
-def form_to_answers(data, *, version: int = QUESTIONNAIRE_VERSION) -> dict[str, Any]:
-    """A submitted HTML form (QueryDict) as raw answers for `validate_answers`.
-
-    Only keys of the questionnaire are read; an unchecked checkbox is `false`
-    when its hidden `<key>__present` marker came with the form.
-    """
-    raw: dict[str, Any] = {}
-    for q in questions(version):
-        if q.type == MULTICHOICE:
-            if q.key in data or f"{q.key}__present" in data:
-                raw[q.key] = data.getlist(q.key)
-        elif q.type == BOOLEAN:
-            if q.key in data:
-                raw[q.key] = data.get(q.key)
-            elif f"{q.key}__present" in data:
-                raw[q.key] = None
-        elif q.key in data:
-            raw[q.key] = data.get(q.key)
-    return raw
+    form = AnswersForm(answers or {}, version=version, complete=True)
+    form.is_valid()
+    return form.labelled_errors()
 
 
 def display_answer(q: Question, value: Any) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments import questionnaire, selectors, services
 from assessments.forms import DecisionForm, EvidenceForm, ScreeningSettingsForm
-from assessments.models import Flag, ReasonCode, Recommendation, Status
+from assessments.models import Assessment, Flag, ReasonCode, Recommendation, Status
 from core.errors import DomainError
 from core.time import regency_today
 from participants.models import Participant
@@ -102,21 +102,31 @@ def assessment_start(request, regency_slug: str, public_id):
 
 @require_http_methods(["GET"])
 @require_perm(Perm.ASSESS)
-def assessment_detail(request, regency_slug: str, assessment_id: int):
+def assessment_detail(request: HttpRequest, regency_slug: str, assessment_id: int) -> HttpResponse:
+    assessment = selectors.assessment_get(regency=request.regency, assessment_id=assessment_id)
+    return _detail_page(request, assessment)
+
+
+def _detail_page(request: HttpRequest, assessment: Assessment, *,
+                 answers_form: questionnaire.AnswersForm | None = None, status: int = 200) -> HttpResponse:
+    """The assessment page; `answers_form` is a form with errors to show next to the answers."""
     regency = request.regency
     access = request.regency_access
-    assessment = selectors.assessment_get(regency=regency, assessment_id=assessment_id)
     can_decide = (
         access.can(Perm.DECIDE_ASSESSMENT)
         and assessment.status == Status.SUBMITTED
         and assessment.submitted_by_id != request.user.pk
     )
+    if answers_form is None:
+        answers_form = questionnaire.AnswersForm(version=assessment.questionnaire_version,
+                                                 answers=assessment.answers)
     return render(request, "assessments/detail.html", {
         "regency": regency,
         "assessment": assessment,
         "participant": assessment.participant,
         "editable": assessment.status == Status.DRAFT,
         "questions": selectors.answer_rows(assessment=assessment),
+        "answers_form": answers_form,
         "screening": selectors.assessment_screening(assessment=assessment),
         "route": selectors.assessment_route(assessment=assessment),
         "evidence": selectors.assessment_evidence(assessment=assessment),
@@ -128,21 +138,28 @@ def assessment_detail(request, regency_slug: str, assessment_id: int):
         "reason_codes": ReasonCode.choices,
         "umk": regency.minimum_wage,
         "today": regency_today(regency),
-    })
+    }, status=status)
 
 
-def _save_from_form(request, assessment):
-    raw = questionnaire.form_to_answers(request.POST, version=assessment.questionnaire_version)
-    return services.assessment_save_answers(assessment=assessment, actor=request.user, answers=raw)
+def _posted_answers(request: HttpRequest, assessment: Assessment) -> questionnaire.AnswersForm:
+    return questionnaire.AnswersForm(request.POST, version=assessment.questionnaire_version,
+                                     answers=assessment.answers)
 
 
 @require_POST
 @require_perm(Perm.ASSESS)
-def assessment_save(request, regency_slug: str, assessment_id: int):
-    """Autosave (fetch, JSON answer) or the plain form post (redirect)."""
+def assessment_save(request: HttpRequest, regency_slug: str, assessment_id: int) -> HttpResponse:
+    """Autosave (fetch, JSON answer) or the plain form post (redirect, or the page with errors)."""
     assessment = selectors.assessment_get(regency=request.regency, assessment_id=assessment_id)
+    form = _posted_answers(request, assessment)
+    if not form.is_valid():
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "detail": _("Periksa isian yang ditandai."), "code": "invalid_answers",
+                                 "errors": {key: " ".join(errors) for key, errors in form.errors.items()}},
+                                status=400)
+        return _detail_page(request, assessment, answers_form=form, status=400)
     try:
-        saved = _save_from_form(request, assessment)
+        saved = services.assessment_save_answers(assessment=assessment, actor=request.user, answers=form.answers())
     except DomainError as exc:
         if _wants_json(request):
             return JsonResponse({"ok": False, "detail": str(exc.detail), "code": exc.code,
@@ -157,13 +174,22 @@ def assessment_save(request, regency_slug: str, assessment_id: int):
 
 @require_POST
 @require_perm(Perm.ASSESS)
-def assessment_submit(request, regency_slug: str, assessment_id: int):
+def assessment_submit(request: HttpRequest, regency_slug: str, assessment_id: int) -> HttpResponse:
+    """Save what the form sends, then submit; what is wrong or missing is shown at its question."""
     assessment = selectors.assessment_get(regency=request.regency, assessment_id=assessment_id)
     try:
         if assessment.status == Status.DRAFT:
-            assessment = _save_from_form(request, assessment)
+            form = _posted_answers(request, assessment)
+            if not form.is_valid():
+                return _detail_page(request, assessment, answers_form=form, status=400)
+            assessment = services.assessment_save_answers(assessment=assessment, actor=request.user,
+                                                          answers=form.answers())
         services.assessment_submit(assessment=assessment, actor=request.user)
     except DomainError as exc:
+        if exc.code == "incomplete":
+            form = questionnaire.AnswersForm(assessment.answers, version=assessment.questionnaire_version,
+                                             complete=True)
+            return _detail_page(request, assessment, answers_form=form, status=400)
         messages.error(request, str(exc.detail))
         return redirect(_detail_url(request, assessment_id))
     messages.success(request, _("Asesmen diajukan untuk diputuskan supervisor."))

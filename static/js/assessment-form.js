@@ -56,11 +56,31 @@
     return true;
   }
 
+  // The server's errors next to their questions: the message in the question's error box
+  // (which aria-describedby names), the inputs marked aria-invalid.
   function markErrors(errors) {
     form.querySelectorAll("[data-error-for]").forEach(function (box) {
       var message = errors[box.dataset.errorFor] || "";
+      var field = box.parentElement;
       box.textContent = message;
-      box.parentElement.classList.toggle("field-error", Boolean(message));
+      field.classList.toggle("field-error", Boolean(message));
+      field.querySelectorAll("input:not([type=hidden]), textarea, select").forEach(function (input) {
+        if (message) {
+          input.setAttribute("aria-invalid", "true");
+        } else {
+          input.removeAttribute("aria-invalid");
+        }
+        if (input.closest("fieldset")) return;  // the fieldset names the box for its group
+        var ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+          return id && id !== box.id;
+        });
+        if (message) ids.push(box.id);
+        if (ids.length) {
+          input.setAttribute("aria-describedby", ids.join(" "));
+        } else {
+          input.removeAttribute("aria-describedby");
+        }
+      });
     });
   }
 

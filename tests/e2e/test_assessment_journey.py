@@ -28,8 +28,8 @@ def _answer_every_question(page) -> None:
         "assets-motorbike",
         "housing-own_simple",
         "arrears_reason-cannot_afford",
-        "recent_hospitalisation-tidak",
-        "under_treatment-tidak",
+        "recent_hospitalisation-false",
+        "under_treatment-false",
         "keep_paying-willing_able",
     ):
         page.locator(f"label[for=q-{choice}]").tap()
