@@ -9,43 +9,47 @@ validators) use it.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from django.db import models
+
+_M = TypeVar("_M", bound="TenantModel")
 
 
 class TenantScopeRequired(Exception):
     """A tenant model was queried without naming the regency."""
 
 
-class TenantManager(models.Manager):
+class TenantManager(models.Manager[_M]):
     """Default manager of tenant models: every query starts from `for_regency`."""
 
-    def get_queryset(self) -> models.QuerySet:
+    def get_queryset(self) -> models.QuerySet[_M]:
         raise TenantScopeRequired(
             f"{self.model.__name__}.objects needs a regency: use "
             f"{self.model.__name__}.objects.for_regency(regency), or the explicit "
             f"{self.model.__name__}.all_regencies manager where a cross-regency query is intended."
         )
 
-    def for_regency(self, regency: models.Model | int) -> models.QuerySet:
+    def for_regency(self, regency: models.Model | int) -> models.QuerySet[_M]:
         if regency is None or (isinstance(regency, models.Model) and regency.pk is None):
             raise TenantScopeRequired(f"{self.model.__name__}: regency is missing.")
         return super().get_queryset().filter(regency=regency)
 
-    def none(self) -> models.QuerySet:
+    def none(self) -> models.QuerySet[_M]:
         """An empty queryset leaks nothing (form fields start with one)."""
         return super().get_queryset().none()
 
-    def create(self, **kwargs: Any) -> models.Model:
+    def create(self, **kwargs: Any) -> _M:
         if kwargs.get("regency") is None and kwargs.get("regency_id") is None:
             raise TenantScopeRequired(f"{self.model.__name__}.objects.create needs a regency.")
         return super().get_queryset().create(**kwargs)
 
-    def bulk_create(self, objs: list, **kwargs: Any) -> list:
+    def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
+        objs = list(objs)
         if any(obj.regency_id is None for obj in objs):
             raise TenantScopeRequired(f"{self.model.__name__}.objects.bulk_create: a row has no regency.")
-        return super().get_queryset().bulk_create(objs, **kwargs)
+        return super().get_queryset().bulk_create(objs, *args, **kwargs)
 
 
 class TenantModel(models.Model):
