@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import django.dispatch
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +27,10 @@ from assessments.models import Flag, Recommendation, Screening, ScreeningSetting
 from core.audit import audit_record
 from core.formatting import MONTHS_ID
 from regencies.models import Regency
+
+# Sent inside `screening_run`'s transaction (kwargs `regency_id`, `import_id`): a higher app
+# refreshes what it keeps about the regency (the queue's size) in the same transaction.
+screening_done = django.dispatch.Signal()
 
 
 @dataclass(frozen=True)
@@ -382,6 +387,7 @@ def screening_run(*, regency: Regency, arrears_import_id: int | None = None, act
             actor=actor, verb="screening.run", object_type="assessments.screening",
             object_id=arrears_import_id or "", regency=regency, after=summary,
         )
+        screening_done.send(sender=Screening, regency_id=regency.pk, import_id=arrears_import_id)
     return summary
 
 

@@ -365,3 +365,14 @@ def pbi_referrals(*, regency: Regency) -> QuerySet[Assessment]:
         .select_related("participant__family", "writeoff_programme")
         .order_by("answers__dtsen_decile", "participant__name", "pk")
     )
+
+
+def eligible_participant_ids(*, regency: Regency, today: dt.date) -> QuerySet[Assessment]:
+    """Ids of participants with an approved assessment still valid on `today`: exactly the
+    `eligible` branch of `eligibility_expression` (which wins over every other branch), as one
+    uncorrelated subquery for counts (`pk__in=`)."""
+    return (
+        Assessment.objects.for_regency(regency)
+        .filter(status=Status.APPROVED, valid_until__gte=today)
+        .values("participant_id")
+    )

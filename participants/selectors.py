@@ -23,8 +23,10 @@ from core.errors import get_or_404, uuid_or_404
 from core.time import regency_today
 from participants.hooks import eligibility_expression
 from participants.models import (
+    ARREARS_SEGMENTS,
     ArrearsImport,
     ArrearsRecord,
+    BpjsStatus,
     ImportRowError,
     Participant,
     ParticipantStatus,
@@ -456,3 +458,32 @@ def family_size_subquery():
         .values("n")
     )
     return Coalesce(Subquery(members), Value(1))
+
+# --- what the lists say: the primitives of the reported figures ------------------------------
+
+
+def in_arrears_q() -> Q:
+    """A participant in arrears: on the branch's newest list (not cleared) and listed there as
+    not active (the import sets `status` from the newest list's `status_peserta`)."""
+    return Q(status=ParticipantStatus.INACTIVE)
+
+
+def record_in_arrears_q() -> Q:
+    """The same on one list's line (an ArrearsRecord): listed as not active."""
+    return Q(bpjs_status=BpjsStatus.INACTIVE)
+
+
+def left_otherwise_q() -> Q:
+    """By the newest list's values: arrears written off by the state's programme, or moved out
+    of PBPU/BP (to PBI). Such a participant is never counted as active again by paying."""
+    return Q(written_off=True) | ~Q(segment__in=ARREARS_SEGMENTS)
+
+
+def reactivated_q(*, regency: Regency) -> Q:
+    """Active again by BPJS's lists: no longer in arrears (listed as active on the newest list,
+    or absent from the newest full list) after a list that showed the participant in arrears;
+    not written off or moved to PBI. An uncorrelated `pk IN` (one hashed subplan)."""
+    once_in_arrears = (
+        ArrearsRecord.objects.for_regency(regency).filter(record_in_arrears_q()).values("participant_id")
+    )
+    return ~in_arrears_q() & Q(pk__in=once_in_arrears) & ~left_otherwise_q()

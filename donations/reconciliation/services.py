@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 
+import django.dispatch
 from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
@@ -41,6 +42,10 @@ from participants.models import ArrearsImport, ImportStatus
 from regencies.models import Regency
 from regencies.permissions import regency_access_for
 from regencies.roles import Perm
+
+# Sent inside `reconcile_regency`'s transaction when a run changed pledges (kwargs `regency_id`,
+# `run_id`): a higher app refreshes what it keeps about the regency in the same transaction.
+reconciliation_done = django.dispatch.Signal()
 
 DEFAULT_GRACE_DAYS = 30
 DEFAULT_REMINDER_DAYS = 7
@@ -121,6 +126,7 @@ def reconcile_regency(*, regency: Regency, trigger: str = ReconciliationTrigger.
             if notify:
                 run_id = run.pk
                 _notify_later(run_id)
+            reconciliation_done.send(sender=ReconciliationRun, regency_id=locked.pk, run_id=run.pk)
         elif actor is not None:
             audit_record(actor=actor, verb="reconciliation.run", object_type="regencies.regency",
                          object_id=locked.pk, regency=locked, after={"changed": 0})
