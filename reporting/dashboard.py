@@ -1,8 +1,9 @@
-"""Dashboard reads: aggregate selectors for the regency, branch and national dashboards.
+"""Dashboard reads: the regency, branch and national dashboards.
 
-Every figure is an SQL aggregate; the number of queries is fixed whatever the
-number of participants, pledges, imports, districts or campaigns. Nothing here
-returns personal data: only counts and rupiah sums (Pemda staff see this page).
+The participant-scale figures come from the summary tables (`reporting.summaries`, refreshed by
+the jobs that change them); the pledge figures and the campaigns are small live aggregates. The
+definitions are `reporting.figures`. A fixed number of queries whatever the number of
+participants, pledges, imports, districts or campaigns; no personal data (Pemda staff see this).
 """
 
 from __future__ import annotations
@@ -10,38 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import (
-    Count,
-    Exists,
-    F,
-    FilteredRelation,
-    IntegerField,
-    Max,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models import Count, FilteredRelation, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
-from assessments.models import Assessment, Screening, Status
 from core.time import regency_today
-from donations.models import COVERING_STATUSES, Campaign, Pledge, PledgeStatus
-from participants.models import (
-    ARREARS_SEGMENTS,
-    ArrearsImport,
-    ArrearsRecord,
-    Family,
-    ImportStatus,
-    Participant,
-    ParticipantStatus,
-)
+from donations.models import COVERING_STATUSES, Campaign, PledgeStatus
 from regencies.models import BpjsBranch, ContributionShare, Regency
+from reporting import figures, summaries
+from reporting.models import RegencySummary, TrendPoint
 
 # UHC Awards 2026 levels: (name, minimum coverage %, minimum active rate %), best last.
 UHC_LEVELS: tuple[tuple[str, Decimal, Decimal], ...] = (
@@ -84,132 +63,14 @@ def uhc_levels(*, coverage: Decimal | None, active_rate: Decimal | None) -> list
     ]
 
 
-def _flags(regency: Regency, today: dt.date) -> tuple[Q, Q, Q]:
-    """Conditions on a Participant row: eligible, covered by a pledge, verified.
-
-    Each is `pk IN (uncorrelated subquery)`, which PostgreSQL runs once as a hashed
-    subplan (a correlated EXISTS inside an aggregate FILTER runs once per row: ~20x
-    slower at 50k participants). `eligible` is exactly the first branch of
-    `assessments.selectors.eligibility_expression` — an approved assessment still
-    valid on `today` — which wins over every other branch, so the counts agree
-    (tests/reporting/test_dashboard.py checks it against the expression).
-    """
-    pledges = Pledge.objects.for_regency(regency)
-    eligible = Assessment.objects.for_regency(regency).filter(status=Status.APPROVED, valid_until__gte=today)
-    return (
-        Q(pk__in=eligible.values("participant_id")),
-        Q(pk__in=pledges.filter(status__in=COVERING_STATUSES).values("participant_id")),
-        Q(pk__in=pledges.filter(status=PledgeStatus.VERIFIED).values("participant_id")),
-    )
-
-
-def _left_otherwise() -> tuple[Q, Q, Q]:
-    """Conditions on a Participant row (the newest list's values): arrears written off by the
-    state's programme (`pemutihan`), moved to PBI (a segment other than PBPU/BP), and either.
-    Such a participant is counted as such, never as reactivated by donors."""
-    written_off = Q(written_off=True)
-    moved_to_pbi = ~Q(segment__in=ARREARS_SEGMENTS)
-    return written_off, moved_to_pbi, written_off | moved_to_pbi
-
-
-def _participant_figures(regency: Regency, today: dt.date) -> dict:
-    """Participants: in arrears, families, arrears, eligible, covered, verified, written off,
-    moved to PBI (one query). `verified_*` leave out the written off and those moved to PBI."""
-    eligible, covered, verified = _flags(regency, today)
-    written_off, moved_to_pbi, left_otherwise = _left_otherwise()
-    by_donors = verified & ~left_otherwise
-    inactive = Q(status=ParticipantStatus.INACTIVE)
-    return Participant.objects.for_regency(regency).aggregate(
-        participants=Count("id"),
-        in_arrears=Count("id", filter=inactive),
-        families_in_arrears=Count("family_id", filter=inactive, distinct=True),
-        arrears_total=Sum("arrears_amount", filter=inactive, default=0),
-        cleared=Count("id", filter=Q(status=ParticipantStatus.CLEARED)),
-        eligible=Count("id", filter=eligible),
-        covered=Count("id", filter=covered),
-        verified_participants=Count("id", filter=by_donors),
-        verified_class3=Count("id", filter=by_donors & Q(care_class=CLASS_III)),
-        written_off=Count("id", filter=written_off),
-        moved_to_pbi=Count("id", filter=moved_to_pbi),
-    )
-
-
-def _families_reactivated(regency: Regency) -> int:
-    """Families whose every member on the list is verified by our pledges, none of them written
-    off or moved to PBI (one query)."""
-    verified_member = Exists(
-        Pledge.objects.for_regency(regency).filter(
-            participant_id=OuterRef("pk"), status=PledgeStatus.VERIFIED
-        )
-    )
-    _written_off, _moved, left_otherwise = _left_otherwise()
-    members = Participant.objects.for_regency(regency).filter(family_id=OuterRef("pk"))
-    return (
-        Family.objects.for_regency(regency)
-        .filter(Exists(members))
-        .exclude(Exists(members.filter(~verified_member | left_otherwise)))
-        .count()
-    )
-
-
-def _screened(regency: Regency) -> int:
-    """Participants with a screening result (the assessment queue), one query."""
-    return Screening.objects.for_regency(regency).count()
-
-
-def _pledge_figures(regency: Regency) -> dict:
-    """Pledges by status, and rupiah pledged/paid/verified (one query)."""
-    s = PledgeStatus
-    paid_like = (s.PAID, s.VERIFIED, s.DISPUTED)
-    return Pledge.objects.for_regency(regency).aggregate(
-        pledged=Count("id", filter=Q(status__in=(s.RESERVED, s.PLEDGED))),
-        paid=Count("id", filter=Q(status=s.PAID)),
-        verified=Count("id", filter=Q(status=s.VERIFIED)),
-        released=Count("id", filter=Q(status=s.RELEASED)),
-        disputed=Count("id", filter=Q(status=s.DISPUTED)),
-        rupiah_pledged=Sum("amount", filter=Q(status__in=COVERING_STATUSES), default=0),
-        rupiah_paid=Sum("amount", filter=Q(status__in=paid_like), default=0),
-        rupiah_verified=Sum("amount", filter=Q(status=s.VERIFIED), default=0),
-    )
-
-
-def _district_rows(regency: Regency, today: dt.date) -> list[dict]:
-    """Per district: in arrears, eligible, covered by a pledge, verified, arrears (one query)."""
-    eligible, covered, verified = _flags(regency, today)
-    _written_off, _moved, left_otherwise = _left_otherwise()
-    inactive = Q(status=ParticipantStatus.INACTIVE)
-    return list(
-        Participant.objects.for_regency(regency)
-        .values("district_id", "district__name")
-        .annotate(
-            in_arrears=Count("id", filter=inactive),
-            eligible=Count("id", filter=eligible),
-            covered=Count("id", filter=covered),
-            verified=Count("id", filter=verified & ~left_otherwise),
-            arrears_total=Sum("arrears_amount", filter=inactive, default=0),
-        )
-        .order_by(F("district__name").asc(nulls_last=True))
-    )
-
-
-def _trend(regency: Regency) -> list[dict]:
-    """Per applied import (as_of): participants on the list, total arrears, verified so far (one query)."""
-    verified_by = (
-        Pledge.objects.for_regency(regency)
-        .filter(status=PledgeStatus.VERIFIED, verified_at__date__lte=OuterRef("as_of"))
-        .order_by().values("regency_id").annotate(n=Count("id")).values("n")
-    )
-    rows = (
-        ArrearsRecord.objects.for_regency(regency)
-        .values("as_of")
-        .annotate(
-            in_arrears=Count("id"),
-            arrears_total=Sum("arrears_amount", default=0),
-            verified=Coalesce(Subquery(verified_by, output_field=IntegerField()), Value(0)),
-        )
-        .order_by("as_of")
-    )
-    return list(rows)
+def _summary(regency: Regency, today: dt.date) -> RegencySummary:
+    """The regency's summary for `today`: read (one query), or refreshed first when it is
+    missing or was computed for another day (eligibility lapses with the date; the nightly job
+    normally has done it)."""
+    summary = summaries.summary_get(regency=regency)
+    if summary is None or summary.computed_on != today:
+        summary = summaries.summary_refresh(regency=regency, today=today, all_months=summary is None)
+    return summary
 
 
 def _campaign_rows(regency: Regency) -> list[dict]:
@@ -230,34 +91,42 @@ def _campaign_rows(regency: Regency) -> list[dict]:
     )
 
 
-def _last_import(regency: Regency) -> dict:
-    return ArrearsImport.objects.filter(status=ImportStatus.APPLIED, branch__regencies=regency).aggregate(
-        as_of=Max("as_of"), finished_at=Max("finished_at")
-    )
+_SUMMARY_FIELDS = (
+    "participants", "in_arrears", "families_in_arrears", "arrears_total", "cleared", "reactivated",
+    "reactivated_by_donors", "reactivated_class3_by_donors", "families_reactivated", "written_off",
+    "moved_to_pbi", "screened", "eligible",
+)
 
 
-def regency_dashboard(*, regency: Regency, today: dt.date | None = None) -> dict:
-    """Everything the regency dashboard shows, in a fixed number of queries (9)."""
+def _district_rows(regency: Regency) -> list[dict[str, Any]]:
+    """Per district (summary rows, one query) with the participants pledges cover (live, one query)."""
+    covered = figures.covered_by_district(regency=regency)
+    return [
+        {"name": row.name or _("(tanpa kecamatan)"), "in_arrears": row.in_arrears, "eligible": row.eligible,
+         "covered": covered.get(row.district_id, 0), "reactivated": row.reactivated,
+         "arrears_total": row.arrears_total}
+        for row in summaries.district_rows(regency=regency)
+    ]
+
+
+def regency_dashboard(*, regency: Regency, today: dt.date | None = None) -> dict[str, Any]:
+    """Everything the regency dashboard shows: the summary, its districts and trend (3 indexed
+    reads), the pledge figures (2), the pool (1), the campaigns (1), the share in force (1)."""
     today = today or regency_today(regency)
-    people = _participant_figures(regency, today)
-    pledges = _pledge_figures(regency)
-    families_reactivated = _families_reactivated(regency)
-    screened = _screened(regency)
+    summary = _summary(regency, today)
+    people = {key: getattr(summary, key) for key in _SUMMARY_FIELDS}
+    pledges = figures.pledge_figures(regency=regency)
     share = regency_share_in_force(on=today)
-    districts = _district_rows(regency, today)
-    for row in districts:
-        row["name"] = row["district__name"] or _("(tanpa kecamatan)")
-    trend = _trend(regency)
+    districts = _district_rows(regency)
+    trend = summaries.trend_rows(regency=regency)
     campaigns = _campaign_rows(regency)
     for row in campaigns:
         row["percent"] = (
             min(100, round(row["participants"] * 100 / row["target_participants"]))
             if row["target_participants"] else None
         )
-    last = _last_import(regency)
-
     coverage = _pct(regency.jkn_participants, regency.population)
-    # Active rate: JKN participants not on the arrears list (the list is every inactive PBPU/BP).
+    # Active rate: JKN participants not in arrears on the newest list.
     active = (regency.jkn_participants - people["in_arrears"]) if regency.jkn_participants else None
     active_rate = _pct(max(active, 0), regency.jkn_participants) if active is not None else None
     to_target = None
@@ -265,13 +134,13 @@ def regency_dashboard(*, regency: Regency, today: dt.date | None = None) -> dict
         needed = int((Decimal(regency.jkn_participants) * regency.active_rate_target / 100).to_integral_value(
             rounding="ROUND_CEILING"))
         to_target = max(0, needed - active)
-    budget = people["verified_class3"] * share if share is not None else None
+    budget = people["reactivated_class3_by_donors"] * share if share is not None else None
     return {
         "today": today,
         **people,
         **pledges,
-        "families_reactivated": families_reactivated,
-        "screened": screened,
+        "waiting": figures.waiting(regency=regency, today=today),
+        "labels": figures.LABELS,
         "share": share,
         "budget_monthly": budget,
         "budget_yearly": budget * 12 if budget is not None else None,
@@ -284,68 +153,113 @@ def regency_dashboard(*, regency: Regency, today: dt.date | None = None) -> dict
         "uhc": uhc_levels(coverage=coverage, active_rate=active_rate),
         "districts": districts,
         "trend": trend,
+        "chart": trend_chart(trend),
         "campaigns": campaigns,
-        "last_import_as_of": last["as_of"],
-        "last_import_finished_at": last["finished_at"],
+        "last_import_as_of": summary.last_list_as_of,
+        "last_import_finished_at": summary.last_list_applied_at,
+        "refreshed_at": summary.refreshed_at,
     }
 
 
-def trend_chart_data(trend: list[dict]) -> dict:
-    """The trend as plain lists for the chart script (json_script): labels and three series."""
-    return {
-        "labels": [row["as_of"].isoformat() for row in trend],
-        "in_arrears": [row["in_arrears"] for row in trend],
-        "arrears_total": [row["arrears_total"] for row in trend],
-        "verified": [row["verified"] for row in trend],
-    }
+@dataclass(frozen=True)
+class ChartPoint:
+    x: float
+    y: float
+    as_of: dt.date
+    in_arrears: int
 
 
-def regencies_summary(*, regencies: QuerySet[Regency], today: dt.date | None = None) -> list[dict]:
-    """Per regency: in arrears, eligible, covered, verified, last import (one query for any number).
+@dataclass(frozen=True)
+class TrendChart:
+    """A small server-rendered SVG line: participants in arrears per list month (two points or
+    more; with fewer the table says it all)."""
 
-    Cross-regency by design (branch and national dashboards): uses `all_regencies`.
-    """
-    today = today or timezone.localdate()
-
-    def count(qs) -> Coalesce:
-        sub = qs.filter(regency_id=OuterRef("pk")).order_by().values("regency_id").annotate(n=Count("id"))
-        return Coalesce(Subquery(sub.values("n"), output_field=IntegerField()), Value(0))
-
-    eligible = Participant.all_regencies.filter(pk__in=Assessment.all_regencies.filter(
-        status=Status.APPROVED, valid_until__gte=today).values("participant_id"))
-    covered = Participant.all_regencies.filter(pk__in=Pledge.all_regencies.filter(
-        status__in=COVERING_STATUSES).values("participant_id"))
-    # Written off or moved to PBI: not reactivated by donors.
-    verified = Participant.all_regencies.filter(pk__in=Pledge.all_regencies.filter(
-        status=PledgeStatus.VERIFIED).values("participant_id")).exclude(_left_otherwise()[2])
-    arrears = Participant.all_regencies.filter(regency_id=OuterRef("pk"), status=ParticipantStatus.INACTIVE)
-    arrears_sum = arrears.order_by().values("regency_id").annotate(s=Sum("arrears_amount")).values("s")
-    last_import = (
-        ArrearsImport.objects.filter(status=ImportStatus.APPLIED, branch__regencies=OuterRef("pk"))
-        .order_by("-as_of").values("as_of")[:1]
-    )
-    return list(
-        regencies.annotate(
-            in_arrears=count(Participant.all_regencies.filter(status=ParticipantStatus.INACTIVE)),
-            arrears_total=Coalesce(Subquery(arrears_sum), Value(0)),
-            eligible=count(eligible),
-            covered=count(covered),
-            verified=count(verified),
-            last_import_as_of=Subquery(last_import),
-        ).order_by("name")
-    )
+    width: int
+    height: int
+    points: list[ChartPoint]
+    polyline: str
+    baseline_y: float
+    max_value: int
 
 
-def branch_dashboard(*, branch: BpjsBranch) -> dict:
+def trend_chart(trend: list[TrendPoint], *, width: int = 640, height: int = 160) -> TrendChart | None:
+    """Scale the trend onto an SVG canvas; None with fewer than two points."""
+    if len(trend) < 2:
+        return None
+    pad_x, pad_top, pad_bottom = 16.0, 14.0, 22.0
+    top = max(max(point.in_arrears for point in trend), 1)
+    inner_w, inner_h = width - 2 * pad_x, height - pad_top - pad_bottom
+    points = [
+        ChartPoint(
+            x=round(pad_x + inner_w * index / (len(trend) - 1), 1),
+            y=round(pad_top + inner_h * (1 - point.in_arrears / top), 1),
+            as_of=point.as_of, in_arrears=point.in_arrears,
+        )
+        for index, point in enumerate(trend)
+    ]
+    return TrendChart(width=width, height=height, points=points,
+                      polyline=" ".join(f"{p.x},{p.y}" for p in points),
+                      baseline_y=round(pad_top + inner_h, 1), max_value=top)
+
+
+@dataclass
+class RegencyRow:
+    """One regency on the branch or national dashboard."""
+
+    regency: Regency
+    in_arrears: int
+    arrears_total: int
+    eligible: int
+    covered: int
+    verified: int
+    reactivated: int
+    last_import_as_of: dt.date | None
+
+    @property
+    def slug(self) -> str:
+        return self.regency.slug
+
+    def __str__(self) -> str:
+        return str(self.regency)
+
+
+def regencies_summary(*, regencies: QuerySet[Regency]) -> list[RegencyRow]:
+    """Per regency: the summary's figures and the live pledge figures (three queries for any
+    number of regencies). A regency without a summary yet (before its first list or nightly
+    run) is refreshed first, once."""
+    listed = list(regencies.order_by("name"))
+    rows = summaries.summaries_for(regencies=regencies)
+    for regency in listed:
+        if regency.pk not in rows:
+            rows[regency.pk] = summaries.summary_refresh(regency=regency, all_months=True)
+    pledges = figures.pledges_by_regency(regency_ids=[r.pk for r in listed])
+    result = []
+    for regency in listed:
+        s = rows.get(regency.pk)
+        p = pledges.get(regency.pk, {"covered": 0, "verified": 0})
+        result.append(RegencyRow(
+            regency=regency,
+            in_arrears=s.in_arrears if s else 0,
+            arrears_total=s.arrears_total if s else 0,
+            eligible=s.eligible if s else 0,
+            covered=p["covered"],
+            verified=p["verified"],
+            reactivated=s.reactivated if s else 0,
+            last_import_as_of=s.last_list_as_of if s else None,
+        ))
+    return result
+
+
+def branch_dashboard(*, branch: BpjsBranch) -> dict[str, Any]:
     rows = regencies_summary(regencies=branch.regencies.all())
     return {"branch": branch, "rows": rows, "totals": _totals(rows)}
 
 
-def national_dashboard() -> dict:
+def national_dashboard() -> dict[str, Any]:
     rows = regencies_summary(regencies=Regency.objects.all())
     return {"rows": rows, "totals": _totals(rows)}
 
 
-def _totals(rows: list) -> dict:
-    keys = ("in_arrears", "arrears_total", "eligible", "covered", "verified")
+def _totals(rows: list[RegencyRow]) -> dict[str, int]:
+    keys = ("in_arrears", "arrears_total", "eligible", "covered", "verified", "reactivated")
     return {k: sum(getattr(r, k) or 0 for r in rows) for k in keys}

@@ -4,31 +4,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Max, Q, Sum
 
 from donations.models import DonorProfile
 from participants.models import ArrearsImport, ImportStatus, Participant, ParticipantStatus
+from participants.selectors import in_arrears_q
 from regencies.models import BpjsBranch, District, Membership, Regency
 from regencies.roles import Role
 
 TIMEZONE_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 
-def regency_overview(*, regency: Regency) -> dict:
-    """The counts that exist for a regency, in a fixed number of aggregate queries (4).
+def regency_overview(*, regency: Regency, people: bool = True) -> dict[str, Any]:
+    """The counts that exist for a regency, in a fixed number of aggregate queries (4; 2 with
+    `people=False`, for the dashboard, which reads those figures from the regency's summary).
 
-    Never walks rows in Python: each figure is one SQL aggregate.
+    Never walks rows in Python: each figure is one SQL aggregate (`reporting.figures` defines them).
     """
-    inactive = Q(status=ParticipantStatus.INACTIVE)
-    people = Participant.objects.for_regency(regency).aggregate(
-        participants=Count("id"),
-        in_arrears=Count("id", filter=inactive),
-        families_in_arrears=Count("family_id", filter=inactive, distinct=True),
-        arrears_total=Sum("arrears_amount", filter=inactive, default=0),
-        cleared=Count("id", filter=Q(status=ParticipantStatus.CLEARED)),
-        active=Count("id", filter=Q(status=ParticipantStatus.ACTIVE)),
-    )
+    counts: dict[str, Any] = {}
+    if people:
+        arrears = in_arrears_q()
+        counts = Participant.objects.for_regency(regency).aggregate(
+            participants=Count("id"),
+            in_arrears=Count("id", filter=arrears),
+            families_in_arrears=Count("family_id", filter=arrears, distinct=True),
+            arrears_total=Sum("arrears_amount", filter=arrears, default=0),
+            cleared=Count("id", filter=Q(status=ParticipantStatus.CLEARED)),
+            active=Count("id", filter=Q(status=ParticipantStatus.ACTIVE)),
+        )
+        latest = ArrearsImport.objects.filter(
+            status=ImportStatus.APPLIED, branch__regencies=regency
+        ).aggregate(as_of=Max("as_of"), finished_at=Max("finished_at"))
+        counts["latest_import_as_of"] = latest["as_of"]
+        counts["latest_import_finished_at"] = latest["finished_at"]
     places = District.objects.for_regency(regency).aggregate(
         districts=Count("id", distinct=True), villages=Count("villages", distinct=True)
     )
@@ -40,9 +50,6 @@ def regency_overview(*, regency: Regency) -> dict:
         .order_by()
     )
     counts_by_role = {row["role"]: row["n"] for row in role_rows}
-    latest = ArrearsImport.objects.filter(
-        status=ImportStatus.APPLIED, branch__regencies=regency
-    ).aggregate(as_of=Max("as_of"), finished_at=Max("finished_at"))
 
     coverage = None
     if regency.population and regency.jkn_participants:
@@ -50,15 +57,13 @@ def regency_overview(*, regency: Regency) -> dict:
             Decimal("0.01")
         )
     return {
-        **people,
+        **counts,
         **places,
         "members_by_role": [
             {"role": role, "label": role.label, "count": counts_by_role.get(role.value, 0)}
             for role in Role
         ],
         "members_total": sum(counts_by_role.values()),
-        "latest_import_as_of": latest["as_of"],
-        "latest_import_finished_at": latest["finished_at"],
         "population": regency.population,
         "jkn_participants": regency.jkn_participants,
         "coverage_percent": coverage,

@@ -8,7 +8,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from regencies.models import BpjsBranch
+from core.db_router import replica_reads
+from regencies.models import BpjsBranch, Regency
 from regencies.permissions import branch_get_for_user, require_perm
 from regencies.roles import BranchRole, Perm, Role
 from reporting import dashboard, selectors
@@ -23,11 +24,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_perm(Perm.VIEW_DASHBOARD)
+@replica_reads()
 def regency_home(request: HttpRequest, regency_slug: str) -> HttpResponse:
     """The regency dashboard: aggregates only (no personal data), a fixed number of queries."""
     regency = request.regency
     access = request.regency_access
-    overview = selectors.regency_overview(regency=regency)
+    overview = selectors.regency_overview(regency=regency, people=False)
     board = dashboard.regency_dashboard(regency=regency)
     branches = _upload_branches(request, regency)
     role_labels = [str(Role(role).label) for role in sorted(access.roles)]
@@ -39,11 +41,11 @@ def regency_home(request: HttpRequest, regency_slug: str) -> HttpResponse:
         "role_labels": role_labels,
         "overview": overview,
         "board": board,
-        "chart_data": dashboard.trend_chart_data(board["trend"]),
         "upload_branches": branches,
     })
 
 
+@replica_reads()
 def branch_dashboard(request: HttpRequest, branch_code: str) -> HttpResponse:
     """Per regency of the branch: the BPJS admins of the branch (and the operator); others 404."""
     if not request.user.is_authenticated:
@@ -52,6 +54,7 @@ def branch_dashboard(request: HttpRequest, branch_code: str) -> HttpResponse:
     return render(request, "reporting/branch_dashboard.html", dashboard.branch_dashboard(branch=branch))
 
 
+@replica_reads()
 def national_dashboard(request: HttpRequest) -> HttpResponse:
     """All regencies: the national operator (staff and superuser) only; a 404 for everyone else."""
     user = request.user
@@ -60,7 +63,7 @@ def national_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "reporting/national_dashboard.html", dashboard.national_dashboard())
 
 
-def _upload_branches(request, regency):
+def _upload_branches(request: HttpRequest, regency: Regency) -> list[BpjsBranch]:
     """The branches this user uploads arrears lists for that cover `regency` (one query)."""
     return list(
         BpjsBranch.objects.filter(

@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from assessments.models import Assessment, Screening
 from donations.models import Audience, Campaign, CampaignStatus, Kind, Pledge, PledgeStatus
-from participants.models import ArrearsRecord, ImportStatus
+from participants.models import ArrearsRecord, ImportStatus, Participant, ParticipantStatus
 from regencies.models import ContributionShare, District
-from reporting.dashboard import regency_dashboard, trend_chart_data, uhc_levels
+from reporting.dashboard import regency_dashboard, trend_chart, uhc_levels
+from reporting.summaries import summary_refresh
 from tests.factories import ArrearsImportFactory, FamilyFactory, ParticipantFactory, UserFactory
 
 TODAY = dt.date(2026, 11, 22)
@@ -45,10 +46,11 @@ def _campaign(regency, **kwargs):
     return Campaign.objects.create(regency=regency, **values)
 
 
-def _record(imp, participant, *, amount):
+def _record(imp, participant, *, amount, bpjs_status="inactive"):
     return ArrearsRecord.objects.create(
         regency=participant.regency, arrears_import=imp, participant=participant, as_of=imp.as_of,
-        row_number=participant.pk, months_in_arrears=6, arrears_amount=amount, bpjs_status="inactive",
+        row_number=participant.pk, months_in_arrears=6 if amount else 0, arrears_amount=amount,
+        bpjs_status=bpjs_status,
         care_class=participant.care_class, segment=participant.segment,
     )
 
@@ -62,7 +64,8 @@ def _screen(participant):
 
 @pytest.fixture
 def world(regency_a, regency_b, branch_a, district_a, village_a, admin_a):
-    """Eight participants of Luwu Utara in two districts, pledges in every state, two imports."""
+    """Eight participants of Luwu Utara in two districts, pledges in every state, two full lists:
+    the first shows p1-p4 in arrears, the second p4 and p5 in arrears and p1, p2 active again."""
     district_2 = District.objects.create(regency=regency_a, name="Sabbang")
     donor = UserFactory(email="dasbor.donatur@example.test")
     campaign = _campaign(regency_a, title="ASN Peduli", target_participants=10)
@@ -91,8 +94,9 @@ def world(regency_a, regency_b, branch_a, district_a, village_a, admin_a):
     _pledge(campaign_2, p["p6"], PledgeStatus.PAID, amount=600_000, donor=donor)
     _pledge(campaign_2, p["p7"], PledgeStatus.RELEASED, amount=700_000, donor=donor)
     _pledge(campaign_2, p["p8"], PledgeStatus.DISPUTED, amount=800_000, donor=donor)
-    _approve(p["p1"], admin_a)
+    _approve(p["p1"], admin_a)  # active again: no longer counted as eligible
     _approve(p["p5"], admin_a)
+    _approve(p["p6"], admin_a)
     for key in ("p4", "p5", "p6"):
         _screen(p[key])
     first = ArrearsImportFactory(branch=branch_a, status=ImportStatus.APPLIED, as_of=dt.date(2026, 9, 1))
@@ -102,6 +106,9 @@ def world(regency_a, regency_b, branch_a, district_a, village_a, admin_a):
         _record(first, p[key], amount=100_000)
     for key in ("p4", "p5"):
         _record(second, p[key], amount=50_000)
+    for key in ("p1", "p2"):
+        _record(second, p[key], amount=0, bpjs_status="active")
+        Participant.all_regencies.filter(pk=p[key].pk).update(status=ParticipantStatus.ACTIVE)
     # Another regency's data never counts.
     other = ParticipantFactory(regency=regency_b, arrears_amount=9_000_000)
     _pledge(_campaign(regency_b), other, PledgeStatus.VERIFIED, verified_at=verified_at)
@@ -114,25 +121,26 @@ def test_dashboard_numbers(world, regency_a):
     regency_a.active_rate_target = 80
     regency_a.save()
     b = regency_dashboard(regency=regency_a, today=TODAY)
-    assert b["in_arrears"] == 8
-    assert b["families_in_arrears"] == 6
-    assert b["arrears_total"] == 3_600_000
+    assert b["in_arrears"] == 6  # p3-p8: p1 and p2 are active on the newest list
+    assert b["families_in_arrears"] == 5
+    assert b["arrears_total"] == 3_600_000 - 100_000 - 200_000
     assert b["screened"] == 3
-    assert b["eligible"] == 2
+    assert b["eligible"] == 2  # p5 and p6; p1's approval no longer counts, p1 is active
     assert (b["pledged"], b["paid"], b["verified"], b["released"], b["disputed"]) == (1, 1, 3, 1, 1)
-    assert b["verified_participants"] == 3
-    # f1: both members verified; f2: one of two; single-member families: none verified.
+    # What the list says: p1 and p2 were in arrears, now active (p3's verified pledge is no proof).
+    assert (b["reactivated"], b["reactivated_by_donors"], b["cleared"]) == (2, 2, 0)
+    # f1: both members active again; f2: p3 and p4 still in arrears.
     assert b["families_reactivated"] == 1
     assert b["rupiah_verified"] == 600_000
     assert b["rupiah_paid"] == 100_000 + 200_000 + 300_000 + 600_000 + 800_000
     assert b["rupiah_pledged"] == 3_600_000 - 500_000 - 700_000
-    # Class III reactivated: p1 and p2 (p3 is class I), Rp2.800 each from the share table.
-    assert b["verified_class3"] == 2
+    # Class III reactivated with a donor's verified pledge: p1 and p2, Rp2.800 each from the share table.
+    assert b["reactivated_class3_by_donors"] == 2
     assert b["share"] == 2_800
     assert b["budget_monthly"] == 5_600
     assert b["budget_yearly"] == 67_200
     assert str(b["coverage"]) == "99.00"
-    assert str(b["active_rate"]) == "99.19"  # (990 - 8) / 990
+    assert str(b["active_rate"]) == "99.39"  # (990 - 6) / 990
     assert b["to_target"] == 0
     assert [lvl.reached for lvl in b["uhc"]] == [True, True, True]
 
@@ -141,14 +149,15 @@ def test_dashboard_district_trend_and_campaigns(world, regency_a, district_a):
     b = regency_dashboard(regency=regency_a, today=TODAY)
     districts = {row["name"]: row for row in b["districts"]}
     kec_a, kec_2 = districts[district_a.name], districts["Sabbang"]
-    assert (kec_a["in_arrears"], kec_a["eligible"], kec_a["covered"], kec_a["verified"]) == (5, 1, 5, 3)
-    assert kec_a["arrears_total"] == 100_000 + 200_000 + 300_000 + 400_000 + 800_000
-    assert (kec_2["in_arrears"], kec_2["eligible"], kec_2["covered"], kec_2["verified"]) == (3, 1, 1, 0)
-    trend = [(row["as_of"], row["in_arrears"], row["arrears_total"], row["verified"]) for row in b["trend"]]
-    assert trend == [(dt.date(2026, 9, 1), 4, 400_000, 0), (dt.date(2026, 10, 1), 2, 100_000, 3)]
-    chart = trend_chart_data(b["trend"])
-    assert chart["labels"] == ["2026-09-01", "2026-10-01"]
-    assert chart["verified"] == [0, 3]
+    assert (kec_a["in_arrears"], kec_a["eligible"], kec_a["covered"], kec_a["reactivated"]) == (3, 0, 5, 2)
+    assert kec_a["arrears_total"] == 300_000 + 400_000 + 800_000
+    assert (kec_2["in_arrears"], kec_2["eligible"], kec_2["covered"], kec_2["reactivated"]) == (3, 2, 1, 0)
+    trend = [(row.as_of, row.listed, row.in_arrears, row.arrears_total) for row in b["trend"]]
+    assert trend == [(dt.date(2026, 9, 1), 4, 4, 400_000), (dt.date(2026, 10, 1), 4, 2, 100_000)]
+    chart = trend_chart(b["trend"])
+    assert [p.in_arrears for p in chart.points] == [4, 2]
+    assert chart.points[0].y < chart.points[1].y  # more in arrears is higher on the chart
+    assert trend_chart(b["trend"][:1]) is None  # one point: the table only
     campaigns = {row["title"]: row for row in b["campaigns"]}
     asn = campaigns["ASN Peduli"]
     assert (asn["participants"], asn["rupiah_pledged"], asn["rupiah_verified"], asn["percent"]) == (
@@ -174,33 +183,33 @@ def test_without_population_no_coverage_and_gap_to_target(world, regency_a):
     regency_a.active_rate_target = 95
     regency_a.save()
     b = regency_dashboard(regency=regency_a, today=TODAY)
-    assert str(b["active_rate"]) == "92.00"
-    assert b["to_target"] == 3  # 95 of 100 must be active; 92 are
+    assert str(b["active_rate"]) == "94.00"
+    assert b["to_target"] == 1  # 95 of 100 must be active; 94 are
 
 
 def test_written_off_and_moved_to_pbi_are_counted_as_such_not_as_reactivated_by_donors(
         client, world, regency_a, staff_a, district_a):
     """Issue 20: a participant whose arrears the state wrote off, or who left for PBI, has its own
     figure and is never counted as reactivated by donors (even with a verified pledge)."""
-    from participants.models import Participant
 
     p = world["p"]
     before = regency_dashboard(regency=regency_a, today=TODAY)
     assert (before["written_off"], before["moved_to_pbi"]) == (0, 0)
-    assert before["verified_participants"] == 3 and before["families_reactivated"] == 1
+    assert before["reactivated"] == 2 and before["families_reactivated"] == 1
     # p1 (verified, family f1): written off by the list; p3 (verified, class I): moved to PBI;
     # p5 (no pledge): written off AND moved to PBI; p6: pemutihan N (not written off).
     Participant.all_regencies.filter(pk=p["p1"].pk).update(written_off=True)
     Participant.all_regencies.filter(pk=p["p3"].pk).update(segment="PBI")
     Participant.all_regencies.filter(pk=p["p5"].pk).update(written_off=True, segment="PBI", status="cleared")
     Participant.all_regencies.filter(pk=p["p6"].pk).update(written_off=False)
+    summary_refresh(regency=regency_a, today=TODAY)  # what the next list's import does
     b = regency_dashboard(regency=regency_a, today=TODAY)
     assert (b["written_off"], b["moved_to_pbi"]) == (2, 2)
-    assert b["verified_participants"] == 1  # only p2 is reactivated by donors
-    assert b["verified_class3"] == 1 and b["budget_monthly"] == 2_800
-    assert b["families_reactivated"] == 0  # f1's p1 was written off, not paid for
+    assert b["reactivated"] == 1 and b["reactivated_by_donors"] == 1  # only p2
+    assert b["reactivated_class3_by_donors"] == 1 and b["budget_monthly"] == 2_800
+    assert b["families_reactivated"] == 1  # f1: p2 active again, nobody in arrears
     districts = {row["name"]: row for row in b["districts"]}
-    assert districts[district_a.name]["verified"] == 1
+    assert districts[district_a.name]["reactivated"] == 1
     assert b["verified"] == 3  # the pledges themselves stay as they are (the donations side decides)
 
     client.force_login(staff_a)
@@ -210,17 +219,17 @@ def test_written_off_and_moved_to_pbi_are_counted_as_such_not_as_reactivated_by_
 
 
 def test_branch_and_national_summary_leave_out_the_written_off_and_pbi(world, regency_a):
-    from participants.models import Participant
     from regencies.models import Regency
     from reporting.dashboard import regencies_summary
 
-    def verified():
-        return {r.pk: r.verified for r in regencies_summary(regencies=Regency.objects.all(), today=TODAY)}[regency_a.pk]
+    def row():
+        return {r.regency.pk: r for r in regencies_summary(regencies=Regency.objects.all())}[regency_a.pk]
 
-    assert verified() == 3
+    assert (row().verified, row().reactivated) == (3, 2)
     Participant.all_regencies.filter(pk=world["p"]["p1"].pk).update(written_off=True)
     Participant.all_regencies.filter(pk=world["p"]["p2"].pk).update(segment="PBI")
-    assert verified() == 1
+    summary_refresh(regency=regency_a)
+    assert (row().verified, row().reactivated) == (3, 0)
 
 
 def test_uhc_levels():
@@ -240,7 +249,8 @@ def test_page_answers_the_bupati_and_shows_no_personal_data(client, world, regen
     assert "Rp5.600" in html  # the regency's monthly class III share for them
     assert "Rp2.000.000" in html  # paid by donors
     assert "Sabbang" in html and "ASN Peduli" in html
-    assert 'id="trend-data"' in html and "/static/vendor/chart.js/dist/chart.umd.min.js" in html
+    assert 'data-points="2"' in html and "<polyline" in html  # a server-rendered chart
+    assert "chart.umd" not in html and "charts.js" not in html  # and no Chart.js
     assert "1 September 2026" in html  # the table fallback of the chart
     for participant in world["p"].values():
         assert participant.name not in html
@@ -265,25 +275,29 @@ def test_query_count_is_constant(client, regency_a, district_a, admin_a, branch_
     client.force_login(admin_a)
     url = reverse("regency_home", kwargs={"regency_slug": regency_a.slug})
     _build(regency_a, district_a, admin_a, branch_a, 1)
+    summary_refresh(regency=regency_a, all_months=True)
     with CaptureQueriesContext(connection) as one:
         assert client.get(url).status_code == 200
     _build(regency_a, district_a, admin_a, branch_a, 30)
+    summary_refresh(regency=regency_a, all_months=True)
     with django_assert_num_queries(len(one.captured_queries)):
         assert client.get(url).status_code == 200
+    # The summary, its districts and trend; pledges by status and in rupiah; pledges per
+    # district; the pool; the campaigns; the share in force.
     with django_assert_num_queries(9):
         regency_dashboard(regency=regency_a)
 
 
 def test_eligible_agrees_with_the_eligibility_expression(world, regency_a, admin_a):
     from assessments.selectors import eligibility_expression
-    from participants.models import Participant
 
     # An expired approval and a later rejection: neither is eligible.
-    lapsed = world["p"]["p6"]
+    lapsed = world["p"]["p7"]
     Assessment.objects.create(regency=regency_a, participant=lapsed, status="approved", outcome="eligible",
                               valid_until=TODAY - dt.timedelta(days=1), questionnaire_version=1, created_by=admin_a)
     expected = (
         Participant.objects.for_regency(regency_a)
-        .annotate(e=eligibility_expression(TODAY, regency=regency_a)).filter(e="eligible").count()
+        .annotate(e=eligibility_expression(TODAY, regency=regency_a))
+        .filter(e="eligible", status=ParticipantStatus.INACTIVE).count()
     )
     assert regency_dashboard(regency=regency_a, today=TODAY)["eligible"] == expected == 2

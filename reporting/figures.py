@@ -1,0 +1,204 @@
+"""The figures every page, export and API shows about a regency, each defined once.
+
+| figure | label | what it counts |
+|---|---|---|
+| `in_arrears` | Peserta menunggak | participants on the branch's newest list (not cleared) listed there as not active (`participants.selectors.in_arrears_q`) |
+| `eligible` | Layak dibantu | of those in arrears, the ones with an approved assessment still valid today (`assessments.selectors.eligible_participant_ids`) |
+| `waiting` | Menunggu donatur | the donors' pool: eligible, in arrears, not routed to the write-off or REHAB, no pledge holding them (`donations.selectors.available_participants`, the campaign page's "peserta menunggu") |
+| `pledged` | Dijanjikan | pledges reserved or pledged, not yet paid (`donations.selectors.pledge_counts`) |
+| `verified` | Terverifikasi | pledges verified by a later list (`pledge_counts`) |
+| `disputed` | Dipersoalkan | pledges paid but still shown in arrears after the grace days, now (`pledge_counts`; the reconciliation page's card) |
+| `reactivated` | Aktif kembali | what BPJS's lists say: no longer in arrears on the newest list (active, or absent from a full list) after a list that showed arrears; not written off, not moved to PBI (`participants.selectors.reactivated_q`) |
+| `cleared` | Tidak lagi di daftar (lunas) | participants absent from the branch's newest full list (status `cleared`) |
+
+The participant-scale figures are kept per regency in `reporting.models.RegencySummary`
+(refreshed by `reporting.summaries`); `list_figures` computes them live, set-based, for the
+refresh and for the integrity check. The pledge figures are one aggregate over the regency's
+pledges and are read live (a donor's reservation changes them at once).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy as _
+
+from assessments.models import Screening
+from assessments.selectors import eligible_participant_ids
+from core.time import regency_today
+from donations.models import COVERING_STATUSES, Pledge, PledgeStatus
+from donations.selectors import available_participants, pledge_counts
+from participants.models import ARREARS_SEGMENTS, Family, Participant, ParticipantStatus
+from participants.selectors import in_arrears_q, reactivated_q
+from regencies.models import Regency
+
+CLASS_III = 3
+
+# figure -> (label, what it counts): the labels the pages show, with their help text.
+LABELS: dict[str, tuple[Any, Any]] = {
+    "in_arrears": (_("Peserta menunggak"), _("di daftar BPJS terbaru dengan status tidak aktif")),
+    "eligible": (_("Layak dibantu"), _("menunggak, dengan asesmen disetujui yang masih berlaku")),
+    "waiting": (_("Menunggu donatur"), _("layak dibantu, bukan jalur pemutihan/REHAB, belum ada janji")),
+    "pledged": (_("Dijanjikan"), _("janji dipesan atau dikonfirmasi, belum dibayar")),
+    "verified": (_("Terverifikasi"), _("janji yang lunasnya terlihat di daftar BPJS berikutnya")),
+    "disputed": (_("Dipersoalkan"), _("janji dibayar tetapi daftar BPJS masih menunjukkan tunggakan")),
+    "reactivated": (_("Aktif kembali"), _("dulu menunggak, kini aktif atau tidak lagi di daftar BPJS")),
+    "cleared": (_("Tidak lagi di daftar (lunas)"), _("tidak ada di daftar lengkap cabang yang terbaru")),
+}
+
+
+def _day(regency: Regency, today: dt.date | None) -> dt.date:
+    return today or regency_today(regency)
+
+
+def eligible_q(*, regency: Regency, today: dt.date) -> Q:
+    """Condition on a Participant row: in arrears, with an approval still valid on `today`."""
+    return in_arrears_q() & Q(pk__in=eligible_participant_ids(regency=regency, today=today))
+
+
+def _verified_participant_ids(regency: Regency) -> Any:
+    return Pledge.objects.for_regency(regency).filter(status=PledgeStatus.VERIFIED).values("participant_id")
+
+
+def list_figures(*, regency: Regency, today: dt.date | None = None) -> dict[str, int]:
+    """The participant-scale figures, live: one aggregate over the regency's participants.
+
+    `reactivated_by_donors`: reactivated and helped by a verified pledge (the headline); the
+    class III ones cost the regency its share of the contribution (the budget effect)."""
+    day = _day(regency, today)
+    arrears = in_arrears_q()
+    reactivated = reactivated_q(regency=regency)
+    by_donors = reactivated & Q(pk__in=_verified_participant_ids(regency))
+    return Participant.objects.for_regency(regency).aggregate(
+        participants=Count("id"),
+        in_arrears=Count("id", filter=arrears),
+        families_in_arrears=Count("family_id", filter=arrears, distinct=True),
+        arrears_total=Sum("arrears_amount", filter=arrears, default=0),
+        cleared=Count("id", filter=Q(status=ParticipantStatus.CLEARED)),
+        reactivated=Count("id", filter=reactivated),
+        reactivated_by_donors=Count("id", filter=by_donors),
+        reactivated_class3_by_donors=Count("id", filter=by_donors & Q(care_class=CLASS_III)),
+        written_off=Count("id", filter=Q(written_off=True)),
+        moved_to_pbi=Count("id", filter=~Q(segment__in=ARREARS_SEGMENTS)),
+        eligible=Count("id", filter=eligible_q(regency=regency, today=day)),
+    )
+
+
+def families_reactivated(*, regency: Regency) -> int:
+    """Families with a member active again (`reactivated`) and none still in arrears (one query)."""
+    members = Participant.objects.for_regency(regency).filter(family_id__isnull=False)
+    return (
+        Family.objects.for_regency(regency)
+        .filter(pk__in=members.filter(reactivated_q(regency=regency)).values("family_id"))
+        .exclude(pk__in=members.filter(in_arrears_q()).values("family_id"))
+        .count()
+    )
+
+
+def screened(*, regency: Regency) -> int:
+    """Participants with a screening result (the assessment queue), one query."""
+    return Screening.objects.for_regency(regency).count()
+
+
+def district_figures(*, regency: Regency, today: dt.date | None = None) -> list[dict[str, Any]]:
+    """Per district: in arrears, eligible, reactivated, arrears (one query)."""
+    day = _day(regency, today)
+    arrears = in_arrears_q()
+    return list(
+        Participant.objects.for_regency(regency)
+        .values("district_id", "district__name")
+        .annotate(
+            in_arrears=Count("id", filter=arrears),
+            eligible=Count("id", filter=eligible_q(regency=regency, today=day)),
+            reactivated=Count("id", filter=reactivated_q(regency=regency)),
+            arrears_total=Sum("arrears_amount", filter=arrears, default=0),
+        )
+        .order_by("district__name")
+    )
+
+
+# --- the figures one at a time (each page that shows one figure asks here) -------------------
+
+
+def in_arrears(*, regency: Regency) -> int:
+    return Participant.objects.for_regency(regency).filter(in_arrears_q()).count()
+
+
+def eligible(*, regency: Regency, today: dt.date | None = None) -> int:
+    day = _day(regency, today)
+    return Participant.objects.for_regency(regency).filter(eligible_q(regency=regency, today=day)).count()
+
+
+def waiting(*, regency: Regency, today: dt.date | None = None) -> int:
+    """The donors' pool: what a campaign's participant page counts ("peserta menunggu")."""
+    return available_participants(regency=regency, today=today).count()
+
+
+def reactivated(*, regency: Regency) -> int:
+    return Participant.objects.for_regency(regency).filter(reactivated_q(regency=regency)).count()
+
+
+def cleared(*, regency: Regency) -> int:
+    return Participant.objects.for_regency(regency).filter(status=ParticipantStatus.CLEARED).count()
+
+
+def pledge_figures(*, regency: Regency) -> dict[str, int]:
+    """Pledged, paid, verified, disputed, released (from `pledge_counts`, the same numbers the
+    reconciliation page shows) and the rupiah pledged, paid and verified: two queries."""
+    s = PledgeStatus
+    counts = pledge_counts(regency=regency)
+    paid_like = (s.PAID, s.VERIFIED, s.DISPUTED)
+    money = Pledge.objects.for_regency(regency).aggregate(
+        rupiah_pledged=Sum("amount", filter=Q(status__in=COVERING_STATUSES), default=0),
+        rupiah_paid=Sum("amount", filter=Q(status__in=paid_like), default=0),
+        rupiah_verified=Sum("amount", filter=Q(status=s.VERIFIED), default=0),
+    )
+    return {
+        "pledged": counts[s.RESERVED] + counts[s.PLEDGED],
+        "paid": counts[s.PAID],
+        "verified": counts[s.VERIFIED],
+        "disputed": counts[s.DISPUTED],
+        "released": counts[s.RELEASED],
+        **money,
+    }
+
+
+def pledged(*, regency: Regency) -> int:
+    return pledge_figures(regency=regency)["pledged"]
+
+
+def verified(*, regency: Regency) -> int:
+    return pledge_counts(regency=regency)[PledgeStatus.VERIFIED]
+
+
+def disputed(*, regency: Regency) -> int:
+    return pledge_counts(regency=regency)[PledgeStatus.DISPUTED]
+
+
+def covered_by_district(*, regency: Regency) -> dict[int | None, int]:
+    """Per district: participants a pledge covers (active, verified or disputed), one query."""
+    rows = (
+        Pledge.objects.for_regency(regency)
+        .filter(status__in=COVERING_STATUSES)
+        .values("participant__district_id")
+        .annotate(n=Count("participant_id", distinct=True))
+        .order_by()
+    )
+    return {row["participant__district_id"]: row["n"] for row in rows}
+
+
+def pledges_by_regency(*, regency_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per regency: participants covered by a pledge and pledges verified (one query; the branch
+    and national views)."""
+    rows = (
+        Pledge.all_regencies.filter(regency_id__in=regency_ids)
+        .values("regency_id")
+        .annotate(
+            covered=Count("participant_id", filter=Q(status__in=COVERING_STATUSES), distinct=True),
+            verified=Count("id", filter=Q(status=PledgeStatus.VERIFIED)),
+        )
+        .order_by()
+    )
+    return {row["regency_id"]: {"covered": row["covered"], "verified": row["verified"]} for row in rows}
