@@ -294,15 +294,19 @@ class _MultipleChoiceField(forms.MultipleChoiceField):
     def to_python(self, value: Any) -> list[str]:
         return super().to_python([value] if isinstance(value, str) else value)
 
+    def __init__(self, *, choices: tuple[tuple[str, Any], ...], **kwargs: Any) -> None:
+        super().__init__(choices=choices, **kwargs)
+        self.order = [value for value, _label in choices]
+
     def clean(self, value: Any) -> list[str]:
         chosen = super().clean(value)
-        return [v for v, _label in self.choices if v in chosen]
+        return [v for v in self.order if v in chosen]
 
 
 class _TextField(forms.CharField):
     default_error_messages = {"invalid": _("Masukkan teks.")}
 
-    def to_python(self, value: Any) -> str:
+    def to_python(self, value: Any) -> str | None:
         if value not in self.empty_values and not isinstance(value, str):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
@@ -359,7 +363,7 @@ class AnswersForm(forms.Form):
         for q in self.questions.values():
             required = complete and (q.required or q.must_be_true)
             self.fields[q.key] = _field(q, required=required)
-            self.fields[q.key].question = q  # the template's badges and hints read it
+            self.fields[q.key].question = q  # type: ignore[attr-defined]  # the template's badges read it
         if data is not None and not complete:
             for name in [n for n, f in self.fields.items() if f.widget.value_omitted_from_data(data, None, n)]:
                 del self.fields[name]
@@ -378,7 +382,8 @@ class AnswersForm(forms.Form):
 
     def labelled_errors(self) -> dict[str, str]:
         """Each wrong answer's errors, after its question's label (for lists and the API)."""
-        return {key: f"{self.questions[key].label}: {' '.join(errors)}" for key, errors in self.errors.items()}
+        return {key: f"{self.questions[key].label}: {' '.join(str(e) for e in errors)}"
+                for key, errors in self.errors.items()}
 
 
 def validate_answers(answers: Any, *, version: int = QUESTIONNAIRE_VERSION) -> dict[str, Any]:

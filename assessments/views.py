@@ -19,9 +19,16 @@ from assessments.models import Assessment, Flag, ReasonCode, Recommendation, Sta
 from core.errors import DomainError
 from core.time import regency_today
 from participants.models import Participant
-from regencies.models import District
-from regencies.permissions import require_perm
+from regencies.models import District, Regency
+from regencies.permissions import RegencyAccess, require_perm
 from regencies.roles import Perm
+
+
+class _RegencyRequest(HttpRequest):
+    """A request under /r/<slug>/: `RegencyMiddleware` has resolved the regency and the access."""
+
+    regency: Regency
+    regency_access: RegencyAccess
 
 
 def _wants_json(request) -> bool:
@@ -102,12 +109,12 @@ def assessment_start(request, regency_slug: str, public_id):
 
 @require_http_methods(["GET"])
 @require_perm(Perm.ASSESS)
-def assessment_detail(request: HttpRequest, regency_slug: str, assessment_id: int) -> HttpResponse:
+def assessment_detail(request: _RegencyRequest, regency_slug: str, assessment_id: int) -> HttpResponse:
     assessment = selectors.assessment_get(regency=request.regency, assessment_id=assessment_id)
     return _detail_page(request, assessment)
 
 
-def _detail_page(request: HttpRequest, assessment: Assessment, *,
+def _detail_page(request: _RegencyRequest, assessment: Assessment, *,
                  answers_form: questionnaire.AnswersForm | None = None, status: int = 200) -> HttpResponse:
     """The assessment page; `answers_form` is a form with errors to show next to the answers."""
     regency = request.regency
@@ -141,21 +148,22 @@ def _detail_page(request: HttpRequest, assessment: Assessment, *,
     }, status=status)
 
 
-def _posted_answers(request: HttpRequest, assessment: Assessment) -> questionnaire.AnswersForm:
+def _posted_answers(request: _RegencyRequest, assessment: Assessment) -> questionnaire.AnswersForm:
     return questionnaire.AnswersForm(request.POST, version=assessment.questionnaire_version,
                                      answers=assessment.answers)
 
 
 @require_POST
 @require_perm(Perm.ASSESS)
-def assessment_save(request: HttpRequest, regency_slug: str, assessment_id: int) -> HttpResponse:
+def assessment_save(request: _RegencyRequest, regency_slug: str, assessment_id: int) -> HttpResponse:
     """Autosave (fetch, JSON answer) or the plain form post (redirect, or the page with errors)."""
     assessment = selectors.assessment_get(regency=request.regency, assessment_id=assessment_id)
     form = _posted_answers(request, assessment)
     if not form.is_valid():
         if _wants_json(request):
             return JsonResponse({"ok": False, "detail": _("Periksa isian yang ditandai."), "code": "invalid_answers",
-                                 "errors": {key: " ".join(errors) for key, errors in form.errors.items()}},
+                                 "errors": {key: " ".join(str(e) for e in errors)
+                                            for key, errors in form.errors.items()}},
                                 status=400)
         return _detail_page(request, assessment, answers_form=form, status=400)
     try:
@@ -174,7 +182,7 @@ def assessment_save(request: HttpRequest, regency_slug: str, assessment_id: int)
 
 @require_POST
 @require_perm(Perm.ASSESS)
-def assessment_submit(request: HttpRequest, regency_slug: str, assessment_id: int) -> HttpResponse:
+def assessment_submit(request: _RegencyRequest, regency_slug: str, assessment_id: int) -> HttpResponse:
     """Save what the form sends, then submit; what is wrong or missing is shown at its question."""
     assessment = selectors.assessment_get(regency=request.regency, assessment_id=assessment_id)
     try:
