@@ -10,7 +10,7 @@ from accounts.models import ApiToken, User
 
 # The admin logs in through allauth (its MFA step and rate limits), never its own form:
 # /admin/login/ sends visitors to the allauth login with `next`; a signed-in non-staff user gets 403.
-admin.site.login = secure_admin_login(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # allauth's documented replacement
 
 
 @admin.register(User)
@@ -35,18 +35,21 @@ class UserAdmin(DjangoUserAdmin):
     )
 
 
+_TOKEN_COLUMNS = ("prefix", "user", "name", "created_at", "expires_at", "last_used_at", "revoked_at",
+                  "revoked_reason")
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     """API tokens for the national operator: who has which, and a revoke action (audited).
     The secret is never stored, so never shown; tokens are made by their owners only."""
 
-    list_display = ["prefix", "user", "name", "created_at", "expires_at", "last_used_at", "revoked_at",
-                    "revoked_reason"]
+    list_display = _TOKEN_COLUMNS
     list_filter = [("revoked_at", admin.EmptyFieldListFilter), "revoked_reason"]
     search_fields = ["user__email", "name", "prefix"]
     list_select_related = ["user"]
-    readonly_fields = list_display
-    fields = list_display
+    readonly_fields = _TOKEN_COLUMNS
+    fields = _TOKEN_COLUMNS
     actions = ["revoke"]
 
     def has_add_permission(self, request):

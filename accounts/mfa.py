@@ -10,15 +10,19 @@ imports them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from allauth.mfa.adapter import get_adapter
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 # Authenticators that make the login ask for a code (recovery codes only back one up).
 PRIMARY_TYPES = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
-RoleCheck = Callable[[object], bool]
+RoleCheck = Callable[["User"], bool]
 _role_checks: list[RoleCheck] = []
 
 

@@ -1,5 +1,7 @@
 """Users log in with their e-mail address; there is no username."""
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -27,19 +29,20 @@ class UserManager(BaseUserManager["User"]):
         extra_fields.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra_fields)
 
-    def get_by_natural_key(self, username: str) -> "User":
+    def get_by_natural_key(self, username: str | None) -> "User":
         return self.get(email__iexact=username)
 
 
 class User(AbstractUser):
+    # Django's way of dropping an inherited field, which the stubs cannot express.
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("alamat e-mail"), unique=True)
     full_name = models.CharField(_("nama lengkap"), max_length=150, blank=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()  # type: ignore[misc]
+    objects = UserManager()  # type: ignore[assignment,misc]  # by e-mail: not AbstractUser's username manager
 
     class Meta:
         verbose_name = _("pengguna")

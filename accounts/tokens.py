@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
@@ -219,7 +220,7 @@ def token_revoke_own(*, user, token_id: int) -> ApiToken:
     """The account page: revoke one of the user's own tokens; anyone else's is a 404."""
     token = ApiToken.objects.filter(user=user, pk=token_id).first()
     if token is None:
-        raise NotFound(_("Token tidak ditemukan."))
+        raise NotFound(gettext("Token tidak ditemukan."))
     return token_revoke(token=token, actor=user, reason="user")
 
 

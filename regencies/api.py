@@ -67,7 +67,8 @@ class RegencyListApi(APIView):
     def get(self, request):
         regencies = user_regencies(request.user)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(regencies, request, view=self)
+        # DRF pages any sequence (Django's Paginator); the stubs accept only a QuerySet.
+        page: list[Regency] = paginator.paginate_queryset(regencies, request, view=self) or []  # type: ignore[arg-type]
         roles = regency_roles_for_user(user=request.user, regencies=page)
         rows = [
             {"code": r.code, "name": r.name, "slug": r.slug, "kind": r.kind,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -49,8 +51,9 @@ class RegencySettingsForm(forms.Form):
                     "terakhir yang memuatnya, bila tidak ada janji donasi yang masih berjalan."),
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("retention_years") is None:
             data.pop("retention_years", None)  # left empty: the regency keeps its period
         population, participants = data.get("population"), data.get("jkn_participants")

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import wraps
 
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
 
+from accounts.models import User
 from regencies.models import BpjsBranch, BranchMembership, Membership, Regency
 from regencies.roles import ROLE_PERMISSIONS, BranchRole, Perm, Role
 
@@ -41,6 +43,24 @@ class RegencyAccess:
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
+
+
+class RegencyHttpRequest(HttpRequest):
+    """What a page behind `require_perm` receives (an annotation only: Django builds the object).
+
+    The regency middleware set `regency` and `regency_access`; having an access means signed in.
+    """
+
+    user: User
+    regency: Regency
+    regency_access: RegencyAccess
+
+
+class RegencyRequest(Request):
+    """What a DRF view behind `RegencyPermission` receives (an annotation only)."""
+
+    user: User
+    regency_access: RegencyAccess
 
 
 def regency_access_for(*, user, regency: Regency) -> RegencyAccess | None:
@@ -152,7 +172,9 @@ class RegencyPermission(BasePermission):
 __all__ = [
     "Perm",
     "RegencyAccess",
+    "RegencyHttpRequest",
     "RegencyPermission",
+    "RegencyRequest",
     "Role",
     "branch_get_for_user",
     "regency_access_for",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts.models import User
 from regencies.models import Invitation, Membership, Regency
 
 
@@ -41,7 +42,7 @@ def invitation_by_token(*, token: str) -> Invitation | None:
     return Invitation.all_regencies.select_related("regency").filter(token=token).first()
 
 
-def user_holds_role(user) -> bool:
+def user_holds_role(user: User) -> bool:
     """True when `user` holds an active regency or branch role (then MFA is required)."""
     from regencies.models import BranchMembership
 

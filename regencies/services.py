@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, PermissionDenied
 from core.formatting import format_date
@@ -37,7 +39,7 @@ class InvitationLoginRequired(DomainError):
     default_code = "invitation_login_required"
 
 
-def _require_perm(*, actor, regency: Regency, perm: Perm) -> None:
+def _require_perm(*, actor: User, regency: Regency, perm: Perm) -> None:
     access = regency_access_for(user=actor, regency=regency)
     if access is None or not access.can(perm):
         raise PermissionDenied(_("Anda tidak berhak mengelola anggota kabupaten/kota ini."))
@@ -75,7 +77,7 @@ def invitation_link(*, invitation: Invitation, base_url: str = "") -> str:
 
 
 def invitation_create(
-    *, regency: Regency, actor, email: str, role: str, base_url: str = ""
+    *, regency: Regency, actor: User, email: str, role: str, base_url: str = ""
 ) -> Invitation:
     """Invite `email` to `regency` with `role`; e-mails the link after commit.
 
@@ -134,7 +136,7 @@ def _enqueue_invitation_email(invitation_id: int, base_url: str) -> None:
     enqueue_on_commit("regencies.tasks.send_invitation_email", invitation_id, base_url)
 
 
-def invitation_revoke(*, regency: Regency, actor, invitation: Invitation) -> Invitation:
+def invitation_revoke(*, regency: Regency, actor: User, invitation: Invitation) -> Invitation:
     _require_perm(actor=actor, regency=regency, perm=Perm.INVITE_MEMBERS)
     with transaction.atomic():
         locked = Invitation.objects.for_regency(regency).select_for_update().get(pk=invitation.pk)
@@ -151,8 +153,9 @@ def invitation_revoke(*, regency: Regency, actor, invitation: Invitation) -> Inv
 
 
 def invitation_accept(
-    *, token: str, password: str | None = None, full_name: str = "", acting_user=None
-):
+    *, token: str, password: str | None = None, full_name: str = "",
+    acting_user: User | AnonymousUser | None = None,
+) -> User:
     """Accept an invitation: create the account (or use the existing one) and the membership.
 
     - unknown token -> DomainError(not_found); expired / revoked / used -> InvitationInvalid;
@@ -163,7 +166,6 @@ def invitation_accept(
     """
     from allauth.account.models import EmailAddress
 
-    User = get_user_model()
     with transaction.atomic():
         invitation = (
             Invitation.all_regencies.select_for_update()
@@ -224,7 +226,7 @@ def invitation_accept(
     return user
 
 
-def membership_deactivate(*, regency: Regency, actor, membership: Membership) -> Membership:
+def membership_deactivate(*, regency: Regency, actor: User, membership: Membership) -> Membership:
     """Take a role away (the row stays, for the history). An admin cannot remove their own admin role."""
     _require_perm(actor=actor, regency=regency, perm=Perm.INVITE_MEMBERS)
     with transaction.atomic():
@@ -247,7 +249,7 @@ def membership_deactivate(*, regency: Regency, actor, membership: Membership) ->
 SETTINGS_FIELDS = ("population", "jkn_participants", "active_rate_target", "minimum_wage", "retention_years")
 
 
-def regency_settings_update(*, regency: Regency, actor, values: dict) -> Regency:
+def regency_settings_update(*, regency: Regency, actor: User, values: dict[str, Any]) -> Regency:
     """Set the regency's population, JKN participant total, active-rate target and UMK (audited)."""
     from regencies.permissions import regency_access_for as _access
 
@@ -269,13 +271,13 @@ def regency_settings_update(*, regency: Regency, actor, values: dict) -> Regency
     return locked
 
 
-def _jsonable(value):
+def _jsonable(value: object) -> object:
     from decimal import Decimal
 
     return str(value) if isinstance(value, Decimal) else value
 
 
-def member_mfa_reset(*, regency: Regency, actor, membership: Membership) -> list[str]:
+def member_mfa_reset(*, regency: Regency, actor: User, membership: Membership) -> list[str]:
     """A regency admin removes a member's MFA (lost phone): every authenticator of the user is
     deleted, so their next login asks them to enrol again. Audited.
 
@@ -291,7 +293,7 @@ def member_mfa_reset(*, regency: Regency, actor, membership: Membership) -> list
     _require_perm(actor=actor, regency=regency, perm=Perm.INVITE_MEMBERS)
     with transaction.atomic():
         locked = Membership.objects.for_regency(regency).select_related("user").get(pk=membership.pk)
-        user = get_user_model().objects.select_for_update().get(pk=locked.user_id)
+        user = User.objects.select_for_update().get(pk=locked.user_id)
         if user.pk == actor.pk:
             raise DomainError(
                 _("Atur autentikasi dua langkah Anda sendiri di halaman akun Anda."), code="self_mfa_reset"

@@ -19,13 +19,13 @@ from core.errors import DomainError
 from regencies import selectors, services
 from regencies.forms import InvitationForm, RegencySettingsForm
 from regencies.models import Invitation, Membership
-from regencies.permissions import require_perm
+from regencies.permissions import RegencyHttpRequest, require_perm
 from regencies.roles import Perm
 
 
 @require_perm(Perm.MANAGE_SETTINGS)
 @require_http_methods(["GET", "POST"])
-def regency_settings(request: HttpRequest, regency_slug: str) -> HttpResponse:
+def regency_settings(request: RegencyHttpRequest, regency_slug: str) -> HttpResponse:
     regency = request.regency
     initial = {f: getattr(regency, f) for f in services.SETTINGS_FIELDS}
     form = RegencySettingsForm(request.POST if request.method == "POST" else None, initial=initial)
@@ -48,7 +48,7 @@ def regency_settings(request: HttpRequest, regency_slug: str) -> HttpResponse:
 
 @require_perm(Perm.INVITE_MEMBERS)
 @require_http_methods(["GET", "POST"])
-def member_list(request: HttpRequest, regency_slug: str) -> HttpResponse:
+def member_list(request: RegencyHttpRequest, regency_slug: str) -> HttpResponse:
     regency = request.regency
     form = InvitationForm()
     status = 200
@@ -98,7 +98,7 @@ def member_list(request: HttpRequest, regency_slug: str) -> HttpResponse:
 
 @require_perm(Perm.INVITE_MEMBERS)
 @require_http_methods(["GET", "POST"])
-def member_mfa_reset(request: HttpRequest, regency_slug: str, membership_id: int) -> HttpResponse:
+def member_mfa_reset(request: RegencyHttpRequest, regency_slug: str, membership_id: int) -> HttpResponse:
     """Reset a member's two-step verification (lost phone): a confirmation page, then the reset."""
     regency = request.regency
     membership = get_object_or_404(
