@@ -305,6 +305,7 @@ CELERY_TASK_ROUTES = {
     "*notify*": {"queue": "email"},
     "assessments.*": {"queue": "jobs"},
     "donations.*": {"queue": "jobs"},
+    "reporting.*": {"queue": "jobs"},
     "core.check_integrity": {"queue": "jobs"},
 }
 # The transactional outbox (core.outbox): after-commit work is written in the caller's
@@ -348,6 +349,11 @@ CELERY_BEAT_SCHEDULE["donations-privacy-purge-nightly"] = {
 # after reconciliation, allocation and the purge; failures become an `integrity.failed` audit event.
 CELERY_BEAT_SCHEDULE["core-check-integrity-nightly"] = {
     "task": "core.check_integrity", "schedule": crontab(hour=21, minute=0),
+}
+# The dashboards' summaries (reporting.summaries): nightly at 20:30 UTC (after midnight in WIB and
+# WITA: eligibility lapses with the date), before the integrity checks compare them.
+CELERY_BEAT_SCHEDULE["reporting-summaries-nightly"] = {
+    "task": "reporting.tasks.summaries_refresh_all_task", "schedule": crontab(hour=20, minute=30),
 }
 
 # --- logging ----------------------------------------------------------------

@@ -21,6 +21,7 @@ from donations.models import (
     ReleaseReason,
 )
 from donations.reconciliation import selectors, services
+from donations.selectors import pledge_counts
 from participants.pseudonym import pseudonym
 from regencies.permissions import require_perm
 from regencies.roles import Perm
@@ -50,6 +51,9 @@ def reconciliation(request, regency_slug: str):
     return render(request, "donations/reconciliation.html", {
         "regency": regency,
         "totals": selectors.totals(regency=regency),
+        # Verified and disputed NOW (a disputed pledge may be verified by a later list): the
+        # same numbers as the dashboard's. `totals` counts decisions, for the released ones.
+        "pledges": pledge_counts(regency=regency),
         "per_import": selectors.counts_per_import(regency=regency),
         "runs": selectors.runs(regency=regency),
         "anomalies": selectors.anomalies(regency=regency, status=anomaly_status)[:100],
