@@ -1,4 +1,3 @@
-# ruff: noqa: S608  (SQL is built from constants and an integer table suffix; values are parameters)
 """Apply a loaded staging table: set-based SQL only, inside the caller's ONE transaction.
 
 Steps (each one statement over the whole import, no per-row Python):
@@ -35,6 +34,10 @@ inserts meanwhile: that insert is a plain INSERT of the card numbers still new o
 lock is held (a speculative insertion costs ~50 % more a row). See `_rebuilding_indexes`.
 
 The caller (services.import_run) holds the transaction and the branch/regency locks.
+
+Every statement is composed with `psycopg2.sql`: the tables are named from the models (and
+the staging tables from the import's id) through `sql.Identifier`; values, the enums'
+included, are parameters.
 """
 
 from __future__ import annotations
@@ -44,11 +47,23 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from django.db import DatabaseError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils.translation import gettext as _
+from psycopg2 import sql
 
 from participants.imports.staging import held_table_name, places_table_name, staging_table_name
+from participants.models import (
+    ArrearsRecord,
+    BpjsStatus,
+    Family,
+    ImportRowError,
+    Participant,
+    ParticipantStatus,
+)
+from regencies.models import District, Regency, Village
 
 logger = logging.getLogger(__name__)
 
@@ -59,12 +74,35 @@ BULK_MIN_ROWS = 20_000
 # if they do not, it keeps the indexes and inserts row by row.
 _BULK_LOCK_TIMEOUT = "2s"
 
-# `lower(collapse-spaces(trim(x)))`: how names are compared.
-_SPACES = r"'\s+'"
+# The tables the statements name (through sql.Identifier), from the models.
+_TABLES = {
+    "participant": Participant, "family": Family, "record": ArrearsRecord, "row_error": ImportRowError,
+    "regency": Regency, "district": District, "village": Village,
+}
+
+# The values the statements compare with or write: parameters, from the enums (and the file's
+# column names the row errors point at).
+_VALUES = {
+    "cleared": ParticipantStatus.CLEARED.value, "active": ParticipantStatus.ACTIVE.value,
+    "inactive": ParticipantStatus.INACTIVE.value, "bpjs_active": BpjsStatus.ACTIVE.value,
+    "col_regency": "kode_wilayah", "col_card": "no_kartu",
+}
 
 
-def _norm(expr: str) -> str:
-    return f"lower(regexp_replace(btrim({expr}), {_SPACES}, ' ', 'g'))"
+def _q(template: str, **parts: sql.Composable) -> sql.Composed:
+    """`template` with {participant}, {family}, ... (see _TABLES) and `parts` filled in (the
+    staging tables and the fragments of a statement come in `parts`)."""
+    tables = {name: sql.Identifier(model._meta.db_table) for name, model in _TABLES.items()}
+    return sql.SQL(template).format(**tables, **parts)
+
+
+class _Run(Protocol):
+    def __call__(self, statement: sql.Composable, extra: dict[str, object] | None = None) -> None: ...
+
+
+def _norm(expr: str) -> sql.Composed:
+    """`lower(collapse-spaces(trim(x)))`: how names are compared; `expr` a column of the statement."""
+    return sql.SQL(r"lower(regexp_replace(btrim({}), '\s+', ' ', 'g'))").format(sql.SQL(expr))
 
 
 @dataclass
@@ -106,35 +144,37 @@ def apply_staging(
     """Run every step; must be called inside `transaction.atomic()`."""
     if not connection.in_atomic_block:
         raise RuntimeError("apply_staging must run inside a transaction")
+    # The staging tables' names (the statements name them through sql.Identifier).
     s = staging_table_name(ctx.import_id)
+    held, places = held_table_name(ctx.import_id), places_table_name(ctx.import_id)
     result = ApplyResult()
     report = progress or (lambda _pct: None)
-    params = {
+    params: dict[str, object] = {
         "imp": ctx.import_id,
         "regs": list(ctx.regency_ids),
         "as_of": ctx.as_of,
+        **_VALUES,
     }
     with connection.cursor() as cur:
 
-        def run(sql: str, extra: dict | None = None) -> None:
-            cur.execute(sql, {**params, **(extra or {})})
+        def run(statement: sql.Composable, extra: dict[str, object] | None = None) -> None:
+            cur.execute(statement, {**params, **(extra or {})})
 
         # These statements each read the whole file once: compiling them (JIT) costs
         # more than it saves, and a hash table of 200k wide rows wants more than 4 MB (one
         # apply per branch at a time: a few at most).
-        run("SET LOCAL jit = off; SET LOCAL work_mem = '256MB'")
-        run(
+        run(sql.SQL("SET LOCAL jit = off; SET LOCAL work_mem = '256MB'"))
+        run(_q(
             "CREATE TEMP TABLE imp_reg ON COMMIT DROP AS "
-            "SELECT id, code, name FROM regencies_regency WHERE id = ANY(%(regs)s)"
-        )
+            "SELECT id, code, name FROM {regency} WHERE id = ANY(%(regs)s)"
+        ))
         # The planner needs the size and the distinct card numbers; a small sample will do.
-        run(
-            f"SET LOCAL default_statistics_target = 10; ANALYZE {s} (card_number, place_key)"
-        )
-        result.removed += _remove_foreign_regency_rows(run, cur, s, ctx.import_id)
+        run(sql.SQL("SET LOCAL default_statistics_target = 10; ANALYZE {} (card_number, place_key)").format(
+            sql.Identifier(s)))
+        result.removed += _remove_foreign_regency_rows(run, cur, s, places)
         result.removed += _remove_foreign_cards(run, cur, s)
         report(74)
-        _districts(run, ctx.import_id)
+        _districts(run, places)
         _villages(run)
         report(78)
         _resolve_rows(run, s)
@@ -156,49 +196,49 @@ def apply_staging(
                     )
                 )
             elif _someone_is_absent(run, cur, result.valid):
-                run(
-                    "UPDATE participants_participant p SET status = 'cleared', cleared_at = %(as_of)s,"
+                run(_q(
+                    "UPDATE {participant} p SET status = %(cleared)s, cleared_at = %(as_of)s,"
                     " last_import_id = %(imp)s, updated_at = now() "
-                    "WHERE p.regency_id = ANY(%(regs)s) AND p.status <> 'cleared' "
-                    f"AND NOT EXISTS (SELECT 1 FROM {s} x WHERE x.card_number = p.card_number) "
-                    f"AND NOT EXISTS (SELECT 1 FROM {held_table_name(ctx.import_id)} h"
-                    " WHERE h.card_number = p.card_number)"
-                )
+                    "WHERE p.regency_id = ANY(%(regs)s) AND p.status <> %(cleared)s "
+                    "AND NOT EXISTS (SELECT 1 FROM {staging} x WHERE x.card_number = p.card_number) "
+                    "AND NOT EXISTS (SELECT 1 FROM {held} h WHERE h.card_number = p.card_number)",
+                    staging=sql.Identifier(s), held=sql.Identifier(held),
+                ))
                 result.cleared = cur.rowcount
         result.unchanged = max(result.valid - result.new - result.updated, 0)
-        run("DROP VIEW imp_rows")
-        run(f"DROP TABLE {s}")
-        run(f"DROP TABLE {held_table_name(ctx.import_id)}")
-        run(f"DROP TABLE {places_table_name(ctx.import_id)}")
-        run("DROP TABLE imp_d; DROP TABLE imp_v; DROP TABLE imp_place; DROP TABLE imp_reg")
+        run(sql.SQL("DROP VIEW imp_rows"))
+        run(sql.SQL("DROP TABLE {}").format(sql.Identifier(s)))
+        run(sql.SQL("DROP TABLE {}").format(sql.Identifier(held)))
+        run(sql.SQL("DROP TABLE {}").format(sql.Identifier(places)))
+        run(sql.SQL("DROP TABLE imp_d; DROP TABLE imp_v; DROP TABLE imp_place; DROP TABLE imp_reg"))
     report(99)
     return result
 
 
-def _someone_is_absent(run, cur, on_the_list: int) -> bool:
+def _someone_is_absent(run: _Run, cur: CursorWrapper, on_the_list: int) -> bool:
     """Whether the branch has more participants not cleared than the file names (every
     row of the file is one of them now): if not, there is nobody to clear."""
-    run("SELECT count(*) FROM participants_participant WHERE regency_id = ANY(%(regs)s) AND status <> 'cleared'")
+    run(_q("SELECT count(*) FROM {participant} WHERE regency_id = ANY(%(regs)s) AND status <> %(cleared)s"))
     return int(cur.fetchone()[0]) > on_the_list
 
 
-def _history(run, cur, s: str) -> tuple[int, dict[str, int]]:
+def _history(run: _Run, cur: CursorWrapper, s: str) -> tuple[int, dict[str, int]]:
     """One ArrearsRecord per valid row; returns (rows, rows per regency code)."""
-    run(f"SELECT count(*) FROM {s}")
+    run(_q("SELECT count(*) FROM {staging}", staging=sql.Identifier(s)))
     rows = int(cur.fetchone()[0])
-    with _rebuilding_indexes(cur, "participants_arrearsrecord", new_rows=rows):
-        run(
-            "WITH h AS (INSERT INTO participants_arrearsrecord (regency_id, arrears_import_id,"
+    with _rebuilding_indexes(cur, ArrearsRecord._meta.db_table, new_rows=rows):
+        run(_q(
+            "WITH h AS (INSERT INTO {record} (regency_id, arrears_import_id,"
             " participant_id, as_of, row_number, months_in_arrears, arrears_amount, bpjs_status,"
             " last_paid_date, care_class, segment, written_off, in_rehab, rehab_instalments_left) "
             "SELECT x.regency_id, %(imp)s, p.id, %(as_of)s, x.row_number, x.months_in_arrears,"
             " x.arrears_amount, x.bpjs_status, x.last_paid_date, x.care_class, x.segment,"
             " x.written_off, x.in_rehab, x.rehab_instalments_left "
-            "FROM imp_rows x JOIN participants_participant p ON p.card_number = x.card_number "
+            "FROM imp_rows x JOIN {participant} p ON p.card_number = x.card_number "
             "WHERE p.regency_id = ANY(%(regs)s) RETURNING regency_id) "
             "SELECT r.code, count(*) FROM h JOIN imp_reg r ON r.id = h.regency_id "
             "GROUP BY r.code ORDER BY r.code"
-        )
+        ))
         counts = {code: int(n) for code, n in cur.fetchall()}
     return sum(counts.values()), counts
 
@@ -206,13 +246,13 @@ def _history(run, cur, s: str) -> tuple[int, dict[str, int]]:
 @dataclass(frozen=True)
 class _Index:
     name: str
-    drop: str
-    create: str
+    drop: sql.Composable
+    create: sql.Composable
 
 
-def _secondary_indexes(cur, table: str) -> list[_Index]:
+def _secondary_indexes(cur: CursorWrapper, table: str) -> list[_Index]:
     """Every index of `table` but the primary key, with the SQL that makes it again
-    exactly as the migrations made it (same name, same definition)."""
+    exactly as the migrations made it (same name, same definition: the catalog's own)."""
     cur.execute(
         "SELECT i.relname, pg_get_indexdef(x.indexrelid), c.conname, pg_get_constraintdef(c.oid) "
         "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
@@ -226,16 +266,19 @@ def _secondary_indexes(cur, table: str) -> list[_Index]:
             indexes.append(
                 _Index(
                     name=constraint,
-                    drop=f'ALTER TABLE {table} DROP CONSTRAINT "{constraint}"',
-                    create=f'ALTER TABLE {table} ADD CONSTRAINT "{constraint}" {constraint_def}',
+                    drop=sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+                        sql.Identifier(table), sql.Identifier(constraint)),
+                    create=sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                        sql.Identifier(table), sql.Identifier(constraint), sql.SQL(constraint_def)),
                 )
             )
         else:
-            indexes.append(_Index(name=name, drop=f'DROP INDEX "{name}"', create=index_def))
+            indexes.append(_Index(name=name, drop=sql.SQL("DROP INDEX {}").format(sql.Identifier(name)),
+                                  create=sql.SQL(index_def)))
     return indexes
 
 
-def _worth_rebuilding(cur, table: str, *, new_rows: int) -> bool:
+def _worth_rebuilding(cur: CursorWrapper, table: str, *, new_rows: int) -> bool:
     """At least BULK_MIN_ROWS new rows, and at least as many as the table holds
     (the planner's estimate, kept current by ANALYZE and by every index build)."""
     if new_rows < BULK_MIN_ROWS:
@@ -245,7 +288,7 @@ def _worth_rebuilding(cur, table: str, *, new_rows: int) -> bool:
 
 
 @contextlib.contextmanager
-def _rebuilding_indexes(cur, table: str, *, new_rows: int) -> Iterator[bool]:
+def _rebuilding_indexes(cur: CursorWrapper, table: str, *, new_rows: int) -> Iterator[bool]:
     """Around an INSERT of `new_rows` into `table`: when that at least doubles the table,
     drop its secondary indexes first and build them again after (same transaction, so a
     failure leaves them as they were). Yields whether it did.
@@ -254,15 +297,19 @@ def _rebuilding_indexes(cur, table: str, *, new_rows: int) -> Iterator[bool]:
     readers of the table wait that long (seconds, once per branch's first list). If
     other sessions hold the table for more than `_BULK_LOCK_TIMEOUT`, the indexes stay
     and the insert maintains them row by row.
+
+    A partitioned table (the history, one partition per list month) keeps its indexes: they
+    span every month, while the insert fills one month's partition.
     """
-    if not _worth_rebuilding(cur, table, new_rows=new_rows):
+    cur.execute("SELECT relkind = 'p' FROM pg_class WHERE oid = %s::regclass", [table])
+    if cur.fetchone()[0] or not _worth_rebuilding(cur, table, new_rows=new_rows):
         yield False
         return
     indexes = _secondary_indexes(cur, table)
     try:
         with transaction.atomic():
-            cur.execute(f"SET LOCAL lock_timeout = '{_BULK_LOCK_TIMEOUT}'")
-            cur.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+            cur.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(_BULK_LOCK_TIMEOUT)))
+            cur.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(sql.Identifier(table)))
             for index in indexes:
                 cur.execute(index.drop)
     except DatabaseError:
@@ -274,31 +321,32 @@ def _rebuilding_indexes(cur, table: str, *, new_rows: int) -> Iterator[bool]:
     for index in indexes:
         cur.execute(index.create)
     # The planner's picture of the table is that of before the insert (often: empty).
-    cur.execute(f"ANALYZE {table}")
+    cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
 
 
-_ERROR_INSERT = (
-    'INSERT INTO participants_importrowerror (arrears_import_id, "row", "column", message, value) '
-)
+_ERROR_INSERT = 'INSERT INTO {row_error} (arrears_import_id, "row", "column", message, value) '
 
 
-def _remove_foreign_regency_rows(run, cur, s: str, import_id: int) -> int:
+def _remove_foreign_regency_rows(run: _Run, cur: CursorWrapper, s: str, places: str) -> int:
     """Defensive: the parser already routes by the branch's codes."""
     before, after = _split(_("Kode wilayah {} bukan wilayah cabang ini."))
     run(
-        f"WITH bad AS (DELETE FROM {s} t USING {places_table_name(import_id)} pl "
-        "WHERE pl.place_key = t.place_key "
-        "AND NOT EXISTS (SELECT 1 FROM imp_reg r WHERE r.code = pl.regency_code) "
-        "RETURNING t.row_number, pl.regency_code) "
-        + _ERROR_INSERT
-        + "SELECT %(imp)s, row_number, 'kode_wilayah', %(b)s || regency_code || %(a)s, regency_code "
-        "FROM bad",
+        _q(
+            "WITH bad AS (DELETE FROM {staging} t USING {places} pl "
+            "WHERE pl.place_key = t.place_key "
+            "AND NOT EXISTS (SELECT 1 FROM imp_reg r WHERE r.code = pl.regency_code) "
+            "RETURNING t.row_number, pl.regency_code) "
+            "{error_insert}"
+            "SELECT %(imp)s, row_number, %(col_regency)s, %(b)s || regency_code || %(a)s, regency_code "
+            "FROM bad",
+            staging=sql.Identifier(s), places=sql.Identifier(places), error_insert=_q(_ERROR_INSERT),
+        ),
         {"b": before, "a": after},
     )
     return cur.rowcount
 
 
-def _remove_foreign_cards(run, cur, s: str) -> int:
+def _remove_foreign_cards(run: _Run, cur: CursorWrapper, s: str) -> int:
     before, after = _split(
         _(
             "Nomor kartu ini sudah terdaftar di {}, di luar wilayah cabang ini; "
@@ -306,184 +354,197 @@ def _remove_foreign_cards(run, cur, s: str) -> int:
         )
     )
     run(
-        f"WITH bad AS (DELETE FROM {s} t USING participants_participant p, regencies_regency r "
-        f"WHERE p.card_number = t.card_number AND r.id = p.regency_id "
-        f"AND NOT (p.regency_id = ANY(%(regs)s)) "
-        f"RETURNING t.row_number, t.card_number, r.name, r.code) "
-        + _ERROR_INSERT
-        + "SELECT %(imp)s, row_number, 'no_kartu', %(b)s || name || ' (' || code || ')' || %(a)s, "
-        "card_number FROM bad",
+        _q(
+            "WITH bad AS (DELETE FROM {staging} t USING {participant} p, {regency} r "
+            "WHERE p.card_number = t.card_number AND r.id = p.regency_id "
+            "AND NOT (p.regency_id = ANY(%(regs)s)) "
+            "RETURNING t.row_number, t.card_number, r.name, r.code) "
+            "{error_insert}"
+            "SELECT %(imp)s, row_number, %(col_card)s, %(b)s || name || ' (' || code || ')' || %(a)s, "
+            "card_number FROM bad",
+            staging=sql.Identifier(s), error_insert=_q(_ERROR_INSERT),
+        ),
         {"b": before, "a": after},
     )
     return cur.rowcount
 
 
-def _places(run, import_id: int) -> None:
+def _places(run: _Run, places: str) -> None:
     """The distinct place spellings of the file (a few thousand at most), with their
     normalised names: names are normalised once per spelling, not once per row."""
-    run(
+    run(_q(
         "CREATE TEMP TABLE imp_place ON COMMIT DROP AS "
         "SELECT t.place_key, r.id AS regency_id, t.regency_code, t.district_code, t.district_name, "
-        f"t.village_code, t.village_name, {_norm('t.district_name')} AS dkey, "
-        f"{_norm('t.village_name')} AS vkey, NULL::bigint AS district_id, NULL::bigint AS village_id "
-        f"FROM {places_table_name(import_id)} t JOIN imp_reg r ON r.code = t.regency_code"
-    )
+        "t.village_code, t.village_name, {dkey} AS dkey, "
+        "{vkey} AS vkey, NULL::bigint AS district_id, NULL::bigint AS village_id "
+        "FROM {places} t JOIN imp_reg r ON r.code = t.regency_code",
+        dkey=_norm("t.district_name"), vkey=_norm("t.village_name"), places=sql.Identifier(places),
+    ))
 
 
-def _districts(run, import_id: int) -> None:
-    _places(run, import_id)
-    run(
+def _districts(run: _Run, places: str) -> None:
+    _places(run, places)
+    run(sql.SQL(
         "CREATE TEMP TABLE imp_d ON COMMIT DROP AS "
         "SELECT p.regency_id, p.district_code AS code, p.dkey AS key, "
         "min(btrim(p.district_name)) AS name, NULL::bigint AS district_id "
         "FROM imp_place p WHERE p.district_code <> '' OR p.dkey <> '' GROUP BY 1, 2, 3"
-    )
+    ))
     d_key = _norm("d.name")
     # A district known by name only gets the code the file gives it.
-    run(
+    run(_q(
         "WITH cand AS (SELECT DISTINCT ON (m.regency_id, m.code) d.id, m.code "
-        "FROM imp_d m JOIN regencies_district d ON d.regency_id = m.regency_id AND d.code = '' "
-        f"AND {d_key} = m.key WHERE m.code <> '' AND m.key <> '' "
-        "AND NOT EXISTS (SELECT 1 FROM regencies_district d2 WHERE d2.regency_id = m.regency_id "
+        "FROM imp_d m JOIN {district} d ON d.regency_id = m.regency_id AND d.code = '' "
+        "AND {d_key} = m.key WHERE m.code <> '' AND m.key <> '' "
+        "AND NOT EXISTS (SELECT 1 FROM {district} d2 WHERE d2.regency_id = m.regency_id "
         "AND d2.code = m.code) ORDER BY m.regency_id, m.code, d.id), "
         "one AS (SELECT DISTINCT ON (id) id, code FROM cand ORDER BY id, code) "
-        "UPDATE regencies_district d SET code = one.code FROM one WHERE d.id = one.id"
-    )
-    run(
-        "INSERT INTO regencies_district (regency_id, code, name) "
+        "UPDATE {district} d SET code = one.code FROM one WHERE d.id = one.id",
+        d_key=d_key,
+    ))
+    run(_q(
+        "INSERT INTO {district} (regency_id, code, name) "
         "SELECT DISTINCT ON (m.regency_id, m.code) m.regency_id, m.code, "
         "CASE WHEN m.name <> '' THEN m.name ELSE m.code END FROM imp_d m WHERE m.code <> '' "
-        "AND NOT EXISTS (SELECT 1 FROM regencies_district d WHERE d.regency_id = m.regency_id "
+        "AND NOT EXISTS (SELECT 1 FROM {district} d WHERE d.regency_id = m.regency_id "
         "AND d.code = m.code) "
-        "AND NOT EXISTS (SELECT 1 FROM regencies_district d WHERE d.regency_id = m.regency_id "
-        f"AND m.key <> '' AND {d_key} = m.key) "
-        "ORDER BY m.regency_id, m.code, m.key ON CONFLICT DO NOTHING"
-    )
-    run(
-        "INSERT INTO regencies_district (regency_id, code, name) "
+        "AND NOT EXISTS (SELECT 1 FROM {district} d WHERE d.regency_id = m.regency_id "
+        "AND m.key <> '' AND {d_key} = m.key) "
+        "ORDER BY m.regency_id, m.code, m.key ON CONFLICT DO NOTHING",
+        d_key=d_key,
+    ))
+    run(_q(
+        "INSERT INTO {district} (regency_id, code, name) "
         "SELECT DISTINCT ON (m.regency_id, m.key) m.regency_id, '', m.name FROM imp_d m "
         "WHERE m.code = '' AND m.key <> '' "
-        "AND NOT EXISTS (SELECT 1 FROM regencies_district d WHERE d.regency_id = m.regency_id "
-        f"AND {d_key} = m.key) ORDER BY m.regency_id, m.key, m.name ON CONFLICT DO NOTHING"
-    )
-    run(
-        "UPDATE imp_d m SET district_id = d.id FROM regencies_district d "
+        "AND NOT EXISTS (SELECT 1 FROM {district} d WHERE d.regency_id = m.regency_id "
+        "AND {d_key} = m.key) ORDER BY m.regency_id, m.key, m.name ON CONFLICT DO NOTHING",
+        d_key=d_key,
+    ))
+    run(_q(
+        "UPDATE imp_d m SET district_id = d.id FROM {district} d "
         "WHERE m.code <> '' AND d.regency_id = m.regency_id AND d.code = m.code"
-    )
-    run(
+    ))
+    run(_q(
         "UPDATE imp_d m SET district_id = x.id FROM (SELECT DISTINCT ON (d.regency_id, "
-        f"{d_key}) d.id, d.regency_id, {d_key} AS key FROM regencies_district d "
-        f"WHERE d.regency_id = ANY(%(regs)s) ORDER BY d.regency_id, {d_key}, d.id) x "
-        "WHERE m.district_id IS NULL AND m.key <> '' AND x.regency_id = m.regency_id AND x.key = m.key"
-    )
-    run(
+        "{d_key}) d.id, d.regency_id, {d_key} AS key FROM {district} d "
+        "WHERE d.regency_id = ANY(%(regs)s) ORDER BY d.regency_id, {d_key}, d.id) x "
+        "WHERE m.district_id IS NULL AND m.key <> '' AND x.regency_id = m.regency_id AND x.key = m.key",
+        d_key=d_key,
+    ))
+    run(sql.SQL(
         "UPDATE imp_place p SET district_id = m.district_id FROM imp_d m "
         "WHERE m.regency_id = p.regency_id AND m.code = p.district_code AND m.key = p.dkey"
-    )
+    ))
 
 
-def _villages(run) -> None:
-    run(
+def _villages(run: _Run) -> None:
+    run(sql.SQL(
         "CREATE TEMP TABLE imp_v ON COMMIT DROP AS "
         "SELECT p.regency_id, coalesce(p.district_id, 0) AS dkey, p.district_id, "
         "p.village_code AS code, p.vkey AS key, min(btrim(p.village_name)) AS name, "
         "NULL::bigint AS village_id FROM imp_place p "
         "WHERE p.village_code <> '' OR p.vkey <> '' GROUP BY 1, 2, 3, 4, 5"
-    )
+    ))
     v_key = _norm("v.name")
-    run(
+    run(_q(
         "WITH cand AS (SELECT DISTINCT ON (m.regency_id, m.code) v.id, m.code "
-        "FROM imp_v m JOIN regencies_village v ON v.district_id = m.district_id AND v.code = '' "
-        f"AND {v_key} = m.key WHERE m.code <> '' AND m.key <> '' "
-        "AND NOT EXISTS (SELECT 1 FROM regencies_village v2 WHERE v2.regency_id = m.regency_id "
+        "FROM imp_v m JOIN {village} v ON v.district_id = m.district_id AND v.code = '' "
+        "AND {v_key} = m.key WHERE m.code <> '' AND m.key <> '' "
+        "AND NOT EXISTS (SELECT 1 FROM {village} v2 WHERE v2.regency_id = m.regency_id "
         "AND v2.code = m.code) ORDER BY m.regency_id, m.code, v.id), "
         "one AS (SELECT DISTINCT ON (id) id, code FROM cand ORDER BY id, code) "
-        "UPDATE regencies_village v SET code = one.code FROM one WHERE v.id = one.id"
-    )
-    run(
-        "INSERT INTO regencies_village (regency_id, district_id, code, name) "
+        "UPDATE {village} v SET code = one.code FROM one WHERE v.id = one.id",
+        v_key=v_key,
+    ))
+    run(_q(
+        "INSERT INTO {village} (regency_id, district_id, code, name) "
         "SELECT DISTINCT ON (m.regency_id, m.code) m.regency_id, m.district_id, m.code, "
         "CASE WHEN m.name <> '' THEN m.name ELSE m.code END FROM imp_v m "
         "WHERE m.code <> '' AND m.district_id IS NOT NULL "
-        "AND NOT EXISTS (SELECT 1 FROM regencies_village v WHERE v.regency_id = m.regency_id "
+        "AND NOT EXISTS (SELECT 1 FROM {village} v WHERE v.regency_id = m.regency_id "
         "AND v.code = m.code) "
-        "AND NOT EXISTS (SELECT 1 FROM regencies_village v WHERE v.district_id = m.district_id "
-        f"AND m.key <> '' AND {v_key} = m.key) "
-        "ORDER BY m.regency_id, m.code, m.key ON CONFLICT DO NOTHING"
-    )
-    run(
-        "INSERT INTO regencies_village (regency_id, district_id, code, name) "
+        "AND NOT EXISTS (SELECT 1 FROM {village} v WHERE v.district_id = m.district_id "
+        "AND m.key <> '' AND {v_key} = m.key) "
+        "ORDER BY m.regency_id, m.code, m.key ON CONFLICT DO NOTHING",
+        v_key=v_key,
+    ))
+    run(_q(
+        "INSERT INTO {village} (regency_id, district_id, code, name) "
         "SELECT DISTINCT ON (m.district_id, m.key) m.regency_id, m.district_id, '', m.name "
         "FROM imp_v m WHERE m.code = '' AND m.key <> '' AND m.district_id IS NOT NULL "
-        "AND NOT EXISTS (SELECT 1 FROM regencies_village v WHERE v.district_id = m.district_id "
-        f"AND {v_key} = m.key) ORDER BY m.district_id, m.key, m.name ON CONFLICT DO NOTHING"
-    )
-    run(
-        "UPDATE imp_v m SET village_id = v.id FROM regencies_village v "
+        "AND NOT EXISTS (SELECT 1 FROM {village} v WHERE v.district_id = m.district_id "
+        "AND {v_key} = m.key) ORDER BY m.district_id, m.key, m.name ON CONFLICT DO NOTHING",
+        v_key=v_key,
+    ))
+    run(_q(
+        "UPDATE imp_v m SET village_id = v.id FROM {village} v "
         "WHERE m.code <> '' AND v.regency_id = m.regency_id AND v.code = m.code"
-    )
-    run(
+    ))
+    run(_q(
         "UPDATE imp_v m SET village_id = x.id FROM (SELECT DISTINCT ON (v.district_id, "
-        f"{v_key}) v.id, v.district_id, {v_key} AS key FROM regencies_village v "
-        f"WHERE v.regency_id = ANY(%(regs)s) ORDER BY v.district_id, {v_key}, v.id) x "
+        "{v_key}) v.id, v.district_id, {v_key} AS key FROM {village} v "
+        "WHERE v.regency_id = ANY(%(regs)s) ORDER BY v.district_id, {v_key}, v.id) x "
         "WHERE m.village_id IS NULL AND m.key <> '' AND x.district_id = m.district_id "
-        "AND x.key = m.key"
-    )
+        "AND x.key = m.key",
+        v_key=v_key,
+    ))
     # A village matched by code brings its district when the file named none.
-    run(
-        "UPDATE imp_v m SET district_id = v.district_id FROM regencies_village v "
+    run(_q(
+        "UPDATE imp_v m SET district_id = v.district_id FROM {village} v "
         "WHERE m.district_id IS NULL AND v.id = m.village_id"
-    )
-    run(
+    ))
+    run(sql.SQL(
         "UPDATE imp_place p SET village_id = m.village_id, "
         "district_id = coalesce(m.district_id, p.district_id) FROM imp_v m "
         "WHERE m.regency_id = p.regency_id AND m.dkey = coalesce(p.district_id, 0) "
         "AND m.code = p.village_code AND m.key = p.vkey"
-    )
+    ))
 
 
-def _resolve_rows(run, s: str) -> None:
+def _resolve_rows(run: _Run, s: str) -> None:
     """`imp_rows`: each valid staging row with its regency, district and village ids.
 
     A view, not a copy: joining the few thousand place spellings again on each read
     costs less than writing and analysing a second table of the whole file. The join is
     on the one integer the loader gave each spelling (`PlaceKeys`), so the planner
     knows it keeps every row."""
-    run("ANALYZE imp_place")
-    run(
+    run(sql.SQL("ANALYZE imp_place"))
+    run(_q(
         "CREATE TEMP VIEW imp_rows AS "
         "SELECT t.*, p.regency_id, p.district_id, p.village_id "
-        f"FROM {s} t JOIN imp_place p ON p.place_key = t.place_key"
-    )
+        "FROM {staging} t JOIN imp_place p ON p.place_key = t.place_key",
+        staging=sql.Identifier(s),
+    ))
 
 
-def _families(run, cur, *, outdated: bool) -> None:
+def _families(run: _Run, cur: CursorWrapper, *, outdated: bool) -> None:
     """Families by (regency, KK number): each takes the village of its first row."""
-    run(
+    run(sql.SQL(
         "CREATE TEMP TABLE imp_f ON COMMIT DROP AS "
         "SELECT x.regency_id, x.family_number AS number, x.village_id FROM imp_rows x "
         # the first row of each family (a hash aggregate: no sort of the whole file)
         "WHERE x.row_number IN (SELECT min(row_number) FROM imp_rows WHERE family_number <> '' "
         "GROUP BY regency_id, family_number)"
-    )
+    ))
     if not outdated:
-        run(
-            "UPDATE participants_family f SET village_id = m.village_id, updated_at = now() "
+        run(_q(
+            "UPDATE {family} f SET village_id = m.village_id, updated_at = now() "
             "FROM imp_f m WHERE f.regency_id = m.regency_id AND f.number = m.number "
             "AND m.village_id IS NOT NULL AND f.village_id IS DISTINCT FROM m.village_id"
-        )
+        ))
     # What is left in imp_f is new.
-    run(
-        "DELETE FROM imp_f m USING participants_family f "
+    run(_q(
+        "DELETE FROM imp_f m USING {family} f "
         "WHERE f.regency_id = m.regency_id AND f.number = m.number"
-    )
-    run("SELECT count(*) FROM imp_f")
-    with _rebuilding_indexes(cur, "participants_family", new_rows=int(cur.fetchone()[0])):
-        run(
-            "INSERT INTO participants_family (regency_id, number, village_id, created_at, updated_at) "
+    ))
+    run(sql.SQL("SELECT count(*) FROM imp_f"))
+    with _rebuilding_indexes(cur, Family._meta.db_table, new_rows=int(cur.fetchone()[0])):
+        run(_q(
+            "INSERT INTO {family} (regency_id, number, village_id, created_at, updated_at) "
             "SELECT regency_id, number, village_id, now(), now() FROM imp_f"
-        )
-    run("DROP TABLE imp_f")
+        ))
+    run(sql.SQL("DROP TABLE imp_f"))
 
 
 # Participant columns whose values come from the file, with the expression for
@@ -518,48 +579,54 @@ _CURRENT = (
 )
 
 
-def _set_aside_new(run, staging: str) -> None:
-    run(
-        f"CREATE TEMP TABLE imp_new ON COMMIT DROP AS SELECT x.card_number FROM {staging} x "
-        "WHERE NOT EXISTS (SELECT 1 FROM participants_participant p WHERE p.card_number = x.card_number)"
-    )
+def _set_aside_new(run: _Run, s: str) -> None:
+    run(_q(
+        "CREATE TEMP TABLE imp_new ON COMMIT DROP AS SELECT x.card_number FROM {staging} x "
+        "WHERE NOT EXISTS (SELECT 1 FROM {participant} p WHERE p.card_number = x.card_number)",
+        staging=sql.Identifier(s),
+    ))
 
 
-def _participants(run, cur, ctx: ApplyContext) -> tuple[int, int]:
+def _participants(run: _Run, cur: CursorWrapper, ctx: ApplyContext) -> tuple[int, int]:
     """Update the known participants whose values changed, insert the new ones;
     returns (new, updated)."""
+    s = staging_table_name(ctx.import_id)
     if ctx.outdated and ctx.newest_full_as_of is not None:
         # Not on the newer full list: known only from this older file.
-        status, cleared_at = "'cleared'", "%(newest)s::date"
+        status, cleared_at = sql.SQL("%(cleared)s"), sql.SQL("%(newest)s::date")
     else:
-        status = "CASE WHEN x.bpjs_status = 'active' THEN 'active' ELSE 'inactive' END"
-        cleared_at = "NULL::date"
-    columns = [name for name, _expr in _CURRENT]
-    values = (
+        status = sql.SQL("CASE WHEN x.bpjs_status = %(bpjs_active)s THEN %(active)s ELSE %(inactive)s END")
+        cleared_at = sql.SQL("NULL::date")
+    columns = sql.SQL(", ").join(sql.Identifier(name) for name, _expr in _CURRENT)
+    values = sql.SQL(
         "x.regency_id, x.nik, x.name, x.birth_date, x.sex, x.relationship, x.care_class,"
         " x.segment, f.id, x.district_id, x.village_id, x.address, x.months_in_arrears,"
-        f" x.arrears_amount, x.last_paid_date, x.bpjs_status, {status}, {cleared_at}, x.written_off,"
+        " x.arrears_amount, x.last_paid_date, x.bpjs_status, {status}, {cleared_at}, x.written_off,"
         " x.in_rehab, x.rehab_instalments_left, x.card_number"
-    )
-    rows = (
-        "FROM imp_rows x LEFT JOIN participants_family f "
+    ).format(status=status, cleared_at=cleared_at)
+    rows = _q(
+        "FROM imp_rows x LEFT JOIN {family} f "
         "ON f.regency_id = x.regency_id AND f.number = x.family_number AND x.family_number <> ''"
     )
     extra = {"newest": ctx.newest_full_as_of}
     updated = 0
     if not ctx.outdated:
-        exprs = [expr for _name, expr in _CURRENT]
+        exprs = sql.SQL(", ").join(sql.SQL(expr) for _name, expr in _CURRENT)
         run(
-            f"UPDATE participants_participant p SET ({', '.join(columns)}, last_import_id, as_of,"
-            f" updated_at) = ({', '.join(exprs)}, %(imp)s, %(as_of)s, now()) "
-            f"FROM (SELECT {values} {rows}) AS n ({', '.join(columns)}, card_number) "
-            "WHERE p.card_number = n.card_number AND p.regency_id = ANY(%(regs)s) "
-            f"AND ({', '.join('p.' + c for c in columns)}) IS DISTINCT FROM ({', '.join(exprs)})",
+            _q(
+                "UPDATE {participant} p SET ({columns}, last_import_id, as_of,"
+                " updated_at) = ({exprs}, %(imp)s, %(as_of)s, now()) "
+                "FROM (SELECT {values} {rows}) AS n ({columns}, card_number) "
+                "WHERE p.card_number = n.card_number AND p.regency_id = ANY(%(regs)s) "
+                "AND ({p_columns}) IS DISTINCT FROM ({exprs})",
+                columns=columns, exprs=exprs, values=values, rows=rows,
+                p_columns=sql.SQL(", ").join(sql.Identifier("p", name) for name, _expr in _CURRENT),
+            ),
             extra,
         )
         updated = cur.rowcount
-    staging = staging_table_name(ctx.import_id)
-    run(f"SELECT count(*), NOT EXISTS (SELECT 1 FROM participants_participant) FROM {staging}")
+    run(_q("SELECT count(*), NOT EXISTS (SELECT 1 FROM {participant}) FROM {staging}",
+           staging=sql.Identifier(s)))
     total, nobody_yet = cur.fetchone()
     # The new card numbers, set aside first: an INSERT whose anti-join reads the table it
     # writes to would scan its own new rows once the card number index is dropped. The
@@ -567,39 +634,40 @@ def _participants(run, cur, ctx: ApplyContext) -> tuple[int, int]:
     # arrive meanwhile (checked again below, under the lock).
     everyone_is_new = bool(nobody_yet)
     if not everyone_is_new:
-        _set_aside_new(run, staging)
+        _set_aside_new(run, s)
         candidates = cur.rowcount
     else:
         candidates = int(total)
     new = 0
     if candidates:
-        insert = (
-            f"INSERT INTO participants_participant ({', '.join(columns)}, card_number, public_id,"
-            f" last_import_id, as_of, created_at, updated_at) "
-            f"SELECT {values}, x.public_id, %(imp)s, %(as_of)s, now(), now() {rows} "
+        insert = _q(
+            "INSERT INTO {participant} ({columns}, card_number, public_id,"
+            " last_import_id, as_of, created_at, updated_at) "
+            "SELECT {values}, x.public_id, %(imp)s, %(as_of)s, now(), now() {rows} ",
+            columns=columns, values=values, rows=rows,
         )
-        with _rebuilding_indexes(cur, "participants_participant", new_rows=candidates) as rebuilt:
+        only_new = sql.SQL("JOIN imp_new n ON n.card_number = x.card_number ")
+        with _rebuilding_indexes(cur, Participant._meta.db_table, new_rows=candidates) as rebuilt:
             if rebuilt:
                 # Nobody else inserts now (ACCESS EXCLUSIVE): a plain INSERT of the card numbers
                 # that are still new (another branch may have committed some before the lock).
                 if everyone_is_new:
-                    run("SELECT EXISTS (SELECT 1 FROM participants_participant)")
+                    run(_q("SELECT EXISTS (SELECT 1 FROM {participant})"))
                     if cur.fetchone()[0]:
                         everyone_is_new = False
-                        _set_aside_new(run, staging)
+                        _set_aside_new(run, s)
                 else:
-                    run("DELETE FROM imp_new n USING participants_participant p WHERE p.card_number = n.card_number")
-                run(insert + ("" if everyone_is_new else "JOIN imp_new n ON n.card_number = x.card_number"), extra)
+                    run(_q("DELETE FROM imp_new n USING {participant} p WHERE p.card_number = n.card_number"))
+                run(insert if everyone_is_new else insert + only_new, extra)
             else:
                 # Another branch may insert the same card number at this moment: the first to
                 # commit keeps it, this one skips it (and reports the row afterwards).
                 run(
-                    insert
-                    + ("" if everyone_is_new else "JOIN imp_new n ON n.card_number = x.card_number ")
-                    + "ORDER BY x.card_number ON CONFLICT (card_number) DO NOTHING",
+                    (insert if everyone_is_new else insert + only_new)
+                    + sql.SQL("ORDER BY x.card_number ON CONFLICT (card_number) DO NOTHING"),
                     extra,
                 )
             new = cur.rowcount
     if not everyone_is_new:
-        run("DROP TABLE imp_new")
+        run(sql.SQL("DROP TABLE imp_new"))
     return new, updated
