@@ -35,6 +35,7 @@ from django.db import (
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg2 import sql
 
 from core.audit import audit_record
 from core.errors import Conflict, DomainError
@@ -67,7 +68,10 @@ from participants.models import (
     ImportRowError,
     ImportRowWarning,
     ImportStatus,
+    Participant,
+    ParticipantStatus,
 )
+from regencies.models import Regency
 
 logger = logging.getLogger(__name__)
 
@@ -512,7 +516,7 @@ def _parse_and_stage(arrears_import: ArrearsImport, regencies: list, progress: _
                 warnings_copy(import_id=import_id, warnings=chunk.warnings)
         places_send(import_id=import_id, places=places)
         with connection.cursor() as cur:
-            cur.execute(f"SELECT count(*) FROM {staging_table_name(import_id)}")  # noqa: S608
+            cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(staging_table_name(import_id))))
             staged = int(cur.fetchone()[0])
     except FileRejected as exc:
         _reject(arrears_import, message=_rejection_message(exc), rows=rows, started=started)
@@ -541,8 +545,10 @@ def _staging_intact(arrears_import: ArrearsImport) -> bool:
         if not cur.fetchone()[0]:
             return False
         cur.execute(
-            f"SELECT (SELECT count(*) FROM {staging_table_name(import_id)}), "  # noqa: S608
-            f"EXISTS (SELECT 1 FROM {places_table_name(import_id)})"
+            sql.SQL("SELECT (SELECT count(*) FROM {staging}), EXISTS (SELECT 1 FROM {places})").format(
+                staging=sql.Identifier(staging_table_name(import_id)),
+                places=sql.Identifier(places_table_name(import_id)),
+            )
         )
         staged, has_places = cur.fetchone()
     return int(staged) == arrears_import.staged_rows and (has_places or not staged)
@@ -567,25 +573,31 @@ def _preview(arrears_import: ArrearsImport, regencies: list) -> dict:
     by_regency: dict[str, int] = {}
     pledges = 0
     with transaction.atomic(), connection.cursor() as cur:
+        participant_t = sql.Identifier(Participant._meta.db_table)
         cur.execute(
-            "SELECT count(*) FROM participants_participant WHERE regency_id = ANY(%s) AND status <> 'cleared'",
-            [regency_ids],
+            sql.SQL("SELECT count(*) FROM {} WHERE regency_id = ANY(%s) AND status <> %s").format(participant_t),
+            [regency_ids, ParticipantStatus.CLEARED.value],
         )
         participants = int(cur.fetchone()[0])
         if participants and not outdated and arrears_import.unreadable_cards == 0:
-            s, held = staging_table_name(import_id), held_table_name(import_id)
-            cur.execute(f"SET LOCAL default_statistics_target = 10; ANALYZE {s} (card_number)")
+            s = sql.Identifier(staging_table_name(import_id))
+            held = sql.Identifier(held_table_name(import_id))
+            cur.execute(sql.SQL("SET LOCAL default_statistics_target = 10; ANALYZE {} (card_number)").format(s))
             cur.execute(
-                "CREATE TEMP TABLE imp_preview ON COMMIT DROP AS "  # noqa: S608
-                "SELECT p.id AS participant_id, p.regency_id FROM participants_participant p "
-                "WHERE p.regency_id = ANY(%s) AND p.status <> 'cleared' "
-                f"AND NOT EXISTS (SELECT 1 FROM {s} x WHERE x.card_number = p.card_number) "
-                f"AND NOT EXISTS (SELECT 1 FROM {held} h WHERE h.card_number = p.card_number)",
-                [regency_ids],
+                sql.SQL(
+                    "CREATE TEMP TABLE imp_preview ON COMMIT DROP AS "
+                    "SELECT p.id AS participant_id, p.regency_id FROM {participant} p "
+                    "WHERE p.regency_id = ANY(%s) AND p.status <> %s "
+                    "AND NOT EXISTS (SELECT 1 FROM {staging} x WHERE x.card_number = p.card_number) "
+                    "AND NOT EXISTS (SELECT 1 FROM {held} h WHERE h.card_number = p.card_number)"
+                ).format(participant=participant_t, staging=s, held=held),
+                [regency_ids, ParticipantStatus.CLEARED.value],
             )
             cur.execute(
-                "SELECT r.code, count(*) FROM imp_preview c JOIN regencies_regency r ON r.id = c.regency_id "
-                "GROUP BY r.code ORDER BY r.code"
+                sql.SQL(
+                    "SELECT r.code, count(*) FROM imp_preview c JOIN {} r ON r.id = c.regency_id "
+                    "GROUP BY r.code ORDER BY r.code"
+                ).format(sql.Identifier(Regency._meta.db_table))
             )
             by_regency = {code: int(n) for code, n in cur.fetchall()}
             pledges = pledges_held(cur, "imp_preview")

@@ -9,6 +9,7 @@ import psycopg2
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from psycopg2 import sql
 
 from core.errors import DomainError
 from core.models import AuditEvent, OutboxMessage
@@ -16,7 +17,14 @@ from participants import services
 from participants.demo import seed_participants
 from participants.imports import apply as apply_module
 from participants.imports.staging import staging_create, staging_exists, staging_table_name
-from participants.models import ArrearsImport, ArrearsRecord, ImportRowError, Participant
+from participants.models import (
+    ArrearsImport,
+    ArrearsRecord,
+    BpjsStatus,
+    ImportRowError,
+    Participant,
+    Segment,
+)
 from tests.participants.importing import csv_text, line, run_import, write_file
 
 OCT, NOV = dt.date(2026, 10, 1), dt.date(2026, 11, 1)
@@ -140,10 +148,13 @@ def test_a_crashed_import_finishes_exactly_once_on_rerun(branch_a, tmp_path):
     staging_create(import_id=imp.pk)
     with connection.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {staging_table_name(imp.pk)} (row_number, card_number, nik, name, sex,"  # noqa: S608
-            " family_number, relationship, care_class, segment, address, months_in_arrears,"
-            " arrears_amount, bpjs_status, place_key, public_id) VALUES (2, '0000000000001', '1', 'X',"
-            " '', '', '', 3, 'PBPU', '', 1, 1, 'inactive', 0, gen_random_uuid())"
+            sql.SQL(
+                "INSERT INTO {} (row_number, card_number, nik, name, sex,"
+                " family_number, relationship, care_class, segment, address, months_in_arrears,"
+                " arrears_amount, bpjs_status, place_key, public_id) VALUES (2, '0000000000001', '1', 'X',"
+                " '', '', '', 3, %s, '', 1, 1, %s, 0, gen_random_uuid())"
+            ).format(sql.Identifier(staging_table_name(imp.pk))),
+            [Segment.PBPU.value, BpjsStatus.INACTIVE.value],
         )
     ImportRowError.objects.create(arrears_import=imp, row=9, column="nik", message="lama")
 
