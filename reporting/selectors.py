@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Max, Q, Sum
 
+from accounts.models import User
 from donations.models import DonorProfile
 from participants.models import ArrearsImport, ImportStatus, Participant, ParticipantStatus
 from participants.selectors import in_arrears_q
@@ -83,7 +84,7 @@ class Place:
     via_branches: list[str] = field(default_factory=list)
 
 
-def user_places(*, user) -> dict:
+def user_places(*, user: User) -> dict[str, Any]:
     """Everything the landing page offers a signed-in user, in a fixed number of queries (4)."""
     places: dict[int, Place] = {}
     if user.is_staff and user.is_superuser:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from core.db_router import replica_reads
 from regencies.models import BpjsBranch, Regency
-from regencies.permissions import branch_get_for_user, require_perm
+from regencies.permissions import RegencyHttpRequest, branch_get_for_user, require_perm
 from regencies.roles import BranchRole, Perm, Role
 from reporting import dashboard, selectors
 
@@ -25,7 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_perm(Perm.VIEW_DASHBOARD)
 @replica_reads()
-def regency_home(request: HttpRequest, regency_slug: str) -> HttpResponse:
+def regency_home(request: RegencyHttpRequest, regency_slug: str) -> HttpResponse:
     """The regency dashboard: aggregates only (no personal data), a fixed number of queries."""
     regency = request.regency
     access = request.regency_access
@@ -63,7 +63,7 @@ def national_dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "reporting/national_dashboard.html", dashboard.national_dashboard())
 
 
-def _upload_branches(request: HttpRequest, regency: Regency) -> list[BpjsBranch]:
+def _upload_branches(request: RegencyHttpRequest, regency: Regency) -> list[BpjsBranch]:
     """The branches this user uploads arrears lists for that cover `regency` (one query)."""
     return list(
         BpjsBranch.objects.filter(
