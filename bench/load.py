@@ -181,6 +181,10 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     ]
     for r in rows:
         errors = sum((r.get("socket_errors") or {}).values())
+        if r.get("requests") == 0:
+            # wrk records only answers that arrived: none in the whole run is no latency at all.
+            r = r | {"p50_ms": None, "p95_ms": None, "p99_ms": None,
+                     "non2xx": f"{r.get('non2xx', 0)} (none answered in {r.get('duration_s', 0):.0f} s)"}
         lines.append(
             f"| {r['label']} | `{r['path']}` | {r.get('rps', 0):,.1f} | {_ms(r.get('p50_ms'))} | "
             f"{_ms(r.get('p95_ms'))} | {_ms(r.get('p99_ms'))} | {r.get('queries', '-')} | "

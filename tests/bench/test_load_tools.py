@@ -72,6 +72,13 @@ def test_table_has_one_row_per_page():
     assert table[2] == "| regency dashboard | `/r/luwu-utara/` | 1,234.5 | 10 | 12 | 20 | 21 | 8 | 0 | 1 |"
 
 
+def test_a_page_that_never_answered_shows_no_latency():
+    rows = [{"label": "deep", "path": "/x/", "requests": 0, "rps": 0.0, "p50_ms": 0.0, "p95_ms": 0.0,
+             "p99_ms": 0.0, "queries": 11, "alone_ms": 8542.1, "non2xx": 0, "duration_s": 10.0}]
+    line = load.format_table(rows).splitlines()[2]
+    assert line == "| deep | `/x/` | 0.0 | - | - | - | 11 | 8,542 | 0 (none answered in 10 s) | 0 |"
+
+
 def test_without_wrk_the_tool_says_how_to_install_it(monkeypatch, capsys):
     monkeypatch.setattr(load.shutil, "which", lambda name: None)
     assert load.main(["--participants", "10"]) == 2

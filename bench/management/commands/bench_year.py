@@ -550,8 +550,11 @@ def _sizes() -> dict[str, Any]:
     with connection.cursor() as cur:
         cur.execute("SELECT pg_database_size(current_database())")
         db = cur.fetchone()[0]
-        cur.execute("SELECT coalesce(sum(pg_total_relation_size(relid)), 0) "
-                    "FROM pg_partition_tree('participants_arrearsrecord')")
+        # A partitioned table has no storage of its own (its partitions have); a plain table is
+        # not in pg_partition_tree: the larger of the two is the history's size either way.
+        cur.execute("SELECT greatest(pg_total_relation_size('participants_arrearsrecord'), "
+                    "(SELECT coalesce(sum(pg_total_relation_size(relid)), 0) "
+                    " FROM pg_partition_tree('participants_arrearsrecord')))")
         history = int(cur.fetchone()[0])
         cur.execute("SELECT count(*) FROM participants_arrearsrecord")
         history_rows = cur.fetchone()[0]
