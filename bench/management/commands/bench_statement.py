@@ -1,4 +1,3 @@
-# ruff: noqa: S608  (benchmark SQL from constants; values are parameters)
 """`manage.py bench_statement --lines N [--branch palopo]`
 
 The bank statement benchmark. On a SCRATCH database (`satu_bench_<pid>`, migrated,
@@ -29,6 +28,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from psycopg2 import sql
 
 from bench.management.commands.bench_import import Command as BenchImport
 from bench.management.commands.bench_import import enter_child
@@ -150,8 +150,8 @@ class Command(BaseCommand):
         seconds = time.monotonic() - uploaded
         self.stderr.write(f"  commits: {', '.join(f'{c:.3f}' for c in commits)} s; "
                           f"queries: {sum(q[0] for q in queries):.3f} s")
-        for took, sql in sorted(queries, reverse=True)[:8]:
-            self.stderr.write(f"  {took:.3f} s  {' '.join(sql.split())[:110]}")
+        for took, text in sorted(queries, reverse=True)[:8]:
+            self.stderr.write(f"  {took:.3f} s  {' '.join(text.split())[:110]}")
         return {"status": statement.status, "lines": statement.lines, "matched": statement.matched,
                 "unmatched": statement.unmatched, "duplicates": statement.duplicates,
                 "errors": len(statement.errors), "seconds": round(seconds, 3), "queries": len(queries),
@@ -160,15 +160,24 @@ class Command(BaseCommand):
 
 # A payment code per pledge, unique: k scrambled by a bijection of 32-bit integers (Knuth's
 # multiplicative hash), its 8 hex digits mapped onto 16 letters of the code alphabet.
-_CODE_SQL = ("'SU' || translate(upper(lpad(to_hex(((b.k * 2654435761) %% 4294967296)::bigint), 8, '0')),"
-             " '0123456789ABCDEF', 'ABCDEFGHJKLMNPQR')")
+_CODE_SQL = sql.SQL("'SU' || translate(upper(lpad(to_hex(((b.k * 2654435761) %% 4294967296)::bigint), 8, '0')),"
+                    " '0123456789ABCDEF', 'ABCDEFGHJKLMNPQR')")
 
 
 def _seed(n: int, out: Path) -> dict:
     """N participants and N confirmed pledges of one collected campaign (SQL), and the statement."""
     from django.contrib.auth import get_user_model
 
-    from donations.models import Audience, Campaign, CampaignStatus, Kind, PaymentRoute
+    from donations.models import (
+        Audience,
+        Campaign,
+        CampaignStatus,
+        Kind,
+        PaymentRoute,
+        Pledge,
+        PledgeStatus,
+    )
+    from participants.models import BpjsStatus, Participant, ParticipantStatus, Segment
     from regencies.models import Regency
 
     started = time.monotonic()
@@ -178,29 +187,34 @@ def _seed(n: int, out: Path) -> dict:
         regency=regency, slug=CAMPAIGN, title="Bench ASN Peduli", audience=Audience.INTERNAL, kind=Kind.ONE_TO_ONE,
         status=CampaignStatus.ACTIVE, payment_route=PaymentRoute.COLLECTED, bank_name="Bank Bench",
         account_number="0011223344", account_holder="Pemda Bench")
+    # The tables through sql.Identifier, from the models; the enums' values as parameters.
+    participant, pledge = sql.Identifier(Participant._meta.db_table), sql.Identifier(Pledge._meta.db_table)
+    values = {"pbpu": Segment.PBPU.value, "bpjs_inactive": BpjsStatus.INACTIVE.value,
+              "inactive": ParticipantStatus.INACTIVE.value, "pledged": PledgeStatus.PLEDGED.value}
     with connection.cursor() as cur:
-        cur.execute(
-            "INSERT INTO participants_participant (regency_id, public_id, card_number, nik, name, sex, relationship,"
+        cur.execute(sql.SQL(
+            "INSERT INTO {participant} (regency_id, public_id, card_number, nik, name, sex, relationship,"
             " care_class, segment, address, months_in_arrears, arrears_amount, bpjs_status, status, created_at,"
             " updated_at) "
             "SELECT %(regency)s, gen_random_uuid(), lpad(k::text, 13, '0'), '7322' || lpad(k::text, 12, '0'),"
-            " 'Peserta ' || k, '', '', 3, 'PBPU', '', 6, 210000 + (k %% 7) * 35000, 'inactive', 'inactive', now(), now()"
-            " FROM generate_series(1, %(n)s) AS k",
-            {"regency": regency.pk, "n": n})
-        cur.execute(
+            " 'Peserta ' || k, '', '', 3, %(pbpu)s, '', 6, 210000 + (k %% 7) * 35000, %(bpjs_inactive)s, %(inactive)s,"
+            " now(), now() FROM generate_series(1, %(n)s) AS k"
+        ).format(participant=participant), {**values, "regency": regency.pk, "n": n})
+        cur.execute(sql.SQL(
             "CREATE TEMP TABLE bench_pick AS SELECT id, arrears_amount, row_number() OVER (ORDER BY id) AS k "
-            "FROM participants_participant WHERE regency_id = %s", [regency.pk])
-        cur.execute(
-            "INSERT INTO donations_pledge (regency_id, public_id, campaign_id, participant_id, donor_id, is_pooled,"
+            "FROM {} WHERE regency_id = %s").format(participant), [regency.pk])
+        cur.execute(sql.SQL(
+            "INSERT INTO {pledge} (regency_id, public_id, campaign_id, participant_id, donor_id, is_pooled,"
             " status, amount, arrears_amount, months_in_arrears, monthly_tariff, months_ahead, segment, payment_code,"
             " paid_amount, lapse_notices, pledged_at, due_at, release_reason, created_at, updated_at) "
-            "SELECT %(regency)s, gen_random_uuid(), %(campaign)s, b.id, %(donor)s, false, 'pledged',"
-            " b.arrears_amount + 35000, b.arrears_amount, 6, 35000, 0, 'PBPU', " + _CODE_SQL + ", 0, 0,"
-            " now(), now() + interval '14 days', '', now(), now() FROM bench_pick b",
-            {"regency": regency.pk, "campaign": campaign.pk, "donor": donor.pk})
+            "SELECT %(regency)s, gen_random_uuid(), %(campaign)s, b.id, %(donor)s, false, %(pledged)s,"
+            " b.arrears_amount + 35000, b.arrears_amount, 6, 35000, 0, %(pbpu)s, {code}, 0, 0,"
+            " now(), now() + interval '14 days', '', now(), now() FROM bench_pick b"
+        ).format(pledge=pledge, code=_CODE_SQL),
+            {**values, "regency": regency.pk, "campaign": campaign.pk, "donor": donor.pk})
         pledges = cur.rowcount
-        cur.execute("ANALYZE participants_participant; ANALYZE donations_pledge")
-        cur.execute("SELECT id, payment_code, amount FROM donations_pledge WHERE campaign_id = %s ORDER BY id",
+        cur.execute(sql.SQL("ANALYZE {}; ANALYZE {}").format(participant, pledge))
+        cur.execute(sql.SQL("SELECT id, payment_code, amount FROM {} WHERE campaign_id = %s ORDER BY id").format(pledge),
                     [campaign.pk])
         rows = cur.fetchall()
     with out.open("w", newline="", encoding="utf-8") as handle:
