@@ -26,6 +26,7 @@ from psycopg2 import sql
 from assessments.models import Flag, Recommendation, Screening, ScreeningSettings
 from core.audit import audit_record
 from core.formatting import MONTHS_ID
+from core.time import regency_today
 from regencies.models import Regency
 
 # Sent inside `screening_run`'s transaction (kwargs `regency_id`, `import_id`): a higher app
@@ -72,9 +73,9 @@ def _covered_by_pledge_sql() -> sql.Composable:
     (the record with arrears) and `c.cleared_date` (the first observation at zero),
     and the parameter `paid_statuses`.
 
-    A payment recorded on a paid or verified pledge of that participant (donations
-    issue), dated between the two observations, means our donor cleared it. FALSE
-    when no app registered its pledges.
+    A payment recorded on a paid or verified pledge of that participant, dated between
+    the two observations, means our donor cleared it. FALSE when no app registered its
+    pledges.
     """
     if not _paid_pledges:
         return sql.SQL("FALSE")
@@ -359,7 +360,7 @@ def screening_run(*, regency: Regency, arrears_import_id: int | None = None, act
         "k": t.short_arrears_months,
         "import_id": arrears_import_id,
         "now": timezone.now(),
-        "today": timezone.localdate(timezone=regency.tzinfo),
+        "today": regency_today(regency),
         "month_names": list(MONTHS_ID),
         **_screen_values(),
         **_reason_templates(),

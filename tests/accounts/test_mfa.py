@@ -1,4 +1,4 @@
-"""MFA (issue 17): allauth's TOTP + recovery codes, required for every role except donors."""
+"""MFA: allauth's TOTP + recovery codes, required for every role except donors."""
 
 from __future__ import annotations
 

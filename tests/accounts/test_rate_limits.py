@@ -1,4 +1,4 @@
-"""Rate limits that hold behind a proxy (issue 17, part 2).
+"""Rate limits that hold behind a proxy.
 
 The client address comes from core.clientip (DJANGO_NUM_PROXIES trusted proxies), the same for
 allauth's limits (login, failed logins, sign-up, password reset) and DRF's throttles (token

@@ -1,4 +1,4 @@
-"""API tokens (issue 17, part 3): hashed at rest, shown once, named, expiring, last use noted,
+"""API tokens: hashed at rest, shown once, named, expiring, last use noted,
 revocable by their owner, and all revoked on a password change, deactivation or the last role
 taken away; a locked-out account and an MFA user without the code get none."""
 

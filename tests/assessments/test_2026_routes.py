@@ -1,4 +1,4 @@
-"""The routes of 2026 (issue 20, parts 1, 3 and 7): the write-off programme as data, screening and
+"""The routes of 2026: the write-off programme as data, screening and
 the assessment's recommendation, the PBI referral list, the donors' pool, REHAB instalments."""
 
 from __future__ import annotations

@@ -201,7 +201,8 @@ def test_upload_with_redis_stopped_is_accepted_and_the_import_applies_once_redis
 
 
 def _failover_cache(url: str) -> dict:
-    return {"default": {"BACKEND": "core.cache.FailoverRedisCache", "LOCATION": url, "KEY_PREFIX": "satu"}}
+    return {"default": {"BACKEND": "core.cache.FailoverRedisCache", "LOCATION": url, "KEY_PREFIX": "satu"},
+            "sessions": {"BACKEND": "core.cache.SessionRedisCache", "LOCATION": url, "KEY_PREFIX": "satu-session"}}
 
 
 @pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The rules of 2026 (issue 20), the pledge side, with the dates pinned (time_machine).
+"""The rules of 2026, the pledge side, with the dates pinned (time_machine).
 
 - the month moves on: a pledge confirmed or paid in a later month than it was quoted in is
   re-quoted with the contributions now due, at the tariff in force in each month; the donor sees

@@ -1,4 +1,4 @@
-"""The demo of issue 6 ("Done when"): demo pledges, then the branch's follow-up import; the
+"""The reconciliation demo, end to end: demo pledges, then the branch's follow-up import; the
 regency admin sees what was verified, released or disputed and why; each donor sees theirs."""
 
 from __future__ import annotations

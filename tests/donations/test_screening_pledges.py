@@ -1,4 +1,4 @@
-"""Screening (assessments issue) no longer reads a clearing paid by our own donor as
+"""Screening does not read a clearing paid by our own donor as
 "cleared it by themselves" (`assessments.screening._covered_by_pledge_sql`)."""
 
 from __future__ import annotations

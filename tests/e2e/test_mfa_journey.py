@@ -1,4 +1,4 @@
-"""MFA in a real browser (issue 17): a regency admin without an authenticator is sent to enrol,
+"""MFA in a real browser: a regency admin without an authenticator is sent to enrol,
 enrols with the secret the page shows, and from then on the login asks for the code. Every page
 of the journey runs under the Content-Security-Policy (a violation fails the test)."""
 

@@ -6,7 +6,7 @@ new routes stay covered. To register one, add a function `(side, pattern) -> str
 returns the kwarg's value for an object of that side (`world.a` or `world.b`), creating the
 object in `build_side` below (use tests/factories.py).
 
-Donations (campaigns issue):
+Donations:
 - `campaign_slug` -> an INTERNAL, active campaign of the side's regency (an internal campaign
   is visible to that Pemda's members only, so A must get a 404 for B's). The same routes
   serve public campaigns to anyone by design; that is tested in tests/donations/.
@@ -124,7 +124,7 @@ def build_side(name: str, *, code: str, slug: str, branch_code: str) -> Side:
 
 
 def _add_correction(side: Side) -> None:
-    """An open correction request of the side's participant (UU 27/2022 rights, issue 17)."""
+    """An open correction request of the side's participant (UU 27/2022 rights)."""
     from donations.privacy.subject import correction_request_create
 
     side.correction = correction_request_create(
@@ -136,7 +136,7 @@ def _add_correction(side: Side) -> None:
 
 def _add_pledge(side: Side) -> None:
     """An internal campaign of the side's regency; a paid pledge of the side's member on it
-    with one payment and its receipt (donations issue). Made directly: the participant has
+    with one payment and its receipt. Made directly: the participant has
     an open assessment here, so it is not in the pool."""
     from django.core.files.base import ContentFile
 
@@ -176,7 +176,7 @@ def _add_pledge(side: Side) -> None:
 
 
 def _add_handover(side: Side) -> None:
-    """A draft hand-over batch of the side's campaign with one family VA line (money issue):
+    """A draft hand-over batch of the side's campaign with one family VA line:
     `handover_id`. Made directly: the selection is tested in tests/donations/test_handovers.py."""
     from donations.models import Handover, HandoverLine
 
@@ -191,7 +191,7 @@ def _add_handover(side: Side) -> None:
 
 
 def _add_statement(side: Side) -> None:
-    """A processed bank statement of the side's campaign (money issue): `statement_id`. Made
+    """A processed bank statement of the side's campaign: `statement_id`. Made
     directly: processing is tested in tests/donations/test_statements.py."""
     from donations.models import BankStatement
 
@@ -204,7 +204,7 @@ def _add_statement(side: Side) -> None:
 
 
 def _add_anomaly(side: Side) -> None:
-    """A disputed-payment anomaly of the side's pledge (reconciliation issue): `anomaly_id`."""
+    """A disputed-payment anomaly of the side's pledge: `anomaly_id`."""
     from donations.models import Anomaly, AnomalyKind
 
     side.anomaly = Anomaly.objects.create(regency=side.regency, kind=AnomalyKind.DISPUTED_PAYMENT,
@@ -214,7 +214,7 @@ def _add_anomaly(side: Side) -> None:
 
 def _add_assessment(side: Side) -> None:
     """A draft assessment of the side's participant with one evidence file, made through the
-    real services (assessments issue)."""
+    real services."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from assessments.services import assessment_start, evidence_add

@@ -27,7 +27,7 @@ BASE: dict[str, str] = {
     "jumlah_tunggakan": "420000",
     "tgl_bayar_terakhir": "15-10-2025",
     "status_peserta": "TIDAK AKTIF",
-    # The optional columns of 2026 (issue 20): empty = unknown.
+    # The optional columns of 2026: empty = unknown.
     "pemutihan": "",
     "rehab": "",
     "sisa_cicilan": "",

@@ -111,7 +111,7 @@ def test_list_is_scoped_to_the_users_branches_newest_first(bpjs_a, bpjs_b, branc
     new = ArrearsImportFactory(branch=branch_a)
     ArrearsImportFactory(branch=branch_b)
     body = _api(bpjs_a).get("/api/v1/imports/").json()
-    assert set(body) == {"count", "next", "previous", "results"}
+    assert set(body) == {"count", "count_exact", "next", "previous", "results"}
     assert [item["id"] for item in body["results"]] == [new.pk, old.pk]
     assert body["results"][0]["branch"] == "palopo"
     assert _api(bpjs_b).get("/api/v1/imports/").json()["count"] == 1
@@ -134,7 +134,7 @@ def test_detail_shape(bpjs_a, branch_a):
     assert body["summary"] == {
         "rows": 5, "valid": 4, "invalid": 1, "new": 3, "updated": 1, "unchanged": 0, "cleared": 2,
         "regencies": {"73.22": 4}, "is_outdated": False, "message": "",
-        "warning_count": 0, "warnings": [],  # rows accepted but flagged (issue 20)
+        "warning_count": 0, "warnings": [],  # rows accepted but flagged
     }
     assert body["errors_url"] == f"http://testserver/branches/palopo/imports/{imp.pk}/errors.csv"
     # the token client can download it, and page through the JSON errors

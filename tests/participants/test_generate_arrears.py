@@ -202,7 +202,7 @@ def test_default_split_follows_the_number_of_districts(tmp_path):
     assert result.regencies["73.22"] > result.regencies["73.73"] > 0
 
 
-# --- the columns of 2026 (issue 20) -----------------------------------------------------------------
+# --- the columns of 2026 ---------------------------------------------------------------------------
 
 def test_columns_2026_realistic_shares_and_a_30_month_row(tmp_path):
     plain, _ = generate(tmp_path, rows=4000, name="plain.csv")

@@ -1,4 +1,4 @@
-"""The arrears file's columns of 2026 (issue 20): `pemutihan`, `rehab`, `sisa_cicilan`, segment PBI,
+"""The arrears file's columns of 2026: `pemutihan`, `rehab`, `sisa_cicilan`, segment PBI,
 and the 24-month bill (rows accepted but flagged as warnings; the capped bill shown to staff)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every import ends (issue 16): faults injected into real runs, each ending in a defined state
+"""Every import ends: faults injected into real runs, each ending in a defined state
 with nothing half-applied, and a retry that works.
 
 Worker deaths and terminated connections are real: the run is a separate Python process on the

@@ -155,7 +155,7 @@ ROW_ERRORS = [
     ("hubungan_keluarga", "TETANGGA", "Hubungan keluarga tidak dikenali"),
     ("kelas", "4", "Kelas tidak dikenali"),
     ("kelas", "", "Kelas kosong"),
-    ("segmen", "PPU", "Segmen tidak dikenali"),  # PBI is accepted since issue 20 (moved to PBI)
+    ("segmen", "PPU", "Segmen tidak dikenali"),  # PBI is a segment we accept (a participant moved to PBI)
     ("segmen", "", "Segmen kosong"),
     ("kode_wilayah", "", "Kode wilayah kosong"),
     ("kode_wilayah", "73-22", "Kode wilayah tidak dikenali"),

@@ -1,4 +1,4 @@
-"""Poison files cannot hurt the worker (issue 16): XLSX dimension bombs are refused before the
+"""Poison files cannot hurt the worker: XLSX dimension bombs are refused before the
 reader allocates anything; stray quotes, NUL bytes, control characters and over-long fields are
 row errors with row and column; nothing personal reaches the logs."""
 

@@ -1,4 +1,4 @@
-"""UU 27/2022 rights (issue 17, part 5): a participant's data export, correction requests,
+"""UU 27/2022 rights: a participant's data export, correction requests,
 anonymisation, the retention purge, and a donor's own data download and account deletion."""
 
 from __future__ import annotations
