@@ -106,11 +106,11 @@ def _claim(notification: Notification, *, regency_id: int | None) -> tuple[Provi
 
 
 def _paid_on(notification: Notification, pledge: Pledge, moment: dt.datetime) -> dt.date:
-    tz = pledge.campaign.regency.tzinfo
-    today = regency_today(pledge.campaign.regency, moment)
+    regency = pledge.campaign.regency
+    today = regency_today(regency, moment)
     if notification.occurred_at is None:
         return today
-    return min(notification.occurred_at.astimezone(tz).date(), today)
+    return min(regency_today(regency, notification.occurred_at), today)
 
 
 def _closed_pledge(pledge: Pledge, notification: Notification) -> None:

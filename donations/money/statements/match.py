@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 from psycopg2 import sql
 
 from core.models import AuditEvent
+from core.time import regency_today
 from donations.models import (
     Anomaly,
     AnomalyKind,
@@ -139,10 +140,10 @@ def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.da
             " description text NOT NULL, amount bigint NOT NULL, reference text NOT NULL) ON COMMIT DROP").format(staged))
         _copy_lines(staged, lines)
         cur.execute(sql.SQL("ANALYZE {}").format(staged))
-        # The month moves on (issue 20): a pledge of this campaign named by a line, quoted in an
-        # earlier month than today's, is re-quoted first, as `donations.services._requote` does.
-        _requote_named_pledges(cur, staged=staged, params=params,
-                               today=timezone.localdate(moment, timezone=regency.tzinfo))
+        # What a pledge owes grows as months pass: a pledge of this campaign named by a line,
+        # quoted in an earlier month than today's, is re-quoted first (as
+        # `donations.services._requote` does), so the line is matched against what is owed now.
+        _requote_named_pledges(cur, staged=staged, params=params, today=regency_today(regency, moment))
         # Steps 1-5 of the module in one pass: every line with its kind and, for the lines that are
         # kept, the ids of the rows they become (drawn ahead: nothing joins back from RETURNING).
         cur.execute(
@@ -295,7 +296,7 @@ def _write_payments(cur, *, table: str, statement: BankStatement, paying: int, m
     """Receipt numbers as one block of the regency's counter for the year, numbered in line order;
     the payments' ids drawn ahead (so no join back from RETURNING), then the payments."""
     regency = statement.regency
-    year = timezone.localdate(moment, timezone=regency.tzinfo).year
+    year = regency_today(regency, moment).year
     cur.execute(
         _q("INSERT INTO {counter} AS c (regency_id, year, last) VALUES (%s, %s, %s) "
            "ON CONFLICT (regency_id, year) DO UPDATE SET last = c.last + EXCLUDED.last RETURNING c.last"),
