@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import EmailUserChangeForm, EmailUserCreationForm
 from accounts.models import ApiToken, User
+from core.admin import ReadOnlyAdmin
 
 # The admin logs in through allauth (its MFA step and rate limits), never its own form:
 # /admin/login/ sends visitors to the allauth login with `next`; a signed-in non-staff user gets 403.
@@ -40,7 +41,7 @@ _TOKEN_COLUMNS = ("prefix", "user", "name", "created_at", "expires_at", "last_us
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
     """API tokens for the national operator: who has which, and a revoke action (audited).
     The secret is never stored, so never shown; tokens are made by their owners only."""
 
@@ -51,15 +52,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = _TOKEN_COLUMNS
     fields = _TOKEN_COLUMNS
     actions = ["revoke"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description=_("Cabut token yang dipilih"), permissions=["view"])
     def revoke(self, request, queryset):

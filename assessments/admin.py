@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Assessment, Evidence, Screening, ScreeningSettings, WriteOffProgramme
+from core.admin import NationalDataAdmin
 from core.audit import audit_record
 
 _PROGRAMME_FIELDS = ("name", "legal_basis", "starts_on", "ends_on", "deciles_automatic", "deciles_may_apply",
@@ -31,7 +32,7 @@ class WriteOffProgrammeForm(forms.ModelForm):
 
 
 @admin.register(WriteOffProgramme)
-class WriteOffProgrammeAdmin(admin.ModelAdmin):
+class WriteOffProgrammeAdmin(NationalDataAdmin):
     """National data: the national operator (superuser) adds and edits programmes as the rules
     become known; every change is audited. Nobody deletes one (assessments cite it)."""
 
@@ -39,21 +40,6 @@ class WriteOffProgrammeAdmin(admin.ModelAdmin):
     list_display = ("name", "starts_on", "ends_on", "deciles_automatic", "deciles_may_apply", "care_classes",
                     "segments", "months_counted", "once_per_person", "updated_at")
     readonly_fields = ("updated_at",)
-
-    def has_module_permission(self, request):
-        return bool(request.user.is_active and request.user.is_superuser)
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return self.has_module_permission(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def save_model(self, request, obj, form, change):
         def values(o):

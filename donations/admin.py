@@ -3,6 +3,7 @@
 
 from django.contrib import admin
 
+from core.admin import NationalDataAdmin, ReadOnlyAdmin
 from donations.models import (
     Allocation,
     Campaign,
@@ -19,26 +20,12 @@ from donations.models import (
 
 
 @admin.register(Tariff)
-class TariffAdmin(admin.ModelAdmin):
+class TariffAdmin(NationalDataAdmin):
+    """Edited by the national operator; pledges cite a tariff, so none is deleted."""
+
     list_display = ("care_class", "amount", "effective_from", "note")
     list_filter = ("care_class",)
     ordering = ("care_class", "-effective_from")
-
-    # The national operator (superuser) edits tariffs; nobody deletes one (pledges cite them).
-    def has_module_permission(self, request):
-        return bool(request.user.is_active and request.user.is_superuser)
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return self.has_module_permission(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DonorProfile)
@@ -56,19 +43,8 @@ class CampaignAdmin(admin.ModelAdmin):
     raw_id_fields = ("created_by",)
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Pledge)
-class PledgeAdmin(_ReadOnly):
+class PledgeAdmin(ReadOnlyAdmin):
     list_display = ("public_id", "campaign", "regency", "status", "amount", "is_pooled", "created_at")
     list_filter = ("regency", "status", "is_pooled")
     list_select_related = ("campaign", "regency")
@@ -76,26 +52,26 @@ class PledgeAdmin(_ReadOnly):
 
 
 @admin.register(Payment)
-class PaymentAdmin(_ReadOnly):
+class PaymentAdmin(ReadOnlyAdmin):
     list_display = ("reference", "pledge", "amount", "paid_on", "created_at")
     raw_id_fields = ("pledge", "recorded_by")
 
 
 @admin.register(Gift)
-class GiftAdmin(_ReadOnly):
+class GiftAdmin(ReadOnlyAdmin):
     list_display = ("reference", "campaign", "amount", "received", "created_at")
     list_filter = ("received",)
     raw_id_fields = ("donor", "campaign", "received_by")
 
 
 @admin.register(Allocation)
-class AllocationAdmin(_ReadOnly):
+class AllocationAdmin(ReadOnlyAdmin):
     list_display = ("gift", "pledge", "amount", "created_at")
     raw_id_fields = ("gift", "pledge")
 
 
 @admin.register(ProviderNotification)
-class ProviderNotificationAdmin(_ReadOnly):
+class ProviderNotificationAdmin(ReadOnlyAdmin):
     """Every provider notification kept, read-only: `unmatched` ones (an order that is no pledge's
     payment code, so no regency) are for the national operator to follow up with the provider."""
 
@@ -119,7 +95,7 @@ class HandoverLineInline(admin.TabularInline):
 
 
 @admin.register(Handover)
-class HandoverAdmin(_ReadOnly):
+class HandoverAdmin(ReadOnlyAdmin):
     """Hand-over batches to BPJS, read-only: they are made and marked transferred by the treasurer."""
 
     list_display = ("number", "campaign", "regency", "status", "families", "total", "transferred_at", "created_at")
@@ -130,7 +106,7 @@ class HandoverAdmin(_ReadOnly):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(_ReadOnly):
+class LedgerEntryAdmin(ReadOnlyAdmin):
     """The append-only ledger (the database refuses changes as well)."""
 
     list_display = ("created_at", "campaign", "kind", "source", "amount", "pledge", "handover")

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 from participants import services
 from participants.models import RUNNING_STATUSES, ArrearsImport, ImportStatus
@@ -47,7 +48,9 @@ class HealthFilter(admin.SimpleListFilter):
 
 
 @admin.register(ArrearsImport)
-class ArrearsImportAdmin(admin.ModelAdmin):
+class ArrearsImportAdmin(ReadOnlyAdmin):
+    """The detail page is for reading; status changes go through the actions (audited)."""
+
     list_display = [
         "id", "branch", "as_of", "mode", "status", "health", "progress", "attempts", "heartbeat_at",
         "rows", "created_at", "finished_at", "short_message",
@@ -59,16 +62,6 @@ class ArrearsImportAdmin(admin.ModelAdmin):
     ordering = ["-created_at", "-id"]
     actions = ["retry_imports", "discard_imports"]
     exclude = ["errors"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # The detail page is for reading; status changes go through the actions (audited).
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("keadaan"))
     def health(self, obj: ArrearsImport) -> str:
