@@ -1,17 +1,24 @@
 """Uploaded files on their way to storage: spooled to a temporary file beside it, hashed as they
 stream, refused when empty or over a size limit (nothing is kept of a refused upload); photos and
-PDFs are told apart by their first bytes, never by their name."""
+PDFs are told apart by their first bytes, never by their name.
+
+Stored files are read back through the storage API only (`local_copy`), never by their path: in
+production they are on object storage (S3) and the worker reading them is another machine than
+the web process that took the upload."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
+from django.core.files.storage import FileSystemStorage, storages
+from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
@@ -55,12 +62,10 @@ def sniff_image_or_pdf(upload: Any, *, limit: int, code: str, too_large: str, em
 
 def spool_upload(source: Any, *, folder: str, limit: int, too_large: str | None = None) -> tuple[str, int, str]:
     """Copy `source` (an uploaded file, or an open binary file) to a temporary file under
-    MEDIA_ROOT/<folder>/tmp; returns (path, size, sha256 hex). `too_large` is the message for a file
+    spool_dir(folder); returns (path, size, sha256 hex). `too_large` is the message for a file
     over `limit` bytes (it may name `%(limit)s`, the limit in MB)."""
-    spool_dir = Path(settings.MEDIA_ROOT) / folder / "tmp"
-    spool_dir.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
-    handle = tempfile.NamedTemporaryFile(dir=spool_dir, delete=False, suffix=".part")  # noqa: SIM115
+    handle = tempfile.NamedTemporaryFile(dir=spool_dir(folder), delete=False, suffix=".part")  # noqa: SIM115
     try:
         with handle:
             chunks = source.chunks() if hasattr(source, "chunks") else iter(lambda: source.read(1 << 20), b"")
@@ -78,3 +83,32 @@ def spool_upload(source: Any, *, folder: str, limit: int, too_large: str | None 
             os.unlink(handle.name)
         raise
     return handle.name, size, digest.hexdigest()
+
+
+def spool_dir(folder: str) -> Path:
+    """Where an upload waits (for one request or task) before it is stored: beside the stored files
+    when they are on this machine's disk, so that saving moves it instead of copying it; this
+    machine's temporary directory when they are on object storage."""
+    storage = storages["default"]
+    if isinstance(storage, FileSystemStorage):
+        path = Path(storage.location) / folder / "tmp"
+    else:
+        path = Path(tempfile.gettempdir()) / "satu-uploads" / folder
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def local_copy(stored: FieldFile) -> Iterator[Path]:
+    """A copy of a stored file on this machine's disk, for readers that need a path (polars,
+    calamine), deleted on exit. FileNotFoundError when the storage no longer has it."""
+    if not stored.name:
+        raise FileNotFoundError("no stored file")
+    handle, name = tempfile.mkstemp(prefix="satu-", suffix=Path(stored.name).suffix.lower())
+    try:
+        with os.fdopen(handle, "wb") as out, stored.storage.open(stored.name, "rb") as source:
+            shutil.copyfileobj(source, out, 1 << 20)
+        yield Path(name)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)

@@ -41,7 +41,7 @@ from core.audit import audit_record
 from core.errors import Conflict, DomainError
 from core.formatting import format_date
 from core.iterators import read_ahead
-from core.uploads import spool_upload
+from core.uploads import local_copy, spool_dir, spool_upload
 from participants.hooks import monthly_tariffs, pledges_held
 from participants.imports.apply import ApplyContext, apply_staging
 from participants.imports.staging import (
@@ -492,12 +492,18 @@ def _parse_and_stage(arrears_import: ArrearsImport, regencies: list, progress: _
     ImportRowWarning.objects.filter(arrears_import_id=import_id).delete()
     rows = 0
     unreadable_cards = 0
+    # The stored file, copied to this worker's disk for the reader (core.uploads.local_copy).
+    local = contextlib.ExitStack()
     try:
         staging_create(import_id=import_id)
         places = PlaceKeys()
         progress.phase = _("membaca berkas")
+        try:
+            path = local.enter_context(local_copy(arrears_import.file))
+        except FileNotFoundError:
+            raise FileRejected(_("Berkas tidak ditemukan."), code="not_found") from None
         parsed = parse_arrears_file(
-            arrears_import.file.path,
+            path,
             regency_codes={r.code for r in regencies},
             progress=progress.parser_callback,
             # Rows billed above 24 months of their class's tariff are flagged (warnings).
@@ -524,6 +530,8 @@ def _parse_and_stage(arrears_import: ArrearsImport, regencies: list, progress: _
     except Exception as exc:
         _fail(arrears_import, exc, rows=rows, started=started)
         raise
+    finally:
+        local.close()
     warning_count, first_warnings = _warning_summary(import_id)
     fields = {"rows": rows, "staged_rows": staged, "unreadable_cards": unreadable_cards,
               "warning_count": warning_count, "warnings": first_warnings}
@@ -815,10 +823,8 @@ def _write_error_report(arrears_import: ArrearsImport) -> None:
     """The full error report as CSV (baris, kolom, pesan, nilai) in the media storage."""
     if not arrears_import.error_count:
         return
-    spool_dir = Path(settings.MEDIA_ROOT) / "imports" / "tmp"
-    spool_dir.mkdir(parents=True, exist_ok=True)
     try:
-        with tempfile.NamedTemporaryFile(dir=spool_dir, delete=False, suffix=".csv") as handle:
+        with tempfile.NamedTemporaryFile(dir=spool_dir("imports"), delete=False, suffix=".csv") as handle:
             handle.write(
                 (",".join([_("baris"), _("kolom"), _("pesan"), _("nilai")]) + "\n").encode()
             )

@@ -4,6 +4,7 @@
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -205,10 +206,34 @@ if NODE_MODULES_DIR.exists():
 # and served only through views that check permission.
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
 MEDIA_URL = "/media/"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# More than one machine: uploads on S3-compatible object storage (MinIO in docker-compose.yml),
+# which every web process and every worker reads through the storage API (core.uploads). Set
+# when AWS_STORAGE_BUCKET_NAME is; the keys come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+# (read by boto3). Unset (`make run`): the files are under MEDIA_ROOT on this machine.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            # Empty: Amazon S3 itself; MinIO or another S3-compatible server: its URL.
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("AWS_S3_REGION_NAME", default="") or None,
+            "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default="path"),
+            "signature_version": "s3v4",
+            "location": env("AWS_LOCATION", default=""),
+            # Private files: no public ACL, never overwritten (a second upload of the same name
+            # gets a new name, as on disk); links, were any made, expire within 5 minutes.
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+        },
+    }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

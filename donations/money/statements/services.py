@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -23,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.errors import DomainError, PermissionDenied
-from core.uploads import spool_upload
+from core.uploads import local_copy, spool_upload
 from donations.models import BankStatement, Campaign, StatementStatus
 from donations.money.statements.match import statement_match
 from donations.money.statements.parse import FileRejected, parse_statement_file
@@ -106,16 +105,9 @@ def statement_process(*, statement_id: int, now: dt.datetime | None = None) -> B
     rejected: FileRejected | None = None
     parsed = None
     try:
-        with statement.file.open("rb") as handle:
-            path = getattr(handle, "name", None)
-            if path and os.path.isfile(path):
-                parsed = parse_statement_file(path)
-            else:  # a storage without local paths
-                with tempfile.NamedTemporaryFile(suffix=Path(statement.file.name).suffix) as tmp:
-                    for chunk in statement.file.chunks():
-                        tmp.write(chunk)
-                    tmp.flush()
-                    parsed = parse_statement_file(tmp.name)
+        # Through the storage API: the file may be on object storage, uploaded on another machine.
+        with local_copy(statement.file) as path:
+            parsed = parse_statement_file(path)
     except FileRejected as exc:
         rejected = exc
     except FileNotFoundError:
