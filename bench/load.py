@@ -11,7 +11,7 @@ What it does, with the app's own code paths:
    (`import_create` + `import_run`), screening (`screening_run_for_import`), approved
    assessments for about 40 % of Luwu Utara's queue and 2 % submitted ones (bulk insert of the
    rows the workflow leaves), a few pledges through the services (`donations.demo.seed_pledges`)
-   and 1 % more in SQL. `--reuse-db` keeps an existing database as it is (no seeding);
+   and 1 % more in SQL. `--reuse-db` keeps an existing database (migrated, not seeded again);
 2. static files collected into a scratch directory; gunicorn with W sync workers on
    127.0.0.1 at a free port, production settings (`bench.load_settings`: DEBUG off, whitenoise
    manifest, persistent connections, the Redis cache);
@@ -543,7 +543,9 @@ def main(argv: list[str] | None = None) -> int:
                               common | {"DJANGO_SETTINGS_MODULE": "config.settings.dev"})
             log(f"    seeded: {seed}")
         else:
-            log(f"==> {db_name}: reused as it is")
+            log(f"==> {db_name}: reused as it is (migrations applied if any are new)")
+            subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT,
+                           env=common | {"DJANGO_SETTINGS_MODULE": "config.settings.dev"}, check=True)
         t = time.monotonic()
         subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
                        cwd=ROOT, env=prod, check=True)
