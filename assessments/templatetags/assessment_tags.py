@@ -1,42 +1,31 @@
 """Labels for assessment codes in templates: `{% load assessment_tags %}`."""
 
+from collections.abc import Callable
+
 from django import template
+from django.db import models
 
 from assessments.models import Eligibility, Flag, ReasonCode, Recommendation, Status
 
 register = template.Library()
 
 
-def _label(choices, value) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return str(value or "")
+def _labeller(choices: type[models.Choices]) -> Callable[[object], str]:
+    """A filter that shows a code of `choices` by its label (an unknown code as it is)."""
+
+    def label(code: object) -> str:
+        try:
+            return str(choices(code).label)
+        except ValueError:
+            return str(code or "")
+
+    return label
 
 
-@register.filter
-def flag_label(code):
-    return _label(Flag, code)
-
-
-@register.filter
-def recommendation_label(code):
-    return _label(Recommendation, code)
-
-
-@register.filter
-def eligibility_label(code):
-    return _label(Eligibility, code)
-
-
-@register.filter
-def reason_label(code):
-    return _label(ReasonCode, code)
-
-
-@register.filter
-def status_label(code):
-    return _label(Status, code)
+for _name, _choices in (("flag_label", Flag), ("recommendation_label", Recommendation),
+                        ("eligibility_label", Eligibility), ("reason_label", ReasonCode),
+                        ("status_label", Status)):
+    register.filter(_name, _labeller(_choices))
 
 
 @register.filter
