@@ -54,9 +54,9 @@ class AssessmentListSerializer(serializers.Serializer):
 class QuestionSerializer(serializers.Serializer):
     key = serializers.CharField()
     type = serializers.CharField()
-    required = serializers.BooleanField()
+    required = serializers.BooleanField()  # type: ignore[assignment]  # a declared field: the serializer metaclass takes it off the class
     choices = serializers.ListField(child=serializers.DictField())
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, like required
     help = serializers.CharField()
     min = serializers.IntegerField(allow_null=True)
     max = serializers.IntegerField(allow_null=True)

@@ -68,8 +68,8 @@ def _seed_routes(*, regency: Regency, assessor, decider, candidates: list, today
         taken = {w[1].participant_id for w in wanted}
         rehab = next((e for e in candidates if e.participant_id not in taken
                       and routes.rehab_plan_for(e.participant) is not None), None)
-        if rehab is not None:
-            plan = routes.rehab_plan_for(rehab.participant)
+        plan = routes.rehab_plan_for(rehab.participant) if rehab is not None else None
+        if rehab is not None and plan is not None:
             wanted.append(("rehab", rehab, {
                 **base, "income_band": "half_to_umk", "arrears_reason": "irregular_income",
                 "keep_paying": "willing_able", "dtsen_decile": 7, "can_pay_instalment": "yes",
@@ -127,7 +127,7 @@ def seed_assessments(*, regency: Regency, fraction: float = 0.5, seed: int = 1) 
     reasons = [ReasonCode.ABLE_TO_PAY, ReasonCode.REFER_PBI, ReasonCode.MOVED, ReasonCode.DUPLICATE]
     created = {"approved": 0, "rejected": 0, "draft": 0, "writeoff": 0, "rehab": 0}
     queue = [("reject", e) for e in risky[: max(want_rejected - rejected, 0)]]
-    plan = []
+    plan: list[tuple[str, Screening]] = []
     for entry in candidates:
         if approved + created["approved"] + sum(1 for a, _ in plan if a == "approve") < target:
             plan.append(("approve", entry))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -77,14 +80,13 @@ def assessment_columns(*, with_health: bool) -> list:
     ]
     if with_health:
         columns.append(Column(_("Catatan keputusan"), lambda a: a.decision_note, width=40))
+    def answer(q: questionnaire.Question) -> Callable[[Any], str]:
+        return lambda a: questionnaire.display_answer(q, (a.answers or {}).get(q.key)) if a.answers else ""
+
     for q in questionnaire.questions():
         if q.sensitive and not with_health:
             continue
-        columns.append(Column(
-            q.label,
-            lambda a, q=q: questionnaire.display_answer(q, (a.answers or {}).get(q.key)) if a.answers else "",
-            width=24,
-        ))
+        columns.append(Column(q.label, answer(q), width=24))
     return columns
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -18,6 +19,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.tenancy import TenantModel
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Recommendation(models.TextChoices):
@@ -148,7 +152,7 @@ class WriteOffProgramme(models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         for key in ("deciles_automatic", "deciles_may_apply"):
             bad = [d for d in getattr(self, key) or [] if d not in _DECILES]
             if bad:

@@ -8,10 +8,12 @@ import datetime as dt
 from typing import Any
 
 import django.dispatch
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from assessments import questionnaire, routes
 from assessments.evidence import sniff_upload
 from assessments.models import (
@@ -51,7 +53,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def _require(actor, regency: Regency, perm: Perm) -> None:
+def _require(actor: User, regency: Regency, perm: Perm) -> None:
     access = regency_access_for(user=actor, regency=regency)
     if access is None:
         raise NotFound()
@@ -92,7 +94,7 @@ def _route(locked: Assessment) -> list[str]:
     return ["route", "writeoff_programme"]
 
 
-def _audit(locked: Assessment, *, actor, verb: str, before: dict, after: dict) -> None:
+def _audit(locked: Assessment, *, actor: User, verb: str, before: dict, after: dict) -> None:
     audit_record(actor=actor, verb=verb, obj=locked, regency=locked.regency, before=before, after=after)
 
 
@@ -102,7 +104,7 @@ def _audit(locked: Assessment, *, actor, verb: str, before: dict, after: dict) -
 def screening_settings_update(
     *,
     regency: Regency,
-    actor,
+    actor: User,
     cleared_min_months: int,
     relapse_within_months: int,
     short_arrears_months: int,
@@ -147,7 +149,7 @@ def screening_settings_update(
     return row
 
 
-def queue_assign(*, regency: Regency, actor, participant_ids: list[int], assignee) -> int:
+def queue_assign(*, regency: Regency, actor: User, participant_ids: list[int], assignee: User | None) -> int:
     """Supervisors hand queue entries (and their open drafts) to an assessor of the regency."""
     _require(actor, regency, Perm.DECIDE_ASSESSMENT)
     if assignee is not None and not Membership.objects.for_regency(regency).filter(
@@ -175,7 +177,7 @@ def queue_assign(*, regency: Regency, actor, participant_ids: list[int], assigne
 # --- the state machine ------------------------------------------------------------
 
 
-def assessment_start(*, regency: Regency, actor, participant: Participant) -> Assessment:
+def assessment_start(*, regency: Regency, actor: User, participant: Participant) -> Assessment:
     """A new draft for a participant of the regency (assessors and admins)."""
     _require(actor, regency, Perm.ASSESS)
     if participant.regency_id != regency.pk:
@@ -225,7 +227,7 @@ def assessment_start(*, regency: Regency, actor, participant: Participant) -> As
     return assessment
 
 
-def assessment_save_answers(*, assessment: Assessment, actor, answers: Any) -> Assessment:
+def assessment_save_answers(*, assessment: Assessment, actor: User, answers: Any) -> Assessment:
     """Merge answers into a draft (validated against its questionnaire version).
 
     Consent becoming true records who and when; the audit names the keys
@@ -263,7 +265,7 @@ def assessment_save_answers(*, assessment: Assessment, actor, answers: Any) -> A
     return locked
 
 
-def assessment_submit(*, assessment: Assessment, actor) -> Assessment:
+def assessment_submit(*, assessment: Assessment, actor: User) -> Assessment:
     _require(actor, assessment.regency, Perm.ASSESS)
     with transaction.atomic():
         locked = _lock(assessment)
@@ -283,7 +285,7 @@ def assessment_submit(*, assessment: Assessment, actor) -> Assessment:
     return locked
 
 
-def _four_eyes(locked: Assessment, actor) -> None:
+def _four_eyes(locked: Assessment, actor: User) -> None:
     if locked.submitted_by_id == actor.pk:
         raise PermissionDenied(
             _("Anda tidak boleh memutuskan asesmen yang Anda ajukan sendiri (prinsip empat mata)."),
@@ -291,7 +293,7 @@ def _four_eyes(locked: Assessment, actor) -> None:
         )
 
 
-def assessment_return(*, assessment: Assessment, actor, note: str) -> Assessment:
+def assessment_return(*, assessment: Assessment, actor: User, note: str) -> Assessment:
     """Send a submission back to draft with a note saying what to fix."""
     _require(actor, assessment.regency, Perm.DECIDE_ASSESSMENT)
     note = (note or "").strip()
@@ -308,7 +310,7 @@ def assessment_return(*, assessment: Assessment, actor, note: str) -> Assessment
     return locked
 
 
-def assessment_approve(*, assessment: Assessment, actor, note: str = "") -> Assessment:
+def assessment_approve(*, assessment: Assessment, actor: User, note: str = "") -> Assessment:
     """Eligible, for the regency's validity period. Never by the submitter."""
     _require(actor, assessment.regency, Perm.DECIDE_ASSESSMENT)
     with transaction.atomic():
@@ -334,7 +336,7 @@ def assessment_approve(*, assessment: Assessment, actor, note: str = "") -> Asse
     return locked
 
 
-def assessment_reject(*, assessment: Assessment, actor, reason: str, note: str = "") -> Assessment:
+def assessment_reject(*, assessment: Assessment, actor: User, reason: str, note: str = "") -> Assessment:
     """Ineligible with a reason code (`other` needs a note). Never by the submitter."""
     _require(actor, assessment.regency, Perm.DECIDE_ASSESSMENT)
     if reason not in ReasonCode.values:
@@ -365,7 +367,7 @@ def assessment_reject(*, assessment: Assessment, actor, reason: str, note: str =
     return locked
 
 
-def evidence_add(*, assessment: Assessment, actor, upload) -> Evidence:
+def evidence_add(*, assessment: Assessment, actor: User, upload: UploadedFile) -> Evidence:
     """Attach a photo (JPEG/PNG/WebP) or PDF to a draft. The type is read from the
     file's first bytes, not its name; the stored name is random."""
     _require(actor, assessment.regency, Perm.ASSESS)
@@ -376,7 +378,7 @@ def evidence_add(*, assessment: Assessment, actor, upload) -> Evidence:
         original = (getattr(upload, "name", "") or "bukti").rsplit("/", 1)[-1][:200]
         evidence = Evidence(
             regency=locked.regency, assessment=locked, content_type=content_type,
-            size_bytes=upload.size, original_name=original, uploaded_by=actor,
+            size_bytes=upload.size or 0, original_name=original, uploaded_by=actor,
         )
         upload.seek(0)
         evidence.file.save(f"bukti{extension}", upload, save=False)
@@ -390,7 +392,7 @@ def evidence_add(*, assessment: Assessment, actor, upload) -> Evidence:
     return evidence
 
 
-def pbi_referrals_export(*, regency: Regency, actor) -> bytes:
+def pbi_referrals_export(*, regency: Regency, actor: User) -> bytes:
     """The referral list as XLSX with full identifiers (Dinas Sosial needs them to
     propose PBI): only for those who decide, and every export is audited."""
     from assessments.export import pbi_referrals_xlsx

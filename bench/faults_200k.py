@@ -388,8 +388,7 @@ def main() -> None:
         from config.celery_app import app
 
         settings.DEBUG = False
-        app.conf.broker_url = "memory://localhost/"
-        app.conf.task_always_eager = False
+        app.conf.update(broker_url="memory://localhost/", task_always_eager=False)
         bench = Bench(rows=args.rows, work=work, env=env)
         bench.setup(baseline=not args.no_baseline)
         for fault in [f.strip() for f in args.faults.split(",") if f.strip()]:

@@ -190,8 +190,7 @@ def main() -> None:
         from config.celery_app import app
 
         settings.DEBUG = False
-        app.conf.broker_url = "memory://localhost/"
-        app.conf.task_always_eager = False
+        app.conf.update(broker_url="memory://localhost/", task_always_eager=False)
         bench = OutageBench(rows=args.rows, work=work, env=env, outage=args.outage)
         bench.setup(baseline=True)
         for fault in [f.strip() for f in args.faults.split(",") if f.strip()]:

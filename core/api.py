@@ -43,6 +43,7 @@ def _first_message(data) -> str:
 
 def exception_handler(exc, context):
     """Every error is `{"detail": "...", "code": "..."}`; validation adds `errors` per field."""
+    response: Response | None
     if is_broker_outage(exc):
         exc = ServiceUnavailable()
     if isinstance(exc, DomainError):

@@ -58,7 +58,10 @@ def table(model: type[models.Model]) -> sql.Identifier:
 
 
 def column(model: type[models.Model], field: str) -> sql.Identifier:
-    return sql.Identifier(model._meta.get_field(field).column)
+    found = model._meta.get_field(field)
+    if not isinstance(found, models.Field):
+        raise TypeError(f"{model._meta.label}.{field} is not a column")
+    return sql.Identifier(found.column)
 
 
 def register_same_regency(model: type[models.Model], field_name: str) -> None:
@@ -66,6 +69,8 @@ def register_same_regency(model: type[models.Model], field_name: str) -> None:
     regency: rows whose parent belongs to another regency."""
     field = model._meta.get_field(field_name)
     parent = field.related_model
+    if not isinstance(field, models.ForeignKey) or not isinstance(parent, type):
+        raise TypeError(f"{model._meta.label}.{field_name} is not a key to another model")
     name = f"regency:{model._meta.db_table}.{field.column}"
 
     def build() -> Statement:
@@ -86,7 +91,8 @@ def _unconstrained_keys() -> Iterable[tuple[type[models.Model], models.ForeignKe
         if meta.proxy or not meta.managed:
             continue
         for field in meta.local_concrete_fields:
-            if isinstance(field, models.ForeignKey) and not field.db_constraint:
+            # db_constraint is set by ForeignKey.__init__; the stubs name it only as an argument.
+            if isinstance(field, models.ForeignKey) and not field.db_constraint:  # type: ignore[attr-defined]
                 yield model, field
 
 

@@ -8,7 +8,7 @@ phones in Indonesia are set to English; the choice made with the language switch
 import logging
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
 
@@ -53,6 +53,7 @@ class BrokerOutageMiddleware:
         logger.warning(
             "broker unreachable during %s %s: %s", request.method, request.path, type(exception).__name__
         )
+        response: HttpResponse
         if request.path.startswith("/api/"):
             error = ServiceUnavailable()
             response = JsonResponse({"detail": str(error.detail), "code": error.code}, status=503)

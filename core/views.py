@@ -12,7 +12,7 @@ from core.outbox import backlog
 @never_cache
 @require_GET
 def healthz(request):
-    body = {"db": "ok", "broker": "ok"}
+    body: dict[str, object] = {"db": "ok", "broker": "ok"}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +42,7 @@ class CampaignForm(forms.ModelForm):
         # Field-level limits (the same as the service's), so that a bad value is named at its field.
         for name, low, high in (("hold_hours", 1, 720), ("months_ahead", 0, 12), ("target_amount", 0, None),
                                 ("target_participants", 0, None), ("pledge_limit", 1, None)):
-            field = self.fields[name]
+            field = cast(forms.IntegerField, self.fields[name])
             field.min_value, field.max_value = low, high
             field.widget.attrs["min"] = low
             if high is not None:
@@ -66,8 +68,9 @@ class CampaignForm(forms.ModelForm):
             raise forms.ValidationError(_("Slug hanya huruf kecil, angka dan tanda hubung, mis. lutra-peduli."))
         return slug
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", _("Tanggal berakhir tidak boleh sebelum tanggal mulai."))
@@ -114,6 +117,8 @@ class DonorFilterForm(forms.Form):
 
     def __init__(self, *args, districts=(), sorts=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["district"].choices = [("", _("Semua kecamatan"))] + [(d.pk, d.name) for d in districts]
-        self.fields["band"].choices = [("", _("Semua"))] + [(k, v[0]) for k, v in ARREARS_BANDS.items()]
-        self.fields["sort"].choices = list(sorts)
+        cast(forms.ChoiceField, self.fields["district"]).choices = (
+            [("", _("Semua kecamatan"))] + [(d.pk, d.name) for d in districts])
+        cast(forms.ChoiceField, self.fields["band"]).choices = (
+            [("", _("Semua"))] + [(k, v[0]) for k, v in ARREARS_BANDS.items()])
+        cast(forms.ChoiceField, self.fields["sort"]).choices = list(sorts)

@@ -16,12 +16,15 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.formatting import format_rupiah
@@ -57,14 +60,14 @@ class InvalidTransition(Conflict):
 # --- donors -----------------------------------------------------------------------------
 
 
-def donor_profile_ensure(*, user, display_name: str = "", organisation: str = "") -> DonorProfile:
+def donor_profile_ensure(*, user: User, display_name: str = "", organisation: str = "") -> DonorProfile:
     profile, _created = DonorProfile.objects.get_or_create(
         user=user, defaults={"display_name": display_name, "organisation": organisation}
     )
     return profile
 
 
-def on_user_self_signed_up(sender, *, user, **kwargs) -> None:
+def on_user_self_signed_up(sender: object, *, user: User, **kwargs: Any) -> None:
     """Receiver of `accounts.signals.user_self_signed_up`: a self sign-up is a community donor."""
     donor_profile_ensure(user=user)
 
@@ -72,7 +75,7 @@ def on_user_self_signed_up(sender, *, user, **kwargs) -> None:
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,18}$")
 
 
-def donor_profile_update(*, user, display_name: str, is_anonymous: bool, phone: str,
+def donor_profile_update(*, user: User, display_name: str, is_anonymous: bool, phone: str,
                          organisation: str) -> DonorProfile:
     display_name, phone, organisation = display_name.strip(), phone.strip(), organisation.strip()
     errors = {}
@@ -107,8 +110,8 @@ CAMPAIGN_FIELDS = ("slug", "title", "story", "audience", "kind", "target_partici
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-def _require_manager(actor, regency: Regency) -> None:
-    access = regency_access_for(user=actor, regency=regency)
+def _require_manager(actor: User | None, regency: Regency) -> None:
+    access = regency_access_for(user=actor, regency=regency) if actor is not None else None
     if access is None:
         raise NotFound()
     if not access.can(Perm.MANAGE_CAMPAIGNS):
@@ -161,7 +164,7 @@ def _json(values: dict) -> dict:
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}
 
 
-def campaign_create(*, regency: Regency, actor, **values) -> Campaign:
+def campaign_create(*, regency: Regency, actor: User, **values: Any) -> Campaign:
     _require_manager(actor, regency)
     data = _validate_campaign({k: values.get(k) for k in CAMPAIGN_FIELDS} | {
         "hold_hours": values.get("hold_hours") or 72, "months_ahead": values.get("months_ahead") or 0,
@@ -182,7 +185,7 @@ def campaign_create(*, regency: Regency, actor, **values) -> Campaign:
     return campaign
 
 
-def campaign_update(*, campaign: Campaign, actor, **values) -> Campaign:
+def campaign_update(*, campaign: Campaign, actor: User, **values: Any) -> Campaign:
     regency = campaign.regency
     _require_manager(actor, regency)
     with transaction.atomic():
@@ -223,7 +226,7 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
 
-def check_may_pledge(*, campaign: Campaign, donor) -> None:
+def check_may_pledge(*, campaign: Campaign, donor: User) -> None:
     access = selectors.campaign_access(user=donor, campaign=campaign)
     if not access.visible:
         raise NotFound()
@@ -239,7 +242,7 @@ def check_may_pledge(*, campaign: Campaign, donor) -> None:
         raise DomainError(_("Kampanye ini hanya menerima sumbangan dana bersama."), code="pooled_only")
 
 
-def _check_limit(*, campaign: Campaign, donor, adding: int) -> None:
+def _check_limit(*, campaign: Campaign, donor: User, adding: int) -> None:
     if campaign.pledge_limit is None:
         return
     held = Pledge.objects.for_regency(campaign.regency_id).filter(
@@ -253,7 +256,7 @@ def _check_limit(*, campaign: Campaign, donor, adding: int) -> None:
         )
 
 
-def _check_daily_reservations(*, campaign: Campaign, donor, adding: int, moment: dt.datetime) -> None:
+def _check_daily_reservations(*, campaign: Campaign, donor: User, adding: int, moment: dt.datetime) -> None:
     """On a direct-route campaign the VA shown after confirmation carries card digits: a donor may
     leave only so many reservations unconfirmed a day (the regency's setting), so that reserving and
     cancelling cannot be used to collect them."""
@@ -306,12 +309,12 @@ def _check_available(campaign: Campaign, participants: list[Participant], today:
         )
 
 
-def _audit(pledge: Pledge, *, actor, verb: str, before: str | None, after: str, **extra) -> None:
+def _audit(pledge: Pledge, *, actor: User | None, verb: str, before: str | None, after: str, **extra: Any) -> None:
     audit_record(actor=actor, verb=verb, obj=pledge, regency=pledge.campaign.regency,
                  before={"status": before} if before else None, after={"status": after, **extra})
 
 
-def _create(*, campaign: Campaign, participant: Participant, donor, status: str, now: dt.datetime,
+def _create(*, campaign: Campaign, participant: Participant, donor: User | None, status: str, now: dt.datetime,
             today: dt.date, family_adoption: uuid.UUID | None = None, is_pooled: bool = False) -> Pledge:
     quote = selectors.pledge_quote(participant=participant, campaign=campaign, today=today)
     pledge = Pledge(
@@ -338,7 +341,7 @@ def _create(*, campaign: Campaign, participant: Participant, donor, status: str,
     return pledge
 
 
-def _reserve(*, campaign: Campaign, participant_ids: list[int], donor, now: dt.datetime | None,
+def _reserve(*, campaign: Campaign, participant_ids: list[int], donor: User, now: dt.datetime | None,
              family: bool) -> list[Pledge]:
     moment = _now(now)
     check_may_pledge(campaign=campaign, donor=donor)
@@ -371,14 +374,14 @@ def _reserve(*, campaign: Campaign, participant_ids: list[int], donor, now: dt.d
     return pledges
 
 
-def pledge_reserve(*, campaign: Campaign, participant: Participant, donor, now: dt.datetime | None = None) -> Pledge:
+def pledge_reserve(*, campaign: Campaign, participant: Participant, donor: User, now: dt.datetime | None = None) -> Pledge:
     """Hold one participant for the donor for the campaign's hold hours, the amount frozen now."""
     if participant.regency_id != campaign.regency_id:
         raise NotFound()
     return _reserve(campaign=campaign, participant_ids=[participant.pk], donor=donor, now=now, family=False)[0]
 
 
-def pledge_reserve_family(*, campaign: Campaign, participant: Participant, donor,
+def pledge_reserve_family(*, campaign: Campaign, participant: Participant, donor: User,
                           now: dt.datetime | None = None) -> list[Pledge]:
     """"Adopt the whole family": reserve every eligible, unpledged member of the participant's
     family in one step. All or nothing: when any of them is taken meanwhile, none is reserved."""
@@ -394,7 +397,7 @@ def pledge_reserve_family(*, campaign: Campaign, participant: Participant, donor
     return _reserve(campaign=campaign, participant_ids=members, donor=donor, now=now, family=True)
 
 
-def _transition(pledge: Pledge, *, actor, to: str, verb: str | None = None, **extra) -> Pledge:
+def _transition(pledge: Pledge, *, actor: User | None, to: str, verb: str | None = None, **extra: Any) -> Pledge:
     """Inside a transaction, on a locked pledge: check the move, write it and its audit event."""
     if to not in TRANSITIONS[pledge.status]:
         raise InvalidTransition(
@@ -409,7 +412,7 @@ def _transition(pledge: Pledge, *, actor, to: str, verb: str | None = None, **ex
     return pledge
 
 
-def _locked_for_actor(pledge: Pledge, actor) -> Pledge:
+def _locked_for_actor(pledge: Pledge, actor: User) -> Pledge:
     regency = _lock_regency(pledge.regency_id)
     _lock_participants(regency, [pledge.participant_id])
     locked = _lock_pledge(pledge)
@@ -420,7 +423,7 @@ def _locked_for_actor(pledge: Pledge, actor) -> Pledge:
     return locked
 
 
-def _requote(locked: Pledge, *, actor, moment: dt.datetime) -> selectors.Requote | None:
+def _requote(locked: Pledge, *, actor: User | None, moment: dt.datetime) -> selectors.Requote | None:
     """Inside a transaction, on a locked pledge: when the regency's today is in a later month than
     the months the amount covers, add the contributions now due (`selectors.pledge_requote`),
     store the new quote and audit it (`pledge.requoted`, amounts before and after, the months)."""
@@ -430,7 +433,7 @@ def _requote(locked: Pledge, *, actor, moment: dt.datetime) -> selectors.Requote
         return None
     before = {"amount": locked.amount, "outstanding": locked.outstanding,
               "quoted_on": locked.quoted_on.isoformat() if locked.quoted_on else None,
-              "covers_until": locked.covers_until.isoformat()}
+              "covers_until": locked.covers_until.isoformat() if locked.covers_until else None}
     locked.amount = requote.after
     locked.quoted_on = today
     locked.covers_until = requote.months[-1].month
@@ -460,7 +463,7 @@ def _covered_by_write_off(locked: Pledge, *, moment: dt.datetime) -> bool:
     ).exists()
 
 
-def _release_written_off(locked: Pledge, *, actor, moment: dt.datetime) -> None:
+def _release_written_off(locked: Pledge, *, actor: User | None, moment: dt.datetime) -> None:
     """Inside the transaction, on a locked pledge nothing was paid for: released (`written_off`)."""
     from donations.models import ReleaseReason
 
@@ -475,7 +478,7 @@ def _written_off_error() -> WrittenOff:
                         "perlu Anda bayarkan. Silakan pilih peserta lain."))
 
 
-def pledge_confirm(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> Pledge:
+def pledge_confirm(*, pledge: Pledge, actor: User, now: dt.datetime | None = None) -> Pledge:
     """reserved -> pledged, before the reservation lapses; the donor then has the hold hours again to pay.
     Confirmed in a later month than it was quoted in, the amount is re-quoted first (`_requote`)."""
     moment = _now(now)
@@ -499,7 +502,7 @@ def pledge_confirm(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> 
     return locked
 
 
-def pledge_cancel(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> Pledge:
+def pledge_cancel(*, pledge: Pledge, actor: User, now: dt.datetime | None = None) -> Pledge:
     """The donor withdraws (reserved or pledged, before paying); the participant returns to the pool."""
     with transaction.atomic():
         locked = _locked_for_actor(pledge, actor)
@@ -513,7 +516,7 @@ def pledge_cancel(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> P
     return locked
 
 
-def pledge_release(*, pledge: Pledge, actor, reason: str, now: dt.datetime | None = None) -> Pledge:
+def pledge_release(*, pledge: Pledge, actor: User, reason: str, now: dt.datetime | None = None) -> Pledge:
     """Reconciliation: the arrears were cleared by someone else, or the participant left the list."""
     if not reason.strip():
         raise DomainError(_("Sebutkan alasan janji dilepas."), code="invalid")
@@ -527,7 +530,7 @@ def pledge_release(*, pledge: Pledge, actor, reason: str, now: dt.datetime | Non
     return locked
 
 
-def pledge_dispute(*, pledge: Pledge, actor, reason: str = "") -> Pledge:
+def pledge_dispute(*, pledge: Pledge, actor: User, reason: str = "") -> Pledge:
     """Reconciliation: paid, but imports after the grace period still show the arrears."""
     with transaction.atomic():
         regency = _lock_regency(pledge.regency_id)
@@ -538,7 +541,7 @@ def pledge_dispute(*, pledge: Pledge, actor, reason: str = "") -> Pledge:
     return locked
 
 
-def pledge_verify(*, pledge: Pledge, actor, now: dt.datetime | None = None) -> Pledge:
+def pledge_verify(*, pledge: Pledge, actor: User, now: dt.datetime | None = None) -> Pledge:
     """Reconciliation: an import shows the participant's arrears cleared after the payment.
     The donor is thanked by e-mail after commit."""
     with transaction.atomic():
@@ -559,7 +562,7 @@ def max_receipt_bytes() -> int:
     return int(getattr(settings, "DONATION_RECEIPT_MAX_BYTES", 5 * 1024 * 1024))
 
 
-def _sniff_receipt(upload) -> str:
+def _sniff_receipt(upload: UploadedFile) -> str:
     content_type, _extension = sniff_image_or_pdf(
         upload, limit=max_receipt_bytes(), code="receipt",
         too_large=_("Bukti bayar terlalu besar (%(size)s MB); paling besar %(limit)s MB."),
@@ -569,8 +572,8 @@ def _sniff_receipt(upload) -> str:
     return content_type
 
 
-def payment_record(*, pledge: Pledge, actor, amount: int, reference: str, paid_on: dt.date,
-                   receipt=None, now: dt.datetime | None = None) -> Payment:
+def payment_record(*, pledge: Pledge, actor: User, amount: int, reference: str, paid_on: dt.date,
+                   receipt: UploadedFile | None = None, now: dt.datetime | None = None) -> Payment:
     """The donor (or, for a pooled pledge, the regency's staff) reports a payment. Several payments
     may add up to the pledge's amount; the pledge is `paid` when they reach it. A report above what
     is still owed is refused (400 `overpayment`, naming the outstanding amount); a pledge already
@@ -645,7 +648,9 @@ def pledges_expire_lapsed(*, now: dt.datetime | None = None) -> int:
             _lock_participants(regency, [participant_id])
             locked = (Pledge.objects.for_regency(regency).select_for_update(of=("self",))
                       .select_related("campaign").filter(pk=pk).first())
-            if locked is None or locked.status != PledgeStatus.RESERVED or locked.expires_at > moment:
+            # A reservation always has expires_at (a check constraint); the test narrows the type.
+            if (locked is None or locked.status != PledgeStatus.RESERVED or locked.expires_at is None
+                    or locked.expires_at > moment):
                 continue  # confirmed or cancelled meanwhile
             locked.closed_at = moment
             _transition(locked, actor=None, to=PledgeStatus.EXPIRED)
@@ -746,8 +751,8 @@ def _send_later(pledge_ids: list[int], kind: str) -> None:
 # --- pooled gifts -----------------------------------------------------------------------------------------
 
 
-def gift_create(*, campaign: Campaign, donor, amount: int, reference: str, received: bool = False,
-                actor=None) -> Gift:
+def gift_create(*, campaign: Campaign, donor: User | None, amount: int, reference: str, received: bool = False,
+                actor: User | None = None) -> Gift:
     """A gift to the campaign's pooled fund. Donors record theirs (not yet received); the regency's
     campaign managers may record one already received (e.g. cash at the office)."""
     reference = (reference or "").strip()
@@ -787,7 +792,7 @@ def gift_create(*, campaign: Campaign, donor, amount: int, reference: str, recei
     return gift
 
 
-def gift_receive(*, gift: Gift, actor) -> Gift:
+def gift_receive(*, gift: Gift, actor: User) -> Gift:
     """The regency confirms the money arrived; only received gifts are allocated."""
     _require_manager(actor, gift.campaign.regency)
     with transaction.atomic():

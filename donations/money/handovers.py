@@ -25,12 +25,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import xlsxwriter
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, get_or_404
 from core.exports import neutralise
@@ -106,7 +108,7 @@ def _unassigned(campaign: Campaign) -> PledgeMoney:
 # --- permissions and lookups --------------------------------------------------------------------
 
 
-def _require_money(actor, regency: Regency) -> None:
+def _require_money(actor: User, regency: Regency) -> None:
     access = regency_access_for(user=actor, regency=regency)
     if access is None:
         raise NotFound()
@@ -123,13 +125,13 @@ def handover_get(*, regency: Regency, handover_id: int) -> Handover:
                       what="handover", pk=handover_id)
 
 
-def handover_get_for_user(*, user, handover_id: int) -> Handover:
+def handover_get_for_user(*, user: User | AnonymousUser, handover_id: int) -> Handover:
     """A batch addressed by id alone (the API): 404 outside the user's regencies, 403 for a
     member of its regency who may not manage money."""
     found = (Handover.all_regencies.select_related("campaign", "regency", "created_by")
              .filter(pk=handover_id).first())
     access = regency_access_for(user=user, regency=found.regency) if found is not None else None
-    if access is None:
+    if found is None or access is None:
         raise Http404("handover")
     if not access.can(Perm.MANAGE_MONEY):
         raise PermissionDenied()
@@ -235,7 +237,7 @@ def _next_number(regency: Regency, year: int) -> str:
     return f"{prefix}{last + 1:04d}"
 
 
-def handover_create(*, regency: Regency, campaign: Campaign, actor, now: dt.datetime | None = None) -> Handover:
+def handover_create(*, regency: Regency, campaign: Campaign, actor: User, now: dt.datetime | None = None) -> Handover:
     """A draft batch of every family VA ready to be credited (see the module); 400 when none is."""
     _require_money(actor, regency)
     if campaign.regency_id != regency.pk:
@@ -273,7 +275,7 @@ def handover_create(*, regency: Regency, campaign: Campaign, actor, now: dt.date
     return handover
 
 
-def handover_mark_transferred(*, handover: Handover, actor, reference: str, transferred_at,
+def handover_mark_transferred(*, handover: Handover, actor: User, reference: str, transferred_at: object,
                               now: dt.datetime | None = None) -> Handover:
     """The batch was transferred to BPJS: write each pledge's share as `handed_over` (once)."""
     regency = handover.regency
@@ -293,6 +295,7 @@ def handover_mark_transferred(*, handover: Handover, actor, reference: str, tran
             "d": format_date(regency_today(regency, handover.created_at))}
     if errors:
         raise DomainError("; ".join(str(v) for v in errors.values()), code="invalid", extra={"errors": errors})
+    assert isinstance(transferred_at, dt.date)  # anything else was refused above
     with transaction.atomic():
         _lock_regency(regency.pk)
         locked = Handover.objects.for_regency(regency).select_for_update().select_related("campaign").get(
@@ -342,7 +345,7 @@ def ledger_refundable(*, campaign: Campaign, pledge: Pledge | None = None) -> in
     return max(money.waiting - pledge_share(status=pledge.status, amount=pledge.amount, money=money), 0)
 
 
-def ledger_refund(*, regency: Regency, campaign: Campaign, actor, amount: int, note: str,
+def ledger_refund(*, regency: Regency, campaign: Campaign, actor: User, amount: int, note: str,
                   pledge: Pledge | None = None, settles: LedgerEntry | None = None) -> LedgerEntry:
     """Give back waiting money that will not be handed over (see the module): a `refunded` row.
     More than may be refunded (for the pledge when given, else the money of no pledge) -> 400."""

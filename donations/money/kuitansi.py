@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.db.models.functions import Length
 from django.http import Http404
 from fpdf import FPDF
 
+from accounts.models import User
 from core.errors import uuid_or_404
 from core.formatting import format_rupiah
 from core.time import regency_today
@@ -65,7 +67,7 @@ def receipt_date(payment: Payment, regency: Regency) -> dt.date:
 # --- reads ---------------------------------------------------------------------------------------------
 
 
-def receipt_may_view(*, user, pledge: Pledge) -> bool:
+def receipt_may_view(*, user: User | AnonymousUser, pledge: Pledge) -> bool:
     """The pledge's donor, and the staff of its regency who manage campaigns or money."""
     if not user.is_authenticated:
         return False
@@ -75,7 +77,7 @@ def receipt_may_view(*, user, pledge: Pledge) -> bool:
     return bool(access and (access.can(Perm.MANAGE_CAMPAIGNS) or access.can(Perm.MANAGE_MONEY)))
 
 
-def receipt_payment_get(*, user, pledge_id, payment_id: int) -> Payment:
+def receipt_payment_get(*, user: User | AnonymousUser, pledge_id: object, payment_id: int) -> Payment:
     """The payment `payment_id` of pledge `pledge_id` if `user` may see its receipt; else 404 (never
     403: another donor's pledge, or another regency's, does not exist for this user)."""
     key = uuid_or_404(pledge_id, what="pledge")

@@ -11,7 +11,16 @@ from dataclasses import dataclass
 
 from django.db.models import Sum
 
-from donations.models import Campaign, LedgerEntry, LedgerKind
+from accounts.models import User
+from donations.models import (
+    Campaign,
+    Handover,
+    LedgerEntry,
+    LedgerKind,
+    Payment,
+    Pledge,
+    StatementLine,
+)
 
 
 @dataclass(frozen=True)
@@ -29,8 +38,10 @@ class LedgerBalance:
                 "refunded": self.refunded}
 
 
-def ledger_record(*, campaign: Campaign, kind: str, source: str, amount: int, actor=None, pledge=None,
-                  payment=None, statement_line=None, handover=None, settles=None, note: str = "") -> LedgerEntry:
+def ledger_record(*, campaign: Campaign, kind: str, source: str, amount: int, actor: User | None = None,
+                  pledge: Pledge | None = None, payment: Payment | None = None,
+                  statement_line: StatementLine | None = None, handover: Handover | None = None,
+                  settles: LedgerEntry | None = None, note: str = "") -> LedgerEntry:
     """One row, inside the caller's transaction (which holds the locks that make it right)."""
     return LedgerEntry.objects.create(
         regency_id=campaign.regency_id, campaign=campaign, kind=kind, source=source, amount=amount, actor=actor,

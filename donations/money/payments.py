@@ -14,10 +14,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from core.audit import audit_record
 from core.errors import Conflict
 from core.formatting import format_rupiah
@@ -31,6 +33,7 @@ from donations.models import (
     PaymentSource,
     Pledge,
     PledgeStatus,
+    StatementLine,
 )
 from donations.money.ledger import ledger_record
 from donations.money.receipts import receipt_number_next
@@ -55,9 +58,10 @@ def _paid_directly_into_va(pledge: Pledge, source: str) -> bool:
     return (not pledge.campaign.is_collected) and source in (PaymentSource.DONOR, PaymentSource.STAFF)
 
 
-def payment_apply(*, pledge: Pledge, amount: int, reference: str, paid_on: dt.date, source: str, actor=None,
-                  now: dt.datetime | None = None, receipt=None, receipt_content_type: str = "",
-                  statement_line=None) -> Applied:
+def payment_apply(*, pledge: Pledge, amount: int, reference: str, paid_on: dt.date, source: str,
+                  actor: User | None = None, now: dt.datetime | None = None, receipt: File | None = None,
+                  receipt_content_type: str = "",
+                  statement_line: StatementLine | None = None) -> Applied:
     """Record `amount` on the locked `pledge` (see the module). Raises `DuplicatePayment` when the
     pledge already has a payment with this reference."""
     moment = now or timezone.now()
@@ -98,7 +102,7 @@ def payment_apply(*, pledge: Pledge, amount: int, reference: str, paid_on: dt.da
     return Applied(payment=payment, overpaid=overpaid)
 
 
-def _move(pledge: Pledge, *, actor, moment: dt.datetime, payment: Payment) -> None:
+def _move(pledge: Pledge, *, actor: User | None, moment: dt.datetime, payment: Payment) -> None:
     fields = ["paid_amount", "updated_at"]
     events = []
     if pledge.status == PledgeStatus.RESERVED:

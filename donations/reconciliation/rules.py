@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
 from psycopg2 import sql
@@ -91,7 +92,7 @@ def _compose(template: str, **parts: sql.Composable) -> sql.Composed:
 
 
 # The status, outcome, kind, ... values the statements compare with or write: parameters, from the enums.
-_VALUES = {
+_VALUES: dict[str, str | tuple[str, ...]] = {
     "reserved": PledgeStatus.RESERVED.value, "pledged": PledgeStatus.PLEDGED.value,
     "paid": PledgeStatus.PAID.value, "disputed": PledgeStatus.DISPUTED.value,
     "verified": PledgeStatus.VERIFIED.value, "released": PledgeStatus.RELEASED.value,
@@ -337,8 +338,9 @@ def decide(*, regency_id: int, latest_import_id: int, tz: str, grace_days: int,
         if today is None:
             cur.execute("SELECT (now() AT TIME ZONE %s)::date", [tz])
             today = cur.fetchone()[0]
-        cur.execute(DECIDE, {**_VALUES, "reg": regency_id, "latest": latest_import_id, "tz": tz,
-                             "grace": grace_days, "today": today})
+        params: dict[str, Any] = {**_VALUES, "reg": regency_id, "latest": latest_import_id, "tz": tz,
+                                  "grace": grace_days, "today": today}
+        cur.execute(DECIDE, params)
         cur.execute(COUNTS)
         counts = dict.fromkeys(OUTCOMES, 0)
         for outcome, n in cur.fetchall():
@@ -349,7 +351,7 @@ def decide(*, regency_id: int, latest_import_id: int, tz: str, grace_days: int,
 def apply(*, regency_id: int, run_id: int | None, now: dt.datetime, texts: dict[str, str]) -> RuleResult:
     """Update, record outcomes and anomalies. `run_id` is None when nothing changes."""
     result = RuleResult()
-    params = {**_VALUES, "reg": regency_id, "run": run_id, "now": now, **texts}
+    params: dict[str, Any] = {**_VALUES, "reg": regency_id, "run": run_id, "now": now, **texts}
     with connection.cursor() as cur:
         cur.execute(APPLY if run_id is not None else APPLY_NOTHING, params)
         changed, anomalies = cur.fetchone()

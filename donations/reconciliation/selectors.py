@@ -36,10 +36,9 @@ def counts_per_import(*, regency: Regency, limit: int = 10) -> list[dict]:
     for row in rows:
         per[row["arrears_import_id"]][row["outcome"]] = row["n"]
     imports = {i.pk: i for i in ArrearsImport.objects.filter(pk__in=[k for k in per if k])}
-    result = [{"import": imports.get(k), "counts": v, "total": sum(v.values())} for k, v in per.items()]
-    result.sort(key=lambda r: (r["import"].as_of, r["import"].pk) if r["import"] else (dt.date.min, 0),
-                reverse=True)
-    return result[:limit]
+    found = [(imports.get(k) if k is not None else None, v) for k, v in per.items()]
+    found.sort(key=lambda p: (p[0].as_of, p[0].pk) if p[0] else (dt.date.min, 0), reverse=True)
+    return [{"import": i, "counts": v, "total": sum(v.values())} for i, v in found[:limit]]
 
 
 def totals(*, regency: Regency) -> dict[str, int]:

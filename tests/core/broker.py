@@ -88,10 +88,9 @@ def celery_broker(url: str):
 
     saved = (app.conf.broker_url, app.conf.task_always_eager)
     _reset_pools(app)
-    app.conf.broker_url = url
-    app.conf.task_always_eager = False
+    app.conf.update(broker_url=url, task_always_eager=False)
     try:
         yield app
     finally:
         _reset_pools(app)
-        app.conf.broker_url, app.conf.task_always_eager = saved
+        app.conf.update(broker_url=saved[0], task_always_eager=saved[1])

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
@@ -48,7 +49,7 @@ def enter_child() -> None:
 
     if not connection.settings_dict["NAME"].startswith("satu_bench_"):
         raise CommandError("--child runs only in a satu_bench_* scratch database", returncode=2)
-    celery_app.conf.broker_url = "memory://localhost/"
+    celery_app.conf.update(broker_url="memory://localhost/")
 
 
 class Command(BaseCommand):
@@ -141,7 +142,7 @@ class Command(BaseCommand):
         csv_path = work / "tunggakan.csv"
         generate_arrears_file(regencies=specs, branch=branch, rows=rows, out=csv_path, fmt="csv",
                               seed=seed, as_of=AS_OF)
-        files = {"csv": csv_path, "main": csv_path}
+        files: dict[str, Any] = {"csv": csv_path, "main": csv_path}
         if fmt == "xlsx":
             xlsx_path = work / "tunggakan.xlsx"
             generate_arrears_file(regencies=specs, branch=branch, rows=rows, out=xlsx_path, fmt="xlsx",
@@ -218,7 +219,7 @@ class Command(BaseCommand):
         measured = [timer, "-f", "%M", "-o", rss_file.name, *cmd] if Path(timer).exists() else cmd
         started = time.monotonic()
         proc = subprocess.Popen(measured, env=env, stdout=subprocess.PIPE, stderr=sys.stderr)
-        output = proc.stdout.read().decode()
+        output = proc.stdout.read().decode() if proc.stdout is not None else ""
         _pid, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - started

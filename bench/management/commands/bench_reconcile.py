@@ -65,7 +65,7 @@ class Command(BaseCommand):
                      seed=options["seed"], keep=options["keep_db"])
 
     def _parent(self, *, pledges: int, rows: int, branch: str, seed: int, keep: bool = False) -> None:
-        helper = BenchImport(stdout=self.stdout, stderr=self.stderr)
+        helper = BenchImport(stdout=self.stdout, stderr=self.stderr)  # type: ignore[arg-type]  # an OutputWrapper is a text stream; the stubs want typing.TextIO
         work = Path(tempfile.mkdtemp(prefix="satu-bench-recon-"))
         db_name = f"satu_bench_{os.getpid()}"
         results: dict = {}
@@ -119,7 +119,7 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(payload))
 
     def _spawn(self, args: list[str], *, env: dict) -> dict:
-        return BenchImport(stdout=self.stdout, stderr=self.stderr).run_child("bench_reconcile", args, env=env)
+        return BenchImport(stdout=self.stdout, stderr=self.stderr).run_child("bench_reconcile", args, env=env)  # type: ignore[arg-type]  # an OutputWrapper is a text stream; the stubs want typing.TextIO
 
     # --- children (in the scratch database) ------------------------------------------------
 
@@ -180,7 +180,7 @@ def _second_file(first: Path, out: Path) -> dict:
     counts = {"rows": 0, "paid_off": 0, "absent": 0, "segment_bp": 0}
     with first.open(newline="", encoding="utf-8") as src, out.open("w", newline="", encoding="utf-8") as dst:
         reader = csv.DictReader(src)
-        writer = csv.DictWriter(dst, fieldnames=reader.fieldnames)
+        writer = csv.DictWriter(dst, fieldnames=reader.fieldnames or [])
         writer.writeheader()
         for i, row in enumerate(reader):
             if i % 10 == 9:

@@ -62,7 +62,7 @@ class Command(BaseCommand):
                      seed=options["seed"])
 
     def _parent(self, *, rows: int, pledges: int, branch: str, seed: int) -> None:
-        helper = BenchImport(stdout=self.stdout, stderr=self.stderr)
+        helper = BenchImport(stdout=self.stdout, stderr=self.stderr)  # type: ignore[arg-type]  # an OutputWrapper is a text stream; the stubs want typing.TextIO
         work = Path(tempfile.mkdtemp(prefix="satu-bench-screening-"))
         db_name = f"satu_bench_{os.getpid()}"
         results: dict = {}
@@ -103,7 +103,7 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(payload))
 
     def _spawn(self, args: list[str], *, env: dict) -> dict:
-        return BenchImport(stdout=self.stdout, stderr=self.stderr).run_child("bench_screening", args, env=env)
+        return BenchImport(stdout=self.stdout, stderr=self.stderr).run_child("bench_screening", args, env=env)  # type: ignore[arg-type]  # an OutputWrapper is a text stream; the stubs want typing.TextIO
 
     # --- children (in the scratch database) ------------------------------------------------
 
@@ -123,6 +123,8 @@ def _screen_latest_import() -> dict:
     from participants.models import ArrearsImport
 
     latest = ArrearsImport.objects.filter(status="applied").order_by("-as_of", "-id").first()
+    if latest is None:
+        raise CommandError("no applied import to screen")
     started = time.monotonic()
     with CaptureQueriesContext(connection) as queries:
         result = screening_run_for_import(import_id=latest.pk)

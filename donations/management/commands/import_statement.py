@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -73,7 +74,7 @@ class Command(BaseCommand):
     def _emit(self, payload: dict) -> None:
         self.stdout.write(json.dumps(payload, ensure_ascii=False, default=str))
 
-    def _fail(self, message: str, *, code: int):
+    def _fail(self, message: str, *, code: int) -> NoReturn:
         # The same shape as every other outcome: tools reading the last line need no special case.
         self._emit({"statement_id": None, "status": "rejected" if code == 1 else "error", "lines": 0, "matched": 0,
                     "unmatched": 0, "duplicates": 0, "errors": [{"row": 0, "column": "", "message": message}]})

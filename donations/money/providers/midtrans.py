@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import re
+from typing import NoReturn
 
 from django.utils.translation import gettext as _
 
@@ -56,11 +57,11 @@ def _load(body: bytes | str | dict) -> dict:
     return data
 
 
-def _no_constant(name: str):
+def _no_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
-def _storable(value, depth: int = 0) -> bool:
+def _storable(value: object, depth: int = 0) -> bool:
     """No NUL and no lone surrogate anywhere (PostgreSQL's jsonb refuses both), not too deep."""
     if depth > 20:
         return False

@@ -22,7 +22,7 @@ class StatementSerializer(serializers.Serializer):
     matched = serializers.IntegerField()
     unmatched = serializers.IntegerField()
     duplicates = serializers.IntegerField()
-    errors = serializers.ListField(child=inline_serializer("StatementRowError", {
+    errors = serializers.ListField(child=inline_serializer("StatementRowError", {  # type: ignore[assignment]  # a declared field, not Serializer.errors
         "row": serializers.IntegerField(), "column": serializers.CharField(), "message": serializers.CharField()}))
 
 

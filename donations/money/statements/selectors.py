@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
 
+from accounts.models import User
 from donations.models import BankStatement, Campaign, LineOutcome, PaymentRoute, StatementLine
 from regencies.models import Regency
 from regencies.permissions import regency_access_for
 from regencies.roles import Perm
 
 
-def may_manage_money(user, regency: Regency) -> bool:
+def may_manage_money(user: User | AnonymousUser | None, regency: Regency) -> bool:
     access = regency_access_for(user=user, regency=regency) if user is not None else None
     return access is not None and access.can(Perm.MANAGE_MONEY)
 
@@ -30,7 +32,7 @@ def statement_summary(statement: BankStatement) -> dict:
     }
 
 
-def statement_get_for_user(*, user, statement_id: int, regency: Regency | None = None) -> BankStatement:
+def statement_get_for_user(*, user: User | AnonymousUser, statement_id: int, regency: Regency | None = None) -> BankStatement:
     """A statement the user may see (MANAGE_MONEY in its regency), else 404; `regency` (a page's)
     must also be the statement's."""
     statement = (BankStatement.all_regencies.select_related("regency", "campaign", "uploaded_by")

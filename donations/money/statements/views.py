@@ -3,6 +3,8 @@ report (counts, row errors, the lines a person must look at), refreshed while it
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -23,7 +25,7 @@ class StatementUploadForm(forms.Form):
 
     def __init__(self, *args, campaigns, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["campaign"].choices = [(c.slug, c.title) for c in campaigns]
+        cast(forms.ChoiceField, self.fields["campaign"]).choices = [(c.slug, c.title) for c in campaigns]
 
 
 @require_http_methods(["GET", "POST"])
