@@ -12,7 +12,8 @@ import logging
 import threading
 import time
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 
@@ -36,10 +37,13 @@ class FailoverRedisCache(RedisCache):
         options.setdefault("socket_timeout", 1.0)
         params["OPTIONS"] = options
         super().__init__(server, params)
-        self._fallback = LocMemCache(f"failover-{id(self)}", {"TIMEOUT": params.get("TIMEOUT", 300)})
+        self._fallback = self._make_fallback(params)
         self._down_until = 0.0
         self._lock = threading.Lock()
         self._errors = _redis_errors()
+
+    def _make_fallback(self, params: dict) -> BaseCache:
+        return LocMemCache(f"failover-{id(self)}", {"TIMEOUT": params.get("TIMEOUT", 300)})
 
     def _call(self, name: str, *args, **kwargs):
         if time.monotonic() < self._down_until:
@@ -87,3 +91,41 @@ class FailoverRedisCache(RedisCache):
     def clear(self):
         self._fallback.clear()
         return self._call("clear")
+
+
+class SessionRedisCache(FailoverRedisCache):
+    """The cache in front of the database sessions (SESSION_ENGINE `cached_db`, alias `sessions`).
+
+    While Redis is away nothing is cached: the database answers, the same on every web machine (a
+    per-process copy would let one machine keep a session that another has ended). When Redis
+    answers again after a failed call, the sessions it holds are dropped before anything else: a
+    logout or a change made meanwhile reached only the database, and Redis's older copy must not
+    outlive it.
+    """
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._missed = False
+
+    def _make_fallback(self, params: dict) -> BaseCache:
+        return DummyCache("sessions-fallback", {})
+
+    def _call(self, name: str, *args, **kwargs):
+        if self._missed and time.monotonic() >= self._down_until:
+            try:
+                self._drop_sessions()
+                self._missed = False
+            except self._errors:
+                self._down_until = time.monotonic() + FAILOVER_RETRY_SECONDS
+        down_until = self._down_until
+        skipped = time.monotonic() < down_until
+        result = super()._call(name, *args, **kwargs)
+        if skipped or self._down_until != down_until:  # this call did not reach Redis
+            self._missed = True
+        return result
+
+    def _drop_sessions(self) -> None:
+        client = self._cache.get_client(None, write=True)  # type: ignore[attr-defined]
+        keys = list(client.scan_iter(match=self.make_key("*"), count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start:start + 1000])

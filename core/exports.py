@@ -42,6 +42,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 
 from core.audit import audit_record
+from core.db_router import replica_reads
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX = "xlsx"
@@ -238,10 +239,12 @@ def export_response(
     """
     fmt = fmt if fmt in FORMATS else XLSX
     tz = regency.tzinfo if regency is not None and hasattr(regency, "tzinfo") else None
-    if fmt == CSV:
-        handle, count = write_csv(rows, columns, tz=tz)
-    else:
-        handle, count = write_xlsx(rows, columns, sheet=sheet, tz=tz)
+    # The rows are read here (lazily): from the read replica when there is one (core.db_router).
+    with replica_reads():
+        if fmt == CSV:
+            handle, count = write_csv(rows, columns, tz=tz)
+        else:
+            handle, count = write_xlsx(rows, columns, sheet=sheet, tz=tz)
     try:
         export_record(kind=kind, actor=actor, rows=count, fmt=fmt, regency=regency, scope=scope,
                       filters=filters, extra=extra)

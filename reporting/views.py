@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from core.db_router import replica_reads
 from regencies.models import BpjsBranch, Regency
 from regencies.permissions import RegencyHttpRequest, branch_get_for_user, require_perm
 from regencies.roles import BranchRole, Perm, Role
@@ -23,6 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_perm(Perm.VIEW_DASHBOARD)
+@replica_reads()
 def regency_home(request: RegencyHttpRequest, regency_slug: str) -> HttpResponse:
     """The regency dashboard: aggregates only (no personal data), a fixed number of queries."""
     regency = request.regency
@@ -43,6 +45,7 @@ def regency_home(request: RegencyHttpRequest, regency_slug: str) -> HttpResponse
     })
 
 
+@replica_reads()
 def branch_dashboard(request: HttpRequest, branch_code: str) -> HttpResponse:
     """Per regency of the branch: the BPJS admins of the branch (and the operator); others 404."""
     if not request.user.is_authenticated:
@@ -51,6 +54,7 @@ def branch_dashboard(request: HttpRequest, branch_code: str) -> HttpResponse:
     return render(request, "reporting/branch_dashboard.html", dashboard.branch_dashboard(branch=branch))
 
 
+@replica_reads()
 def national_dashboard(request: HttpRequest) -> HttpResponse:
     """All regencies: the national operator (staff and superuser) only; a 404 for everyone else."""
     user = request.user

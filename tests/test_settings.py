@@ -121,3 +121,75 @@ def test_prod_has_no_benchmark_app(monkeypatch):
 
     assert "bench" not in load_settings("prod").INSTALLED_APPS
     assert "bench" in load_settings("dev").INSTALLED_APPS
+
+
+@pytest.fixture
+def load_prod_afresh():
+    """config.settings.prod with config.settings.base executed again under the current environment
+    (prod reads base's values through `import *`); base is executed once more afterwards."""
+    import config.settings.base
+
+    def load():
+        importlib.reload(config.settings.base)
+        return load_settings("prod")
+
+    before = dict(os.environ)
+    yield load
+    with pytest.MonkeyPatch.context() as environ:  # the environment base was first executed in
+        for key in set(os.environ) - set(before):
+            environ.delenv(key)
+        for key, value in before.items():
+            environ.setenv(key, value)
+        importlib.reload(config.settings.base)
+
+
+def test_prod_uploads_go_to_object_storage_when_a_bucket_is_named(monkeypatch, load_prod_afresh):
+    for key, value in PROD_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AWS_STORAGE_BUCKET_NAME", "satu-media")
+    monkeypatch.setenv("AWS_S3_ENDPOINT_URL", "http://minio:9000")
+
+    prod = load_prod_afresh()
+
+    default = prod.STORAGES["default"]
+    assert default["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert default["OPTIONS"]["bucket_name"] == "satu-media"
+    assert default["OPTIONS"]["endpoint_url"] == "http://minio:9000"
+    # Private and never overwritten: a second upload of the same name gets a name of its own.
+    assert default["OPTIONS"]["default_acl"] is None and default["OPTIONS"]["file_overwrite"] is False
+
+
+def test_without_a_bucket_uploads_stay_on_this_machine(monkeypatch, load_prod_afresh):
+    for key, value in PROD_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_STORAGE_BUCKET_NAME", raising=False)
+
+    prod = load_prod_afresh()
+
+    assert prod.STORAGES["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+
+
+def test_sessions_are_in_the_database_read_through_redis(monkeypatch, load_prod_afresh):
+    for key, value in PROD_ENV.items():
+        monkeypatch.setenv(key, value)
+
+    prod = load_prod_afresh()
+
+    assert prod.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
+    assert prod.CACHES[prod.SESSION_CACHE_ALIAS]["BACKEND"] == "core.cache.SessionRedisCache"
+    assert prod.CACHES[prod.SESSION_CACHE_ALIAS]["LOCATION"] == "redis://redis.example.go.id:6379/0"
+
+
+def test_a_replica_url_adds_the_replica_database(monkeypatch, load_prod_afresh):
+    for key, value in PROD_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("DATABASE_REPLICA_URL", "postgres://satu_ro:secret@replica.example.go.id:5432/satu")
+
+    prod = load_prod_afresh()
+
+    assert prod.DATABASES["replica"]["HOST"] == "replica.example.go.id"
+    assert prod.DATABASES["default"]["HOST"] == "db.example.go.id"
+    assert prod.DATABASE_ROUTERS == ["core.db_router.ReplicaRouter"]
+
+    monkeypatch.delenv("DATABASE_REPLICA_URL")
+    assert "replica" not in load_prod_afresh().DATABASES

@@ -116,17 +116,37 @@ NO_STORE_PATH_PREFIXES = [
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres:///satu")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# An optional streaming replica of `default` (PostgreSQL hot standby): the dashboards and the
+# exports read from it (core.db_router); every write, every read inside a
+# transaction and everything else stay on `default`. Unset: everything on `default`.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    # The test database of `replica` is `default`'s: pytest-django creates no second one.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
 # The cache holds only what can be rebuilt (login rate limits, API throttle counts); when Redis
 # is away it falls back to local memory (core.cache), so login never needs Redis.
+# Sessions are in the database, read through Redis (`cached_db`, the `sessions` alias): no web
+# process keeps anything another one needs, and a Redis outage logs nobody out (core.cache
+# .SessionRedisCache then reads the database and drops Redis's copies when it is back).
 CACHES = {
     "default": {
         "BACKEND": "core.cache.FailoverRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "satu",
-    }
+    },
+    "sessions": {
+        "BACKEND": "core.cache.SessionRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "satu-session",
+    },
 }
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_CACHE_ALIAS = "sessions"
 
 # --- auth -------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -16,7 +16,18 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default="/tmp/satu-test-media")  # noqa: S108
 ACCOUNT_RATE_LIMITS = False
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions: `cached_db` as everywhere, with nothing in front of the database (a per-process
+# cache would outlive the rollback of each test); tests/core/test_sessions.py runs them through
+# Redis across two processes.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "sessions": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}
+# The read replica is exercised by tests/core/test_replica.py, on a database of its own; the
+# rest of the tests read `default` whatever the shell exports.
+DATABASES.pop("replica", None)  # noqa: F405
+# Uploads on this machine's disk; tests/core/test_storage_s3.py runs them through an S3 server.
+STORAGES["default"] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}  # noqa: F405
 
 # Static files come straight from the apps and node_modules (no collectstatic in dev/test).
 WHITENOISE_USE_FINDERS = True
