@@ -7,11 +7,13 @@ class AssessmentsConfig(AppConfig):
     verbose_name = _("Asesmen")
 
     def ready(self) -> None:
-        from assessments.selectors import eligibility_expression
-        from participants.hooks import register_eligibility
+        from assessments.selectors import eligibility_expression, eligibility_filter
+        from participants.hooks import register_eligibility, register_eligibility_filter
 
-        # Participant lists annotate eligibility (participants.selectors) through this registry.
+        # Participant lists annotate eligibility (participants.selectors) through this registry,
+        # and filter on it through the second one.
         register_eligibility(eligibility_expression)
+        register_eligibility_filter(eligibility_filter)
 
         # Screening runs after every applied import.
         from assessments.tasks import on_import_applied

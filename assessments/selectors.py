@@ -91,6 +91,33 @@ def eligibility_expression(today: dt.date, *, regency: Regency | None = None):
     return _eligibility(today, regency=regency, ref="pk")
 
 
+def _eligibility_q(value: str, today: dt.date, *, regency: Regency | None, ref: str) -> Q | None:
+    """Rows whose `_eligibility` is `value`, as EXISTS / NOT EXISTS conditions: PostgreSQL turns
+    them into (anti-)joins on the assessments instead of evaluating the CASE on every row."""
+    assessments = _assessments(regency).filter(participant_id=OuterRef(ref))
+    approved = Exists(assessments.filter(status=Status.APPROVED, valid_until__gte=today))
+    open_ = Exists(assessments.filter(status__in=OPEN_STATUSES))
+    rejected = Exists(assessments.filter(status=Status.REJECTED, valid_until__gte=today))
+    decided = Exists(assessments.filter(status__in=DECIDED_STATUSES))
+    if value == Eligibility.ELIGIBLE:
+        return Q(approved)
+    if value == Eligibility.PENDING:
+        return ~Q(approved) & Q(open_)
+    if value == Eligibility.INELIGIBLE:
+        return ~Q(approved) & ~Q(open_) & Q(rejected)
+    if value == Eligibility.EXPIRED:
+        return ~Q(approved) & ~Q(open_) & ~Q(rejected) & Q(decided)
+    if value == Eligibility.UNASSESSED:
+        return ~Q(open_) & ~Q(decided)
+    return None
+
+
+def eligibility_filter(value: str, today: dt.date, *, regency: Regency | None = None) -> Q | None:
+    """Participant rows whose `eligibility_expression` is `value` (None for an unknown value):
+    the same rule, for filters (registered in participants.hooks)."""
+    return _eligibility_q(value, today, regency=regency, ref="pk")
+
+
 def participant_eligibility(*, participant, today: dt.date | None = None) -> str:
     from participants.models import Participant
 

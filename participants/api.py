@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import Pagination
 from core.errors import DomainError
 from core.formatting import format_date
+from core.pagination import KeysetApiPagination, KeysetOrder
 from core.time import regency_today
 from participants import selectors
+from participants.models import Participant
 from participants.serializers import (
     ImportCreatedSerializer,
     ImportCreateInputSerializer,
@@ -41,7 +47,8 @@ class ImportListCreateApi(APIView):
 
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
-    pagination_class = Pagination  # GET pages with it; tells the schema the list is paginated
+    pagination_class = KeysetApiPagination  # GET pages with it; tells the schema the list is paginated
+    keyset_order = selectors.IMPORT_ORDER
 
     @extend_schema(
         operation_id="imports_list",
@@ -49,8 +56,8 @@ class ImportListCreateApi(APIView):
         responses={200: ImportListItemSerializer(many=True)},
         tags=["imports"],
     )
-    def get(self, request):
-        paginator = Pagination()
+    def get(self, request: Request) -> Response:
+        paginator = KeysetApiPagination()
         page = paginator.paginate_queryset(selectors.import_list_for_user(user=request.user), request, view=self)
         data = ImportListItemSerializer(page, many=True, context={"request": request}).data
         return paginator.get_paginated_response(data)
@@ -187,9 +194,13 @@ class ParticipantListApi(generics.ListAPIView):
     permission_classes = [IsAuthenticated, RegencyPermission]
     regency_perm = Perm.VIEW_PARTICIPANTS
     serializer_class = ParticipantSerializer
-    pagination_class = Pagination
+    pagination_class = KeysetApiPagination
 
-    def get_queryset(self):
+    def get_keyset_order(self) -> KeysetOrder:
+        """Most months in arrears first (then the largest amount), as on the page."""
+        return selectors.sort_keys(selectors.DEFAULT_SORT)
+
+    def get_queryset(self) -> QuerySet[Participant]:
         params = ParticipantFilterSerializer(data=self.request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
@@ -206,6 +217,8 @@ class ParticipantListApi(generics.ListAPIView):
         description=(
             "`search` matches a whole card number (13 digits; fewer digits are padded with leading "
             "zeros) or NIK (16 digits) exactly, otherwise every word must occur in the name. "
+            "Pages follow `next` / `previous` (an opaque `cursor`); `count` is exact up to 1,000 "
+            "(`count_exact`), beyond that it says only that more than 1,000 match. "
             "Anyone who is not a member of the regency or a BPJS admin of one of its branches gets a 404."
         ),
         parameters=[
@@ -217,7 +230,7 @@ class ParticipantListApi(generics.ListAPIView):
         examples=[
             OpenApiExample(
                 "One participant",
-                value={"count": 1, "next": None, "previous": None, "results": [{
+                value={"count": 1, "count_exact": True, "next": None, "previous": None, "results": [{
                     "public_id": "6f1c8a52-3c1e-4d55-9a55-0b3f0f1f2a11", "card_number": "0001234567890",
                     "nik_masked": "732201********01", "name": "ANDI SULAIMAN", "birth_date": "1985-03-14",
                     "sex": "L", "care_class": 3, "segment": "PBPU", "district": "Masamba",
@@ -231,7 +244,7 @@ class ParticipantListApi(generics.ListAPIView):
         ],
         tags=["participants"],
     )
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
 

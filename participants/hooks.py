@@ -114,3 +114,24 @@ def eligibility_expression(today: Any, *, regency: Any) -> Any:
 
         return Value("unassessed", output_field=CharField())
     return _eligibility[-1](today, regency=regency)
+
+
+EligibilityFilter = Callable[..., Any]
+
+_eligibility_filters: list[EligibilityFilter] = []
+
+
+def register_eligibility_filter(fn: EligibilityFilter) -> None:
+    """`fn(value, today, *, regency)`: a `Q` keeping the Participant rows whose eligibility is
+    `value`, written as joins on the assessments (an index each) rather than the per-row CASE of
+    the expression; None for a value it does not know. Idempotent; the last one registered wins."""
+    if fn in _eligibility_filters:
+        _eligibility_filters.remove(fn)
+    _eligibility_filters.append(fn)
+
+
+def eligibility_filter(value: str, today: Any, *, regency: Any) -> Any:
+    """The registered filter's `Q` for `value`; None without one (filter on the expression then)."""
+    if not _eligibility_filters:
+        return None
+    return _eligibility_filters[-1](value, today, regency=regency)

@@ -6,11 +6,14 @@ Money is integer rupiah.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Upper
 from django.utils.translation import gettext_lazy as _
 
 from core.tenancy import TenantModel
@@ -166,6 +169,16 @@ class Participant(TenantModel):
             models.Index(fields=["regency", "status", "months_in_arrears"]),
             models.Index(fields=["regency", "district", "village"]),
             models.Index(fields=["regency", "nik"]),
+            # One per sort of the participant list (participants.selectors.SORT_ORDERS): a page
+            # walks the index from its cursor, in either direction.
+            models.Index(fields=["regency", "months_in_arrears", "arrears_amount", "id"],
+                         name="participant_sort_months"),
+            models.Index(fields=["regency", "arrears_amount", "id"], name="participant_sort_amount"),
+            models.Index(fields=["regency", "name", "id"], name="participant_sort_name"),
+            models.Index(F("regency"), Coalesce("last_paid_date", Value(dt.date(1, 1, 1))), F("id"),
+                         name="participant_sort_last_paid"),
+            # Name words (`name__icontains`, i.e. UPPER(name) LIKE '%WORD%') through trigrams.
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="participant_name_trgm"),
         ]
 
     def __str__(self) -> str:

@@ -12,16 +12,18 @@ import io
 import re
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, DateField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import get_or_404, uuid_or_404
+from core.pagination import KeysetOrder, KeysetPage, count_capped, jit_off, keyset_page
 from core.time import regency_today
-from participants.hooks import eligibility_expression
+from participants.hooks import eligibility_expression, eligibility_filter
 from participants.models import (
     ARREARS_SEGMENTS,
     ArrearsImport,
@@ -70,17 +72,35 @@ ARREARS_BANDS: dict[str, tuple[str, int, int | None]] = {
     "25+": (_("lebih dari 24 bulan"), 25, None),
 }
 
-# Sort key -> (label, ordering). Every ordering ends with `id` so pages are stable.
-SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "months": (_("Bulan tunggakan terbanyak"), ("-months_in_arrears", "-arrears_amount", "id")),
-    "months_asc": (_("Bulan tunggakan tersedikit"), ("months_in_arrears", "arrears_amount", "id")),
-    "amount": (_("Tunggakan terbesar"), ("-arrears_amount", "id")),
-    "amount_asc": (_("Tunggakan terkecil"), ("arrears_amount", "id")),
-    "name": (_("Nama (A–Z)"), ("name", "id")),
-    "name_desc": (_("Nama (Z–A)"), ("-name", "id")),
-    "last_paid": (_("Terakhir bayar paling lama"), ("last_paid_date", "id")),
-    "last_paid_desc": (_("Terakhir bayar paling baru"), ("-last_paid_date", "id")),
+# Sort key -> keyset order: keys in one direction, ending with the unique `id`, so that pages are
+# stable and each read walks an index of the same columns (migration 0008). "Last paid" orders
+# through `last_paid_key`, where a participant who never paid counts as paid longest ago.
+SORT_ORDERS: dict[str, KeysetOrder] = {
+    "months": KeysetOrder("months", ("months_in_arrears", "arrears_amount", "id"), descending=True),
+    "months_asc": KeysetOrder("months_asc", ("months_in_arrears", "arrears_amount", "id")),
+    "amount": KeysetOrder("amount", ("arrears_amount", "id"), descending=True),
+    "amount_asc": KeysetOrder("amount_asc", ("arrears_amount", "id")),
+    "name": KeysetOrder("name", ("name", "id")),
+    "name_desc": KeysetOrder("name_desc", ("name", "id"), descending=True),
+    "last_paid": KeysetOrder("last_paid", ("last_paid_key", "id")),
+    "last_paid_desc": KeysetOrder("last_paid_desc", ("last_paid_key", "id"), descending=True),
 }
+_SORT_LABELS: dict[str, Any] = {
+    "months": _("Bulan tunggakan terbanyak"),
+    "months_asc": _("Bulan tunggakan tersedikit"),
+    "amount": _("Tunggakan terbesar"),
+    "amount_asc": _("Tunggakan terkecil"),
+    "name": _("Nama (A–Z)"),
+    "name_desc": _("Nama (Z–A)"),
+    "last_paid": _("Terakhir bayar paling lama"),
+    "last_paid_desc": _("Terakhir bayar paling baru"),
+}
+# Sort key -> (label, ordering), for the filter form and the exports.
+SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    key: (_SORT_LABELS[key], tuple(order.order_by())) for key, order in SORT_ORDERS.items()
+}
+# Stands for "never paid" in `last_paid_key` (before any real date).
+NEVER_PAID = dt.date(1, 1, 1)
 DEFAULT_SORT = "months"
 
 _DIGITS = re.compile(r"^\d+$")
@@ -123,7 +143,10 @@ def participant_list(
     """Participants of `regency`, searched, filtered, sorted; with district, village,
     family and `eligibility` loaded (one query for a page, whatever its size)."""
     qs = Participant.objects.for_regency(regency).select_related("district", "village", "family")
-    qs = participant_annotate_eligibility(qs, regency=regency)
+    day = regency_today(regency)
+    qs = participant_annotate_eligibility(qs, regency=regency, today=day).annotate(
+        last_paid_key=Coalesce("last_paid_date", Value(NEVER_PAID), output_field=DateField())
+    )
     condition = _search_filter(q or "")
     if condition is not None:
         qs = qs.filter(condition)
@@ -134,14 +157,43 @@ def participant_list(
     if status:
         qs = qs.filter(status=status)
     if eligibility:
-        qs = qs.filter(eligibility=eligibility)
+        # As joins on the assessments (an index each), not the per-row CASE of the annotation.
+        by_join = eligibility_filter(eligibility, day, regency=regency)
+        qs = qs.filter(by_join) if by_join is not None else qs.filter(eligibility=eligibility)
     if band:
         _label, low, high = ARREARS_BANDS[band]
         qs = qs.filter(months_in_arrears__gte=low)
         if high is not None:
             qs = qs.filter(months_in_arrears__lte=high)
-    ordering = SORTS.get(sort, SORTS[DEFAULT_SORT])[1]
-    return qs.order_by(*ordering)
+    return qs.order_by(*sort_keys(sort).order_by())
+
+
+def sort_keys(sort: str) -> KeysetOrder:
+    """The keyset order of a sort key (the default for an unknown one)."""
+    return SORT_ORDERS.get(sort, SORT_ORDERS[DEFAULT_SORT])
+
+
+PARTICIPANTS_PER_PAGE = 50
+
+
+def participant_page(
+    *,
+    regency: Regency,
+    cursor: str | None = None,
+    page_number: int | None = None,
+    size: int = PARTICIPANTS_PER_PAGE,
+    **filters: Any,
+) -> KeysetPage[Participant]:
+    """One page of `participant_list(regency, **filters)` at `cursor`, with its count (exact up to
+    1,000). Two queries whatever the regency's size: the page (an index walk from the cursor)
+    and the capped count."""
+    qs = participant_list(regency=regency, **filters)
+    with jit_off():
+        page = keyset_page(qs, order=sort_keys(filters.get("sort") or DEFAULT_SORT), cursor=cursor,
+                           size=size, page_number=page_number)
+        counted = count_capped(qs)
+    page.count, page.count_exact = counted.value, counted.exact
+    return page
 
 
 def participant_get(*, regency: Regency, public_id: str | uuid.UUID) -> Participant:
@@ -307,6 +359,10 @@ def history_chart(records: list[ArrearsRecord], *, width: int = 320, height: int
 # --- imports ------------------------------------------------------------------
 
 
+# Newest first, for keyset pages of a branch's (or a user's) imports.
+IMPORT_ORDER = KeysetOrder("imports", ("created_at", "id"), descending=True)
+
+
 def import_list_for_branch(*, branch: BpjsBranch) -> QuerySet[ArrearsImport]:
     """The branch's imports, newest first."""
     return (
@@ -458,6 +514,7 @@ def family_size_subquery():
         .values("n")
     )
     return Coalesce(Subquery(members), Value(1))
+
 
 # --- what the lists say: the primitives of the reported figures ------------------------------
 

@@ -10,7 +10,6 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,13 +19,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
 from core.formatting import format_date
+from core.pagination import CURSOR_PARAM, keyset_page
 from core.time import regency_today
 from participants import reports, selectors
 from participants.forms import ImportUploadForm, ParticipantFilterForm
 from regencies.permissions import Perm, branch_get_for_user, require_perm
 
 IMPORTS_PER_PAGE = 25
-PARTICIPANTS_PER_PAGE = 50
+PARTICIPANTS_PER_PAGE = selectors.PARTICIPANTS_PER_PAGE
 ERRORS_ON_PAGE = 50
 
 
@@ -119,9 +119,9 @@ def import_list(request: HttpRequest, branch) -> HttpResponse:
     else:
         form = ImportUploadForm(today=today)
         status = 200
-    page = Paginator(selectors.import_list_for_branch(branch=branch), IMPORTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = keyset_page(selectors.import_list_for_branch(branch=branch), order=selectors.IMPORT_ORDER,
+                       cursor=request.GET.get(CURSOR_PARAM), size=IMPORTS_PER_PAGE,
+                       page_number=_page_number(request))
     return render(
         request,
         "imports/import_list.html",
@@ -271,14 +271,21 @@ def participant_list(request: HttpRequest, regency_slug: str) -> HttpResponse:
     if request.GET.get("fragment") == "villages":
         return render(request, "participants/_village_field.html", {"form": form})
     filters = form.filters()
-    qs = selectors.participant_list(regency=regency, **filters)
-    page = Paginator(qs, PARTICIPANTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = selectors.participant_page(
+        regency=regency, cursor=request.GET.get(CURSOR_PARAM), page_number=_page_number(request), **filters
+    )
     return render(
         request,
         "participants/participant_list.html",
         {"regency": regency, "form": form, "page": page, "filters": filters,
          "eligibility_choices": selectors.ELIGIBILITY_CHOICES},
     )
+
+
+def _page_number(request: HttpRequest) -> int | None:
+    """`?page=N` of a link from before the lists moved to cursors (read with OFFSET); None otherwise."""
+    raw = request.GET.get("page") or ""
+    return min(int(raw), 100_000) if raw.isdigit() and int(raw) > 1 else None
 
 
 def _detail_context(request: HttpRequest, participant, *, nik_revealed: bool = False) -> dict:

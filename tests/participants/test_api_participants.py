@@ -35,7 +35,7 @@ def test_fields_exactly(regency_a, admin_a, district_a, village_a):
         months_in_arrears=14, arrears_amount=490_000, last_paid_date=dt.date(2025, 8, 5),
     )
     body = _api(admin_a).get(_url(regency_a)).json()
-    assert set(body) == {"count", "next", "previous", "results"}
+    assert set(body) == {"count", "count_exact", "next", "previous", "results"}
     assert body["count"] == 1
     item = body["results"][0]
     assert set(item) == STAFF_FIELDS
@@ -96,9 +96,15 @@ def test_pages_of_50(regency_a, admin_a):
         ParticipantFactory(regency=regency_a)
     client = _api(admin_a)
     first = client.get(_url(regency_a)).json()
-    assert first["count"] == 51 and len(first["results"]) == 50 and first["next"]
+    assert first["count"] == 51 and first["count_exact"] is True
+    assert len(first["results"]) == 50 and "cursor=" in first["next"] and first["previous"] is None
     second = client.get(first["next"]).json()
-    assert len(second["results"]) == 1 and second["previous"]
+    assert len(second["results"]) == 1 and second["previous"] and second["next"] is None
+    back = client.get(second["previous"]).json()
+    assert [r["public_id"] for r in back["results"]] == [r["public_id"] for r in first["results"]]
+    # Clients that count pages still get the second page.
+    by_number = client.get(_url(regency_a, "?page=2")).json()
+    assert [r["public_id"] for r in by_number["results"]] == [r["public_id"] for r in second["results"]]
 
 
 # --- donor-facing field set -------------------------------------------------------------

@@ -194,10 +194,19 @@ def test_pagination_50_per_page_links_keep_filters(client, admin_a, regency_a):
     client.force_login(admin_a)
     first = client.get(_list_url(regency_a, band="4-6", sort="name"))
     assert len(first.context["page"].object_list) == 50
+    page = first.context["page"]
     html = first.content.decode()
-    assert "?band=4-6&amp;sort=name&amp;page=2" in html
-    second = client.get(_list_url(regency_a, band="4-6", sort="name", page=2))
+    # "Berikutnya" carries the filters and an opaque cursor, not a page number.
+    assert f"?band=4-6&amp;sort=name&amp;cursor={page.next_cursor}" in html
+    assert "Berikutnya" in html and "Sebelumnya" not in html
+    second = client.get(_list_url(regency_a, band="4-6", sort="name", cursor=page.next_cursor))
     assert _names(second) == [f"Warga {n:02d}" for n in range(50, 55)]
+    html = second.content.decode()
+    assert "Sebelumnya" in html and "Berikutnya" not in html
+    assert 'href="?band=4-6&amp;sort=name"' in html  # back to the start, filters kept
+    # A link from before the cursors (?page=2) still shows the second page.
+    old_link = client.get(_list_url(regency_a, band="4-6", sort="name", page=2))
+    assert _names(old_link) == [f"Warga {n:02d}" for n in range(50, 55)]
 
 
 def test_list_query_count_is_constant(client, admin_a, regency_a, district_a, village_a,
