@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
@@ -132,8 +133,13 @@ def eligible(*, regency: Regency, today: dt.date | None = None) -> int:
 
 
 def waiting(*, regency: Regency, today: dt.date | None = None) -> int:
-    """The donors' pool: what a campaign's participant page counts ("peserta menunggu")."""
-    return available_participants(regency=regency, today=today).count()
+    """The donors' pool: what a campaign's participant page counts ("peserta menunggu"). Read
+    live (every reservation changes it), with JIT off for its transaction: compiling the pool's
+    plan cost ~4.4 s of 4.8 s at 65,000 participants; without it 0.4 s."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+        return available_participants(regency=regency, today=today).count()
 
 
 def reactivated(*, regency: Regency) -> int:
