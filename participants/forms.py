@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -153,12 +154,12 @@ class ParticipantFilterForm(forms.Form):
     def __init__(self, data=None, *, regency: Regency, **kwargs):
         super().__init__(data, **kwargs)
         self.regency = regency
-        self.fields["district"].queryset = District.objects.for_regency(regency).order_by("name")
+        cast(forms.ModelChoiceField, self.fields["district"]).queryset = District.objects.for_regency(regency).order_by("name")
         district_id = (data or {}).get("district") or ""
         villages = Village.all_regencies.none()
         if str(district_id).isdigit():
             villages = Village.objects.for_regency(regency).filter(district_id=int(district_id)).order_by("name")
-        self.fields["village"].queryset = villages
+        cast(forms.ModelChoiceField, self.fields["village"]).queryset = villages
         self.fields["district"].widget.attrs["data-village-source"] = "1"
 
     def filters(self) -> dict:

@@ -74,10 +74,10 @@ class DonorParticipantSerializer(serializers.Serializer):
         return age_band(obj.birth_date, self._today())
 
     def get_district(self, obj: Participant) -> str:
-        return obj.district.name if obj.district_id else ""
+        return obj.district.name if obj.district is not None else ""
 
     def get_village(self, obj: Participant) -> str:
-        return obj.village.name if obj.village_id else ""
+        return obj.village.name if obj.village is not None else ""
 
     def get_family_size(self, obj: Participant) -> int:
         return int(getattr(obj, "family_size", None) or 1)

@@ -70,7 +70,7 @@ class ImportListItemSerializer(serializers.ModelSerializer):
         ]
 
     def get_uploaded_by(self, obj: ArrearsImport) -> str | None:
-        return obj.uploaded_by.email if obj.uploaded_by_id else None
+        return obj.uploaded_by.email if obj.uploaded_by is not None else None
 
     def get_url(self, obj: ArrearsImport) -> str:
         return _absolute(self.context.get("request"), reverse("api_import_detail", kwargs={"import_id": obj.pk}))
@@ -183,11 +183,11 @@ class ParticipantSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_district(self, obj: Participant) -> str | None:
-        return obj.district.name if obj.district_id else None
+        return obj.district.name if obj.district is not None else None
 
     def get_village(self, obj: Participant) -> str | None:
-        return obj.village.name if obj.village_id else None
+        return obj.village.name if obj.village is not None else None
 
     def get_family_card_number(self, obj: Participant) -> str | None:
-        return obj.family.number if obj.family_id else None
+        return obj.family.number if obj.family is not None else None
 

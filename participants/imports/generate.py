@@ -28,6 +28,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from participants.imports.columns import ALIASES, COLUMNS_2026
 from participants.imports.names import NAMES_BY_CULTURE, STREET_WORDS, VILLAGE_PARTS
@@ -454,7 +455,7 @@ class _CsvRows:
     def header(self, names: list[str]) -> None:
         self.writer.writerow(names)
 
-    def row(self, **values) -> None:
+    def row(self, **values: Any) -> None:
         self.writer.writerow(_row_values(**values))
 
     def close(self) -> None:
@@ -479,7 +480,7 @@ class _XlsxRows:
             self.sheet.write_string(0, col, name)
         self.index = 1
 
-    def row(self, **values) -> None:
+    def row(self, **values: Any) -> None:
         messy = values["messy"]
         cells = _row_values(**values)
         r = self.index

@@ -196,7 +196,7 @@ def _date(name: str, target: str, *, label: str) -> Check:
     )
 
 
-def _mapped(name: str, target: str, mapping: dict, *, fold: pl.Expr, dtype: pl.DataType, message: str,
+def _mapped(name: str, target: str, mapping: dict, *, fold: pl.Expr, dtype: pl.DataType | type[pl.DataType], message: str,
             empty_message: str | None, default: object) -> Check:
     t = pl.col(name)
     mapped = pl.col(_p(name, "m"))
@@ -249,7 +249,7 @@ def _card_number() -> Check:
     )
 
 
-def _region(regency_codes: set[str]) -> Check:
+def _region(regency_codes: set[str]) -> tuple[Check, list[pl.Expr]]:
     t = pl.col("kode_wilayah")
     k = t.str.strip_chars_start("'").str.strip_suffix(".0")
     form = k.str.contains(r"^\d{2}\.?\d{2}(\.?\d{2}(\.?\d{4})?)?$")
@@ -302,7 +302,7 @@ def _months() -> Check:
     )
 
 
-def _amount() -> Check:
+def _amount() -> tuple[Check, list[pl.Expr]]:
     t = pl.col("jumlah_tunggakan")
     a = pl.col(_p("jumlah_tunggakan", "a"))
     form = pl.col(_p("jumlah_tunggakan", "form"))
@@ -378,7 +378,7 @@ def _instalments() -> Check:
     )
 
 
-def _constant(column: str, target: str, value: object, dtype: pl.DataType) -> Check:
+def _constant(column: str, target: str, value: object, dtype: pl.DataType | type[pl.DataType]) -> Check:
     """A column the file does not have: its default for every row."""
     return Check(column=column, prep=[], values=[pl.lit(value, dtype=dtype).alias(target)],
                  ok=pl.lit(True), error=_NONE)
@@ -557,12 +557,12 @@ def _normalise_full(raw: pl.DataFrame, *, present: set[str], regency_codes: set[
                     ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Every rule, for rows that are not in canonical form. `raw` is cleaned (`clean_raw`)."""
     missing = [c for c in OPTIONAL_TEXT_COLUMNS if c not in present]
-    frame = raw.lazy()
+    lazy = raw.lazy()
     if missing:
-        frame = frame.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in missing])
+        lazy = lazy.with_columns([pl.lit(None, dtype=pl.String).alias(c) for c in missing])
     checks, later = _checks(present, regency_codes)
     frame = (
-        frame.with_columns(e for c in checks for e in c.prep)
+        lazy.with_columns(e for c in checks for e in c.prep)
         .with_columns(e for c in checks for e in c.values)
         .with_columns(later)
         .with_columns(

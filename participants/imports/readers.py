@@ -625,8 +625,8 @@ def check_xlsx_sheet(path: Path) -> None:
             found = _DIMENSION.search(head)
             if found:
                 parts = found.group(1).decode("ascii").split(":")
-                refs = [_REF.match(p) for p in parts]
-                if all(refs):
+                refs = [m for m in (_REF.match(p) for p in parts) if m is not None]
+                if len(refs) == len(parts):
                     cols = [_column_number(m.group(1)) for m in refs]
                     rows = [int(m.group(2)) for m in refs]
                     _check_extent(max(cols), max(rows), declared=True)

@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import time
 import zoneinfo
+from typing import NoReturn
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -129,7 +130,7 @@ class Command(BaseCommand):
     def _emit(self, payload: dict) -> None:
         self.stdout.write(json.dumps(payload, ensure_ascii=False, default=str))
 
-    def _fail(self, message: str, *, status: str, code: int):
+    def _fail(self, message: str, *, status: str, code: int) -> NoReturn:
         # The same shape as every other outcome, so that tools reading the last line need no special case.
         self._emit({
             "import_id": None, "status": status, "rows": 0, "valid": 0, "invalid": 0, "new": 0,
