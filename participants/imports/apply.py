@@ -45,9 +45,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.db import DatabaseError, connection, transaction
 from django.db.backends.utils import CursorWrapper
@@ -97,7 +97,7 @@ def _q(template: str, **parts: sql.Composable) -> sql.Composed:
 
 
 class _Run(Protocol):
-    def __call__(self, statement: sql.Composable, extra: dict[str, object] | None = None) -> None: ...
+    def __call__(self, statement: sql.Composable, extra: Mapping[str, Any] | None = None) -> None: ...
 
 
 def _norm(expr: str) -> sql.Composed:
@@ -149,7 +149,7 @@ def apply_staging(
     held, places = held_table_name(ctx.import_id), places_table_name(ctx.import_id)
     result = ApplyResult()
     report = progress or (lambda _pct: None)
-    params: dict[str, object] = {
+    params: dict[str, Any] = {
         "imp": ctx.import_id,
         "regs": list(ctx.regency_ids),
         "as_of": ctx.as_of,
@@ -157,7 +157,7 @@ def apply_staging(
     }
     with connection.cursor() as cur:
 
-        def run(statement: sql.Composable, extra: dict[str, object] | None = None) -> None:
+        def run(statement: sql.Composable, extra: Mapping[str, Any] | None = None) -> None:
             cur.execute(statement, {**params, **(extra or {})})
 
         # These statements each read the whole file once: compiling them (JIT) costs
