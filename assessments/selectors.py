@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -47,6 +48,7 @@ from assessments.routes import route_text as route_text
 from assessments.routes import writeoff_route_for as writeoff_route_for
 from core.audit import audit_history
 from core.errors import get_or_404
+from core.pagination import KeysetOrder, KeysetPage, count_capped, keyset_page, page_reads
 from core.time import regency_today
 from regencies.models import Membership, Regency
 from regencies.permissions import regency_access_for
@@ -108,7 +110,7 @@ def _eligibility_q(value: str, today: dt.date, *, regency: Regency | None, ref: 
     if value == Eligibility.EXPIRED:
         return ~Q(approved) & ~Q(open_) & ~Q(rejected) & Q(decided)
     if value == Eligibility.UNASSESSED:
-        return ~Q(open_) & ~Q(decided)
+        return ~Q(Exists(assessments.filter(status__in=[*OPEN_STATUSES, *DECIDED_STATUSES])))
     return None
 
 
@@ -179,8 +181,8 @@ def assessor_districts(*, regency: Regency, user) -> list[int]:
     )
 
 
-def queue(*, regency: Regency, user, filters: QueueFilters | None = None,
-          today: dt.date | None = None) -> QuerySet[Screening]:
+def queue(*, regency: Regency, user: Any, filters: QueueFilters | None = None,
+          today: dt.date | None = None, districts: list[int] | None = None) -> QuerySet[Screening]:
     """Queue entries with the participant, open assessment and eligibility, in one query.
 
     `todo` (the default) is who still needs an assessment: no open assessment and
@@ -208,12 +210,14 @@ def queue(*, regency: Regency, user, filters: QueueFilters | None = None,
             ),
         )
     )
+    # Filters as EXISTS / NOT EXISTS on the assessments (joins), not on the per-row annotations.
     if filters.status == "todo":
-        qs = qs.filter(eligibility__in=[Eligibility.UNASSESSED, Eligibility.EXPIRED])
+        # unassessed or expired: no valid approval, nothing open, no valid rejection
+        qs = qs.filter(_todo_q(today, regency=regency))
     elif filters.status in {"draft", "submitted"}:
-        qs = qs.filter(open_status=filters.status)
+        qs = qs.filter(Exists(open_qs.filter(status=filters.status)))
     elif filters.status in {"eligible", "ineligible"}:
-        qs = qs.filter(eligibility=filters.status)
+        qs = qs.filter(_eligibility_q(filters.status, today, regency=regency, ref="participant_id"))
     if filters.district:
         qs = qs.filter(participant__district_id=filters.district)
     if filters.recommendation:
@@ -221,16 +225,54 @@ def queue(*, regency: Regency, user, filters: QueueFilters | None = None,
     if filters.flag:
         qs = qs.filter(flags__contains=[{"code": filters.flag}])
     if filters.mine:
-        qs = qs.filter(Q(assigned_to=user) | Q(open_assigned_to=user.pk))
-    districts = assessor_districts(regency=regency, user=user)
-    ordering = ["-priority", "-participant__months_in_arrears", "-family_size", "participant_id"]
+        qs = qs.filter(Q(assigned_to=user) | Exists(open_qs.filter(assigned_to=user)))
+    if districts is None:
+        districts = assessor_districts(regency=regency, user=user)
     if districts:
         qs = qs.annotate(
-            mine_first=Case(When(participant__district_id__in=districts, then=Value(0)),
-                            default=Value(1), output_field=IntegerField())
+            is_mine=Case(When(participant__district_id__in=districts, then=Value(1)),
+                         default=Value(0), output_field=IntegerField())
         )
-        ordering.insert(0, "mine_first")
-    return qs.order_by(*ordering)
+    return qs.order_by(*queue_order(districts).order_by())
+
+
+def _todo_q(today: dt.date, *, regency: Regency | None) -> Q:
+    """Screenings whose participant needs an assessment: `unassessed` or `expired`."""
+    # One NOT EXISTS (one anti-join to plan, not three): no assessment that is open or a
+    # decision still valid.
+    blocking = _assessments(regency).filter(participant_id=OuterRef("participant_id")).filter(
+        Q(status__in=OPEN_STATUSES) | Q(status__in=DECIDED_STATUSES, valid_until__gte=today)
+    )
+    return ~Q(Exists(blocking))
+
+
+# The queue's order: priority, months in arrears, family size, then the participant (unique:
+# one screening per participant); all descending, so that a keyset page starts from its cursor
+# through the (regency, priority) index. An assessor with districts sees theirs first.
+QUEUE_KEYS = ("priority", "participant__months_in_arrears", "family_size", "participant_id")
+QUEUE_PER_PAGE = 50
+
+
+def queue_order(districts: list[int]) -> KeysetOrder:
+    """The keyset order of the queue of an assessor of `districts` (those first, when any)."""
+    if districts:
+        return KeysetOrder("queue_mine", ("is_mine", *QUEUE_KEYS), descending=True)
+    return KeysetOrder("queue", QUEUE_KEYS, descending=True)
+
+
+def queue_page(*, regency: Regency, user: Any, filters: QueueFilters | None = None,
+               today: dt.date | None = None, cursor: str | None = None,
+               page_number: int | None = None, size: int = QUEUE_PER_PAGE) -> KeysetPage[Screening]:
+    """One page of the queue at `cursor`, with its count (exact up to 1,000). Two queries for
+    the rows, whatever the regency's size."""
+    districts = assessor_districts(regency=regency, user=user)
+    qs = queue(regency=regency, user=user, filters=filters, today=today, districts=districts)
+    with page_reads():
+        page = keyset_page(qs, order=queue_order(districts), cursor=cursor, size=size,
+                           page_number=page_number)
+        counted = count_capped(qs)
+    page.count, page.count_exact = counted.value, counted.exact
+    return page
 
 
 def days_waiting(entry: Screening, today: dt.date) -> int:

@@ -17,6 +17,7 @@ from assessments import questionnaire, selectors, services
 from assessments.forms import DecisionForm, EvidenceForm, ScreeningSettingsForm
 from assessments.models import Assessment, Flag, ReasonCode, Recommendation, Status
 from core.errors import DomainError
+from core.pagination import CURSOR_PARAM
 from core.time import regency_today
 from participants.models import Participant
 from regencies.models import District, Regency
@@ -42,7 +43,7 @@ def _detail_url(request, assessment_id: int) -> str:
 
 @require_http_methods(["GET", "POST"])
 @require_perm(Perm.ASSESS)
-def assessment_queue(request, regency_slug: str):
+def assessment_queue(request: HttpRequest, regency_slug: str) -> HttpResponse:
     regency = request.regency
     access = request.regency_access
     if request.method == "POST":
@@ -70,12 +71,17 @@ def assessment_queue(request, regency_slug: str):
 
     today = regency_today(regency)
     filters = selectors.QueueFilters.from_params(request.GET)
-    qs = selectors.queue(regency=regency, user=request.user, filters=filters, today=today)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    raw_page = request.GET.get("page") or ""
+    page = selectors.queue_page(
+        regency=regency, user=request.user, filters=filters, today=today,
+        cursor=request.GET.get(CURSOR_PARAM),
+        page_number=min(int(raw_page), 100_000) if raw_page.isdigit() else None,
+    )
     rows = [{"entry": e, "days_waiting": selectors.days_waiting(e, today)} for e in page.object_list]
     can_decide = access.can(Perm.DECIDE_ASSESSMENT)
     params = request.GET.copy()
     params.pop("page", None)
+    params.pop(CURSOR_PARAM, None)
     return render(request, "assessments/queue.html", {
         "regency": regency,
         "page": page,

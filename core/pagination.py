@@ -285,14 +285,15 @@ def count_capped(queryset: QuerySet[Any], *, cap: int = COUNT_CAP) -> CappedCoun
 
 
 @contextmanager
-def jit_off() -> Iterator[None]:
-    """Page reads without PostgreSQL's JIT: it compiles a plan whose cost estimate is high, which
-    for a page that reads 50 rows costs far more than it saves (seconds on the eligibility joins).
-    `SET LOCAL` lasts until the end of the transaction this opens (or joins)."""
+def page_reads() -> Iterator[None]:
+    """Page reads without PostgreSQL's JIT and parallel workers: a page reads about 50 rows, and
+    both cost more to start than they save (JIT compiled the eligibility queries for seconds;
+    a worker takes milliseconds to start, far more on a busy machine). `SET LOCAL` lasts until
+    the end of the transaction this opens (or joins)."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
+                cursor.execute("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
         yield
 
 
@@ -324,7 +325,7 @@ class KeysetApiPagination(BasePagination):
         self.request = request
         raw_page = request.query_params.get("page") or ""
         page_number = min(int(raw_page), 100_000) if raw_page.isdigit() else None
-        with jit_off():
+        with page_reads():
             self.page = keyset_page(queryset, order=self._order(view), cursor=request.query_params.get(self.cursor_query_param),
                                     size=self._size(request), page_number=page_number)
             counted = count_capped(queryset)

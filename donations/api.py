@@ -8,11 +8,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import RESERVATION_THROTTLES, Pagination
 from core.errors import PermissionDenied
+from core.pagination import KeysetApiPagination
 from core.time import regency_today
 from donations import selectors, services
 from donations.models import PaymentRoute, PaymentSource, PledgeStatus
@@ -210,7 +212,7 @@ class CampaignParticipantsApi(APIView):
     """Eligible, unpledged participants of the campaign's regency, as pseudonyms only."""
 
     permission_classes = [IsAuthenticated]
-    pagination_class = Pagination  # tells the schema the list is paginated
+    pagination_class = KeysetApiPagination  # keyset pages; also tells the schema the list is paginated
 
     @extend_schema(
         parameters=[
@@ -221,13 +223,14 @@ class CampaignParticipantsApi(APIView):
         ],
         responses=DonorParticipantSerializer(many=True),
     )
-    def get(self, request, campaign_slug: str):
+    def get(self, request: Request, campaign_slug: str) -> Response:
         campaign, access = selectors.campaign_get_visible(user=request.user, slug=campaign_slug)
         if not access.may_pledge and access.reason != "closed":
             services.check_may_pledge(campaign=campaign, donor=request.user)
         filters = selectors.DonorFilters.from_params(request.query_params)
         qs = selectors.campaign_participants(campaign=campaign, filters=filters)
-        paginator = Pagination()
+        self.keyset_order = selectors.DONOR_ORDERS[filters.sort]
+        paginator = KeysetApiPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         context = {"today": regency_today(campaign.regency)}
         return paginator.get_paginated_response(DonorParticipantSerializer(page, many=True, context=context).data)

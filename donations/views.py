@@ -6,8 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +17,7 @@ from core.api import RESERVATION_THROTTLES, throttle_wait
 from core.errors import DomainError
 from core.exports import export_record
 from core.formatting import format_datetime, format_rupiah
+from core.pagination import CURSOR_PARAM
 from core.service_penalty import penalty_example
 from core.time import regency_today
 from donations import selectors, services
@@ -66,14 +66,18 @@ def _may_choose(request, campaign, access):
 
 
 @require_GET
-def campaign_participants(request, campaign_slug: str):
+def campaign_participants(request: HttpRequest, campaign_slug: str) -> HttpResponse:
+    """The campaign's pool for a donor who may choose: pseudonymous cards, keyset pages."""
     campaign, access = selectors.campaign_get_visible(user=request.user, slug=campaign_slug)
     refused = _may_choose(request, campaign, access)
     if refused is not None:
         return refused
     filters = selectors.DonorFilters.from_params(request.GET)
-    qs = selectors.campaign_participants(campaign=campaign, filters=filters)
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    raw_page = request.GET.get("page") or ""
+    page = selectors.campaign_participants_page(
+        campaign=campaign, filters=filters, cursor=request.GET.get(CURSOR_PARAM),
+        page_number=min(int(raw_page), 100_000) if raw_page.isdigit() else None,
+    )
     today = regency_today(campaign.regency)
     rows = [{"p": p, "pseudonym": pseudonym(p), "age_band": age_band(p.birth_date, today)}
             for p in page.object_list]
@@ -85,6 +89,7 @@ def campaign_participants(request, campaign_slug: str):
     )
     params = request.GET.copy()
     params.pop("page", None)
+    params.pop(CURSOR_PARAM, None)
     return render(request, "donations/participants.html", {
         "campaign": campaign, "page": page, "rows": rows, "form": form, "querystring": params.urlencode(),
     })

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import get_or_404, uuid_or_404
-from core.pagination import KeysetOrder, KeysetPage, count_capped, jit_off, keyset_page
+from core.pagination import KeysetOrder, KeysetPage, count_capped, keyset_page, page_reads
 from core.time import regency_today
 from participants.hooks import eligibility_expression, eligibility_filter
 from participants.models import (
@@ -188,7 +188,7 @@ def participant_page(
     1,000). Two queries whatever the regency's size: the page (an index walk from the cursor)
     and the capped count."""
     qs = participant_list(regency=regency, **filters)
-    with jit_off():
+    with page_reads():
         page = keyset_page(qs, order=sort_keys(filters.get("sort") or DEFAULT_SORT), cursor=cursor,
                            size=size, page_number=page_number)
         counted = count_capped(qs)
