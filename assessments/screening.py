@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 
 import django.dispatch
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg2 import sql
@@ -274,9 +274,10 @@ def _tables() -> dict[str, sql.Identifier]:
     from participants.models import ArrearsImport, ArrearsRecord, Participant
     from regencies.models import BpjsBranch
 
-    return {name: sql.Identifier(model._meta.db_table) for name, model in {
+    tables: dict[str, type[models.Model]] = {
         "import_t": ArrearsImport, "branch_regencies": BpjsBranch.regencies.through, "record": ArrearsRecord,
-        "participant": Participant, "screening": Screening}.items()}
+        "participant": Participant, "screening": Screening}
+    return {name: sql.Identifier(model._meta.db_table) for name, model in tables.items()}
 
 
 def _screen_sql() -> sql.Composed:

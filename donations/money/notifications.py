@@ -27,7 +27,9 @@ and then finds the row; without a pledge to lock, the unique (provider, transact
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -68,13 +70,13 @@ class Recorded:
     payment: Payment | None = None
 
 
-def _find_pledge(order_id: str) -> dict | None:
+def _find_pledge(order_id: str) -> Mapping[str, Any] | None:
     # The order id is all a provider knows: the one intended cross-regency lookup (by a unique code).
     return (Pledge.all_regencies.filter(payment_code=order_id.strip().upper())
             .values("pk", "regency_id", "participant_id").first())
 
 
-def _lock(found: dict) -> Pledge:
+def _lock(found: Mapping[str, Any]) -> Pledge:
     regency = _lock_regency(found["regency_id"])
     _lock_participants(regency, [found["participant_id"]])
     return _lock_pledge(Pledge(pk=found["pk"], regency_id=found["regency_id"]))

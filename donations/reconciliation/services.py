@@ -23,6 +23,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from core.audit import audit_record
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.outbox import enqueue_on_commit
@@ -64,7 +65,7 @@ def newest_import(regency_id: int) -> ArrearsImport | None:
             .order_by("-as_of", "-id").first())
 
 
-def _require_reconciler(actor, regency: Regency) -> None:
+def _require_reconciler(actor: User, regency: Regency) -> None:
     access = regency_access_for(user=actor, regency=regency)
     if access is None:
         raise NotFound()
@@ -82,8 +83,8 @@ def _texts() -> dict[str, str]:
     }
 
 
-def reconcile_regency(*, regency: Regency, trigger: str = ReconciliationTrigger.MANUAL, actor=None,
-                      now: dt.datetime | None = None, notify: bool = True) -> dict:
+def reconcile_regency(*, regency: Regency, trigger: str = ReconciliationTrigger.MANUAL,
+                      actor: User | None = None, now: dt.datetime | None = None, notify: bool = True) -> dict:
     """Apply the rules to every unfinished pledge of one regency, in one transaction.
 
     Returns `{"run": id-or-None, "import": id-or-None, <outcome>: n, ..., "anomalies": n}`."""
@@ -219,7 +220,7 @@ def _locked_anomaly(anomaly: Anomaly) -> Anomaly:
             .get(pk=anomaly.pk))
 
 
-def anomaly_resolve(*, anomaly: Anomaly, actor, note: str) -> Anomaly:
+def anomaly_resolve(*, anomaly: Anomaly, actor: User, note: str) -> Anomaly:
     """Staff close an anomaly with a note (what was checked, what was agreed)."""
     _require_reconciler(actor, anomaly.regency)
     note = (note or "").strip()
@@ -242,7 +243,7 @@ def anomaly_resolve(*, anomaly: Anomaly, actor, note: str) -> Anomaly:
     return locked
 
 
-def anomaly_contact_donor(*, anomaly: Anomaly, actor) -> dict:
+def anomaly_contact_donor(*, anomaly: Anomaly, actor: User) -> dict:
     """Show the donor's contact to staff; every look is an audit event (personal data)."""
     _require_reconciler(actor, anomaly.regency)
     pledge = anomaly.pledge
@@ -262,7 +263,7 @@ def anomaly_contact_donor(*, anomaly: Anomaly, actor) -> dict:
     return contact
 
 
-def settings_update(*, regency: Regency, actor, grace_days: int, reminder_days: int,
+def settings_update(*, regency: Regency, actor: User, grace_days: int, reminder_days: int,
                     payment_window_days: int | None = None,
                     reservations_per_day: int | None = None) -> ReconciliationSettings:
     """The regency's reconciliation and payment settings; `None` keeps a setting as it is."""
@@ -314,7 +315,8 @@ def unpaid_reminders_mark(*, now: dt.datetime | None = None) -> list[int]:
             .only("pk", "regency_id", "pledged_at").order_by("pk")
         )
         due = [p for p in rows
-               if p.pledged_at <= moment - dt.timedelta(days=days.get(p.regency_id, DEFAULT_REMINDER_DAYS))]
+               if p.pledged_at is not None  # the query asks for it; this tells the type checker
+               and p.pledged_at <= moment - dt.timedelta(days=days.get(p.regency_id, DEFAULT_REMINDER_DAYS))]
         ids = [p.pk for p in due]
         if ids:
             Pledge.all_regencies.filter(pk__in=ids).update(reminder_sent_at=moment)

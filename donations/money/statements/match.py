@@ -38,9 +38,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg2 import sql
@@ -130,8 +132,8 @@ def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.da
     moment = now or timezone.now()
     regency = statement.regency
     table = sql.Identifier(f"statement_lines_{int(statement.pk)}")
-    params = {**_VALUES, "regency": regency.pk, "campaign": statement.campaign_id, "statement": statement.pk,
-              "now": moment, "pattern": CODE_PATTERN}
+    params: dict[str, Any] = {**_VALUES, "regency": regency.pk, "campaign": statement.campaign_id,
+                              "statement": statement.pk, "now": moment, "pattern": CODE_PATTERN}
     open_statuses = tuple(str(s) for s in OPEN_FOR_MONEY)
     staged = sql.Identifier(f"statement_lines_{int(statement.pk)}_in")
     with connection.cursor() as cur:
@@ -233,7 +235,8 @@ def statement_match(*, statement: BankStatement, lines: pl.DataFrame, now: dt.da
     )
 
 
-def _requote_named_pledges(cur, *, staged: str, params: dict, today: dt.date) -> None:
+def _requote_named_pledges(cur: CursorWrapper, *, staged: sql.Identifier, params: dict[str, Any],
+                           today: dt.date) -> None:
     """One statement: the unpaid pledges of this campaign whose code a line names and whose amount
     covers the contributions only up to an earlier month get each month since at the tariff in
     force in it (the participant's class), and one audit event `pledge.requoted` each."""
@@ -291,8 +294,8 @@ def _problem(row: int, kind: str, code: str, first_row: int | None, reference: s
     return RowError(row=row, column="referensi", message=message, value=reference[:200])
 
 
-def _write_payments(cur, *, table: str, statement: BankStatement, paying: int, moment: dt.datetime,
-                    params: dict) -> None:
+def _write_payments(cur: CursorWrapper, *, table: sql.Identifier, statement: BankStatement, paying: int,
+                    moment: dt.datetime, params: dict[str, Any]) -> None:
     """Receipt numbers as one block of the regency's counter for the year, numbered in line order;
     the payments' ids drawn ahead (so no join back from RETURNING), then the payments."""
     regency = statement.regency
@@ -317,7 +320,7 @@ def _write_payments(cur, *, table: str, statement: BankStatement, paying: int, m
         {**params, "source": PaymentSource.BANK_STATEMENT.value, "prefix": prefix, "first": first})
 
 
-def _write_lines_and_ledger(cur, *, table: str, params: dict) -> None:
+def _write_lines_and_ledger(cur: CursorWrapper, *, table: sql.Identifier, params: dict[str, Any]) -> None:
     cur.execute(
         _q("""INSERT INTO {line_t} (id, regency_id, statement_id, "row", line_date, description, amount,
                                                  reference, outcome, pledge_id, payment_id, created_at)
@@ -348,7 +351,7 @@ def _write_lines_and_ledger(cur, *, table: str, params: dict) -> None:
          "note_closed": str(_("Mutasi rekening untuk janji yang sudah ditutup:"))[:150]})
 
 
-def _write_pledges_and_audit(cur, *, table: str, params: dict) -> None:
+def _write_pledges_and_audit(cur: CursorWrapper, *, table: sql.Identifier, params: dict[str, Any]) -> None:
     """The pledges' paid amounts and moves, then the audit events in the order payment_apply
     writes them: payment.recorded, pledge.pledged, pledge.paid, line after line."""
     becomes_pledged = sql.SQL("(s.status_before = %(reserved)s AND s.nth = 1)")
@@ -390,7 +393,7 @@ def _write_pledges_and_audit(cur, *, table: str, params: dict) -> None:
         {**params, "source": PaymentSource.BANK_STATEMENT.value})
 
 
-def _write_anomalies(cur, *, table: str, params: dict) -> None:
+def _write_anomalies(cur: CursorWrapper, *, table: sql.Identifier, params: dict[str, Any]) -> None:
     """An overpayment (the last overpaying line of a pledge names it) and money on a closed pledge:
     one open anomaly per pledge and kind, as payment_apply keeps it (reopened with the new detail)."""
     overpaid = (_("Pembayaran %(ref)s membuat janji terbayar %(over)s lebih dari jumlahnya; "

@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import os
 from pathlib import Path
+from typing import IO
 
 from django.conf import settings
 from django.core.files import File
@@ -20,12 +21,13 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from core.audit import audit_record
 from core.errors import DomainError, PermissionDenied
 from core.uploads import local_copy, spool_upload
 from donations.models import BankStatement, Campaign, StatementStatus
 from donations.money.statements.match import statement_match
-from donations.money.statements.parse import FileRejected, parse_statement_file
+from donations.money.statements.parse import FileRejected, ParsedStatement, parse_statement_file
 from donations.money.statements.selectors import may_manage_money
 from regencies.models import Regency
 
@@ -36,11 +38,12 @@ def _max_bytes() -> int:
     return int(getattr(settings, "STATEMENT_MAX_UPLOAD_BYTES", settings.ARREARS_MAX_UPLOAD_BYTES))
 
 
-def _spool(source, *, limit: int) -> tuple[str, int, str]:
+def _spool(source: IO[bytes] | File, *, limit: int) -> tuple[str, int, str]:
     return spool_upload(source, folder="statements", limit=limit)
 
 
-def statement_upload(*, regency: Regency, campaign: Campaign, actor, file, original_name: str | None = None,
+def statement_upload(*, regency: Regency, campaign: Campaign, actor: User | None,
+                     file: File | str | os.PathLike[str], original_name: str | None = None,
                      enqueue: bool = True) -> BankStatement:
     """Store a statement of `campaign`'s collecting account and queue its processing (the outbox:
     sent after the commit).
@@ -132,7 +135,7 @@ def _give_up(statement: BankStatement) -> None:
             "Pemrosesan gagal karena kesalahan sistem; tidak ada yang dicatat. Unggah ulang berkas ini."))}])
 
 
-def _apply(statement: BankStatement, *, parsed, rejected: FileRejected | None,
+def _apply(statement: BankStatement, *, parsed: ParsedStatement | None, rejected: FileRejected | None,
            now: dt.datetime | None) -> BankStatement:
     from donations.services import _lock_regency
 
@@ -146,6 +149,7 @@ def _apply(statement: BankStatement, *, parsed, rejected: FileRejected | None,
             locked.status = StatementStatus.REJECTED
             locked.errors = [{"row": 0, "column": "", "message": rejected.message}]
         else:
+            assert parsed is not None  # a file that was not rejected was parsed
             result = statement_match(statement=locked, lines=parsed.lines, now=now)
             errors = sorted([*parsed.errors, *result.errors], key=lambda e: e.row)
             locked.status = StatementStatus.DONE
