@@ -379,7 +379,14 @@ class ImportRowWarning(models.Model):
 
 
 class ArrearsRecord(TenantModel):
-    """One participant's line in one import: the history that screening and reconciliation read."""
+    """One participant's line in one import: the history that screening and reconciliation read.
+
+    The table is partitioned by RANGE on `as_of` (the list's date), one partition per list
+    month and a DEFAULT one for a month nobody prepared (participants.partitions; migration
+    0009): an import writes one partition, old months are detached and archived whole. The
+    primary key in the database is (id, as_of), as PostgreSQL wants the partition key in every
+    unique index; Django keeps `id` as the primary key (one sequence hands out every id).
+    """
 
     # No DB constraints on the foreign keys: see Family.
     regency = models.ForeignKey(
@@ -409,8 +416,11 @@ class ArrearsRecord(TenantModel):
         verbose_name = _("catatan tunggakan")
         verbose_name_plural = _("catatan tunggakan")
         constraints = [
+            # `as_of` is the partition key (an import has one `as_of`, so the rows allowed are
+            # the same as by participant and import); the order serves "the newest record of a
+            # participant" (ORDER BY as_of DESC: an index-only scan of each month's partition).
             models.UniqueConstraint(
-                fields=["participant", "arrears_import"], name="record_participant_import_unique"
+                fields=["participant", "as_of", "arrears_import"], name="record_participant_import_unique"
             ),
             models.CheckConstraint(condition=Q(arrears_amount__gte=0), name="record_arrears_nonneg"),
         ]
