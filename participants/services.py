@@ -71,6 +71,7 @@ from participants.models import (
     Participant,
     ParticipantStatus,
 )
+from participants.partitions import history_partition_ensure
 from regencies.models import Regency
 
 logger = logging.getLogger(__name__)
@@ -647,6 +648,9 @@ def _lock_apply(branch, regencies: list) -> None:
 def _apply(arrears_import: ArrearsImport, regencies: list, progress: _Progress, started: float) -> ArrearsImport:
     import_id = arrears_import.pk
     branch = arrears_import.branch
+    # The history's partition of the list's month, made (if missing) before the apply's long
+    # transaction, so that the apply writes one partition and holds no lock on the table's layout.
+    history_partition_ensure(month=arrears_import.as_of)
     with transaction.atomic():
         _lock_apply(branch, regencies)
         newest = _newest_applied(arrears_import)

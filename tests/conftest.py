@@ -1,5 +1,8 @@
 """Fixtures for two regencies of two branches: A (Luwu Utara, KC Palopo) and B (Lombok Timur, KC Selong)."""
 
+import datetime as dt
+from typing import Any
+
 import pytest
 
 from regencies.roles import Role
@@ -42,6 +45,25 @@ def _flush_past_append_only_triggers():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(DatabaseOperations, "sql_flush", sql_flush_past_triggers)
         yield
+
+
+# The months the tests' arrears records use (fixed dates in 2026, and dates around today).
+HISTORY_MONTHS = (dt.date(2024, 1, 1), dt.date(2028, 12, 1))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """The test database's arrears history has a partition for every month the tests write
+    (participants.partitions): records that tests create directly, not through an import,
+    do not land in the DEFAULT partition, which `check_integrity` reports. Production gets its
+    months from the import and the monthly beat job."""
+    from participants.partitions import history_partition_ensure, month_add
+
+    with django_db_blocker.unblock():
+        month = HISTORY_MONTHS[0]
+        while month <= HISTORY_MONTHS[1]:
+            history_partition_ensure(month=month)
+            month = month_add(month, 1)
 
 
 @pytest.hookimpl(wrapper=True)
