@@ -400,6 +400,13 @@ CELERY_BEAT_SCHEDULE["core-check-integrity-nightly"] = {
 CELERY_BEAT_SCHEDULE["reporting-summaries-nightly"] = {
     "task": "reporting.tasks.summaries_refresh_all_task", "schedule": crontab(hour=20, minute=30),
 }
+# The arrears history, one partition per list month (participants.partitions): on the 1st of
+# each month (17:00 UTC = 01:00 WITA) the current month's and the next N months' partitions are
+# made if missing (an import also makes its own month's before it applies).
+HISTORY_PARTITION_MONTHS_AHEAD = env.int("HISTORY_PARTITION_MONTHS_AHEAD", default=3)
+CELERY_BEAT_SCHEDULE["participants-history-partitions-monthly"] = {
+    "task": "participants.ensure_history_partitions", "schedule": crontab(day_of_month=1, hour=17, minute=0),
+}
 
 # --- logging ----------------------------------------------------------------
 LOGGING = {
