@@ -14,6 +14,6 @@ class ReportingConfig(AppConfig):
         from reporting import summaries
 
         arrears_import_applied.connect(summaries.on_import_applied, dispatch_uid="reporting.on_import_applied")
-        screening_done.connect(summaries.on_regency_changed, dispatch_uid="reporting.on_screening_done")
+        screening_done.connect(summaries.on_screening_done, dispatch_uid="reporting.on_screening_done")
         reconciliation_done.connect(summaries.on_regency_changed, dispatch_uid="reporting.on_reconciliation_done")
         assessment_approved.connect(summaries.on_assessment_approved, dispatch_uid="reporting.on_assessment_approved")

@@ -6,8 +6,9 @@ inside the transaction of the job that changed the figures:
 
 - an applied import (`participants.services.arrears_import_applied`): every regency of the
   branch, and the trend point of the list's month;
-- a screening run (`assessments.screening.screening_done`) and a reconciliation run that changed
-  pledges (`donations.reconciliation.services.reconciliation_done`): that regency;
+- a screening run (`assessments.screening.screening_done`): the regency's queue size;
+- a reconciliation run that changed pledges (`donations.reconciliation.services.reconciliation_done`):
+  that regency;
 - an approval (`assessments.services.assessment_approved`): through the outbox after the commit
   (an approval is a person's click; the refresh does not belong in it);
 - nightly (eligibility lapses with the date) and `manage.py refresh_summaries`: everything.
@@ -156,9 +157,25 @@ def on_import_applied(sender: Any, import_id: int, **kwargs: Any) -> None:
 
 
 def on_regency_changed(sender: Any, regency_id: int, **kwargs: Any) -> None:
-    """Inside a screening or reconciliation transaction: that regency's summary."""
+    """Inside a reconciliation transaction: that regency's summary (verified pledges change who
+    is active again thanks to donors)."""
     regency = Regency.objects.filter(pk=regency_id).first()
     if regency is not None:
+        summary_refresh(regency=regency)
+
+
+def on_screening_done(sender: Any, regency_id: int, **kwargs: Any) -> None:
+    """Inside a screening transaction: only the queue's size changed (one UPDATE with its count);
+    a regency without a summary yet gets its first one."""
+    regency = Regency.objects.filter(pk=regency_id).first()
+    if regency is None:
+        return
+    with transaction.atomic():
+        _lock(regency.pk)
+        updated = RegencySummary.objects.for_regency(regency).update(
+            screened=figures.screened(regency=regency), refreshed_at=timezone.now()
+        )
+    if not updated:
         summary_refresh(regency=regency)
 
 

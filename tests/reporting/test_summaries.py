@@ -1,0 +1,84 @@
+"""The summary tables follow the jobs that change the figures: the import, screening and
+reconciliation in their transactions, an approval through the outbox, and the command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from assessments.models import Screening
+from assessments.screening import screening_done, screening_run
+from assessments.services import assessment_approved
+from core.models import OutboxMessage
+from donations.models import ReconciliationRun
+from donations.reconciliation.services import reconciliation_done
+from participants.models import Participant, ParticipantStatus
+from reporting.models import RegencySummary
+from reporting.summaries import summary_refresh
+from tests.participants.importing import line, run_import
+
+
+@pytest.fixture
+def listed(tmp_path, branch_a, regency_a):
+    """One full list: 1-4 in arrears (1 for many months: screened), 5 active."""
+    rows = [line(1, months=14), *(line(n, months=3) for n in (2, 3, 4)), line(5, months=0, status="AKTIF")]
+    run_import(branch_a, tmp_path, rows, as_of=dt.date(2026, 10, 1))
+    return RegencySummary.objects.for_regency(regency_a).get()
+
+
+def test_the_import_refreshes_every_regency_of_its_branch(listed, regency_a, regency_a2):
+    assert (listed.participants, listed.in_arrears, listed.last_list_as_of) == (5, 4, dt.date(2026, 10, 1))
+    # The branch's other regency (no rows on this list) has its summary too.
+    assert RegencySummary.objects.for_regency(regency_a2).get().participants == 0
+
+
+def test_screening_updates_the_queue_size_in_two_statements(listed, regency_a):
+    assert listed.screened == 0
+    screening_run(regency=regency_a)
+    summary = RegencySummary.objects.for_regency(regency_a).get()
+    assert summary.screened == Screening.objects.for_regency(regency_a).count() > 0
+    with CaptureQueriesContext(connection) as queries:
+        screening_done.send(sender=Screening, regency_id=regency_a.pk, import_id=None)
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) == 4  # the regency, the lock, the count, the update
+
+
+def test_reconciliation_refreshes_the_regency(listed, regency_a):
+    Participant.objects.for_regency(regency_a).filter(card_number="0000000000002").update(
+        status=ParticipantStatus.ACTIVE)
+    reconciliation_done.send(sender=ReconciliationRun, regency_id=regency_a.pk, run_id=0)
+    summary = RegencySummary.objects.for_regency(regency_a).get()
+    assert (summary.in_arrears, summary.reactivated) == (3, 1)
+
+
+def test_an_approval_queues_a_refresh_through_the_outbox(listed, regency_a):
+    assessment_approved.send(sender=None, assessment_id=1, regency_id=regency_a.pk, participant_id=1, route="donor")
+    message = OutboxMessage.objects.latest("pk")
+    assert (message.task, message.args) == ("reporting.tasks.summary_refresh_task", [regency_a.pk])
+
+
+def test_the_refresh_is_a_fixed_number_of_statements(listed, regency_a, tmp_path, branch_a):
+    with CaptureQueriesContext(connection) as few:
+        summary_refresh(regency=regency_a, all_months=True)
+    more = [line(n, months=5) for n in range(1, 60)]
+    run_import(branch_a, tmp_path, more, as_of=dt.date(2026, 11, 1))
+    with CaptureQueriesContext(connection) as many:
+        summary_refresh(regency=regency_a, all_months=True)
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert RegencySummary.objects.for_regency(regency_a).get().in_arrears == 59
+
+
+def test_refresh_summaries_command(listed, regency_a, capsys):
+    RegencySummary.objects.for_regency(regency_a).update(in_arrears=0)
+    call_command("refresh_summaries", "--regency", regency_a.code)
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["regencies"] == {regency_a.code: 4}
+    assert RegencySummary.objects.for_regency(regency_a).get().in_arrears == 4
+    with pytest.raises(CommandError) as refused:
+        call_command("refresh_summaries", "--regency", "99.99")
+    assert refused.value.returncode == 2
