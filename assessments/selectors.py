@@ -436,7 +436,7 @@ def pbi_referrals(*, regency: Regency) -> QuerySet[Assessment]:
     )
 
 
-def eligible_participant_ids(*, regency: Regency, today: dt.date) -> QuerySet[Assessment]:
+def eligible_participant_ids(*, regency: Regency, today: dt.date) -> QuerySet[Assessment, dict[str, Any]]:
     """Ids of participants with an approved assessment still valid on `today`: exactly the
     `eligible` branch of `eligibility_expression` (which wins over every other branch), as one
     uncorrelated subquery for counts (`pk__in=`)."""
