@@ -247,7 +247,7 @@ def _child_seed(participants: int) -> dict[str, Any]:
     from config.celery_app import app as celery_app
 
     # Follow-up tasks of the import go to an in-process broker; screening runs here instead.
-    celery_app.conf.broker_url = "memory://localhost/"
+    celery_app.conf.update(broker_url="memory://localhost/")
     started = time.monotonic()
     call_command("migrate", verbosity=0)
     from reporting.demo import demo_seed

@@ -33,11 +33,13 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from typing import IO, Any
 
 import xlsxwriter
 from django.db import transaction
 from django.http import FileResponse, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.functional import Promise
 
@@ -204,7 +206,7 @@ def export_record(*, kind: str, actor, rows: int, fmt: str, regency=None, scope:
 
 
 def _jsonable(data: dict) -> dict:
-    out = {}
+    out: dict[str, Any] = {}
     for key, value in data.items():
         if value is None or isinstance(value, (bool, int, float, str)):
             out[str(key)] = value
@@ -231,7 +233,7 @@ def export_response(
     sheet: Any = "Data",
     extra: dict | None = None,
     in_memory: bool = False,
-) -> HttpResponse:
+) -> HttpResponseBase:
     """Write the export, audit it (`export.<kind>`), and return the download.
 
     `filename` without extension; `fmt` is `xlsx` or `csv` (anything else is xlsx).
@@ -252,6 +254,7 @@ def export_response(
         handle.close()
         raise
     name = f"{filename}.{fmt}"
+    response: HttpResponseBase
     if in_memory:
         with handle:
             response = HttpResponse(handle.read(), content_type=CONTENT_TYPES[fmt])
@@ -272,7 +275,7 @@ def requested_format(request) -> str:
 def row_columns(headers: Sequence[Any], widths: Sequence[int] = ()) -> list[Column]:
     """Columns for rows that are sequences (the i-th column reads `row[i]`)."""
     return [
-        Column(title, (lambda row, i=i: row[i]), width=widths[i] if i < len(widths) else 16)
+        Column(title, itemgetter(i), width=widths[i] if i < len(widths) else 16)
         for i, title in enumerate(headers)
     ]
 

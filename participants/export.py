@@ -8,7 +8,7 @@ NIK is masked unless the viewer may reveal it (Perm.REVEAL_NIK) AND asks for it
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -47,7 +47,7 @@ def participant_columns(*, reveal_nik: bool) -> list[Column]:
 
 @require_GET
 @require_perm(Perm.VIEW_PARTICIPANTS)
-def participant_export(request: RegencyHttpRequest, regency_slug: str) -> HttpResponse:
+def participant_export(request: RegencyHttpRequest, regency_slug: str) -> HttpResponseBase:
     """`?format=xlsx|csv`, the list page's filters, `nik=full` to reveal NIK (Perm.REVEAL_NIK, audited)."""
     regency = request.regency
     reveal = request.GET.get("nik") == "full"

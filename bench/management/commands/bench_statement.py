@@ -61,7 +61,7 @@ class Command(BaseCommand):
         self._parent(lines=options["lines"], branch=options["branch"])
 
     def _parent(self, *, lines: int, branch: str) -> None:
-        helper = BenchImport(stdout=self.stdout, stderr=self.stderr)
+        helper = BenchImport(stdout=self.stdout, stderr=self.stderr)  # type: ignore[arg-type]  # an OutputWrapper is a text stream; the stubs want typing.TextIO
         work = Path(tempfile.mkdtemp(prefix="satu-bench-statement-"))
         db_name = f"satu_bench_{os.getpid()}"
         statement_csv = work / "mutasi.csv"
@@ -102,7 +102,7 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(payload))
 
     def _spawn(self, args: list[str], *, env: dict) -> dict:
-        return BenchImport(stdout=self.stdout, stderr=self.stderr).run_child("bench_statement", args, env=env)
+        return BenchImport(stdout=self.stdout, stderr=self.stderr).run_child("bench_statement", args, env=env)  # type: ignore[arg-type]  # an OutputWrapper is a text stream; the stubs want typing.TextIO
 
     # --- children (in the scratch database) ------------------------------------------------
 
@@ -132,7 +132,7 @@ class Command(BaseCommand):
                                      enqueue=False)
         uploaded = time.monotonic()
         commits: list[float] = []
-        original_commit = connection._commit
+        original_commit = connection._commit  # type: ignore[attr-defined]  # private: not in the stubs
 
         def timed_commit():  # the deferred foreign-key checks of the apply run here
             began = time.monotonic()
@@ -141,12 +141,12 @@ class Command(BaseCommand):
             finally:
                 commits.append(time.monotonic() - began)
 
-        connection._commit = timed_commit
+        connection._commit = timed_commit  # type: ignore[attr-defined]
         try:
             with _every_query() as queries:
                 statement = statement_process(statement_id=statement.pk)
         finally:
-            connection._commit = original_commit
+            connection._commit = original_commit  # type: ignore[attr-defined]
         seconds = time.monotonic() - uploaded
         self.stderr.write(f"  commits: {', '.join(f'{c:.3f}' for c in commits)} s; "
                           f"queries: {sum(q[0] for q in queries):.3f} s")
@@ -182,6 +182,8 @@ def _seed(n: int, out: Path) -> dict:
 
     started = time.monotonic()
     regency = Regency.objects.order_by("code").first()
+    if regency is None:
+        raise CommandError("no regency to put the campaign in: seed the database first")
     donor = get_user_model().objects.create_user(email="donatur.bench@example.test", password=None)
     campaign = Campaign.objects.create(
         regency=regency, slug=CAMPAIGN, title="Bench ASN Peduli", audience=Audience.INTERNAL, kind=Kind.ONE_TO_ONE,

@@ -242,19 +242,19 @@ class Command(BaseCommand):
         if options["child"]:
             self._child(options)
             return
-        helper = BenchImport(stdout=self.stdout, stderr=self.stderr)
+        helper = BenchImport(stdout=self.stdout, stderr=self.stderr)  # type: ignore[arg-type]  # an OutputWrapper is a text stream; the stubs want typing.TextIO
         work = Path(tempfile.mkdtemp(prefix="satu-bench-year-"))
         db_name = f"satu_load_year_{os.getpid()}"
         try:
             helper._admin_sql(f'CREATE DATABASE "{db_name}"')
             env = helper._child_env(db_name, work)
             env["DJANGO_SETTINGS_MODULE"] = "config.settings.dev"
-            args = ["--child", "--branches", str(options["branches"]), "--rows", str(options["rows"]),
-                    "--months", str(options["months"]), "--seed", str(options["seed"]),
-                    "--dashboard-requests", str(options["dashboard_requests"]),
-                    "--pledge-share", str(options["pledge_share"])]
+            child_args = ["--child", "--branches", str(options["branches"]), "--rows", str(options["rows"]),
+                          "--months", str(options["months"]), "--seed", str(options["seed"]),
+                          "--dashboard-requests", str(options["dashboard_requests"]),
+                          "--pledge-share", str(options["pledge_share"])]
             self.stderr.write(f"basis data sementara {db_name}")
-            result = helper.run_child("bench_year", args, env=env)
+            result = helper.run_child("bench_year", child_args, env=env)
         finally:
             if not options["keep_db"]:
                 with contextlib.suppress(Exception):
@@ -275,7 +275,7 @@ class Command(BaseCommand):
 
         if not connection.settings_dict["NAME"].startswith("satu_load"):
             raise CommandError("--child runs only in a satu_load* scratch database", returncode=2)
-        celery_app.conf.broker_url = "memory://localhost/"
+        celery_app.conf.update(broker_url="memory://localhost/")
         started = time.monotonic()
         call_command("migrate", verbosity=0)
         branches = _setup(options["branches"])
@@ -356,6 +356,8 @@ def _setup(count: int) -> list[Any]:
         branches.append(branch)
     admin = User.objects.create_user(email=ADMIN_EMAIL, password=None, full_name="Admin Bench")
     first = branches[0].regencies.order_by("code").first()
+    if first is None:
+        raise CommandError("the benchmark branches have no regency")
     Membership.objects.for_regency(first).create(regency=first, user=admin, role=Role.REGENCY_ADMIN, is_active=True)
     enrol_totp(admin, "JBSWY3DPEHPK3PXP")
     return branches
