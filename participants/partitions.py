@@ -153,7 +153,7 @@ def history_partitions(*, exact: bool = False) -> list[HistoryPartition]:
     return sorted(result, key=lambda p: (p.month is None, not p.attached, p.month or dt.date.min))
 
 
-def history_partition_ensure(*, month: dt.date) -> bool:
+def history_partition_ensure(*, month: dt.date, lock_timeout: str | None = None) -> bool:
     """`month`'s partition exists when this returns; True when it was made now.
 
     Made in its own short transaction: a table of the parent's shape, the month's rows moved in
@@ -161,12 +161,34 @@ def history_partition_ensure(*, month: dt.date) -> bool:
     history, not blocking its readers or writers, and builds the partition's indexes). A month
     whose table was detached and not dropped is not made again: its rows go to DEFAULT, where
     `check_integrity` reports them.
+
+    ATTACH also needs the DEFAULT partition to itself for a moment, which a long reader of the
+    history (a reconciliation run) holds. With `lock_timeout` (the import passes one) it waits
+    that long, then gives up and returns False: the rows go to DEFAULT until the monthly job
+    moves them, rather than the import waiting, or making every reader queue behind it.
     """
-    month = month_start(month)
+    if lock_timeout is None:
+        return _ensure(month=month_start(month), lock_timeout=None)
+    try:
+        return _ensure(month=month_start(month), lock_timeout=lock_timeout)
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "pgcode", None) != "55P03":  # lock_not_available
+            raise
+        logger.warning("history month %s: the history stayed busy for %s; its partition is made later",
+                       month_start(month).isoformat(), lock_timeout)
+        return False
+
+
+def _ensure(*, month: dt.date, lock_timeout: str | None) -> bool:
+    """history_partition_ensure's work (month is a first of the month)."""
     name = partition_name(month)
     if name in _attached():
         return False
     with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT current_setting('lock_timeout')")
+        previous = cur.fetchone()[0]
+        if lock_timeout is not None:
+            cur.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
         cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", list(_LOCK_KEY))
         if name in _attached():
             return False
@@ -190,6 +212,8 @@ def history_partition_ensure(*, month: dt.date) -> bool:
                             DEFAULT_PARTITION)
         cur.execute(sql.SQL("ALTER TABLE {table} ATTACH PARTITION {part} FOR VALUES FROM ({low}) TO ({high})")
                     .format(table=table, part=part, low=low, high=high))
+        # Inside a caller's transaction the setting would outlive this block.
+        cur.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
     logger.info("history month %s: partition %s made", month.isoformat(), name)
     return True
 

@@ -650,7 +650,7 @@ def _apply(arrears_import: ArrearsImport, regencies: list, progress: _Progress, 
     branch = arrears_import.branch
     # The history's partition of the list's month, made (if missing) before the apply's long
     # transaction, so that the apply writes one partition and holds no lock on the table's layout.
-    history_partition_ensure(month=arrears_import.as_of)
+    history_partition_ensure(month=arrears_import.as_of, lock_timeout="10s")
     with transaction.atomic():
         _lock_apply(branch, regencies)
         newest = _newest_applied(arrears_import)

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from core import integrity
@@ -131,6 +131,38 @@ def test_a_row_of_a_month_without_partition_is_reported_then_moved(branch_a: Bpj
     assert integrity.run(only=[DEFAULT_CHECK]).ok
     stray.refresh_from_db()
     assert stray.arrears_amount == 35_000
+
+
+def _reading_the_history() -> Any:
+    """Another session with an open transaction that has read the history (ACCESS SHARE on every
+    partition, as a long reconciliation run holds)."""
+    reader = connection.get_new_connection(connection.get_connection_params())
+    with reader.cursor() as cur:
+        cur.execute("BEGIN; SELECT count(*) FROM participants_arrearsrecord")
+    return reader
+
+
+def test_making_a_partition_waits_no_longer_than_asked(branch_a: BpjsBranch, tmp_path: Path) -> None:
+    """With a lock timeout (what the import passes) a busy history means "not now" (False; the
+    rows would go to DEFAULT until the monthly job); without one, the caller's own lock settings
+    rule and a timeout is an error. Once the reader is gone the import makes the month."""
+    reader = _reading_the_history()
+    try:
+        assert partitions.history_partition_ensure(month=SEP, lock_timeout="200ms") is False
+        assert SEP not in _attached_months()
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL lock_timeout = '200ms'")
+        with pytest.raises(OperationalError) as timed_out:
+            partitions.history_partition_ensure(month=SEP)
+        assert timed_out.value.__cause__.pgcode == "55P03"
+        with connection.cursor() as cur:
+            cur.execute("SET LOCAL lock_timeout = 0")
+    finally:
+        reader.close()
+
+    imp = run_import(branch_a, tmp_path, [line(1), line(2)], as_of=SEP)
+    assert imp.status == "applied"
+    assert _rows_in("participants_arrearsrecord_y2019m09") == 2
 
 
 def test_the_beat_task_makes_the_coming_months_once() -> None:
