@@ -109,7 +109,8 @@ def _trend_refresh(regency: Regency, *, months: list[dt.date] | None) -> None:
     counts = {
         row["arrears_import_id"]: row
         for row in ArrearsRecord.objects.for_regency(regency)
-        .filter(arrears_import_id__in=ids)
+        # The list dates too: the history is partitioned by list month, so only those are read.
+        .filter(arrears_import_id__in=ids, as_of__in=sorted({row["as_of"] for row in newest}))
         .values("arrears_import_id")
         .annotate(
             listed=Count("id"),
