@@ -300,7 +300,8 @@ class Command(BaseCommand):
                 row.update(_sizes())
                 months.append(row)
                 self.stderr.write(
-                    f"bulan {month:>2} ({as_of}): {row['rows']} baris, impor {row['import_s']} s, "
+                    f"bulan {month:>2} ({as_of}): {row['rows']} baris ({row['row_errors']} salah), "
+                    f"impor {row['import_s']} s, "
                     f"penyaringan {row['screening_s']} s, rekonsiliasi {row['reconcile_s']} s, "
                     f"dasbor p95 {row['dashboard_p95_ms']} ms, DB {row['db_mb']} MB, riwayat {row['history_mb']} MB "
                     f"({row['history_rows']} baris) {changes}")
