@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import (
+    BigIntegerField,
     Case,
     CharField,
     Exists,
+    ExpressionWrapper,
+    F,
     IntegerField,
     Max,
     OuterRef,
@@ -228,6 +231,8 @@ def queue(*, regency: Regency, user: Any, filters: QueueFilters | None = None,
         qs = qs.filter(Q(assigned_to=user) | Exists(open_qs.filter(assigned_to=user)))
     if districts is None:
         districts = assessor_districts(regency=regency, user=user)
+    # The participant breaks ties lowest id first: its negation, so every key reads descending.
+    qs = qs.annotate(participant_tiebreak=ExpressionWrapper(-F("participant_id"), output_field=BigIntegerField()))
     if districts:
         qs = qs.annotate(
             is_mine=Case(When(participant__district_id__in=districts, then=Value(1)),
@@ -246,10 +251,10 @@ def _todo_q(today: dt.date, *, regency: Regency | None) -> Q:
     return ~Q(Exists(blocking))
 
 
-# The queue's order: priority, months in arrears, family size, then the participant (unique:
-# one screening per participant); all descending, so that a keyset page starts from its cursor
+# The queue's order: priority, months in arrears, family size, then the participant, lowest id
+# first (unique: one screening per participant); all descending (the id negated), so that a keyset page starts from its cursor
 # through the (regency, priority) index. An assessor with districts sees theirs first.
-QUEUE_KEYS = ("priority", "participant__months_in_arrears", "family_size", "participant_id")
+QUEUE_KEYS = ("priority", "participant__months_in_arrears", "family_size", "participant_tiebreak")
 QUEUE_PER_PAGE = 50
 
 

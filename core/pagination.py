@@ -159,8 +159,8 @@ def cursor_decode(raw: str | None, *, queryset: QuerySet[Any], order: KeysetOrde
         return None
     parsed: list[Any] = []
     for key, value in zip(order.keys, values, strict=True):
-        if value is None or isinstance(value, dict | list):
-            return None
+        if value is None or isinstance(value, dict | list) or (isinstance(value, str) and "\x00" in value):
+            return None  # PostgreSQL refuses a NUL in a text parameter
         try:
             parsed.append(_key_field(queryset, key).to_python(value))
         except (ValidationError, ValueError, TypeError, OverflowError):

@@ -11,7 +11,17 @@ import datetime as dt
 import heapq
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -431,12 +441,12 @@ def pool_candidates(*, regency: Regency, today: dt.date | None = None) -> QueryS
     )
 
 
-# Sort key -> (label, ordering); the ordering is DONOR_ORDERS' (one direction, for keyset pages).
+# Sort key -> (label, ordering); DONOR_ORDERS reads the same orders as keyset pages.
 DONOR_SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "months": (_("Bulan tunggakan terbanyak"), ("-months_in_arrears", "-arrears_amount", "-id")),
+    "months": (_("Bulan tunggakan terbanyak"), ("-months_in_arrears", "-arrears_amount", "id")),
     "amount_asc": (_("Tunggakan terkecil"), ("arrears_amount", "id")),
-    "amount": (_("Tunggakan terbesar"), ("-arrears_amount", "-id")),
-    "family": (_("Keluarga terbesar"), ("-family_size", "-months_in_arrears", "-id")),
+    "amount": (_("Tunggakan terbesar"), ("-arrears_amount", "id")),
+    "family": (_("Keluarga terbesar"), ("-family_size", "-months_in_arrears", "id")),
 }
 DEFAULT_DONOR_SORT = "months"
 
@@ -463,11 +473,12 @@ class DonorFilters:
 
 
 # Sort key -> keyset order (keys in one direction, ending with the unique `id`).
+# The descending orders break ties lowest id first through `id_tiebreak` (the id negated).
 DONOR_ORDERS: dict[str, KeysetOrder] = {
-    "months": KeysetOrder("d_months", ("months_in_arrears", "arrears_amount", "id"), descending=True),
+    "months": KeysetOrder("d_months", ("months_in_arrears", "arrears_amount", "id_tiebreak"), descending=True),
     "amount_asc": KeysetOrder("d_amount_asc", ("arrears_amount", "id")),
-    "amount": KeysetOrder("d_amount", ("arrears_amount", "id"), descending=True),
-    "family": KeysetOrder("d_family", ("family_size", "months_in_arrears", "id"), descending=True),
+    "amount": KeysetOrder("d_amount", ("arrears_amount", "id_tiebreak"), descending=True),
+    "family": KeysetOrder("d_family", ("family_size", "months_in_arrears", "id_tiebreak"), descending=True),
 }
 DONOR_PER_PAGE = 20
 
@@ -491,7 +502,9 @@ def campaign_participants_page(
 def campaign_participants(*, campaign: Campaign, filters: DonorFilters | None = None) -> QuerySet[Participant]:
     """The campaign's pool (`available_participants`), filtered and in the donor's order."""
     filters = filters or DonorFilters()
-    qs = available_participants(regency=campaign.regency)
+    qs = available_participants(regency=campaign.regency).annotate(
+        id_tiebreak=ExpressionWrapper(-F("id"), output_field=BigIntegerField())
+    )
     if filters.district:
         qs = qs.filter(district_id=filters.district)
     if filters.care_class:

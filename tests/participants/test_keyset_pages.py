@@ -113,6 +113,15 @@ def test_a_bad_cursor_is_the_first_page(client, admin_a, regency_a, mixed, curso
     assert response.status_code == 200 and response.json()["count"] == 37
 
 
+def test_a_name_cursor_with_a_nul_is_the_first_page(client, admin_a, regency_a, mixed):
+    cursor = _cursor({"o": "name", "v": ["A\x00B", 1], "b": 0})  # PostgreSQL refuses a NUL
+    page = selectors.participant_page(regency=regency_a, sort="name", cursor=cursor, size=5)
+    assert page.is_first
+    client.force_login(admin_a)
+    url = reverse("participant_list", kwargs={"regency_slug": regency_a.slug})
+    assert client.get(url + "?" + urlencode({"sort": "name", "cursor": cursor})).status_code == 200
+
+
 def test_a_date_cursor_round_trips(regency_a, mixed):
     order = selectors.sort_keys("last_paid")
     page = keyset_page(selectors.participant_list(regency=regency_a, sort="last_paid"), order=order,
