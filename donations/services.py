@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -226,7 +227,7 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
 
-def check_may_pledge(*, campaign: Campaign, donor: User) -> None:
+def check_may_pledge(*, campaign: Campaign, donor: User | AnonymousUser) -> None:
     access = selectors.campaign_access(user=donor, campaign=campaign)
     if not access.visible:
         raise NotFound()
@@ -768,7 +769,8 @@ def gift_create(*, campaign: Campaign, donor: User | None, amount: int, referenc
     if received:
         _require_manager(actor, campaign.regency)
     else:
-        access = selectors.campaign_access(user=donor, campaign=campaign)
+        # No donor reads the campaign as a visitor would: not allowed to give (never a crash).
+        access = selectors.campaign_access(user=donor if donor is not None else AnonymousUser(), campaign=campaign)
         if not access.visible:
             raise NotFound()
         if not access.may_pledge:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import wraps
 
 from django.http import Http404, HttpRequest
+from django_htmx.middleware import HtmxDetails
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -49,11 +50,13 @@ class RegencyHttpRequest(HttpRequest):
     """What a page behind `require_perm` receives (an annotation only: Django builds the object).
 
     The regency middleware set `regency` and `regency_access`; having an access means signed in.
+    django-htmx's middleware sets `htmx` on every request.
     """
 
     user: User
     regency: Regency
     regency_access: RegencyAccess
+    htmx: HtmxDetails
 
 
 class RegencyRequest(Request):
