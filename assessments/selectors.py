@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -25,6 +27,7 @@ from django.db.models import (
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from assessments import questionnaire
 from assessments.models import (
     DECIDED_STATUSES,
@@ -57,6 +60,9 @@ from regencies.models import Membership, Regency
 from regencies.permissions import regency_access_for
 from regencies.roles import ROLE_PERMISSIONS, Perm
 
+if TYPE_CHECKING:
+    from participants.models import Participant
+
 
 def _today(regency: Regency | None) -> dt.date:
     from django.utils import timezone
@@ -70,7 +76,7 @@ def _assessments(regency: Regency | None) -> QuerySet[Assessment]:
     return Assessment.objects.for_regency(regency) if regency is not None else Assessment.all_regencies.all()
 
 
-def _eligibility(today: dt.date, *, regency: Regency | None, ref: str):
+def _eligibility(today: dt.date, *, regency: Regency | None, ref: str) -> Case:
     assessments = _assessments(regency).filter(participant_id=OuterRef(ref))
     return Case(
         When(Exists(assessments.filter(status=Status.APPROVED, valid_until__gte=today)),
@@ -84,7 +90,7 @@ def _eligibility(today: dt.date, *, regency: Regency | None, ref: str):
     )
 
 
-def eligibility_expression(today: dt.date, *, regency: Regency | None = None):
+def eligibility_expression(today: dt.date, *, regency: Regency | None = None) -> Case:
     """An expression giving a Participant row's eligibility in the same query:
 
     `eligible` (an approved assessment still valid) > `pending` (a draft or a
@@ -123,7 +129,7 @@ def eligibility_filter(value: str, today: dt.date, *, regency: Regency | None = 
     return _eligibility_q(value, today, regency=regency, ref="pk")
 
 
-def participant_eligibility(*, participant, today: dt.date | None = None) -> str:
+def participant_eligibility(*, participant: Participant, today: dt.date | None = None) -> str:
     from participants.models import Participant
 
     regency = participant.regency
@@ -160,7 +166,7 @@ class QueueFilters:
     mine: bool = False
 
     @classmethod
-    def from_params(cls, params) -> QueueFilters:
+    def from_params(cls, params: Mapping[str, Any]) -> QueueFilters:
         status = params.get("status") or "todo"
         if status not in QUEUE_STATUSES:
             status = "todo"
@@ -176,7 +182,7 @@ class QueueFilters:
         )
 
 
-def assessor_districts(*, regency: Regency, user) -> list[int]:
+def assessor_districts(*, regency: Regency, user: User) -> list[int]:
     return list(
         Membership.objects.for_regency(regency)
         .filter(user=user, is_active=True, districts__isnull=False)
@@ -321,7 +327,7 @@ def assessment_get(*, regency: Regency, assessment_id: int) -> Assessment:
     return get_or_404(_assessment_base(Assessment.objects.for_regency(regency)), what="assessment", pk=assessment_id)
 
 
-def assessment_get_for_user(*, user, assessment_id: int, perm: Perm = Perm.ASSESS) -> Assessment:
+def assessment_get_for_user(*, user: User, assessment_id: int, perm: Perm = Perm.ASSESS) -> Assessment:
     """An assessment addressed by id alone, looked up through the user's regencies: 404
     when it belongs to a regency where the user lacks `perm` (or does not exist)."""
     if not getattr(user, "is_authenticated", False):
@@ -339,7 +345,7 @@ def assessment_get_for_user(*, user, assessment_id: int, perm: Perm = Perm.ASSES
     return found
 
 
-def can(user, regency: Regency, perm: Perm) -> bool:
+def can(user: User | AnonymousUser, regency: Regency, perm: Perm) -> bool:
     access = regency_access_for(user=user, regency=regency)
     return bool(access and access.can(perm))
 
@@ -441,7 +447,7 @@ def pbi_referrals(*, regency: Regency) -> QuerySet[Assessment]:
     )
 
 
-def eligible_participant_ids(*, regency: Regency, today: dt.date) -> QuerySet[Assessment, dict[str, Any]]:
+def eligible_participant_ids(*, regency: Regency, today: dt.date) -> QuerySet[Assessment, Any]:
     """Ids of participants with an approved assessment still valid on `today`: exactly the
     `eligible` branch of `eligibility_expression` (which wins over every other branch), as one
     uncorrelated subquery for counts (`pk__in=`)."""

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
     BigIntegerField,
     Count,
@@ -25,6 +28,7 @@ from django.db.models import (
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from assessments.models import Eligibility
 from assessments.selectors import eligibility_filter, not_for_donors
 from assessments.selectors import rehab_instalment as routed_rehab_instalment
@@ -57,6 +61,11 @@ from participants.selectors import (
 from regencies.models import Membership, Regency
 from regencies.permissions import regency_access_for
 from regencies.roles import Perm
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from core.models import AuditEvent
 
 # Pledges that count as covering a participant's contribution (progress bars, families).
 PROGRESS_STATUSES = (PledgeStatus.PLEDGED, PledgeStatus.PAID, PledgeStatus.VERIFIED, PledgeStatus.DISPUTED)
@@ -299,7 +308,7 @@ class CampaignAccess:
     reason: str = ""
 
 
-def _email_verified(user) -> bool:
+def _email_verified(user: User | AnonymousUser) -> bool:
     from allauth.account.models import EmailAddress
 
     return EmailAddress.objects.filter(user=user, verified=True).exists()
@@ -313,7 +322,7 @@ def campaign_is_open(campaign: Campaign, today: dt.date) -> bool:
     )
 
 
-def campaign_access(*, user, campaign: Campaign) -> CampaignAccess:
+def campaign_access(*, user: User | AnonymousUser, campaign: Campaign) -> CampaignAccess:
     """Public campaigns (active or closed) are readable by anyone; internal ones by members of
     the regency (any role); drafts by those who manage campaigns. Pledging needs an open
     campaign and: internal -> a member; public -> a signed-in user with a verified e-mail."""
@@ -345,7 +354,7 @@ def campaign_get_by_slug(*, slug: str) -> Campaign:
     return get_or_404(Campaign.all_regencies.select_related("regency"), what="campaign", slug=slug)
 
 
-def campaign_get_visible(*, user, slug: str) -> tuple[Campaign, CampaignAccess]:
+def campaign_get_visible(*, user: User | AnonymousUser, slug: str) -> tuple[Campaign, CampaignAccess]:
     """The campaign with this slug if the user may see it; else 404 (as if it did not exist)."""
     campaign = campaign_get_by_slug(slug=slug)
     access = campaign_access(user=user, campaign=campaign)
@@ -365,7 +374,7 @@ def campaign_list_for_regency(*, regency: Regency) -> QuerySet[Campaign]:
     return Campaign.objects.for_regency(regency).select_related("regency").order_by("-created_at", "-id")
 
 
-def campaigns_visible_to(*, user) -> QuerySet[Campaign]:
+def campaigns_visible_to(*, user: User | AnonymousUser) -> QuerySet[Campaign]:
     """Public campaigns that are not drafts, internal ones of the user's regencies, drafts
     of regencies whose campaigns the user manages."""
     public = Q(audience=Audience.PUBLIC) & ~Q(status=CampaignStatus.DRAFT)
@@ -389,7 +398,7 @@ def _manager_roles() -> list[str]:
 # --- the pool of participants ------------------------------------------------------------
 
 
-def _blocking_pledges(regency: Regency | int):
+def _blocking_pledges(regency: Regency | int) -> Exists:
     """A participant with any of these pledges is not in the pool: an active one, a disputed
     one, or a verified one that no import newer than the verification has overtaken."""
     pledges = Pledge.objects.for_regency(regency).filter(participant_id=OuterRef("pk"))
@@ -442,7 +451,7 @@ def pool_candidates(*, regency: Regency, today: dt.date | None = None) -> QueryS
 
 
 # Sort key -> (label, ordering); DONOR_ORDERS reads the same orders as keyset pages.
-DONOR_SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
+DONOR_SORTS: dict[str, tuple[StrOrPromise, tuple[str, ...]]] = {
     "months": (_("Bulan tunggakan terbanyak"), ("-months_in_arrears", "-arrears_amount", "id")),
     "amount_asc": (_("Tunggakan terkecil"), ("arrears_amount", "id")),
     "amount": (_("Tunggakan terbesar"), ("-arrears_amount", "id")),
@@ -459,7 +468,7 @@ class DonorFilters:
     sort: str = DEFAULT_DONOR_SORT
 
     @classmethod
-    def from_params(cls, params) -> DonorFilters:
+    def from_params(cls, params: Mapping[str, Any]) -> DonorFilters:
         district = str(params.get("district") or "")
         care_class = str(params.get("care_class") or params.get("class") or "")
         band = str(params.get("band") or "")
@@ -517,7 +526,7 @@ def campaign_participants(*, campaign: Campaign, filters: DonorFilters | None = 
     return qs.order_by(*DONOR_ORDERS[filters.sort].order_by())
 
 
-def participant_get_in_pool(*, campaign: Campaign, public_id) -> Participant:
+def participant_get_in_pool(*, campaign: Campaign, public_id: object) -> Participant:
     """A participant of the campaign's regency by public id (in the pool or not); 404 otherwise."""
     key = uuid_or_404(public_id, what="participant")
     return get_or_404(Participant.objects.for_regency(campaign.regency_id), what="participant", public_id=key)
@@ -604,8 +613,8 @@ def families_reactivated(*, campaign: Campaign) -> tuple[int, int]:
         .annotate(total=Count("id"), done=Count("id", filter=Q(Exists(verified))))
         .order_by()
     )
-    rows = list(rows)
-    return sum(1 for r in rows if r["total"] == r["done"]), len(rows)
+    counted = list(rows)
+    return sum(1 for r in counted if r["total"] == r["done"]), len(counted)
 
 
 @dataclass(frozen=True)
@@ -649,7 +658,7 @@ def _pledges() -> QuerySet[Pledge]:
     )
 
 
-def pledge_may_view(*, user, pledge: Pledge) -> bool:
+def pledge_may_view(*, user: User | AnonymousUser, pledge: Pledge) -> bool:
     if not user.is_authenticated:
         return False
     if pledge.donor_id is not None and pledge.donor_id == user.pk:
@@ -658,7 +667,7 @@ def pledge_may_view(*, user, pledge: Pledge) -> bool:
     return bool(access and access.can(Perm.MANAGE_CAMPAIGNS))
 
 
-def pledge_may_act(*, user, pledge: Pledge) -> bool:
+def pledge_may_act(*, user: User | AnonymousUser, pledge: Pledge) -> bool:
     """The donor acts on their pledge; the regency's campaign managers act on pooled pledges."""
     if not user.is_authenticated:
         return False
@@ -668,7 +677,7 @@ def pledge_may_act(*, user, pledge: Pledge) -> bool:
     return bool(access and access.can(Perm.MANAGE_CAMPAIGNS))
 
 
-def pledge_get_for_user(*, user, pledge_id) -> Pledge:
+def pledge_get_for_user(*, user: User | AnonymousUser, pledge_id: object) -> Pledge:
     """A pledge the user may see (their own; or any of a regency whose campaigns they manage); else 404."""
     key = uuid_or_404(pledge_id, what="pledge")
     pledge = _pledges().filter(public_id=key).first()
@@ -708,7 +717,7 @@ class HistoryEntry:
         return str((self.after or {}).get("status", ""))
 
 
-def _outcome_entry(o) -> HistoryEntry:
+def _outcome_entry(o: ReconciliationOutcome) -> HistoryEntry:
     """A reconciliation decision (an append-only ReconciliationOutcome row: the trail of the
     changes a run makes) as a history entry, in the shape of an audit event."""
     return HistoryEntry(
@@ -719,7 +728,7 @@ def _outcome_entry(o) -> HistoryEntry:
     )
 
 
-def _pledge_events(pledge_ids: list[int]):
+def _pledge_events(pledge_ids: list[int]) -> QuerySet[AuditEvent]:
     """The pledges' audit events, without those a reconciliation run wrote before its outcome rows
     became the trail of its changes (each repeats an outcome row, which is read instead)."""
     from core.models import AuditEvent
@@ -831,7 +840,7 @@ def pledge_next_step(*, pledge: Pledge) -> str:
                                  "ada uang yang perlu Anda bayarkan.") if pledge.release_reason == "written_off" else
         _("Janji dilepas: tunggakan peserta sudah diselesaikan pihak lain atau peserta keluar dari daftar."),
         PledgeStatus.DISPUTED: _("Data BPJS masih menunjukkan tunggakan setelah pembayaran; Pemda sedang memeriksanya."),
-    }[status])
+    }[PledgeStatus(status)])
 
 
 @dataclass(frozen=True)
@@ -892,13 +901,13 @@ def pledge_payment_info(*, pledge: Pledge) -> PaymentInfo:
                        account_holder=campaign.account_holder)
 
 
-def pledges_of_donor(*, user) -> list[Pledge]:
+def pledges_of_donor(*, user: User | AnonymousUser) -> list[Pledge]:
     if not user.is_authenticated:
         return []
     return list(_pledges().filter(donor=user).order_by("-created_at", "-id"))
 
 
-def gifts_of_donor(*, user) -> list[Gift]:
+def gifts_of_donor(*, user: User | AnonymousUser) -> list[Gift]:
     if not user.is_authenticated:
         return []
     return list(Gift.all_regencies.filter(donor=user).select_related("campaign").order_by("-created_at"))

@@ -11,15 +11,19 @@ import datetime as dt
 import io
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, DateField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from core.errors import get_or_404, uuid_or_404
 from core.pagination import KeysetOrder, KeysetPage, count_capped, keyset_page, page_reads
 from core.time import regency_today
@@ -37,9 +41,12 @@ from participants.models import (
 )
 from regencies.models import BpjsBranch, Regency
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # --- eligibility --------------------------------------------------------------
 
-ELIGIBILITY_CHOICES: list[tuple[str, str]] = [
+ELIGIBILITY_CHOICES: list[tuple[str, StrOrPromise]] = [
     ("unassessed", _("Belum dinilai")),
     ("pending", _("Sedang dinilai")),
     ("eligible", _("Layak dibantu")),
@@ -64,7 +71,7 @@ def participant_annotate_eligibility(
 # --- participant search and filters -------------------------------------------
 
 # Months-in-arrears bands: key -> (label, lowest, highest or None).
-ARREARS_BANDS: dict[str, tuple[str, int, int | None]] = {
+ARREARS_BANDS: dict[str, tuple[StrOrPromise, int, int | None]] = {
     "1-3": (_("1–3 bulan"), 1, 3),
     "4-6": (_("4–6 bulan"), 4, 6),
     "7-12": (_("7–12 bulan"), 7, 12),
@@ -159,7 +166,8 @@ def participant_list(
     if eligibility:
         # As joins on the assessments (an index each), not the per-row CASE of the annotation.
         by_join = eligibility_filter(eligibility, day, regency=regency)
-        qs = qs.filter(by_join) if by_join is not None else qs.filter(eligibility=eligibility)
+        # `eligibility` is the annotation of participant_annotate_eligibility; the plugin knows only fields.
+        qs = qs.filter(by_join) if by_join is not None else qs.filter(eligibility=eligibility)  # type: ignore[misc]
     if band:
         _label, low, high = ARREARS_BANDS[band]
         qs = qs.filter(months_in_arrears__gte=low)
@@ -238,7 +246,7 @@ def participant_family(*, participant: Participant) -> FamilySummary:
             .filter(family_id=participant.family_id)
             .order_by("card_number")
         )
-        number = participant.family.number
+        number = participant.family.number if participant.family is not None else ""
     head = next((m for m in members if m.relationship == Relationship.HEAD), None) or participant
     return FamilySummary(
         number=number,
@@ -372,7 +380,7 @@ def import_list_for_branch(*, branch: BpjsBranch) -> QuerySet[ArrearsImport]:
     )
 
 
-def import_list_for_user(*, user) -> QuerySet[ArrearsImport]:
+def import_list_for_user(*, user: User | AnonymousUser) -> QuerySet[ArrearsImport]:
     """Imports of the branches the user acts for (every branch for the national operator)."""
     qs = ArrearsImport.objects.select_related("uploaded_by", "branch").order_by("-created_at", "-id")
     if not user.is_authenticated:
@@ -395,7 +403,7 @@ def import_get_for_branch(*, branch: BpjsBranch, import_id: int | str) -> Arrear
     return get_or_404(import_list_for_branch(branch=branch), what="import", pk=key)
 
 
-def import_get_for_user(*, user, import_id: int | str) -> ArrearsImport:
+def import_get_for_user(*, user: User | AnonymousUser, import_id: int | str) -> ArrearsImport:
     """One import of a branch the user acts for; 404 otherwise."""
     try:
         key = int(import_id)
@@ -476,7 +484,7 @@ def import_errors_queryset(*, arrears_import: ArrearsImport) -> QuerySet[ImportR
     return ImportRowError.objects.filter(arrears_import=arrears_import).order_by("row", "id")
 
 
-def import_errors_rows(*, arrears_import: ArrearsImport):
+def import_errors_rows(*, arrears_import: ArrearsImport) -> Iterator[tuple[int, str, str, str]]:
     """Every error of the import as (row, column, message, value), streamed from the database."""
     qs = import_errors_queryset(arrears_import=arrears_import).values_list("row", "column", "message", "value")
     if qs.exists():
@@ -492,7 +500,7 @@ def import_errors_rows(*, arrears_import: ArrearsImport):
                    str(item.get("message") or ""), str(item.get("value") or ""))
 
 
-def _rows_from_report_file(report):
+def _rows_from_report_file(report: FieldFile) -> Iterator[tuple[int, str, str, str]]:
     """Rows of a stored CSV error report (row, column, message, value; a header line is skipped)."""
     with report.open("rb") as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
@@ -503,7 +511,7 @@ def _rows_from_report_file(report):
             yield (int(cells[0]), cells[1], cells[2], value)
 
 
-def family_size_subquery():
+def family_size_subquery() -> Coalesce:
     """Members of the participant's family, as a subquery (1 when there is no family)."""
     members = (
         # Scoped by the outer row's own regency: a family never spans regencies.

@@ -16,9 +16,9 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django.dispatch
 from django.conf import settings
@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg2 import sql
 
+from accounts.models import User
 from core.audit import audit_record
 from core.errors import Conflict, DomainError
 from core.formatting import format_date
@@ -72,7 +73,10 @@ from participants.models import (
     ParticipantStatus,
 )
 from participants.partitions import history_partition_ensure
-from regencies.models import Regency
+from regencies.models import BpjsBranch, Regency
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 logger = logging.getLogger(__name__)
 
@@ -101,13 +105,13 @@ class _MovableFile(File):
     """A finished temporary file: FileSystemStorage moves it instead of copying."""
 
     def temporary_file_path(self) -> str:
-        return self.name
+        return self.name or ""
 
 
 def import_create(
     *,
-    branch,
-    actor,
+    branch: BpjsBranch,
+    actor: User | None,
     uploaded_file: Any,
     as_of: dt.date,
     mode: str,
@@ -193,7 +197,7 @@ def _enqueue(import_id: int) -> None:
 
 
 @contextlib.contextmanager
-def _open_source(uploaded_file: Any):
+def _open_source(uploaded_file: Any) -> Iterator[tuple[Any, str]]:
     if isinstance(uploaded_file, str | os.PathLike):
         path = Path(uploaded_file)
         if not path.is_file():
@@ -226,7 +230,7 @@ class _Progress:
         self.echo = echo
         self.last_pct = -1
         self.last_at = 0.0
-        self.conn = None
+        self.conn: PgConnection | None = None
         self.phase = ""
 
     def __call__(self, pct: float, *, force: bool = False) -> None:
@@ -277,7 +281,8 @@ class ImportSuperseded(Exception):
     """The import's status was changed by someone else (a discard, the sweeper): stop quietly."""
 
 
-def _transition(arrears_import: ArrearsImport, status: str, *, actor=None, verb: str = "import.status",
+def _transition(arrears_import: ArrearsImport, status: str, *, actor: User | None = None,
+                verb: str = "import.status",
                 **fields: Any) -> None:
     """Move the import to `status` (with `fields`) and audit it, in one transaction.
 
@@ -427,7 +432,7 @@ def import_run(
         _run_unlock(import_id)
 
 
-def _dead_letter(arrears_import: ArrearsImport, *, actor=None) -> None:
+def _dead_letter(arrears_import: ArrearsImport, *, actor: User | None = None) -> None:
     with contextlib.suppress(DatabaseError), transaction.atomic():
         staging_drop(import_id=arrears_import.pk)
     _transition(
@@ -449,7 +454,7 @@ def _run(arrears_import: ArrearsImport, progress: _Progress) -> ArrearsImport:
             return arrears_import  # rejected
         if arrears_import.mode == ImportMode.FULL:
             preview = _preview(arrears_import, regencies)
-            fields = {"preview": preview}
+            fields: dict[str, Any] = {"preview": preview}
             if arrears_import.ask_first and arrears_import.confirmed_at is None and _asks_first(preview):
                 _transition(
                     arrears_import, ImportStatus.AWAITING_CONFIRMATION, heartbeat_at=None,
@@ -635,7 +640,7 @@ def _confirmation_message(preview: dict) -> str:
     ) % {"n": preview["would_clear"], "total": preview["participants"], "pledges": preview["pledges_released"]}
 
 
-def _lock_apply(branch, regencies: list) -> None:
+def _lock_apply(branch: BpjsBranch, regencies: list[Regency]) -> None:
     """Transaction locks: the branch, then each of its regencies in id order (a regency that
     belongs to two branches is applied by one at a time; the order rules out deadlocks).
     Two branches with no regency in common apply side by side."""
@@ -662,11 +667,12 @@ def _apply(arrears_import: ArrearsImport, regencies: list, progress: _Progress, 
             full_mode=arrears_import.mode == ImportMode.FULL,
             outdated=outdated,
             may_clear=arrears_import.unreadable_cards == 0,
-            newest_full_as_of=newest.as_of if outdated and newest.mode == ImportMode.FULL else None,
+            newest_full_as_of=(newest.as_of if newest is not None and outdated and newest.mode == ImportMode.FULL
+                               else None),
         )
         result = apply_staging(ctx, progress=progress)
         messages = []
-        if outdated:
+        if outdated and newest is not None:
             messages.append(
                 _(
                     "Tanggal data %(as_of)s lebih lama dari impor terakhir cabang (%(newest)s): "
@@ -722,7 +728,10 @@ def _error_summary(import_id: int) -> tuple[int, int, list[dict]]:
 def _warning_summary(import_id: int) -> tuple[int, list[dict]]:
     """How many rows were accepted but flagged, and the first of them (row, column, message, value)."""
     warnings = ImportRowWarning.objects.filter(arrears_import_id=import_id)
-    first = list(warnings.order_by("row", "id").values("row", "column", "message", "value")[:_FIRST_ERRORS])
+    first = [
+        {"row": w["row"], "column": w["column"], "message": w["message"], "value": w["value"]}
+        for w in warnings.order_by("row", "id").values("row", "column", "message", "value")[:_FIRST_ERRORS]
+    ]
     return (warnings.count() if len(first) == _FIRST_ERRORS else len(first)), first
 
 
@@ -751,7 +760,7 @@ def _reject(arrears_import: ArrearsImport, *, message: str, rows: int, started: 
     return arrears_import
 
 
-def _exception_chain(exc: BaseException):
+def _exception_chain(exc: BaseException | None) -> Iterator[BaseException]:
     seen = 0
     while exc is not None and seen < 10:
         yield exc
@@ -1001,7 +1010,7 @@ def _locked(arrears_import: ArrearsImport) -> ArrearsImport:
     return locked
 
 
-def import_confirm(*, arrears_import: ArrearsImport, actor) -> ArrearsImport:
+def import_confirm(*, arrears_import: ArrearsImport, actor: User) -> ArrearsImport:
     """A BPJS admin confirms a full list that waited at `awaiting_confirmation`: it is queued
     again and applies (the staging it previewed, or the stored file parsed again)."""
     with transaction.atomic():
@@ -1022,7 +1031,7 @@ def import_confirm(*, arrears_import: ArrearsImport, actor) -> ArrearsImport:
 
 
 def import_discard(
-    *, arrears_import: ArrearsImport, actor, reason: str = "", only_awaiting: bool = False
+    *, arrears_import: ArrearsImport, actor: User | None, reason: str = "", only_awaiting: bool = False
 ) -> ArrearsImport:
     """Throw an import away without applying it: `discarded`, staging dropped; the same file
     may be uploaded again. A BPJS admin discards one that awaits confirmation; the operator
@@ -1049,7 +1058,7 @@ def import_discard(
     return locked
 
 
-def import_discard_unconfirmed(*, arrears_import: ArrearsImport, actor) -> ArrearsImport:
+def import_discard_unconfirmed(*, arrears_import: ArrearsImport, actor: User | None) -> ArrearsImport:
     """A BPJS admin drops a list that waits at `awaiting_confirmation` (the one click)."""
     if arrears_import.status != ImportStatus.AWAITING_CONFIRMATION:
         raise Conflict(
@@ -1060,7 +1069,7 @@ def import_discard_unconfirmed(*, arrears_import: ArrearsImport, actor) -> Arrea
     return import_discard(arrears_import=arrears_import, actor=actor, only_awaiting=True)
 
 
-def import_retry(*, arrears_import: ArrearsImport, actor) -> ArrearsImport:
+def import_retry(*, arrears_import: ArrearsImport, actor: User) -> ArrearsImport:
     """The operator runs a failed (or stuck) import again from its stored file, attempts reset."""
     with transaction.atomic():
         locked = _locked(arrears_import)
@@ -1097,7 +1106,7 @@ def import_retry(*, arrears_import: ArrearsImport, actor) -> ArrearsImport:
 # (added by the participant pages: the audited NIK reveal)
 
 
-def participant_nik_reveal(*, participant, actor) -> str:
+def participant_nik_reveal(*, participant: Participant, actor: User) -> str:
     """Return the participant's full NIK and record who saw it (`participant.nik_revealed`)."""
     with transaction.atomic():
         audit_record(
