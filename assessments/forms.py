@@ -3,6 +3,8 @@ to it: `assessments.questionnaire.AnswersForm`."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -37,8 +39,9 @@ class DecisionForm(forms.Form):
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000,
                            label=_("Catatan"))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         action = data.get("action")
         if action == "reject" and not data.get("reason"):
             self.add_error("reason", _("Pilih alasan penolakan."))
@@ -57,4 +60,4 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, participant_ids=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["participants"].choices = [(pid, pid) for pid in participant_ids]
+        cast(forms.TypedMultipleChoiceField, self.fields["participants"]).choices = [(pid, pid) for pid in participant_ids]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,16 +20,9 @@ from core.errors import DomainError
 from core.pagination import CURSOR_PARAM
 from core.time import regency_today
 from participants.models import Participant
-from regencies.models import District, Regency
-from regencies.permissions import RegencyAccess, require_perm
+from regencies.models import District
+from regencies.permissions import RegencyHttpRequest, require_perm
 from regencies.roles import Perm
-
-
-class _RegencyRequest(HttpRequest):
-    """A request under /r/<slug>/: `RegencyMiddleware` has resolved the regency and the access."""
-
-    regency: Regency
-    regency_access: RegencyAccess
 
 
 def _wants_json(request) -> bool:
@@ -43,7 +36,7 @@ def _detail_url(request, assessment_id: int) -> str:
 
 @require_http_methods(["GET", "POST"])
 @require_perm(Perm.ASSESS)
-def assessment_queue(request: HttpRequest, regency_slug: str) -> HttpResponse:
+def assessment_queue(request: RegencyHttpRequest, regency_slug: str) -> HttpResponse:
     regency = request.regency
     access = request.regency_access
     if request.method == "POST":
@@ -115,12 +108,12 @@ def assessment_start(request, regency_slug: str, public_id):
 
 @require_http_methods(["GET"])
 @require_perm(Perm.ASSESS)
-def assessment_detail(request: _RegencyRequest, regency_slug: str, assessment_id: int) -> HttpResponse:
+def assessment_detail(request: RegencyHttpRequest, regency_slug: str, assessment_id: int) -> HttpResponse:
     assessment = selectors.assessment_get(regency=request.regency, assessment_id=assessment_id)
     return _detail_page(request, assessment)
 
 
-def _detail_page(request: _RegencyRequest, assessment: Assessment, *,
+def _detail_page(request: RegencyHttpRequest, assessment: Assessment, *,
                  answers_form: questionnaire.AnswersForm | None = None, status: int = 200) -> HttpResponse:
     """The assessment page; `answers_form` is a form with errors to show next to the answers."""
     regency = request.regency
@@ -154,14 +147,14 @@ def _detail_page(request: _RegencyRequest, assessment: Assessment, *,
     }, status=status)
 
 
-def _posted_answers(request: _RegencyRequest, assessment: Assessment) -> questionnaire.AnswersForm:
+def _posted_answers(request: RegencyHttpRequest, assessment: Assessment) -> questionnaire.AnswersForm:
     return questionnaire.AnswersForm(request.POST, version=assessment.questionnaire_version,
                                      answers=assessment.answers)
 
 
 @require_POST
 @require_perm(Perm.ASSESS)
-def assessment_save(request: _RegencyRequest, regency_slug: str, assessment_id: int) -> HttpResponse:
+def assessment_save(request: RegencyHttpRequest, regency_slug: str, assessment_id: int) -> HttpResponse:
     """Autosave (fetch, JSON answer) or the plain form post (redirect, or the page with errors)."""
     assessment = selectors.assessment_get(regency=request.regency, assessment_id=assessment_id)
     form = _posted_answers(request, assessment)
@@ -188,7 +181,7 @@ def assessment_save(request: _RegencyRequest, regency_slug: str, assessment_id: 
 
 @require_POST
 @require_perm(Perm.ASSESS)
-def assessment_submit(request: _RegencyRequest, regency_slug: str, assessment_id: int) -> HttpResponse:
+def assessment_submit(request: RegencyHttpRequest, regency_slug: str, assessment_id: int) -> HttpResponse:
     """Save what the form sends, then submit; what is wrong or missing is shown at its question."""
     assessment = selectors.assessment_get(regency=request.regency, assessment_id=assessment_id)
     try:
@@ -218,7 +211,7 @@ def assessment_decide(request, regency_slug: str, assessment_id: int):
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect(_detail_url(request, assessment_id))
     data = form.cleaned_data
     try:

@@ -66,7 +66,7 @@ class PaymentSerializer(serializers.Serializer):
     amount = serializers.IntegerField()
     reference = serializers.CharField()
     paid_at = serializers.DateField(source="paid_on")
-    source = serializers.ChoiceField(choices=PaymentSource.choices)
+    source = serializers.ChoiceField(choices=PaymentSource.choices)  # type: ignore[assignment]  # a declared field, not Field.source
     receipt_number = serializers.CharField()
     has_receipt = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
@@ -329,5 +329,6 @@ class PledgePaymentsApi(APIView):
                                           reference=v["reference"], paid_on=v["paid_at"],
                                           receipt=v.get("receipt"))
         pledge = selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id)
-        payment.status, payment.paid_amount, payment.outstanding = pledge.status, pledge.paid_amount, pledge.outstanding
-        return Response(PaymentRecordedSerializer(payment).data, status=status.HTTP_201_CREATED)
+        body = {**PaymentSerializer(payment).data,
+                "status": pledge.status, "paid_amount": pledge.paid_amount, "outstanding": pledge.outstanding}
+        return Response(body, status=status.HTTP_201_CREATED)

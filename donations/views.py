@@ -284,7 +284,8 @@ def pledge_pay(request, pledge_id):
     if not form.is_valid():
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+            text = " ".join(str(e) for e in errors)
+            messages.error(request, f"{label}: {text}" if label else text)
         return redirect(_pledge_url(pledge))
     try:
         payment = services.payment_record(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -31,7 +31,7 @@ from participants.serializers import (
     ParticipantFilterSerializer,
     ParticipantSerializer,
 )
-from regencies.permissions import Perm, RegencyPermission, branch_get_for_user
+from regencies.permissions import Perm, RegencyPermission, RegencyRequest, branch_get_for_user
 
 ERROR_EXAMPLE = OpenApiExample(
     "Validation error",
@@ -184,7 +184,8 @@ class ImportErrorsApi(APIView):
             for row, column, message, value in selectors.import_errors_rows(arrears_import=arrears_import)
         ]
         paginator = Pagination()
-        page = paginator.paginate_queryset(items, request, view=self)
+        # DRF pages any sequence (Django's Paginator); the stubs accept only a QuerySet.
+        page = paginator.paginate_queryset(items, request, view=self)  # type: ignore[arg-type]
         return paginator.get_paginated_response(ImportErrorSerializer(page, many=True).data)
 
 
@@ -205,7 +206,7 @@ class ParticipantListApi(generics.ListAPIView):
         params.is_valid(raise_exception=True)
         data = params.validated_data
         return selectors.participant_list(
-            regency=self.request.regency_access.regency,
+            regency=cast(RegencyRequest, self.request).regency_access.regency,
             q=data.get("search") or "",
             status=data.get("status") or "",
             eligibility=data.get("eligibility") or "",

@@ -23,7 +23,13 @@ from core.pagination import CURSOR_PARAM, keyset_page
 from core.time import regency_today
 from participants import reports, selectors
 from participants.forms import ImportUploadForm, ParticipantFilterForm
-from regencies.permissions import Perm, branch_get_for_user, require_perm
+from regencies.permissions import (
+    BranchHttpRequest,
+    Perm,
+    RegencyHttpRequest,
+    branch_get_for_user,
+    require_perm,
+)
 
 IMPORTS_PER_PAGE = 25
 PARTICIPANTS_PER_PAGE = selectors.PARTICIPANTS_PER_PAGE
@@ -56,7 +62,7 @@ def branch_page(*, allow_token: bool = False):
 
     def decorator(view):
         @wraps(view)
-        def wrapper(request: HttpRequest, branch_code: str, *args, **kwargs):
+        def wrapper(request: BranchHttpRequest, branch_code: str, *args, **kwargs):
             if not request.user.is_authenticated and allow_token:
                 user = _token_user(request)
                 if user is not None:
@@ -83,7 +89,7 @@ def _domain_error_field(exc: DomainError) -> str:
 
 @require_http_methods(["GET", "POST"])
 @branch_page()
-def import_list(request: HttpRequest, branch) -> HttpResponse:
+def import_list(request: BranchHttpRequest, branch) -> HttpResponse:
     """Upload form and the branch's import history."""
     today = regency_today(branch)
     if request.method == "POST":
@@ -130,7 +136,7 @@ def import_list(request: HttpRequest, branch) -> HttpResponse:
     )
 
 
-def _report_context(request: HttpRequest, branch, arrears_import) -> dict:
+def _report_context(request: BranchHttpRequest, branch, arrears_import) -> dict:
     finished = arrears_import.is_finished
     context = {
         "branch": branch,
@@ -160,7 +166,7 @@ def _report_context(request: HttpRequest, branch, arrears_import) -> dict:
 
 @require_http_methods(["GET"])
 @branch_page()
-def import_detail(request: HttpRequest, branch, import_id) -> HttpResponse:
+def import_detail(request: BranchHttpRequest, branch, import_id) -> HttpResponse:
     """The report of one import; while it runs, a progress bar that polls `import_progress`."""
     arrears_import = selectors.import_get_for_branch(branch=branch, import_id=import_id)
     context = _report_context(request, branch, arrears_import)
@@ -171,7 +177,7 @@ def import_detail(request: HttpRequest, branch, import_id) -> HttpResponse:
 
 @require_POST
 @branch_page()
-def import_confirm(request: HttpRequest, branch, import_id) -> HttpResponse:
+def import_confirm(request: BranchHttpRequest, branch, import_id) -> HttpResponse:
     """"Terapkan": apply a full list that waited for confirmation (the box must be ticked)."""
     from participants import services
 
@@ -190,7 +196,7 @@ def import_confirm(request: HttpRequest, branch, import_id) -> HttpResponse:
 
 @require_POST
 @branch_page()
-def import_discard(request: HttpRequest, branch, import_id) -> HttpResponse:
+def import_discard(request: BranchHttpRequest, branch, import_id) -> HttpResponse:
     """"Batalkan": drop a full list that waited for confirmation; nothing is applied."""
     from participants import services
 
@@ -206,7 +212,7 @@ def import_discard(request: HttpRequest, branch, import_id) -> HttpResponse:
 
 @require_http_methods(["GET"])
 @branch_page()
-def import_progress(request: HttpRequest, branch, import_id) -> HttpResponse:
+def import_progress(request: BranchHttpRequest, branch, import_id) -> HttpResponse:
     """The report fragment htmx swaps in every second; once finished it carries no polling trigger."""
     arrears_import = selectors.import_get_for_branch(branch=branch, import_id=import_id)
     response = render(request, "imports/_report.html", _report_context(request, branch, arrears_import))
@@ -228,7 +234,7 @@ def _audit_error_report(request, branch, arrears_import, fmt: str) -> None:
 
 @require_http_methods(["GET"])
 @branch_page(allow_token=True)
-def import_errors_csv(request: HttpRequest, branch, import_id) -> StreamingHttpResponse:
+def import_errors_csv(request: BranchHttpRequest, branch, import_id) -> StreamingHttpResponse:
     """Every error of the import (row, column, message, original value), streamed as CSV."""
     arrears_import = selectors.import_get_for_branch(branch=branch, import_id=import_id)
     rows = selectors.import_errors_rows(arrears_import=arrears_import)
@@ -244,7 +250,7 @@ def import_errors_csv(request: HttpRequest, branch, import_id) -> StreamingHttpR
 
 @require_http_methods(["GET"])
 @branch_page(allow_token=True)
-def import_errors_xlsx(request: HttpRequest, branch, import_id) -> FileResponse:
+def import_errors_xlsx(request: BranchHttpRequest, branch, import_id) -> FileResponse:
     """Every error of the import as an XLSX workbook, written in constant memory."""
     arrears_import = selectors.import_get_for_branch(branch=branch, import_id=import_id)
     handle = reports.xlsx_file(selectors.import_errors_rows(arrears_import=arrears_import))
@@ -264,7 +270,7 @@ def import_errors_xlsx(request: HttpRequest, branch, import_id) -> FileResponse:
 
 @require_http_methods(["GET"])
 @require_perm(Perm.VIEW_PARTICIPANTS)
-def participant_list(request: HttpRequest, regency_slug: str) -> HttpResponse:
+def participant_list(request: RegencyHttpRequest, regency_slug: str) -> HttpResponse:
     """Search, filter, sort and page through the regency's participants."""
     regency = request.regency
     form = ParticipantFilterForm(request.GET, regency=regency)
@@ -288,7 +294,7 @@ def _page_number(request: HttpRequest) -> int | None:
     return min(int(raw), 100_000) if raw.isdigit() and int(raw) > 1 else None
 
 
-def _detail_context(request: HttpRequest, participant, *, nik_revealed: bool = False) -> dict:
+def _detail_context(request: RegencyHttpRequest, participant, *, nik_revealed: bool = False) -> dict:
     history = selectors.participant_history(participant=participant)
     return {
         "regency": request.regency,
@@ -305,14 +311,14 @@ def _detail_context(request: HttpRequest, participant, *, nik_revealed: bool = F
 
 @require_http_methods(["GET"])
 @require_perm(Perm.VIEW_PARTICIPANTS)
-def participant_detail(request: HttpRequest, regency_slug: str, public_id) -> HttpResponse:
+def participant_detail(request: RegencyHttpRequest, regency_slug: str, public_id) -> HttpResponse:
     participant = selectors.participant_get(regency=request.regency, public_id=public_id)
     return render(request, "participants/participant_detail.html", _detail_context(request, participant))
 
 
 @require_POST
 @require_perm(Perm.REVEAL_NIK)
-def participant_reveal_nik(request: HttpRequest, regency_slug: str, public_id) -> HttpResponse:
+def participant_reveal_nik(request: RegencyHttpRequest, regency_slug: str, public_id) -> HttpResponse:
     """Show the full NIK once, and record who saw it (audit `participant.nik_revealed`)."""
     from participants.services import participant_nik_reveal
 

@@ -59,6 +59,14 @@ class RegencyHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+class BranchHttpRequest(HttpRequest):
+    """What a BPJS branch page receives (`participants.views.branch_page`; an annotation only)."""
+
+    user: User
+    branch: BpjsBranch
+    htmx: HtmxDetails
+
+
 class RegencyRequest(Request):
     """What a DRF view behind `RegencyPermission` receives (an annotation only)."""
 
@@ -173,6 +181,7 @@ class RegencyPermission(BasePermission):
 
 
 __all__ = [
+    "BranchHttpRequest",
     "Perm",
     "RegencyAccess",
     "RegencyHttpRequest",

@@ -180,7 +180,7 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 # and POST /api/v1/auth/token/ together: ten failures from one client do not lock out another,
 # five for one account lock that account wherever the attempts come from, and a locked account
 # gets no API token either. `signup_email` is ours (accounts.adapters).
-ACCOUNT_RATE_LIMITS = {
+ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {  # False (the tests) turns them off
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "10/m/ip,3/h/key",
@@ -216,7 +216,7 @@ TIME_ZONE = "Asia/Makassar"
 # --- static & media ---------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
 # Front-end libraries come from the npm registry at install time (package.json),
 # never from a CDN at run time.
 NODE_MODULES_DIR = BASE_DIR / "node_modules"
