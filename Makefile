@@ -12,7 +12,7 @@ ARGS   ?=
 help:
 	@echo "make install  - .venv/ with every dependency group (runtime, local, dev, bench), front-end assets (npm)"
 	@echo "make run      - the app on http://127.0.0.1:8000 with demo data (Ctrl-C stops all)"
-	@echo "make test     - ruff, lint-imports, then pytest: unit tests, schemathesis, browser tests (make test ARGS='-k tenancy -x')"
+	@echo "make test     - ruff, lint-imports, mypy, then pytest: unit tests, schemathesis, browser tests (make test ARGS='-k tenancy -x')"
 	@echo "make lint     - ruff only"
 
 # Python: reinstalled when pyproject.toml changes (its sha256 is kept in a stamp file).

@@ -1,5 +1,5 @@
-"""`make test`: ruff, lint-imports (the layers), then pytest, against DATABASE_URL / REDIS_URL
-or embedded services.
+"""`make test`: ruff, lint-imports (the layers), mypy (the types), then pytest, against
+DATABASE_URL / REDIS_URL or embedded services.
 
 Without DATABASE_URL an embedded PostgreSQL is started with its data in
 `var/test-postgres/` (Redis: `var/test-redis/`), separate from `make run`'s data;
@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     bin_dir = os.path.dirname(python)
     ruff = os.path.join(bin_dir, "ruff")
     lint_imports = os.path.join(bin_dir, "lint-imports")
+    mypy = os.path.join(bin_dir, "mypy")
 
     group = ProcessGroup(env=dict(os.environ))
     say("ruff check .")
@@ -66,6 +67,18 @@ def main(argv: list[str] | None = None) -> int:
     if code != 0:
         print(f"\nmake test: lint-imports found an import that reaches up a layer (exit code {code}); "
               "it is listed above.", file=sys.stderr)
+        return 1
+
+    # `[tool.mypy]` in pyproject.toml says what is checked; its cache (var/mypy-cache) keeps a
+    # repeat run to seconds. The Django plugin imports config.settings.test, whatever the shell says.
+    say("mypy (the types, [tool.mypy] in pyproject.toml)")
+    try:
+        code = run_step(group, watch, "mypy", "mypy", [mypy], prefixed=False)
+    except StopRequested:
+        return 130
+    if code != 0:
+        print(f"\nmake test: mypy found type errors (exit code {code}); they are listed above.",
+              file=sys.stderr)
         return 1
 
     say("Chromium for the browser tests")
