@@ -22,7 +22,7 @@ from core.time import regency_today
 from participants.models import Participant
 from regencies.models import District
 from regencies.permissions import RegencyHttpRequest, require_perm
-from regencies.roles import Perm
+from regencies.roles import Perm, Role
 
 
 def _wants_json(request) -> bool:
@@ -63,7 +63,12 @@ def assessment_queue(request: RegencyHttpRequest, regency_slug: str) -> HttpResp
         return redirect(request.get_full_path())
 
     today = regency_today(regency)
-    filters = selectors.QueueFilters.from_params(request.GET)
+    params = request.GET
+    if "status" not in params and access.has_role(Role.SUPERVISOR):
+        # A supervisor's queue opens on what awaits their decision.
+        params = params.copy()
+        params["status"] = "submitted"
+    filters = selectors.QueueFilters.from_params(params)
     raw_page = request.GET.get("page") or ""
     page = selectors.queue_page(
         regency=regency, user=request.user, filters=filters, today=today,
