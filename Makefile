@@ -34,7 +34,7 @@ ifneq ($(NPM),)
 			&& echo "$$want" > node_modules/.satu-installed; \
 	fi
 else
-	@test -d node_modules || echo "==> WARNING: npm not found: htmx and Chart.js are not installed (install Node.js and run make install again)"
+	@test -d node_modules || echo "==> WARNING: npm not found: htmx is not installed (install Node.js and run make install again)"
 endif
 
 # config.settings.dev whatever the shell exports; another: make run SATU_SETTINGS=config.settings.prod

@@ -97,7 +97,7 @@ TEMPLATES = [
 
 # --- browser security headers (core.middleware_security) --------------------
 # Scripts and styles only from the app: no inline <script>, no on*= handlers, no style="" (a test
-# scans templates/; the browser tests fail on any CSP violation). Chart.js and htmx come from
+# scans templates/; the browser tests fail on any CSP violation). htmx and Swagger UI come from
 # node_modules through the app; data: images are Swagger UI's and allauth's TOTP QR code.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

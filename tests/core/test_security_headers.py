@@ -176,7 +176,7 @@ def test_the_public_campaign_page_and_static_files_stay_cacheable(db, campaign, 
     assert_cacheable(page)
     assert_cacheable(Client().get("/"))
 
-    for path in ("/static/css/satu.css", "/static/js/charts.js", "/static/vendor/htmx.org/dist/htmx.min.js"):
+    for path in ("/static/css/satu.css", "/static/js/file-size.js", "/static/vendor/htmx.org/dist/htmx.min.js"):
         response = static_client.get(path)
         assert response.status_code == 200, path
         assert_cacheable(response)
