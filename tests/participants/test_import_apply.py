@@ -287,7 +287,7 @@ def test_a_mid_apply_error_rolls_back_everything(branch_a, tmp_path, monkeypatch
 
 def test_rebuilt_indexes_are_those_the_migrations_made(branch_a, tmp_path, insert_path):
     before = _index_definitions()
-    assert len(before["participants_participant"]) == 7  # pk, card, public_id, family, 3 lookups
+    assert len(before["participants_participant"]) == 12  # pk, card, public_id, family, 3 lookups, 4 list orders, name trigram
 
     with CaptureQueriesContext(connection) as queries:
         first = run_import(branch_a, tmp_path, [line(n) for n in range(1, 6)], as_of=OCT)
@@ -319,4 +319,4 @@ def test_busy_tables_keep_their_indexes_and_the_import_still_applies(branch_a, t
     sql = [q["sql"].replace('"', "") for q in queries.captured_queries]  # identifiers come quoted
     assert not [q for q in sql if q.startswith("ALTER TABLE participants_participant DROP")]
     assert [q for q in sql if q.startswith("ALTER TABLE participants_family DROP")]  # not busy
-    assert len(_index_definitions()["participants_participant"]) == 7
+    assert len(_index_definitions()["participants_participant"]) == 12
