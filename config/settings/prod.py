@@ -16,8 +16,12 @@ CELERY_BROKER_URL = REDIS_URL
 CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
 CACHES["sessions"]["LOCATION"] = REDIS_URL  # noqa: F405
 
-STORAGES["staticfiles"] = {  # noqa: F405
-    "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+# Static files: gzip and brotli copies beside each file and content-hashed names (cache-busting:
+# WhiteNoise serves them with a one-year max-age). A new dict: base's STORAGES is shared, by
+# `import *`, with any other settings module loaded in the same process.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
