@@ -20,6 +20,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
+from psycopg2 import sql
 
 from core import integrity
 from participants import partitions
@@ -43,7 +44,7 @@ def _media(settings: Any, tmp_path: Path) -> None:
 
 def _rows_in(table: str) -> int:
     with connection.cursor() as cur:
-        cur.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608 (a partition's name, built here)
+        cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
         return int(cur.fetchone()[0])
 
 
