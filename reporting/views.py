@@ -17,9 +17,10 @@ from reporting import dashboard, selectors
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    context: dict = {}
+    """The landing page; signed in, each role's work first (`selectors.home_work`)."""
+    context: dict[str, object] = {}
     if request.user.is_authenticated:
-        context.update(selectors.user_places(user=request.user))
+        context["work"] = selectors.home_work(user=request.user)
     return render(request, "reporting/home.html", context)
 
 
