@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
-from django.templatetags.static import static
+from django.templatetags.static import static as static_url
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -11,7 +11,7 @@ from core.views import healthz
 def favicon(request: HttpRequest) -> HttpResponseRedirect:
     """Browsers ask for /favicon.ico whatever the page links: send them to the static file (its
     cache-busted name in production), not to a 404 page on every visit."""
-    response = HttpResponseRedirect(static("favicon.ico"))
+    response = HttpResponseRedirect(static_url("favicon.ico"))
     response["Cache-Control"] = "public, max-age=86400"
     return response
 
