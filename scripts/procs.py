@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import IO
 
 from scripts.services import ROOT, child_preexec
 
@@ -25,7 +26,7 @@ class Child:
 
 def _pump(child: Child, width: int) -> None:
     prefix = f"{child.name:<{width}} | "
-    stream = child.process.stdout
+    stream = child.process.stdout or child.process.stderr
     assert stream is not None
     for line in iter(stream.readline, ""):
         sys.stdout.write(prefix + line if line.endswith("\n") else prefix + line + "\n")
@@ -40,14 +41,17 @@ class ProcessGroup:
     children: list[Child] = field(default_factory=list)
     width: int = 6
 
-    def start(self, name: str, label: str, argv: Sequence[str], *, prefixed: bool = True) -> Child:
+    def start(self, name: str, label: str, argv: Sequence[str], *, prefixed: bool = True,
+              stdout: IO[str] | None = None) -> Child:
+        """`stdout`: a file that takes the child's standard output (then only its standard error
+        is shown, prefixed)."""
         process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             list(argv),
             cwd=ROOT,
             env=self.env,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE if prefixed else None,
-            stderr=subprocess.STDOUT if prefixed else None,
+            stdout=stdout if stdout is not None else subprocess.PIPE if prefixed else None,
+            stderr=(subprocess.PIPE if stdout is not None else subprocess.STDOUT) if prefixed else None,
             text=True,
             bufsize=1,
             errors="replace",
@@ -121,9 +125,9 @@ class SignalWatch:
 
 
 def run_step(group: ProcessGroup, watch: SignalWatch, name: str, label: str,
-             argv: Sequence[str], *, prefixed: bool = True) -> int:
+             argv: Sequence[str], *, prefixed: bool = True, stdout: IO[str] | None = None) -> int:
     """Run one command to its end (Ctrl-C stops it); returns its exit code."""
-    child = group.start(name, label, argv, prefixed=prefixed)
+    child = group.start(name, label, argv, prefixed=prefixed, stdout=stdout)
     try:
         while child.process.poll() is None:
             watch.sleep(0.1)

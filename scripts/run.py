@@ -16,6 +16,7 @@ import urllib.request
 
 from scripts.procs import ProcessGroup, SignalWatch, StopRequested, run_step
 from scripts.services import (
+    ROOT,
     VAR,
     ServiceError,
     port_is_free,
@@ -38,6 +39,8 @@ DEMO_LOGINS = [
     ("donatur@demo.test", "community donor"),
 ]
 
+SEED_JSON = VAR / "seed_demo.json"
+CONSOLE_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 # (name, queues it consumes, label): see CELERY_TASK_ROUTES.
 WORKERS = [
@@ -77,6 +80,19 @@ def logins_table(password: str, totp_secret: str = DEMO_TOTP_SECRET) -> str:
     rows.append(f"  two-factor code (every demo user except donatur@demo.test): TOTP secret {totp_secret}")
     rows.append(f"    get the current code with `oathtool --totp -b {totp_secret}` or any authenticator app")
     return "\n".join(rows)
+
+
+def email_hint(environ: dict[str, str] | None = None) -> str:
+    """Where the e-mails of this run go: with the dev settings' console backend, into this
+    console, in the lines of the process that sends them (web: sign-up verification and password
+    reset links; email: invitations and notifications)."""
+    environ = dict(os.environ if environ is None else environ)
+    backend = environ.get("DJANGO_EMAIL_BACKEND", "")
+    if run_settings(environ) == "config.settings.dev" and backend in ("", CONSOLE_BACKEND):
+        return ("  E-mails are not sent: they are printed here, in the `web |` lines (sign-up "
+                "verification and password\n  reset links: copy the http://127.0.0.1... link) "
+                "and the `email |` lines (invitations, notifications).")
+    return f"  E-mails are sent by {backend or 'the e-mail backend of ' + run_settings(environ)}."
 
 
 def answers(url: str) -> bool:
@@ -140,7 +156,12 @@ def main(argv: list[str] | None = None) -> int:
             say("seed_demo skipped (--no-seed)")
         else:
             say("manage.py seed_demo (idempotent)")
-            code = run_step(group, watch, "seed", "seed_demo", [python, "manage.py", "seed_demo"])
+            # Its progress and summary are for people (stderr, shown); its JSON line is for
+            # scripts and would bury them: it goes to a file.
+            with SEED_JSON.open("w", encoding="utf-8") as seed_json:
+                code = run_step(group, watch, "seed", "seed_demo", [python, "manage.py", "seed_demo"],
+                                stdout=seed_json)
+            say(f"seed_demo's JSON summary: {SEED_JSON.relative_to(ROOT)}")
             if code != 0:
                 say(f"WARNING: `manage.py seed_demo` failed (exit code {code}); the app starts "
                     "anyway, but the demo data may be incomplete (output above).")
@@ -174,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"\n  Satu untuk Satu is running at {url}  (ready in "
                     f"{time.monotonic() - began:.1f} s)\n  API docs: {url}api/v1/docs/   "
                     f"health: {url}healthz   admin: {url}admin/\n\n{logins_table(password, totp_secret)}\n\n"
+                    f"{email_hint()}\n\n"
                     "  Press Ctrl-C to stop everything.\n",
                     flush=True,
                 )

@@ -1,7 +1,9 @@
 """`manage.py seed_demo`: idempotent demo tenants and users; refused where demo data is off."""
 
 import json
+import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -196,3 +198,79 @@ def test_lutra_asn_is_paid_into_the_collecting_account_and_a_rerun_brings_an_old
     assert asn.payment_route == PaymentRoute.COLLECTED and asn.bank_name == "Bank Sulselbar"
     assert asn.title == "Diubah"  # what was edited in the campaign stays
     assert Campaign.all_regencies.filter(slug__in=["lutra-asn", "lutra-peduli"]).count() == 2
+
+
+# --- the newcomer's path (README): e-mails in the console, every login, a short summary ----------
+
+
+@pytest.mark.django_db
+def test_the_sign_up_link_is_readable_in_the_console_of_make_run(settings, capsys):
+    """`make run` (dev settings) prints e-mails with the console backend: the verification link
+    must be there whole, not wrapped or quoted-printable encoded, so a newcomer can copy it."""
+    from django.test import Client
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    response = Client().post("/accounts/signup/", {
+        "email": "baru@example.test", "password1": "sebuah-sandi-panjang-42", "password2": "sebuah-sandi-panjang-42",
+    }, HTTP_HOST="127.0.0.1:8000")
+    assert response.status_code == 302
+    printed = capsys.readouterr().out
+    links = re.findall(r"http://127\.0\.0\.1:8000/accounts/confirm-email/[^\s]+/", printed)
+    assert links, printed
+    confirmed = Client().post(links[0].removeprefix("http://127.0.0.1:8000"), HTTP_HOST="127.0.0.1:8000")
+    assert confirmed.status_code == 302
+    assert EmailAddress.objects.get(email="baru@example.test").verified
+
+
+def test_make_run_says_where_the_e_mails_are(monkeypatch):
+    from scripts.run import email_hint
+
+    assert "`web |`" in email_hint({}) and "verification" in email_hint({})
+    assert "`web |`" not in email_hint({"DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend"})
+    assert "config.settings.prod" in email_hint({"SATU_SETTINGS": "config.settings.prod"})
+
+
+def test_make_run_and_the_readme_list_every_demo_login():
+    from reporting.demo import DEMO_USERS, OPERATOR_EMAIL
+    from scripts.run import logins_table
+
+    emails = {u.email for u in DEMO_USERS} | {OPERATOR_EMAIL}
+    table = logins_table("demo-satu-untuk-satu")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    for email in emails:
+        assert email in table, email
+        assert f"| {email} |" in readme, email
+
+
+@pytest.mark.django_db
+def test_the_summary_for_people_is_short_and_the_json_stays_the_last_stdout_line():
+    out, err = seed("--participants", "4")
+    summary = json.loads(out.strip().splitlines()[-1])
+    tail = err[err.index("Selesai:"):]
+    assert len(tail.splitlines()) <= 6 and "{" not in tail
+    assert "5 kabupaten/kota, 2 cabang, 11 pengguna demo" in tail
+    assert f"palopo {summary['participants']['palopo']['rows']} baris" in tail
+    assert "lutra-asn" in tail and summary["password"] in tail
+
+
+def test_make_run_keeps_the_seed_json_out_of_the_console(tmp_path, capsys):
+    """The seed step's stdout (the JSON line) goes to a file; its stderr is shown, prefixed."""
+    import signal
+    import sys
+
+    from scripts.procs import ProcessGroup, SignalWatch, run_step
+
+    script = "import sys; print('{\"big\": \"json\"}'); print('Selesai: ringkas', file=sys.stderr)"
+    target = tmp_path / "seed.json"
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with target.open("w", encoding="utf-8") as handle:
+            code = run_step(ProcessGroup(env={}), SignalWatch(), "seed", "seed_demo",
+                            [sys.executable, "-c", script], stdout=handle)
+    finally:  # SignalWatch took Ctrl-C over: give it back to pytest
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    assert code == 0
+    shown = capsys.readouterr().out
+    assert "seed   | Selesai: ringkas" in shown and "big" not in shown
+    assert json.loads(target.read_text(encoding="utf-8")) == {"big": "json"}

@@ -1,13 +1,15 @@
 """`manage.py seed_demo [--participants N]`: the demo tenants, users and data (dev/test only).
 
-Progress on stderr; the last line of stdout is one JSON object. Exit 0 ok, 1 refused,
-2 bad arguments.
+Progress and a short summary for people on stderr; the last line of stdout is one JSON object
+(for scripts; `make run` keeps it in var/seed_demo.json instead of the console). Exit 0 ok,
+1 refused, 2 bad arguments.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -46,10 +48,31 @@ class Command(BaseCommand):
         except DomainError as exc:
             self.stdout.write(json.dumps({"detail": str(exc.detail), "code": exc.code}))
             raise CommandError(str(exc.detail), returncode=1) from exc
-        progress(
-            f"Selesai: {summary['regencies']} kabupaten/kota, {summary['branches']} cabang, "
-            f"{summary['users']} pengguna demo (kata sandi: {summary['password']}; "
-            f"rahasia TOTP kecuali donatur: {summary['totp_secret']})."
-        )
+        progress(human_summary(summary))
         self.stdout.write(json.dumps(summary, ensure_ascii=False, default=str))
+
+
+def human_summary(summary: dict[str, Any]) -> str:
+    """A few lines a person reads at a glance (the JSON on stdout holds every detail)."""
+    lines = [
+        f"Selesai: {summary['regencies']} kabupaten/kota, {summary['branches']} cabang, "
+        f"{summary['users']} pengguna demo."
+    ]
+    imports = [
+        f"{code} {part['rows']} baris ({part['status']})"
+        for code, part in summary.get("participants", {}).items() if part.get("rows")
+    ]
+    if imports:
+        lines.append(f"  daftar tunggakan: {', '.join(imports)}")
+    approved = sum(a.get("approved", 0) for a in summary.get("assessments", {}).values())
+    if summary.get("assessments"):
+        lines.append(f"  asesmen disetujui (layak): {approved}")
+    campaigns = summary.get("campaigns", {})
+    if campaigns.get("campaigns"):
+        pledges = campaigns.get("pledges") or {}
+        counted = "; janji donasi: " + ", ".join(f"{slug} {n}" for slug, n in pledges.items()) if pledges else ""
+        lines.append(f"  kampanye: {', '.join(campaigns['campaigns'])}{counted}")
+    lines.append(f"  kata sandi semua pengguna demo: {summary['password']}; rahasia TOTP (kecuali "
+                 f"donatur): {summary['totp_secret']}")
+    return "\n".join(lines)
 
