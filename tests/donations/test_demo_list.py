@@ -85,3 +85,16 @@ def test_an_unknown_branch_exits_1_and_bad_arguments_2(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as bad:
         Command().run_from_argv(["manage.py", "demo_list", "--branch", "palopo", "--new", "-3"])
     assert bad.value.code == 2
+
+
+def test_the_readme_step_names_the_command_and_the_form_choice() -> None:
+    from django.conf import settings
+
+    from participants.models import ImportMode
+
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text(encoding="utf-8")
+    step = readme[readme.index("## Trying the whole flow"):]
+    step = step[:step.index("\n2. ")]
+    assert "manage.py demo_list --branch palopo" in step
+    assert f"**Jenis daftar: {ImportMode.PARTIAL.label}**" in step
+    assert "generate_arrears --branch palopo --rows" not in step
