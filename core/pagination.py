@@ -357,10 +357,10 @@ class KeysetApiPagination(BasePagination):
             "properties": {
                 "count": {"type": "integer", "example": 123,
                           "description": "Exact when `count_exact` is true; otherwise 1000 (more match)."},
-                "count_exact": {"type": "boolean"},
+                "count_exact": {"type": "boolean", "example": True},
                 "next": {"type": "string", "nullable": True, "format": "uri",
                          "example": "https://satu.example/api/v1/...?cursor=eyJvIjoi..."},
-                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri", "example": None},
                 "results": schema,
             },
         }
