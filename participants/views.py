@@ -119,7 +119,9 @@ def import_list(request: BranchHttpRequest, branch) -> HttpResponse:
                         % {"name": arrears_import.original_name, "as_of": format_date(arrears_import.as_of)},
                     )
                 else:
-                    messages.success(request, _("Berkas diterima dan sedang diproses."))
+                    # "Being processed" is said by the report fragment while the import runs: a
+                    # flash message would stay on the page after htmx has swapped in the final status.
+                    messages.success(request, _("Berkas diterima."))
                 return redirect("import_detail", branch_code=branch.code, import_id=arrears_import.pk)
         status = 400
     else:
@@ -190,7 +192,7 @@ def import_confirm(request: BranchHttpRequest, branch, import_id) -> HttpRespons
         except DomainError as exc:
             messages.error(request, str(exc.detail))
         else:
-            messages.success(request, _("Dikonfirmasi: daftar sedang diterapkan."))
+            messages.success(request, _("Dikonfirmasi."))
     return redirect("import_detail", branch_code=branch.code, import_id=arrears_import.pk)
 
 
