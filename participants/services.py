@@ -351,11 +351,15 @@ class _Heartbeat:
                         conn.autocommit = True
                         with conn.cursor() as cur:
                             cur.execute("SET lock_timeout = '2s'")
+                    # `heartbeat_at IS NOT NULL`: once the run has written its outcome (a
+                    # NULL heartbeat), a beat already under way cannot bring it back.
                     with conn.cursor() as cur:
                         cur.execute(
-                            "UPDATE participants_arrearsimport SET heartbeat_at = now() "
-                            "WHERE id = %s AND status IN ('queued', 'parsing', 'applying')",
-                            [self.import_id],
+                            sql.SQL(
+                                "UPDATE {} SET heartbeat_at = now() WHERE id = %s "
+                                "AND status = ANY(%s) AND heartbeat_at IS NOT NULL"
+                            ).format(sql.Identifier(ArrearsImport._meta.db_table)),
+                            [self.import_id, [str(status) for status in RUNNING_STATUSES]],
                         )
                 except Exception:  # the database is away: try again at the next beat
                     logger.warning("import %s: heartbeat not written", self.import_id, exc_info=True)

@@ -570,3 +570,28 @@ def test_the_operator_sees_stuck_and_failed_imports_and_retries_or_discards_them
     stuck.refresh_from_db()
     assert stuck.status == ImportStatus.DISCARDED
     assert AuditEvent.objects.filter(verb="import.discarded", object_id=str(stuck.pk), actor=operator).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_beat_never_brings_back_the_heartbeat_a_run_has_cleared(branch_a, tmp_path, settings):
+    """The run writes its outcome with a NULL heartbeat while its heartbeat thread may still be
+    beating: a later beat must leave it NULL (or the sweeper waits a whole stale period)."""
+    settings.ARREARS_IMPORT_HEARTBEAT_SECONDS = 0.05
+    imp = _create(branch_a, tmp_path, [line(1)])
+    ArrearsImport.objects.filter(pk=imp.pk).update(heartbeat_at=None)  # the outcome: queued, no heartbeat
+
+    beat = services._Heartbeat(imp.pk)
+    beat.start()
+    time.sleep(0.4)
+    beat.stop()
+    imp.refresh_from_db()
+    assert imp.status == ImportStatus.QUEUED and imp.heartbeat_at is None
+
+    stale = timezone.now() - dt.timedelta(hours=1)
+    ArrearsImport.objects.filter(pk=imp.pk).update(heartbeat_at=stale)  # a run under way
+    beat = services._Heartbeat(imp.pk)
+    beat.start()
+    time.sleep(0.4)
+    beat.stop()
+    imp.refresh_from_db()
+    assert imp.heartbeat_at is not None and imp.heartbeat_at > stale
