@@ -151,17 +151,23 @@ def deep_page(count: int, page_size: int, wanted: int = DEEP_PAGE) -> int:
     return max(1, min(wanted, math.ceil(count / page_size)))
 
 
-def page_paths(*, regency_count: int, search: str) -> dict[str, str]:
-    web_deep = deep_page(regency_count, PAGE_SIZE_WEB)
-    api_deep = deep_page(regency_count, PAGE_SIZE_API)
+def page_paths(*, regency_count: int, search: str, deep_cursor: str | None = None) -> dict[str, str]:
+    """The path of each page. `deep_cursor`: the keyset position of row (DEEP_PAGE - 1) x 50,
+    where pages that page by cursor are read (the `next` links lead there); without it, the
+    deep pages are `?page=N` (read with OFFSET)."""
     base = f"/r/{REGENCY_SLUG}/participants/"
     api = f"/api/v1/regencies/{REGENCY_SLUG}/participants/"
+    if deep_cursor:
+        web_deep_path, api_deep_path = f"{base}?cursor={deep_cursor}", f"{api}?cursor={deep_cursor}"
+    else:
+        web_deep_path = f"{base}?page={deep_page(regency_count, PAGE_SIZE_WEB)}"
+        api_deep_path = f"{api}?page={deep_page(regency_count, PAGE_SIZE_API)}"
     return {
         "participants": base,
         "participants_search": f"{base}?q={search}",
-        "participants_deep": f"{base}?page={web_deep}",
+        "participants_deep": web_deep_path,
         "api": api,
-        "api_deep": f"{api}?page={api_deep}",
+        "api_deep": api_deep_path,
         "queue": f"/r/{REGENCY_SLUG}/assessments/",
         "campaign_participants": f"/c/{CAMPAIGN_SLUG}/participants/",
         "dashboard": f"/r/{REGENCY_SLUG}/",
@@ -375,6 +381,27 @@ def _session_for(user) -> str:
     return store.session_key
 
 
+def _deep_cursor(client: Any, *, rows: int) -> str | None:
+    """The cursor after the first `rows` participants, reached by following the API's `next`
+    links (200 a page, then the rest); None when the API pages by number only."""
+    from urllib.parse import parse_qs, urlsplit
+
+    path = f"/api/v1/regencies/{REGENCY_SLUG}/participants/"
+    cursor: str | None = None
+    left = rows
+    while left > 0:
+        query = {"page_size": str(min(left, 200))}
+        if cursor:
+            query["cursor"] = cursor
+        response = client.get(path, query)
+        following = response.json().get("next") if response.status_code == 200 else None
+        cursor = (parse_qs(urlsplit(following).query).get("cursor") or [None])[0] if following else None
+        if cursor is None:
+            return None
+        left -= min(left, 200)
+    return cursor
+
+
 def _child_prepare(single: int) -> dict[str, Any]:
     """With the gunicorn's settings: sessions, then each page once through the test client."""
     import django
@@ -393,12 +420,15 @@ def _child_prepare(single: int) -> dict[str, Any]:
     count = Participant.objects.for_regency(regency).count()
     first = Participant.objects.for_regency(regency).order_by("id").values_list("name", flat=True).first() or "A"
     search = first.split()[-1].lower()
-    paths = page_paths(regency_count=count, search=search)
     sessions = {
         "admin": _session_for(User.objects.get(email=ADMIN_EMAIL)),
         "assessor": _session_for(User.objects.get(email=ASSESSOR_EMAIL)),
         "donor": _session_for(User.objects.get(email=DONOR_EMAIL)),
     }
+    walker = Client(HTTP_HOST="127.0.0.1")
+    walker.cookies[settings.SESSION_COOKIE_NAME] = sessions["admin"]
+    cursor = _deep_cursor(walker, rows=min(count, DEEP_PAGE * PAGE_SIZE_WEB) - PAGE_SIZE_WEB)
+    paths = page_paths(regency_count=count, search=search, deep_cursor=cursor)
     pages = []
     for page in PAGES:
         client = Client(HTTP_HOST="127.0.0.1")

@@ -63,6 +63,12 @@ def test_page_paths_cover_the_issue_table():
     assert paths["campaign_participants"] == "/c/lutra-peduli/participants/"
 
 
+def test_deep_pages_follow_the_cursor_when_there_is_one():
+    paths = load.page_paths(regency_count=100_000, search="lolo", deep_cursor="eyJvIjoibW9udGhzIn0")
+    assert paths["participants_deep"] == "/r/luwu-utara/participants/?cursor=eyJvIjoibW9udGhzIn0"
+    assert paths["api_deep"] == "/api/v1/regencies/luwu-utara/participants/?cursor=eyJvIjoibW9udGhzIn0"
+
+
 def test_table_has_one_row_per_page():
     rows = [{"label": "regency dashboard", "path": "/r/luwu-utara/", "rps": 1234.5, "p50_ms": 10.0,
              "p95_ms": 12.4, "p99_ms": 20.0, "queries": 21, "alone_ms": 8.0, "non2xx": 0,
