@@ -15,6 +15,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     Max,
     OuterRef,
@@ -423,10 +424,28 @@ def answer_rows(*, assessment: Assessment) -> list[dict]:
 # --- PBI referrals ----------------------------------------------------------------
 
 
+# The DTSEN decile as an integer for ordering and keyset cursors; a referral without a numeric
+# decile (decided `refer_pbi`, or routed to the write-off) sorts after every decile.
+NO_DECILE = 99
+
+
+class _DecileKey(Func):
+    template = (
+        "CASE WHEN jsonb_typeof(%(expressions)s -> 'dtsen_decile') = 'number' "
+        "THEN ROUND((%(expressions)s ->> 'dtsen_decile')::numeric)::integer ELSE " + str(NO_DECILE) + " END"
+    )
+    output_field = IntegerField()
+
+
+# Decile, then name, then the assessment: a keyset order (all ascending, ending with the id).
+PBI_ORDER = KeysetOrder("pbi", ("decile_key", "participant__name", "id"))
+PBI_PER_PAGE = 50
+
+
 def pbi_referrals(*, regency: Regency) -> QuerySet[Assessment]:
     """The latest assessment of each participant that was decided `refer_pbi`, records a
     DTSEN decile 1-5, or is routed to the write-off (its programme named): the list for the
-    Social Affairs office."""
+    Social Affairs office, lowest decile first (`decile_key`), then by name."""
     latest = (
         Assessment.objects.for_regency(regency)
         .exclude(status=Status.DRAFT)
@@ -443,8 +462,20 @@ def pbi_referrals(*, regency: Regency) -> QuerySet[Assessment]:
             | Q(route=Route.WRITEOFF)
         )
         .select_related("participant__family", "writeoff_programme")
-        .order_by("answers__dtsen_decile", "participant__name", "pk")
+        .annotate(decile_key=_DecileKey(F("answers")))
+        .order_by(*PBI_ORDER.order_by())
     )
+
+
+def pbi_page(*, regency: Regency, cursor: str | None = None, page_number: int | None = None,
+             size: int = PBI_PER_PAGE) -> KeysetPage[Assessment]:
+    """One keyset page of the referrals with their count (exact up to 1,000): two queries."""
+    qs = pbi_referrals(regency=regency)
+    with page_reads():
+        page = keyset_page(qs, order=PBI_ORDER, cursor=cursor, size=size, page_number=page_number)
+        counted = count_capped(qs)
+    page.count, page.count_exact = counted.value, counted.exact
+    return page
 
 
 def eligible_participant_ids(*, regency: Regency, today: dt.date) -> QuerySet[Assessment, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -296,9 +295,12 @@ def screening_settings(request, regency_slug: str):
 
 @require_http_methods(["GET"])
 @require_perm(Perm.ASSESS)
-def pbi_list(request, regency_slug: str):
+def pbi_list(request: RegencyHttpRequest, regency_slug: str) -> HttpResponse:
+    """The PBI referrals, a keyset page at a time (`?page=N` still read, with OFFSET)."""
     regency = request.regency
-    page = Paginator(selectors.pbi_referrals(regency=regency), 50).get_page(request.GET.get("page"))
+    raw_page = request.GET.get("page") or ""
+    page = selectors.pbi_page(regency=regency, cursor=request.GET.get(CURSOR_PARAM),
+                              page_number=min(int(raw_page), 100_000) if raw_page.isdigit() else None)
     return render(request, "assessments/pbi.html", {
         "regency": regency, "page": page,
         "can_export": request.regency_access.can(Perm.DECIDE_ASSESSMENT),
