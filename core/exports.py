@@ -42,6 +42,7 @@ from django.http import FileResponse, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 
 from core.audit import audit_record
 from core.db_router import replica_reads
@@ -91,7 +92,7 @@ def _plain(value: Any, tz: dt.tzinfo | None) -> Any:
     if isinstance(value, Promise):
         return str(value)
     if isinstance(value, bool):
-        return "ya" if value else "tidak"
+        return gettext("ya") if value else gettext("tidak")
     if isinstance(value, dt.datetime):
         if timezone.is_aware(value):
             value = timezone.localtime(value, tz) if tz is not None else timezone.localtime(value)

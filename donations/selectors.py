@@ -218,10 +218,11 @@ class Requote:
     @property
     def note(self) -> str:
         """"Jumlah diperbarui: +Rp35.000 iuran Desember 2026 (jatuh tempo 10 Desember)"."""
-        from core.formatting import MONTHS_ID, format_rupiah
+        from core.formatting import format_rupiah, month_names
 
-        names = [f"{MONTHS_ID[m.month.month - 1]} {m.month.year}" for m in self.months]
-        dues = [f"{DUE_DAY} {MONTHS_ID[m.month.month - 1]}" for m in self.months]
+        months = month_names()
+        names = [f"{months[m.month.month - 1]} {m.month.year}" for m in self.months]
+        dues = [f"{DUE_DAY} {months[m.month.month - 1]}" for m in self.months]
         text = _("Jumlah diperbarui: +%(added)s iuran %(months)s (jatuh tempo %(due)s)") % {
             "added": format_rupiah(self.added), "months": _join(names), "due": _join(dues)}
         if self.on > self.months[-1].due_on:

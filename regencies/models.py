@@ -23,6 +23,10 @@ TIMEZONE_CHOICES = [
 regency_code_validator = RegexValidator(r"^\d{2}\.\d{2}$", _("Kode wilayah harus berbentuk PP.RR, mis. 73.22."))
 
 
+# The word before a regency's name is part of its name ("Kabupaten Luwu", never "Regency Luwu").
+PROPER_KIND = {"kabupaten": "Kabupaten", "kota": "Kota"}
+
+
 class Regency(models.Model):
     """A kabupaten or kota: the tenant."""
 
@@ -63,7 +67,8 @@ class Regency(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.name}"
+        # "Kabupaten Luwu", "Kota Palopo": part of the proper name, the same in every language.
+        return f"{PROPER_KIND[self.kind]} {self.name}"
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
