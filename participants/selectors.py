@@ -28,6 +28,7 @@ from core.errors import get_or_404, uuid_or_404
 from core.pagination import KeysetOrder, KeysetPage, count_capped, keyset_page, page_reads
 from core.time import regency_today
 from participants.hooks import eligibility_expression, eligibility_filter
+from participants.imports.messages import localise
 from participants.models import (
     ARREARS_SEGMENTS,
     ArrearsImport,
@@ -453,7 +454,7 @@ class ErrorLine:
 def import_errors_first(*, arrears_import: ArrearsImport, limit: int = 50) -> list[ErrorLine]:
     """The first errors for the page: from the full report table, else the import's summary."""
     lines = [
-        ErrorLine(row=row, column=column, message=message, value=value)
+        ErrorLine(row=row, column=column, message=localise(message), value=value)
         for row, column, message, value in ImportRowError.objects.filter(arrears_import=arrears_import)
         .order_by("row", "id")
         .values_list("row", "column", "message", "value")[:limit]
@@ -464,7 +465,7 @@ def import_errors_first(*, arrears_import: ArrearsImport, limit: int = 50) -> li
         ErrorLine(
             row=int(item.get("row") or 0),
             column=str(item.get("column") or ""),
-            message=str(item.get("message") or ""),
+            message=localise(str(item.get("message") or "")),
             value=str(item.get("value") or ""),
         )
         for item in (arrears_import.errors or [])[:limit]
@@ -485,7 +486,13 @@ def import_errors_queryset(*, arrears_import: ArrearsImport) -> QuerySet[ImportR
 
 
 def import_errors_rows(*, arrears_import: ArrearsImport) -> Iterator[tuple[int, str, str, str]]:
-    """Every error of the import as (row, column, message, value), streamed from the database."""
+    """Every error of the import as (row, column, message, value), streamed from the database;
+    the message in the active language."""
+    for row, column, message, value in _import_errors_stored(arrears_import=arrears_import):
+        yield row, column, localise(message), value
+
+
+def _import_errors_stored(*, arrears_import: ArrearsImport) -> Iterator[tuple[int, str, str, str]]:
     qs = import_errors_queryset(arrears_import=arrears_import).values_list("row", "column", "message", "value")
     if qs.exists():
         yield from qs.iterator(chunk_size=2000)
