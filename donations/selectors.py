@@ -481,6 +481,11 @@ class DonorFilters:
             sort=sort if sort in DONOR_SORTS else DEFAULT_DONOR_SORT,
         )
 
+    @property
+    def narrowed(self) -> bool:
+        """Whether a filter leaves part of the pool out (the sort order leaves nothing out)."""
+        return self.district is not None or self.care_class is not None or bool(self.band)
+
 
 # Sort key -> keyset order (keys in one direction, ending with the unique `id`).
 # The descending orders break ties lowest id first through `id_tiebreak` (the id negated).

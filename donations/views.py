@@ -92,6 +92,7 @@ def campaign_participants(request: HttpRequest, campaign_slug: str) -> HttpRespo
     params.pop(CURSOR_PARAM, None)
     return render(request, "donations/participants.html", {
         "campaign": campaign, "page": page, "rows": rows, "form": form, "querystring": params.urlencode(),
+        "filtered": filters.narrowed,
     })
 
 

@@ -1,6 +1,6 @@
 """The regency's participant list as XLSX or CSV, with the list page's filters.
 
-NIK is masked unless the viewer may reveal it (Perm.REVEAL_NIK) AND asks for it
+NIK and the family card (KK) number are masked unless the viewer may reveal it (Perm.REVEAL_NIK) AND asks for it
 (`?nik=full`); every export — revealed or not — is an audit event
 `export.participants` with the filters, the row count and whether NIK was revealed.
 """
@@ -31,7 +31,10 @@ def participant_columns(*, reveal_nik: bool) -> list[Column]:
                (lambda p: p.nik) if reveal_nik else (lambda p: mask_nik(p.nik)), width=18),
         Column(_("Nama"), lambda p: p.name, width=28),
         Column(_("Hubungan keluarga"), lambda p: relationships.get(p.relationship, p.relationship)),
-        Column(_("Nomor KK"), lambda p: p.family.number if p.family else "", width=18),
+        # The family card number identifies a person as a NIK does: masked the same way.
+        Column(_("Nomor KK") if reveal_nik else _("Nomor KK (disamarkan)"),
+               lambda p: (p.family.number if reveal_nik else mask_nik(p.family.number)) if p.family else "",
+               width=18),
         Column(_("Kecamatan"), lambda p: p.district.name if p.district else ""),
         Column(_("Desa/kelurahan"), lambda p: p.village.name if p.village else ""),
         Column(_("Kelas"), lambda p: str(classes.get(p.care_class, p.care_class))),
@@ -58,7 +61,9 @@ def participant_export(request: RegencyHttpRequest, regency_slug: str) -> HttpRe
     today = regency_today(regency)
     return export_response(
         kind="participants", rows=rows, columns=participant_columns(reveal_nik=reveal),
-        filename=f"peserta-{regency.slug}-{today:%Y%m%d}", actor=request.user, regency=regency,
+        # The revealed file is named apart so it is never mistaken for (or shared as) the masked one.
+        filename=f"peserta-{regency.slug}-{today:%Y%m%d}" + ("-nik-lengkap" if reveal else "-disamarkan"),
+        actor=request.user, regency=regency,
         filters=filters, fmt=requested_format(request), sheet=_("Peserta"),
         extra={"nik_revealed": reveal},
     )

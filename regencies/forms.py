@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from regencies.roles import INVITABLE_ROLES
+
+
+class PercentField(forms.DecimalField):
+    """A percentage shown as it would be written: `80`, `82.5`, not the stored `80.00`."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, Decimal) and value.is_finite():
+            return format(value.normalize(), "f")
+        return value
 
 
 class InvitationForm(forms.Form):
@@ -38,7 +48,7 @@ class RegencySettingsForm(forms.Form):
         label=_("Jumlah peserta JKN"), required=False, min_value=0, max_value=100_000_000,
         help_text=_("Semua segmen, menurut BPJS Kesehatan cabang."),
     )
-    active_rate_target = forms.DecimalField(
+    active_rate_target = PercentField(
         label=_("Target keaktifan (%)"), min_value=0, max_value=100, max_digits=5, decimal_places=2,
         help_text=_("UHC Pratama 80%, Madya 85%, Utama 95%."),
     )

@@ -175,6 +175,12 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_FORMS = {
+    "signup": "accounts.allauth_forms.SignupForm",
+    "change_password": "accounts.allauth_forms.ChangePasswordForm",
+    "set_password": "accounts.allauth_forms.SetPasswordForm",
+    "reset_password_from_key": "accounts.allauth_forms.ResetPasswordKeyForm",
+}
 # Per client address ("ip": core.clientip, DJANGO_NUM_PROXIES) and per account ("key": the
 # e-mail address). Failed logins count the web form, the admin (which logs in through allauth)
 # and POST /api/v1/auth/token/ together: ten failures from one client do not lock out another,
