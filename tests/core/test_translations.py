@@ -244,10 +244,30 @@ def test_the_catalogue_holds_nothing_the_source_no_longer_has():
 _CATALOGUE = {e["msgid"]: e["msgstr"] for e in ENTRIES if "msgctxt" not in e and "msgstr" in e}
 # Words that only Indonesian text has; none may be visible once English is chosen.
 _INDONESIAN = re.compile(
-    r"\b(yang|untuk|tidak|belum|sudah|dengan|atau|peserta|tunggakan|kabupaten|janji|iuran|"
-    r"masuk|simpan|unduh|jalankan|pengaturan|keluarga)\b",
+    r"\b(yang|untuk|tidak|belum|sudah|dengan|atau|peserta|tunggakan|kabupaten|kota|janji|iuran|"
+    r"masuk|simpan|unduh|jalankan|pengaturan|keluarga|baris|bulan|tahun|kesalahan|jumlah|donatur|"
+    r"kampanye|sandi|anda|dan|dari|sampai|sejak|berlaku|hari|"
+    r"januari|februari|maret|mei|juni|juli|agustus|oktober|desember)\b",
     re.IGNORECASE,
 )
+# Words that only English text has; none may be visible in the Indonesian page.
+_ENGLISH = re.compile(
+    r"\b(the|and|of|with|your|you|row|rows|participants?|pledges?|regency|city|count|settings|"
+    r"download|sign|password|errors?|january|february|march|may|june|july|august|october|december)\b",
+    re.IGNORECASE,
+)
+
+
+def _without_names(text: str) -> str:
+    """The visible text without what is not translated: the product's name, the language names
+    and the regencies' proper names ("Kabupaten Luwu Utara", "Kota Palopo")."""
+    from regencies.models import Regency
+
+    for regency in Regency.objects.all():
+        text = text.replace(str(regency), " ").replace(regency.name, " ")
+    for name in ("Satu untuk Satu", "Bahasa Indonesia", "English"):
+        text = text.replace(name, " ")
+    return text
 
 
 def _visible_text(content: str) -> str:
@@ -267,10 +287,7 @@ def _in_english(client, url: str) -> str:
 def _assert_english(content: str, msgids: list[str]):
     for msgid in msgids:
         assert html.escape(_CATALOGUE[msgid]) in content or _CATALOGUE[msgid] in content, msgid
-    text = _visible_text(content)
-    # The names of places and the product name are not translated.
-    text = text.replace("Satu untuk Satu", "").replace("Bahasa Indonesia", "")
-    assert _INDONESIAN.findall(text) == []
+    assert _INDONESIAN.findall(_without_names(_visible_text(content))) == []
 
 
 @pytest.mark.django_db
@@ -291,10 +308,7 @@ def test_a_failed_sign_in_explains_itself_in_english(client, admin_a):
     assert response.status_code == 200
     text = _visible_text(response.content.decode())
     assert "incorrect" in text.lower() or "not correct" in text.lower()
-    assert (
-        _INDONESIAN.findall(text.replace("Satu untuk Satu", "").replace("Bahasa Indonesia", ""))
-        == []
-    )
+    assert _INDONESIAN.findall(_without_names(text)) == []
 
 
 @pytest.mark.django_db
@@ -309,3 +323,159 @@ def test_the_reconciliation_page_in_english(client, admin_a, regency_a):
     client.force_login(admin_a)
     content = _in_english(client, f"/r/{regency_a.slug}/reconciliation/")
     _assert_english(content, ["Jalankan rekonsiliasi sekarang", "Terverifikasi", "Unduh XLSX"])
+
+
+# --- formats and stored messages in the reader's language -------------------------------------
+def test_dates_numbers_and_money_follow_the_language():
+    import datetime as dt
+
+    from django.utils import translation
+
+    from core.formatting import format_date, format_datetime, format_number, format_rupiah
+
+    day = dt.date(2026, 12, 3)
+    moment = dt.datetime(2026, 12, 9, 17, 16, tzinfo=dt.UTC)
+    makassar = __import__("zoneinfo").ZoneInfo("Asia/Makassar")
+    with translation.override("id"):
+        assert format_date(day) == "3 Desember 2026"
+        assert format_datetime(moment, makassar) == "10 Desember 2026 01.16 WITA"
+        assert format_number(5000) == "5.000"
+        assert format_rupiah(1_250_000) == "Rp1.250.000"
+    with translation.override("en"):
+        assert format_date(day) == "3 December 2026"
+        assert format_datetime(moment, makassar) == "10 December 2026 01:16 WITA"
+        assert format_number(5000) == "5,000"
+        assert format_rupiah(-1_250_000) == "-Rp1,250,000"
+
+
+def test_place_names_keep_kabupaten_and_kota_in_english(regency_a):
+    from django.utils import translation
+
+    from regencies.models import Regency
+
+    regency_a.kind = Regency.Kind.KOTA
+    with translation.override("en"):
+        assert str(regency_a) == "Kota Luwu Utara"
+        regency_a.kind = Regency.Kind.KABUPATEN
+        assert str(regency_a) == "Kabupaten Luwu Utara"
+
+
+def test_stored_import_errors_are_read_in_english():
+    from django.utils import translation
+
+    from participants.imports.messages import localise
+
+    stored = [
+        "NIK harus tepat 16 digit, ditemukan 15 digit.",
+        "Nomor KK kosong.",
+        "Nomor kartu hanya boleh berisi angka.",
+        "Bulan tunggakan tidak wajar: 400 bulan (paling banyak 240).",
+    ]
+    with translation.override("id"):
+        assert [localise(m) for m in stored] == stored
+    with translation.override("en"):
+        english = [localise(m) for m in stored]
+    for message in english:
+        assert _INDONESIAN.findall(message) == [], message
+    assert "15" in english[0] and "16" in english[0]
+    assert english[1] == _CATALOGUE["%(label)s kosong."] % {"label": _CATALOGUE["Nomor KK"]}
+    assert "400" in english[3] and "240" in english[3]
+    with translation.override("en"):
+        assert localise("something no template made") == "something no template made"
+        summary = localise("Nomor KK kosong.\nPemrosesan terhenti dua kali (pekerja mati atau basis data "
+                           "terputus). Tidak ada data yang diubah. Unggah ulang berkas ini.")
+    assert summary.count("\n") == 1 and _INDONESIAN.findall(summary) == []
+
+
+# --- a page never mixes the two languages -----------------------------------------------------
+@pytest.fixture
+def world(regency_a, district_a, village_a, branch_a, bpjs_a, admin_a):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from donations.models import Audience, Campaign, CampaignStatus, Kind
+    from participants.models import ImportRowError, ImportStatus
+    from tests.factories import ArrearsImportFactory, FamilyFactory, ParticipantFactory
+
+    family = FamilyFactory(regency=regency_a, village=village_a)
+    people = [
+        ParticipantFactory(regency=regency_a, family=family, district=district_a, village=village_a,
+                           name=name, months_in_arrears=7, arrears_amount=245_000)
+        for name in ("Andi Baso", "Besse Rahma")
+    ]
+    campaign = Campaign.objects.create(
+        regency=regency_a, slug="lutra-peduli", title="Lutra Peduli", audience=Audience.PUBLIC, kind=Kind.BOTH,
+        status=CampaignStatus.ACTIVE, starts_on=dt.date(2026, 12, 1), ends_on=None,
+    )
+    imp = ArrearsImportFactory(
+        branch=branch_a, status=ImportStatus.APPLIED, progress=100, rows=5000, valid=4998, invalid=2,
+        new=4000, updated=998, error_count=2, finished_at=timezone.now(), regency_counts={"73.22": 4998},
+    )
+    ImportRowError.objects.create(arrears_import=imp, row=5, column="nik",
+                                  message="NIK harus tepat 16 digit, ditemukan 15 digit.", value="732201010180000")
+    ImportRowError.objects.create(arrears_import=imp, row=9, column="no_kk", message="Nomor KK kosong.")
+    data = [p.name for p in people] + [campaign.title, district_a.name, village_a.name, family.number,
+                                       branch_a.name, imp.original_name, admin_a.get_full_name(),
+                                       bpjs_a.get_full_name(), admin_a.email, bpjs_a.email]
+    return {"campaign": campaign, "import": imp, "data": data}
+
+
+def _mixed(client, url: str, language: str, data: list[str]) -> list[str]:
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    response = client.get(url)
+    assert response.status_code == 200, url
+    text = _without_names(_visible_text(response.content.decode()))
+    for value in sorted(data, key=len, reverse=True):
+        text = text.replace(value, " ")
+    return (_INDONESIAN if language == "en" else _ENGLISH).findall(text)
+
+
+@pytest.mark.django_db
+def test_main_pages_speak_one_language(client, world, regency_a, branch_a, admin_a, bpjs_a):
+    slug = regency_a.slug
+    pages = {
+        None: ["/accounts/login/", "/accounts/signup/", f"/c/{world['campaign'].slug}/"],
+        admin_a: [f"/r/{slug}/", f"/r/{slug}/participants/", f"/r/{slug}/campaigns/", f"/r/{slug}/members/",
+                  f"/r/{slug}/settings/", f"/r/{slug}/reconciliation/"],
+        bpjs_a: [f"/branches/{branch_a.code}/imports/", f"/branches/{branch_a.code}/imports/{world['import'].pk}/"],
+    }
+    mixed = {}
+    for user, urls in pages.items():
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        for url in urls:
+            for language in ("en", "id"):
+                words = _mixed(client, url, language, world["data"])
+                if words:
+                    mixed[(url, language)] = sorted(set(words))
+    assert mixed == {}
+
+
+@pytest.mark.django_db
+def test_the_import_report_in_english_has_english_numbers_and_errors(client, world, bpjs_a, branch_a):
+    client.force_login(bpjs_a)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    text = _visible_text(client.get(f"/branches/{branch_a.code}/imports/{world['import'].pk}/").content.decode())
+    assert "5,000" in text and "5.000" not in text
+    assert re.search(r"\brows\b", text) and not re.search(r"\brow\b(?! in)", text.replace("row error", ""))
+    assert _CATALOGUE["%(label)s kosong."] % {"label": _CATALOGUE["Nomor KK"]} in text
+
+
+def test_export_cells_and_headers_follow_the_language():
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from core.exports import Column, csv_lines
+
+    def columns():
+        return [Column(gettext("Nomor KK"), lambda r: r[0]), Column(gettext("Dana bersama"), lambda r: r[1])]
+
+    with translation.override("en"):
+        english = "".join(csv_lines([("7322", True)], columns()))
+    with translation.override("id"):
+        indonesian = "".join(csv_lines([("7322", False)], columns()))
+    assert _CATALOGUE["Nomor KK"] in english and _CATALOGUE["ya"] in english
+    assert "Nomor KK" in indonesian and "tidak" in indonesian
+    assert _INDONESIAN.findall(english) == []
