@@ -95,6 +95,7 @@ def _verify_and_log_in(page, link: str) -> None:
     page.fill("input[name=password]", NEW_PASSWORD)
     with page.expect_navigation():
         page.click("form:has(input[name=login]) button[type=submit]")
+    page.locator(".nav-account summary").click()  # signed in: "Keluar" is in the account menu
     expect(page.get_by_role("button", name="Keluar")).to_be_visible()
 
 

@@ -90,10 +90,11 @@ def test_pemda_staff_pledges_on_a_phone_in_under_a_minute(
     phone = login(staff_a, phone=True)
     assert phone.evaluate("window.innerWidth") == 390
 
-    # From the signed-in home page to the regency, then the navigation's "Kampanye".
+    # From the signed-in home page to the regency, then the navigation's "Kampanye" (behind "Menu").
     phone.goto("/")
-    phone.get_by_role("link", name=f"Buka {regency_a.name}").tap()
+    phone.get_by_role("link", name=f"Dasbor {regency_a.name}").tap()
     expect(phone).to_have_url(re.compile(rf"/r/{regency_a.slug}/$"))
+    phone.get_by_role("button", name="Menu").tap()
     phone.get_by_role("navigation", name="Navigasi utama").get_by_role("link", name="Kampanye").tap()
     expect(phone).to_have_url(re.compile(rf"/r/{regency_a.slug}/campaigns/$"))
     row = phone.locator("tr").filter(has_text=internal_campaign.title)
@@ -170,6 +171,7 @@ def test_pemda_staff_pledges_on_a_phone_in_under_a_minute(
     # Prefilled with today, in the ISO form a date input needs (not "22-11-2026").
     expect(phone.locator("input[name=paid_at]")).to_have_value(
         timezone.localdate(timezone=regency_a.tzinfo).isoformat())
+    phone.get_by_role("button", name="Menu").tap()
     phone.get_by_role("navigation", name="Navigasi utama").get_by_role("link", name="Donasi saya").tap()
     expect(phone).to_have_url(re.compile(r"/me/$"))
     expect(phone.locator("article.card").first).to_contain_text(pseudonym(chosen))

@@ -116,7 +116,9 @@ class World:
         Handover.objects.create(regency=r, campaign=self.collected, number=f"H-{next(_seq)}",
                                 created_by=self.treasurer)
         ArrearsImportFactory(branch=self.branch, status=ImportStatus.AWAITING_CONFIRMATION,
-                             as_of=dt.date(2026, 11, 22))
+                             as_of=dt.date(2026, 11, 22), rows=40,
+                             preview={"would_clear": 12, "would_clear_by_regency": {r.code: 12},
+                                      "pledges_released": 1, "participants": 52, "threshold_percent": 10})
         ArrearsImportFactory(branch=self.branch, status=ImportStatus.QUEUED, as_of=dt.date(2026, 11, 23))
 
 
@@ -354,3 +356,24 @@ def test_home_reads_the_same_number_of_queries_at_two_sizes(client, world_a, bra
     assert small == big, (small, big)
     # And the numbers moved with the data.
     assert _counts(_role(home_work(user=user), regency_a, Role.ASSESSOR))["todo"] == 21
+
+
+@pytest.mark.parametrize("who", ["assessor_a", "supervisor_a", "staff_a", "treasurer_a", "admin_a", "bpjs_a"])
+def test_every_work_link_opens(client, world_a, world_b, request, who):
+    user = request.getfixturevalue(who)
+    links = _work_links(_html(client, user))
+    assert links
+    for href in dict.fromkeys(href for href, _text in links):
+        assert client.get(href).status_code == 200, href
+
+
+def test_the_regency_dashboard_next_steps_lead_to_the_work(client, world_a, assessor_a, supervisor_a, treasurer_a):
+    client.force_login(assessor_a)
+    html = client.get("/r/luwu-utara/").content.decode()
+    assert 'href="/r/luwu-utara/assessments/?status=todo"' in html
+    assert "?status=submitted" not in html
+    client.force_login(supervisor_a)
+    html = client.get("/r/luwu-utara/").content.decode()
+    assert 'href="/r/luwu-utara/assessments/?status=submitted"' in html
+    client.force_login(treasurer_a)
+    assert 'href="/r/luwu-utara/money/"' in client.get("/r/luwu-utara/").content.decode()
