@@ -68,9 +68,9 @@ def test_a_consumer_that_stops_early_closes_the_producer():
 
 def test_the_producer_speaks_the_consumers_language():
     def messages():
-        yield gettext("Kabupaten")
+        yield gettext("Masuk")
 
     with translation.override("en"):
-        assert list(read_ahead(messages())) == ["Regency"]
+        assert list(read_ahead(messages())) == ["Sign in"]
     with translation.override("id"):
-        assert list(read_ahead(messages())) == ["Kabupaten"]
+        assert list(read_ahead(messages())) == ["Masuk"]
