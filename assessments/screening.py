@@ -119,14 +119,28 @@ WITH imp AS (
 full_imp AS (
     SELECT DISTINCT as_of FROM imp WHERE mode = %(mode_full)s
 ),
-rec AS (
+-- Each record with the next one (LEAD) and, as [days since 2000-01-01, months], the first
+-- record in arrears dated after it: what the relapse after a clearing needs, read in the same
+-- pass over the history (no join of the history with itself: that one grew with the square
+-- of a participant's records times the participants whenever the planner chose a nested loop).
+rec0 AS (
     SELECT r.id, r.participant_id, r.as_of, r.months_in_arrears AS months,
            LEAD(r.as_of) OVER w AS next_as_of,
-           LEAD(r.months_in_arrears) OVER w AS next_months
+           LEAD(r.months_in_arrears) OVER w AS next_months,
+           min(ARRAY[r.as_of - DATE '2000-01-01', r.months_in_arrears::int])
+               FILTER (WHERE r.months_in_arrears > 0)
+               OVER (PARTITION BY r.participant_id ORDER BY r.as_of
+                     RANGE BETWEEN '1 day'::interval FOLLOWING AND UNBOUNDED FOLLOWING) AS later_arrears
     FROM {record} r
     JOIN imp ON imp.id = r.arrears_import_id
     WHERE r.regency_id = %(regency)s
     WINDOW w AS (PARTITION BY r.participant_id ORDER BY r.as_of, r.id)
+),
+rec AS (
+    SELECT rec0.*,
+           LEAD(rec0.later_arrears) OVER (PARTITION BY rec0.participant_id ORDER BY rec0.as_of, rec0.id)
+               AS next_later_arrears
+    FROM rec0
 ),
 clr0 AS (
     SELECT rec.id, rec.participant_id, rec.months AS cleared_months, rec.as_of AS from_date,
@@ -135,7 +149,14 @@ clr0 AS (
                WHEN rec.next_months = 0 THEN rec.next_as_of
                WHEN rec.next_as_of IS NULL AND p.status = %(cleared)s
                     THEN COALESCE(p.cleared_at, p.as_of)
-           END AS cleared_date
+           END AS cleared_date,
+           -- the first record in arrears dated after the clearing: after an absence from a full
+           -- list (dated between this record and the next), every later record; after a record
+           -- at zero, those dated after that record; after leaving the list, none
+           CASE
+               WHEN gap.absent_as_of IS NOT NULL THEN rec.later_arrears
+               WHEN rec.next_months = 0 THEN rec.next_later_arrears
+           END AS after_clear
     FROM rec
     JOIN {participant} p ON p.id = rec.participant_id
     LEFT JOIN LATERAL (
@@ -144,21 +165,16 @@ clr0 AS (
     ) gap ON TRUE
     WHERE rec.months >= %(n)s
 ),
--- The first record in arrears again within M months of each clearing. A join, not a
--- lateral subquery: a CTE has no index, so a lateral scan of `rec` per clearing grows
--- with the square of the participants.
-relapse AS (
-    SELECT DISTINCT ON (c.id) c.id, r2.as_of AS relapse_as_of, r2.months AS relapse_months
-    FROM clr0 c
-    JOIN rec r2 ON r2.participant_id = c.participant_id
-    WHERE r2.as_of > c.cleared_date AND r2.months > 0
-      AND r2.as_of <= c.cleared_date + make_interval(months => %(m)s)
-    ORDER BY c.id, r2.as_of
-),
+-- A relapse: that first record in arrears again, within M months of the clearing.
 clr AS (
-    SELECT c.*, rl.relapse_as_of, rl.relapse_months
+    SELECT c.id, c.participant_id, c.cleared_months, c.from_date, c.cleared_date,
+           rl.relapse_as_of, CASE WHEN rl.relapse_as_of IS NOT NULL THEN c.after_clear[2] END AS relapse_months
     FROM clr0 c
-    LEFT JOIN relapse rl ON rl.id = c.id
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN DATE '2000-01-01' + c.after_clear[1]
+                         <= c.cleared_date + make_interval(months => %(m)s)
+                    THEN DATE '2000-01-01' + c.after_clear[1] END AS relapse_as_of
+    ) rl
     WHERE c.cleared_date IS NOT NULL AND c.cleared_date > c.from_date
       AND NOT ({covered_by_pledge})
 ),
