@@ -211,12 +211,12 @@ def new_payment_code() -> str:
 
 class Pledge(TenantModel):
     public_id = models.UUIDField(default=uuid7, editable=False)
-    # Indexed through (regency, campaign, status): a campaign's pledges are read with its regency.
+    # Indexed through (regency, campaign, created_at, id): a campaign's pledges are read with its regency.
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="pledges", db_index=False)
     participant = models.ForeignKey("participants.Participant", on_delete=models.PROTECT, related_name="pledges",
                                     db_index=False)
     # Null for an allocation of the pooled fund (`is_pooled`): a pledge of the campaign itself.
-    # Indexed through (donor, status) below.
+    # Indexed through (donor, created_at, id) below.
     donor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                               related_name="pledges", db_index=False)
     is_pooled = models.BooleanField(_("dari dana bersama"), default=False)
@@ -287,9 +287,11 @@ class Pledge(TenantModel):
         # No index names a column a change of status writes, so that change is a HOT update (why:
         # bench/README.md, "Why no pledge index names `status`"); the active pledge is `ActivePledge`.
         indexes = [
-            models.Index(fields=["regency", "campaign"], name="pledge_regency_campaign"),
+            # Also the campaign's and the donor's pledge lists, newest first in keyset pages
+            # (created_at and id never change, so a change of status stays a HOT update).
+            models.Index(fields=["regency", "campaign", "created_at", "id"], name="pledge_campaign_created"),
             models.Index(fields=["participant"], name="pledge_participant"),
-            models.Index(fields=["donor"], name="pledge_donor"),
+            models.Index(fields=["donor", "created_at", "id"], name="pledge_donor_created"),
             models.Index(fields=["handover"], name="pledge_handover", condition=Q(handover__isnull=False)),
         ]
 

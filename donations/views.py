@@ -29,7 +29,7 @@ from donations.money.ledger import ledger_balance
 from donations.pool import pool_allocate
 from participants.pseudonym import age_band, pseudonym
 from regencies.models import District
-from regencies.permissions import require_perm
+from regencies.permissions import RegencyHttpRequest, require_perm
 from regencies.roles import Perm
 
 
@@ -158,18 +158,19 @@ def campaign_give(request, campaign_slug: str):
 
 @login_required
 @require_GET
-def donor_home(request):
-    pledges = selectors.pledges_of_donor(user=request.user)
-    histories = selectors.pledge_histories(pledges=pledges)
+def donor_home(request: HttpRequest) -> HttpResponse:
+    """The donor's pledges, a keyset page at a time (newest first), with their gifts and profile."""
+    page = selectors.donor_pledges_page(user=request.user, cursor=request.GET.get(CURSOR_PARAM))
+    histories = selectors.pledge_histories(pledges=page.object_list)
     rows = []
-    for pledge in pledges:
+    for pledge in page.object_list:
         history = histories[pledge.pk]
         rows.append({"pledge": pledge, "pseudonym": pseudonym(pledge.participant),
                      "timeline": selectors.pledge_timeline(pledge=pledge, history=history),
                      "next": selectors.pledge_next_step(pledge=pledge)})
-    profile = DonorProfile.objects.filter(user=request.user).first()
+    profile = DonorProfile.objects.filter(user_id=request.user.pk or 0).first()  # login_required: a user
     return render(request, "donations/me.html", {
-        "rows": rows, "gifts": selectors.gifts_of_donor(user=request.user), "profile": profile,
+        "rows": rows, "page": page, "gifts": selectors.gifts_of_donor(user=request.user), "profile": profile,
         "campaigns": selectors.campaigns_visible_to(user=request.user).filter(status=CampaignStatus.ACTIVE)[:10],
     })
 
@@ -433,14 +434,20 @@ def campaign_edit(request, regency_slug: str, campaign_slug: str):
 
 @require_GET
 @require_perm(Perm.MANAGE_CAMPAIGNS)
-def campaign_admin(request, regency_slug: str, campaign_slug: str):
+def campaign_admin(request: RegencyHttpRequest, regency_slug: str, campaign_slug: str) -> HttpResponse:
+    """The campaign's board: progress, money, payments to check, and its pledges a keyset page at a
+    time, all or of one status (`?status=`, counted per status)."""
     regency = request.regency
     campaign = selectors.campaign_get_for_regency(regency=regency, slug=campaign_slug)
     board = selectors.campaign_board(campaign=campaign)
-    groups = [(status, PledgeStatus(status).label, board.by_status.get(status, []), board.counts[status])
-              for status in PledgeStatus.values]
+    status = request.GET.get("status", "")
+    status = status if status in PledgeStatus.values else ""
+    page = selectors.campaign_pledges_page(campaign=campaign, status=status, cursor=request.GET.get(CURSOR_PARAM))
+    tabs = [(value, PledgeStatus(value).label, board.counts[value]) for value in PledgeStatus.values
+            if board.counts[value]]
     return render(request, "donations/campaign_admin.html", {
-        "regency": regency, "campaign": campaign, "board": board, "groups": groups,
+        "regency": regency, "campaign": campaign, "board": board, "tabs": tabs, "status": status,
+        "page": page, "pledge_total": sum(board.counts.values()),
         "progress": selectors.campaign_progress(campaign=campaign),
         "pool": selectors.pool_balance(campaign=campaign) if campaign.allows_pooled else None,
         "gift_form": GiftForm(),
