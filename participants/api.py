@@ -155,20 +155,27 @@ class ImportDetailApi(APIView):
         return Response(ImportDetailSerializer(arrears_import, context={"request": request}).data)
 
 
+# The stored report's own order (the index on (arrears_import, row)), for keyset pages.
+IMPORT_ERROR_ORDER = KeysetOrder("import_errors", ("row", "id"))
+
+
 class ImportErrorsApi(APIView):
-    """The full error report as paginated JSON (for token clients)."""
+    """The full error report as paginated JSON (for token clients): keyset pages in row order."""
 
     permission_classes = [IsAuthenticated]
-    pagination_class = Pagination  # tells the schema the list is paginated
+    pagination_class = KeysetApiPagination  # keyset pages; also tells the schema the list is paginated
+    keyset_order = IMPORT_ERROR_ORDER
 
     @extend_schema(
         operation_id="imports_errors_list",
         summary="Every error of one import (row, column, message, original value)",
+        description=("Pages follow `next` / `previous` (an opaque `cursor`); `count` is exact up to 1,000 "
+                     "(`count_exact`), beyond that it says only that more than 1,000 errors exist."),
         responses={200: ImportErrorSerializer(many=True)},
         examples=[
             OpenApiExample(
                 "Errors",
-                value={"count": 1, "next": None, "previous": None,
+                value={"count": 1, "count_exact": True, "next": None, "previous": None,
                        "results": [{"row": 7, "column": "nik", "message": "NIK harus 16 digit.",
                                     "value": "7.32207E+15"}]},
                 response_only=True,
@@ -176,17 +183,24 @@ class ImportErrorsApi(APIView):
         ],
         tags=["imports"],
     )
-    def get(self, request, import_id: int):
+    def get(self, request: Request, import_id: int) -> Response:
         arrears_import = selectors.import_get_for_user(user=request.user, import_id=import_id)
         qs = selectors.import_errors_queryset(arrears_import=arrears_import)
-        items = qs.values("row", "column", "message", "value") if qs.exists() else [
-            {"row": row, "column": column, "message": message, "value": value}
-            for row, column, message, value in selectors.import_errors_rows(arrears_import=arrears_import)
-        ]
-        paginator = Pagination()
+        if qs.exists():
+            paginator = KeysetApiPagination()
+            page = paginator.paginate_queryset(qs.values("id", "row", "column", "message", "value"), request,
+                                               view=self)
+            return paginator.get_paginated_response(ImportErrorSerializer(page, many=True).data)
+        # An import whose errors live only in its report file or summary: a short list in memory,
+        # paged by number in the same shape.
+        items = [{"row": row, "column": column, "message": message, "value": value}
+                 for row, column, message, value in selectors.import_errors_rows(arrears_import=arrears_import)]
+        numbered = Pagination()
         # DRF pages any sequence (Django's Paginator); the stubs accept only a QuerySet.
-        page = paginator.paginate_queryset(items, request, view=self)  # type: ignore[arg-type]
-        return paginator.get_paginated_response(ImportErrorSerializer(page, many=True).data)
+        rows: list[Any] | None = numbered.paginate_queryset(items, request, view=self)  # type: ignore[arg-type]
+        body = numbered.get_paginated_response(ImportErrorSerializer(rows, many=True).data).data
+        return Response({"count": body["count"], "count_exact": True, "next": body["next"],
+                         "previous": body["previous"], "results": body["results"]})
 
 
 class ParticipantListApi(generics.ListAPIView):
