@@ -110,7 +110,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ["=object_id", "=verb", "=actor__email"]
     list_select_related = ["actor", "regency"]
     ordering = ["-id"]  # the primary key: newest first without sorting the whole trail
-    sortable_by: list[str] = []  # another order would sort the whole trail
+    sortable_by = ()  # another order would sort the whole trail
     paginator = CappedCountPaginator
     show_full_result_count = False
     readonly_fields = ["created_at", "verb", "object_type", "object_id", "actor", "regency", "before", "after"]

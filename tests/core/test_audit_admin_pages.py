@@ -75,7 +75,7 @@ def test_filters_and_search_answer(operator_client, regency_a):
 
 
 def test_the_order_is_the_primary_key_on_its_index(db):
-    assert AuditEventAdmin.ordering == ["-id"] and AuditEventAdmin.sortable_by == []
+    assert AuditEventAdmin.ordering == ["-id"] and AuditEventAdmin.sortable_by == ()
     sql, params = AuditEvent.objects.order_by("-id")[:101].query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
