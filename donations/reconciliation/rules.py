@@ -170,9 +170,11 @@ WITH cand AS (
     ) pay ON true
     -- the newest record: the one in the regency's newest list when no later list has one (one
     -- index lookup, the usual case), else the newest of the participant's records (a record's
-    -- as_of is its list's: the pipeline writes it so)
+    -- as_of is its list's: the pipeline writes it so; `latest_as_of`, that list's, keeps the
+    -- lookup in one month's partition of the history)
     LEFT JOIN {record} s
         ON s.participant_id = c.participant_id AND s.arrears_import_id = %(latest)s AND s.regency_id = %(reg)s
+       AND s.as_of = %(latest_as_of)s
        AND (cardinality(later.ids) = 0 OR NOT EXISTS (
             SELECT 1 FROM {record} x
             WHERE x.participant_id = c.participant_id AND x.arrears_import_id = ANY(later.ids)))
@@ -335,11 +337,17 @@ def decide(*, regency_id: int, latest_import_id: int, tz: str, grace_days: int,
     regency's date of the run (an assessment's validity), by default the database's."""
     with connection.cursor() as cur:
         cur.execute(SETUP)
+        # The newest list's as_of: the history is partitioned on it, so the lookup of a record of
+        # that list reads one month's partition, not every month's index.
+        cur.execute(sql.SQL("SELECT as_of FROM {} WHERE id = %s").format(
+            sql.Identifier(ArrearsImport._meta.db_table)), [latest_import_id])
+        row = cur.fetchone()
+        latest_as_of = row[0] if row is not None else None
         if today is None:
             cur.execute("SELECT (now() AT TIME ZONE %s)::date", [tz])
             today = cur.fetchone()[0]
-        params: dict[str, Any] = {**_VALUES, "reg": regency_id, "latest": latest_import_id, "tz": tz,
-                                  "grace": grace_days, "today": today}
+        params: dict[str, Any] = {**_VALUES, "reg": regency_id, "latest": latest_import_id,
+                                  "latest_as_of": latest_as_of, "tz": tz, "grace": grace_days, "today": today}
         cur.execute(DECIDE, params)
         cur.execute(COUNTS)
         counts = dict.fromkeys(OUTCOMES, 0)
