@@ -157,3 +157,36 @@ def test_screening_for_import_covers_every_regency_of_the_branch(history_a, rege
     assert set(result["regencies"]) == {"73.22", "73.17"}
     assert Screening.objects.for_regency(regency_a).get(participant=pa).arrears_import_id == imp.pk
     assert Screening.objects.for_regency(regency_a2).filter(participant=pa2).exists()
+
+
+def test_relapse_is_the_first_record_in_arrears_after_the_clearing_not_after_the_record(history_a, regency_a):
+    # Two lists at zero, then arrears: the relapse is counted from the first list at zero.
+    p = history_a.participant(
+        regency_a, [(d("2026-03-01"), 8), (d("2026-04-01"), 0), (d("2026-05-01"), 0), (d("2026-07-01"), 3)]
+    )
+    flag = _flag(_screen(regency_a, p), "pays_when_sick")
+    assert (flag["cleared"], flag["relapse"], flag["months_later"], flag["relapse_months"]) == (
+        "2026-04-01", "2026-07-01", 3, 3)
+
+
+def test_relapse_after_an_absence_then_a_list_at_zero(history_a, regency_a):
+    # Absent from the April full list (cleared then), at zero in May, in arrears in June.
+    p = history_a.participant(
+        regency_a, [(d("2026-03-01"), 6), (d("2026-04-01"), None), (d("2026-05-01"), 0), (d("2026-06-01"), 2)]
+    )
+    flag = _flag(_screen(regency_a, p), "pays_when_sick")
+    assert (flag["from"], flag["cleared"], flag["relapse"], flag["months_later"]) == (
+        "2026-03-01", "2026-04-01", "2026-06-01", 2)
+
+
+def test_the_newest_clearing_and_its_relapse_are_shown(history_a, regency_a):
+    p = history_a.participant(
+        regency_a,
+        [(d("2026-01-01"), 5), (d("2026-02-01"), 0), (d("2026-03-01"), 4), (d("2026-04-01"), 0),
+         (d("2026-05-01"), 3)],
+    )
+    s = _screen(regency_a, p)
+    sick = _flag(s, "pays_when_sick")
+    assert (sick["from"], sick["cleared"], sick["relapse"], sick["months_cleared"]) == (
+        "2026-03-01", "2026-04-01", "2026-05-01", 4)
+    assert _flag(s, "self_cleared_before")["cleared"] == "2026-04-01"
