@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -62,12 +62,11 @@ def assessment_queue(request: RegencyHttpRequest, regency_slug: str) -> HttpResp
         return redirect(request.get_full_path())
 
     today = regency_today(regency)
-    params = request.GET
-    if "status" not in params and access.has_role(Role.SUPERVISOR):
+    filter_params: QueryDict = request.GET.copy()
+    if "status" not in filter_params and access.has_role(Role.SUPERVISOR):
         # A supervisor's queue opens on what awaits their decision.
-        params = params.copy()
-        params["status"] = "submitted"
-    filters = selectors.QueueFilters.from_params(params)
+        filter_params["status"] = "submitted"
+    filters = selectors.QueueFilters.from_params(filter_params)
     raw_page = request.GET.get("page") or ""
     page = selectors.queue_page(
         regency=regency, user=request.user, filters=filters, today=today,
@@ -76,7 +75,7 @@ def assessment_queue(request: RegencyHttpRequest, regency_slug: str) -> HttpResp
     )
     rows = [{"entry": e, "days_waiting": selectors.days_waiting(e, today)} for e in page.object_list]
     can_decide = access.can(Perm.DECIDE_ASSESSMENT)
-    params = request.GET.copy()
+    params: QueryDict = request.GET.copy()
     params.pop("page", None)
     params.pop(CURSOR_PARAM, None)
     return render(request, "assessments/queue.html", {
