@@ -8,7 +8,6 @@ disabled, 2 bad arguments."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any, NoReturn
@@ -16,17 +15,8 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.arguments import non_negative_int
 from donations.demo_list import demo_list_write
-
-
-def non_negative_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"harus bilangan bulat 0 atau lebih, bukan {raw!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"harus bilangan bulat 0 atau lebih, bukan {value}")
-    return value
 
 
 class Command(BaseCommand):

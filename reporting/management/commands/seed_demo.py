@@ -7,24 +7,14 @@ Progress and a short summary for people on stderr; the last line of stdout is on
 
 from __future__ import annotations
 
-import argparse
 import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.arguments import non_negative_int
 from core.errors import DomainError
 from reporting.demo import demo_seed
-
-
-def non_negative_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"harus bilangan bulat 0 atau lebih, bukan {raw!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"harus bilangan bulat 0 atau lebih, bukan {value}")
-    return value
 
 
 class Command(BaseCommand):
