@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 
 from scripts.browser import BrowserError, ensure_chromium
 from scripts.procs import ProcessGroup, SignalWatch, StopRequested, run_step
@@ -38,48 +39,46 @@ def pytest_env(services_env: dict[str, str], environ: dict[str, str] | None = No
             "DJANGO_SETTINGS_MODULE": TEST_SETTINGS, "PYTHONUNBUFFERED": "1"}
 
 
+@dataclass(frozen=True)
+class Check:
+    """One static check: the announcement, the executable next to python, and what a failure says."""
+
+    name: str
+    heading: str
+    args: tuple[str, ...]
+    failure: str  # one sentence; {code} is the exit code
+
+
+# In order; the first that fails stops the run. `[tool.mypy]` in pyproject.toml says what mypy
+# checks; its cache (var/mypy-cache) keeps a repeat run to seconds. The Django plugin imports
+# config.settings.test, whatever the shell says.
+CHECKS = (
+    Check("ruff", "ruff check .", ("check", "."),
+          "ruff found problems (exit code {code}); they are listed above."),
+    Check("lint-imports", "lint-imports (the layers contract in pyproject.toml)", ("--no-cache",),
+          "lint-imports found an import that reaches up a layer (exit code {code}); it is listed above."),
+    Check("mypy", "mypy (the types, [tool.mypy] in pyproject.toml)", (),
+          "mypy found type errors (exit code {code}); they are listed above."),
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     pytest_args = sys.argv[1:] if argv is None else argv
     watch = SignalWatch()
     python = sys.executable
     bin_dir = os.path.dirname(python)
-    ruff = os.path.join(bin_dir, "ruff")
-    lint_imports = os.path.join(bin_dir, "lint-imports")
-    mypy = os.path.join(bin_dir, "mypy")
 
     group = ProcessGroup(env=dict(os.environ))
-    say("ruff check .")
-    try:
-        code = run_step(group, watch, "ruff", "ruff", [ruff, "check", "."], prefixed=False)
-    except StopRequested:
-        return 130
-    if code != 0:
-        print(f"\nmake test: ruff found problems (exit code {code}); they are listed above.",
-              file=sys.stderr)
-        return 1
-
-    say("lint-imports (the layers contract in pyproject.toml)")
-    try:
-        code = run_step(group, watch, "lint-imports", "lint-imports", [lint_imports, "--no-cache"],
-                        prefixed=False)
-    except StopRequested:
-        return 130
-    if code != 0:
-        print(f"\nmake test: lint-imports found an import that reaches up a layer (exit code {code}); "
-              "it is listed above.", file=sys.stderr)
-        return 1
-
-    # `[tool.mypy]` in pyproject.toml says what is checked; its cache (var/mypy-cache) keeps a
-    # repeat run to seconds. The Django plugin imports config.settings.test, whatever the shell says.
-    say("mypy (the types, [tool.mypy] in pyproject.toml)")
-    try:
-        code = run_step(group, watch, "mypy", "mypy", [mypy], prefixed=False)
-    except StopRequested:
-        return 130
-    if code != 0:
-        print(f"\nmake test: mypy found type errors (exit code {code}); they are listed above.",
-              file=sys.stderr)
-        return 1
+    for check in CHECKS:
+        say(check.heading)
+        try:
+            code = run_step(group, watch, check.name, check.name,
+                            [os.path.join(bin_dir, check.name), *check.args], prefixed=False)
+        except StopRequested:
+            return 130
+        if code != 0:
+            print("\nmake test: " + check.failure.format(code=code), file=sys.stderr)
+            return 1
 
     say("Chromium for the browser tests")
     try:

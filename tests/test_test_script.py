@@ -65,3 +65,12 @@ def test_an_upward_import_stops_the_run_before_mypy(monkeypatch: pytest.MonkeyPa
     assert code == 1
     assert steps.names == ["ruff", "lint-imports"]
     assert "lint-imports found an import that reaches up a layer" in capsys.readouterr().err
+
+
+def test_a_ruff_finding_stops_the_run_before_the_layers(monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code, steps = _run(monkeypatch, {"ruff": 2})
+    assert code == 1
+    assert steps.names == ["ruff"]
+    assert steps.argv["ruff"][1:] == ["check", "."]
+    assert "make test: ruff found problems (exit code 2); they are listed above." in capsys.readouterr().err
