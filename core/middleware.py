@@ -2,7 +2,8 @@
 
 Django's LocaleMiddleware would follow the browser's Accept-Language, and many
 phones in Indonesia are set to English; the choice made with the language switch
-(the language cookie set by `set_language`) is the only thing that changes it.
+(the language cookie set by `set_language`) is the only thing that changes it on a page.
+An API client (a token, no cookie, no switch) names its language in Accept-Language.
 """
 
 import logging
@@ -24,7 +25,13 @@ class LanguageMiddleware:
 
     def __call__(self, request):
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
+        if chosen in self.supported:
+            language = chosen
+        elif request.path.startswith("/api/"):
+            # Accept-Language among the supported languages, else Indonesian.
+            language = translation.get_language_from_request(request)
+        else:
+            language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = language
         response = self.get_response(request)

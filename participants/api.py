@@ -21,6 +21,7 @@ from core.formatting import format_date
 from core.pagination import KeysetApiPagination, KeysetOrder
 from core.time import regency_today
 from participants import selectors
+from participants.imports.messages import localise
 from participants.models import Participant
 from participants.serializers import (
     ImportCreatedSerializer,
@@ -190,6 +191,10 @@ class ImportErrorsApi(APIView):
             paginator = KeysetApiPagination()
             page = paginator.paginate_queryset(qs.values("id", "row", "column", "message", "value"), request,
                                                view=self)
+            # Stored in Indonesian by the worker; read in the request's language (the column stays
+            # the machine name), as on the report page and in the error CSV.
+            for item in page or []:
+                item["message"] = localise(item["message"])
             return paginator.get_paginated_response(ImportErrorSerializer(page, many=True).data)
         # An import whose errors live only in its report file or summary: a short list in memory,
         # paged by number in the same shape.

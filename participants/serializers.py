@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from participants.forms import validate_arrears_file
+from participants.imports.messages import localise
 from participants.models import ArrearsImport, ImportMode, Participant, ParticipantStatus
 from participants.selectors import ELIGIBILITY_CHOICES, import_error_total
 
@@ -76,6 +77,13 @@ class ImportListItemSerializer(serializers.ModelSerializer):
         return _absolute(self.context.get("request"), reverse("api_import_detail", kwargs={"import_id": obj.pk}))
 
 
+class StoredMessageField(serializers.CharField):
+    """A message the import worker stored in Indonesian, read in the request's language."""
+
+    def to_representation(self, value: str) -> str:
+        return localise(super().to_representation(value))
+
+
 class ImportSummarySerializer(serializers.Serializer):
     rows = serializers.IntegerField()
     valid = serializers.IntegerField()
@@ -86,7 +94,7 @@ class ImportSummarySerializer(serializers.Serializer):
     cleared = serializers.IntegerField()
     regencies = serializers.DictField(child=serializers.IntegerField(), source="regency_counts")
     is_outdated = serializers.BooleanField()
-    message = serializers.CharField()
+    message = StoredMessageField()
     warning_count = serializers.IntegerField(
         help_text=_("Baris yang diterima tetapi ditandai (mis. tagihan lebih dari 24 bulan)."))
     warnings = serializers.SerializerMethodField()
@@ -94,7 +102,8 @@ class ImportSummarySerializer(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_warnings(self, obj: ArrearsImport) -> list[dict]:
         """The first 50 warnings: `row`, `column`, `message` (rows accepted but flagged)."""
-        return [{"row": w.get("row"), "column": w.get("column"), "message": w.get("message")}
+        return [{"row": w.get("row"), "column": w.get("column"),
+                 "message": localise(str(w["message"])) if w.get("message") else w.get("message")}
                 for w in (obj.warnings or [])[:50]]
 
 

@@ -35,6 +35,7 @@ from django.db import (
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from psycopg2 import sql
 
 from accounts.models import User
@@ -637,11 +638,17 @@ def _asks_first(preview: dict) -> bool:
 
 
 def _confirmation_message(preview: dict) -> str:
-    return _(
+    # The number of pledges picks the form: "releases 1 active pledge" / "2 active pledges".
+    count = preview["pledges_released"]
+    return ngettext(
         "Daftar lengkap ini akan menandai %(n)s dari %(total)s peserta cabang keluar dari daftar "
-        "tunggakan dan melepas %(pledges)s janji donasi aktif. Periksa rinciannya, lalu pilih "
-        "Terapkan atau Batalkan."
-    ) % {"n": preview["would_clear"], "total": preview["participants"], "pledges": preview["pledges_released"]}
+        "tunggakan dan melepas %(count)s janji donasi aktif. Periksa rinciannya, lalu pilih "
+        "Terapkan atau Batalkan.",
+        "Daftar lengkap ini akan menandai %(n)s dari %(total)s peserta cabang keluar dari daftar "
+        "tunggakan dan melepas %(count)s janji donasi aktif. Periksa rinciannya, lalu pilih "
+        "Terapkan atau Batalkan.",
+        count,
+    ) % {"n": preview["would_clear"], "total": preview["participants"], "count": count}
 
 
 def _lock_apply(branch: BpjsBranch, regencies: list[Regency]) -> None:

@@ -3,9 +3,11 @@
 The import pipeline writes each row error as finished text, in Indonesian (the language of the
 worker that ran it), into `ImportRowError.message` and `ArrearsImport.message`. A page or export in another language reads
 it back through `localise`: the stored text is matched against the pipeline's own message
-templates (every string literal passed to gettext in this package), the values are taken out
-of it and put into the template's translation. A field label inside a message (`%(label)s`)
-is translated too. Text that matches no template is shown as stored.
+templates (every string literal passed to gettext, pgettext, ngettext or npgettext in this
+package), the values are taken out of it and put into the template's translation. A field
+label inside a message (`%(label)s`) is translated too. A plural message is matched by either
+of its forms and translated with the number that picks the form: its `%(count)s` (else its
+`%(n)s`, else its first whole number). Text that matches no template is shown as stored.
 """
 
 from __future__ import annotations
@@ -13,31 +15,91 @@ from __future__ import annotations
 import ast
 import functools
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, ngettext, npgettext, pgettext
 
 _PACKAGE = Path(__file__).resolve().parent
-_GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "gettext_noop"}
+# How each translation function takes its message: the positions of (context, singular, plural)
+# among its arguments (None where it has no such argument).
+_CALLS: dict[str, tuple[int | None, int, int | None]] = {
+    **dict.fromkeys(("_", "gettext", "gettext_lazy", "gettext_noop"), (None, 0, None)),
+    **dict.fromkeys(("pgettext", "pgettext_lazy"), (0, 1, None)),
+    **dict.fromkeys(("ngettext", "ngettext_lazy"), (None, 0, 1)),
+    **dict.fromkeys(("npgettext", "npgettext_lazy"), (0, 1, 2)),
+}
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{\}|%%")
 
 
+@dataclass(frozen=True)
+class _Message:
+    """One message of the pipeline: its singular (the gettext msgid), and its plural form and
+    context where the call had them."""
+
+    singular: str
+    plural: str | None = None
+    context: str | None = None
+
+    def translate(self, values: dict[str, str]) -> str:
+        if self.plural is None:
+            return gettext(self.singular) if self.context is None else pgettext(self.context, self.singular)
+        count = _count(values)
+        if self.context is None:
+            return ngettext(self.singular, self.plural, count)
+        return npgettext(self.context, self.singular, self.plural, count)
+
+
+def _count(values: dict[str, str]) -> int:
+    """The number that picks a plural form, read back from the stored text ("1.234" -> 1234)."""
+    ordered = [values[key] for key in ("count", "n") if key in values]
+    ordered += [value for key, value in sorted(values.items()) if key not in ("count", "n")]
+    for value in ordered:
+        digits = re.sub(r"[.,\s]", "", value)
+        if digits.isdigit():
+            return int(digits)
+    return 1
+
+
+def _literal(node: ast.Call, index: int | None) -> str | None:
+    if index is None or index >= len(node.args):
+        return None
+    arg = node.args[index]
+    return arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None
+
+
+def _messages_in(source: str) -> Iterator[tuple[str, _Message]]:
+    """The literal messages of translation calls in `source`, each as (stored form, message);
+    a plural message once for each of its forms."""
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        if name not in _CALLS:
+            continue
+        context_at, singular_at, plural_at = _CALLS[name]
+        singular = _literal(node, singular_at)
+        plural = _literal(node, plural_at)
+        if singular is None or (plural_at is not None and plural is None):
+            continue
+        message = _Message(singular=singular, plural=plural, context=_literal(node, context_at))
+        yield singular, message
+        if plural is not None and plural != singular:
+            yield plural, message
+
+
 @functools.cache
-def _templates() -> tuple[str, ...]:
-    """Every message literal of the import package, longest first (the most specific wins)."""
-    found: set[str] = set()
+def _templates() -> tuple[tuple[str, _Message], ...]:
+    """Every message of the import package as (stored form, message), longest first (the most
+    specific wins)."""
+    found: set[tuple[str, _Message]] = set()
     # The row and file errors come from this package; an import's summary and its file-level
     # errors from the import service beside it.
     for path in [*sorted(_PACKAGE.glob("*.py")), _PACKAGE.parent / "services.py"]:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call) or not node.args:
-                continue
-            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-            first = node.args[0]
-            if name in _GETTEXT_NAMES and isinstance(first, ast.Constant) and isinstance(first.value, str):
-                found.add(first.value)
-    return tuple(sorted(found, key=lambda text: (-len(_PLACEHOLDER.sub("", text)), text)))
+        found.update(_messages_in(path.read_text(encoding="utf-8")))
+    return tuple(sorted(found, key=lambda item: (-len(_PLACEHOLDER.sub("", item[0])), item[0],
+                                                  item[1].plural or "", item[1].context or "")))
 
 
 @functools.cache
@@ -62,8 +124,8 @@ def _pattern(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     return re.compile("".join(parts), re.S), tuple(names)
 
 
-def _fill(template: str, values: dict[str, str]) -> str:
-    translated = gettext(template)
+def _fill(message: _Message, values: dict[str, str]) -> str:
+    translated = message.translate(values)
     named = {key: value for key, value in values.items() if not key.startswith("_")}
     if "label" in named:
         named["label"] = gettext(named["label"])
@@ -74,13 +136,13 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _localise(message: str, language: str) -> str:
-    for template in _templates():
-        pattern, _names = _pattern(template)
-        match = pattern.fullmatch(message)
+def _localise(text: str, language: str) -> str:
+    for form, message in _templates():
+        pattern, _names = _pattern(form)
+        match = pattern.fullmatch(text)
         if match is not None:
-            return _fill(template, match.groupdict())
-    return message
+            return _fill(message, match.groupdict())
+    return text
 
 
 def localise(message: str) -> str:
