@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
     Count,
@@ -431,6 +434,47 @@ def available_participants(*, regency: Regency, today: dt.date | None = None) ->
     )
 
 
+# The pool's size, kept in the cache per regency and day: counting it reads every approved
+# assessment of the regency (about 36,000 at 100,000 participants: 230-340 ms), while the pages
+# that show it (the dashboard, a campaign's participants) are read far more often than it
+# changes. Every change that can move it bumps the regency's version (`pool_changed`, connected
+# in DonationsConfig.ready: a pledge or an assessment saved or deleted, an applied list, a
+# screening, a reconciliation), so the next read counts again; POOL_TTL bounds what a change
+# made without those (a set-based update in a job) can leave behind.
+POOL_TTL = 120
+
+
+def _pool_version_key(regency_id: int) -> str:
+    return f"donations:pool:v:{regency_id}"
+
+
+def pool_changed(regency_id: int) -> None:
+    """Forget the regency's cached pool size, now and again after the commit (a read between the
+    two could otherwise cache the size from before the change under the new version)."""
+    def bump() -> None:
+        cache.set(_pool_version_key(regency_id), uuid.uuid4().hex, None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def pool_count(*, regency: Regency, today: dt.date | None = None) -> int:
+    """How many participants `available_participants` holds: counted with JIT off (compiling the
+    pool's plan cost ~4.4 s of 4.8 s at 65,000 participants), then read from the cache until the
+    pool changes."""
+    day = today or regency_today(regency)
+    version = cache.get(_pool_version_key(regency.pk)) or "0"
+    key = f"donations:pool:{regency.pk}:{day.isoformat()}:{version}"
+    count = cache.get(key)
+    if count is None:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+            count = available_participants(regency=regency, today=day).count()
+        cache.set(key, count, POOL_TTL)
+    return int(count)
+
+
 def pool_candidates(*, regency: Regency, today: dt.date | None = None) -> QuerySet[Participant]:
     """The same pool as `available_participants`, for the write paths (a suggestion after a
     conflict, the check under the locks): "eligible" is exactly the first branch of
@@ -502,15 +546,18 @@ def campaign_participants_page(
     *, campaign: Campaign, filters: DonorFilters | None = None, cursor: str | None = None,
     page_number: int | None = None, size: int = DONOR_PER_PAGE,
 ) -> KeysetPage[Participant]:
-    """One page of the campaign's pool at `cursor`, with its count (exact up to 1,000; the same
-    rows as the dashboard's "waiting" figure when no filter is set). Two queries."""
+    """One page of the campaign's pool at `cursor`, with its count: with no filter set, the
+    pool's size (`pool_count`, the dashboard's "waiting" figure); with one, exact up to 1,000."""
     filters = filters or DonorFilters()
     qs = campaign_participants(campaign=campaign, filters=filters)
     with page_reads():
         page = keyset_page(qs, order=DONOR_ORDERS[filters.sort], cursor=cursor, size=size,
                            page_number=page_number)
-        counted = count_capped(qs)
-    page.count, page.count_exact = counted.value, counted.exact
+        if filters.narrowed:
+            counted = count_capped(qs)
+            page.count, page.count_exact = counted.value, counted.exact
+        else:
+            page.count, page.count_exact = pool_count(regency=campaign.regency), True
     return page
 
 

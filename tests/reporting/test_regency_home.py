@@ -2,6 +2,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -112,11 +113,13 @@ def test_regency_home_query_count_is_constant(client, regency_a, admin_a, distri
 
     ParticipantFactory(regency=regency_a, family=FamilyFactory(regency=regency_a))
     summary_refresh(regency=regency_a)  # what an applied list does
+    cache.clear()
     with CaptureQueriesContext(connection) as one:
         assert client.get(_url(regency_a)).status_code == 200
     for _ in range(25):
         ParticipantFactory(regency=regency_a, family=FamilyFactory(regency=regency_a))
         VillageFactory(district=district_a, regency=regency_a)
     summary_refresh(regency=regency_a)
+    cache.clear()  # the pool's size is cached: count it again, as the first request did
     with django_assert_num_queries(len(one.captured_queries)):
         assert client.get(_url(regency_a)).status_code == 200
