@@ -142,41 +142,26 @@ def district_b(regency_b):
     return DistrictFactory(regency=regency_b, name="Selong", code="52.03.01")
 
 
-@pytest.fixture
-def admin_a(regency_a):
-    return member(regency_a, Role.REGENCY_ADMIN, email="admin.a@example.test")
+def _person(name: str, place: str, email: str, role: str | None = None) -> Any:
+    """The fixture `name`: a user holding `role` in the regency fixture `place`, or, without a
+    role, a BPJS admin of the branch fixture `place`; TOTP enrolled either way."""
+
+    def make(request: pytest.FixtureRequest) -> Any:
+        where = request.getfixturevalue(place)
+        return branch_admin(where, email=email) if role is None else member(where, role, email=email)
+
+    make.__doc__ = f"{email}: {role or 'BPJS admin'} of {place}."
+    return pytest.fixture(make, name=name)
 
 
-@pytest.fixture
-def staff_a(regency_a):
-    return member(regency_a, Role.PEMDA_STAFF, email="staf.a@example.test")
-
-
-@pytest.fixture
-def assessor_a(regency_a):
-    return member(regency_a, Role.ASSESSOR, email="asesor.a@example.test")
-
-
-@pytest.fixture
-def supervisor_a(regency_a):
-    return member(regency_a, Role.SUPERVISOR, email="supervisor.a@example.test")
-
-
-@pytest.fixture
-def admin_b(regency_b):
-    return member(regency_b, Role.REGENCY_ADMIN, email="admin.b@example.test")
-
-
-@pytest.fixture
-def assessor_b(regency_b):
-    return member(regency_b, Role.ASSESSOR, email="asesor.b@example.test")
-
-
-@pytest.fixture
-def bpjs_a(branch_a):
-    return branch_admin(branch_a, email="bpjs.a@example.test")
-
-
-@pytest.fixture
-def bpjs_b(branch_b):
-    return branch_admin(branch_b, email="bpjs.b@example.test")
+# name, the regency or branch fixture, e-mail, role (none: a BPJS branch admin)
+admin_a = _person("admin_a", "regency_a", "admin.a@example.test", Role.REGENCY_ADMIN)
+staff_a = _person("staff_a", "regency_a", "staf.a@example.test", Role.PEMDA_STAFF)
+assessor_a = _person("assessor_a", "regency_a", "asesor.a@example.test", Role.ASSESSOR)
+supervisor_a = _person("supervisor_a", "regency_a", "supervisor.a@example.test", Role.SUPERVISOR)
+treasurer_a = _person("treasurer_a", "regency_a", "bendahara.a@example.test", Role.TREASURER)
+admin_b = _person("admin_b", "regency_b", "admin.b@example.test", Role.REGENCY_ADMIN)
+assessor_b = _person("assessor_b", "regency_b", "asesor.b@example.test", Role.ASSESSOR)
+treasurer_b = _person("treasurer_b", "regency_b", "bendahara.b@example.test", Role.TREASURER)
+bpjs_a = _person("bpjs_a", "branch_a", "bpjs.a@example.test")
+bpjs_b = _person("bpjs_b", "branch_b", "bpjs.b@example.test")

@@ -55,25 +55,31 @@ class UserFactory(factory.django.DjangoModelFactory):
             enrol_totp(self, TOTP_SECRET)
 
 
-class RegencyFactory(factory.django.DjangoModelFactory):
+class _PlaceFactory(factory.django.DjangoModelFactory):
+    """A regency or a BPJS branch: found again by its code, in WITA."""
+
+    class Meta:
+        abstract = True
+        django_get_or_create = ("code",)
+
+    timezone = "Asia/Makassar"
+
+
+class RegencyFactory(_PlaceFactory):
     class Meta:
         model = Regency
-        django_get_or_create = ("code",)
 
     code = factory.Sequence(lambda n: f"9{n % 10}.{(n // 10) % 90 + 10:02d}")
     name = factory.Sequence(lambda n: f"Uji {n}")
     slug = factory.Sequence(lambda n: f"uji-{n}")
-    timezone = "Asia/Makassar"
 
 
-class BranchFactory(factory.django.DjangoModelFactory):
+class BranchFactory(_PlaceFactory):
     class Meta:
         model = BpjsBranch
-        django_get_or_create = ("code",)
 
     code = factory.Sequence(lambda n: f"cabang-{n}")
     name = factory.Sequence(lambda n: f"KC Uji {n}")
-    timezone = "Asia/Makassar"
 
 
 class DistrictFactory(factory.django.DjangoModelFactory):

@@ -20,8 +20,7 @@ from donations.models import (
 )
 from donations.services import donor_profile_ensure
 from participants.models import Family, Relationship
-from regencies.roles import Role
-from tests.factories import ArrearsImportFactory, ParticipantFactory, UserFactory, member
+from tests.factories import ArrearsImportFactory, ParticipantFactory, UserFactory
 
 _seq = itertools.count(1)
 
@@ -128,17 +127,7 @@ def donor2(db):
     return user
 
 
-# --- the money side: a collected-route campaign, its treasurers, pledges made directly ---------------
-
-
-@pytest.fixture
-def treasurer_a(regency_a):
-    return member(regency_a, Role.TREASURER, email="bendahara.a@example.test")
-
-
-@pytest.fixture
-def treasurer_b(regency_b):
-    return member(regency_b, Role.TREASURER, email="bendahara.b@example.test")
+# --- the money side: a collected-route campaign and pledges made directly (the treasurers: tests/conftest.py)
 
 
 @pytest.fixture
