@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
@@ -13,11 +16,12 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assessments import questionnaire, selectors, services
-from assessments.models import ReasonCode, Status
+from assessments.models import Assessment, ReasonCode, Status
 from core.api import Pagination
 from core.errors import DomainError
 from participants.models import Participant
@@ -191,25 +195,40 @@ class AssessmentApi(APIView):
         return Response(_detail(_fresh(assessment_id, request.user)))
 
 
+# One state change of an assessment: the body is read with the subclass's `InputSerializer`
+# (none: no body), `act` calls the service, the answer is the assessment as it now is. (A comment,
+# not a docstring: a view's docstring becomes its description in the API schema.)
 class _TransitionApi(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
+    InputSerializer: type[serializers.Serializer] | None = None
+    post: Callable[..., Response]  # made for each subclass below
 
-    def act(self, request, assessment) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+
+        # A function of each subclass's own: the schema is attached to the function object.
+        def post(self: _TransitionApi, request: Request, assessment_id: int) -> Response:
+            return self.transition(request, assessment_id)
+
+        cls.post = extend_schema(request=cls.InputSerializer, responses=AssessmentDetailSerializer)(post)
+
+    def act(self, request, assessment: Assessment, data: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    def post(self, request, assessment_id: int):
+    def transition(self, request: Request, assessment_id: int) -> Response:
         assessment = _fresh(assessment_id, request.user)
-        self.act(request, assessment)
+        data: dict[str, Any] = {}
+        if self.InputSerializer is not None:
+            body = self.InputSerializer(data=request.data or {})
+            body.is_valid(raise_exception=True)
+            data = dict(body.validated_data)
+        self.act(request, assessment, data)
         return Response(_detail(_fresh(assessment_id, request.user)))
 
 
 class AssessmentSubmitApi(_TransitionApi):
-    @extend_schema(request=None, responses=AssessmentDetailSerializer)
-    def post(self, request, assessment_id: int):
-        return super().post(request, assessment_id)
-
-    def act(self, request, assessment) -> None:
+    def act(self, request, assessment: Assessment, data: dict[str, Any]) -> None:
         services.assessment_submit(assessment=assessment, actor=request.user)
 
 
@@ -217,14 +236,8 @@ class AssessmentApproveApi(_TransitionApi):
     class InputSerializer(serializers.Serializer):
         note = serializers.CharField(required=False, allow_blank=True, default="")
 
-    @extend_schema(request=InputSerializer, responses=AssessmentDetailSerializer)
-    def post(self, request, assessment_id: int):
-        return super().post(request, assessment_id)
-
-    def act(self, request, assessment) -> None:
-        data = self.InputSerializer(data=request.data or {})
-        data.is_valid(raise_exception=True)
-        services.assessment_approve(assessment=assessment, actor=request.user, note=data.validated_data["note"])
+    def act(self, request, assessment: Assessment, data: dict[str, Any]) -> None:
+        services.assessment_approve(assessment=assessment, actor=request.user, note=data["note"])
 
 
 class AssessmentRejectApi(_TransitionApi):
@@ -232,31 +245,17 @@ class AssessmentRejectApi(_TransitionApi):
         reason = serializers.ChoiceField(choices=ReasonCode.choices)
         note = serializers.CharField(required=False, allow_blank=True, default="")
 
-    @extend_schema(request=InputSerializer, responses=AssessmentDetailSerializer)
-    def post(self, request, assessment_id: int):
-        return super().post(request, assessment_id)
-
-    def act(self, request, assessment) -> None:
-        data = self.InputSerializer(data=request.data or {})
-        data.is_valid(raise_exception=True)
-        services.assessment_reject(
-            assessment=assessment, actor=request.user,
-            reason=data.validated_data["reason"], note=data.validated_data["note"],
-        )
+    def act(self, request, assessment: Assessment, data: dict[str, Any]) -> None:
+        services.assessment_reject(assessment=assessment, actor=request.user, reason=data["reason"],
+                                   note=data["note"])
 
 
 class AssessmentReturnApi(_TransitionApi):
     class InputSerializer(serializers.Serializer):
         note = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses=AssessmentDetailSerializer)
-    def post(self, request, assessment_id: int):
-        return super().post(request, assessment_id)
-
-    def act(self, request, assessment) -> None:
-        data = self.InputSerializer(data=request.data or {})
-        data.is_valid(raise_exception=True)
-        services.assessment_return(assessment=assessment, actor=request.user, note=data.validated_data["note"])
+    def act(self, request, assessment: Assessment, data: dict[str, Any]) -> None:
+        services.assessment_return(assessment=assessment, actor=request.user, note=data["note"])
 
 
 class AssessmentEvidenceApi(APIView):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -22,7 +23,7 @@ from core.pagination import KeysetApiPagination, KeysetOrder
 from core.time import regency_today
 from participants import selectors
 from participants.imports.messages import localise
-from participants.models import Participant
+from participants.models import ArrearsImport, Participant
 from participants.serializers import (
     ImportCreatedSerializer,
     ImportCreateInputSerializer,
@@ -277,33 +278,49 @@ CONFLICT_EXAMPLE = OpenApiExample(
 )
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _awaiting_confirmation_schema(*, operation_id: str, summary: str, answer: int, example: str,
+                                  status_value: str) -> Callable[[F], F]:
+    """The schema of a decision on a full list that waits at `awaiting_confirmation`."""
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        request=None,
+        responses={
+            answer: ImportCreatedSerializer,
+            404: OpenApiResponse(description="Not an import of the user's branches."),
+            409: OpenApiResponse(description="The import is not awaiting confirmation."),
+        },
+        examples=[
+            OpenApiExample(example, value={"id": 42, "status": status_value}, response_only=True,
+                           status_codes=[str(answer)]),
+            CONFLICT_EXAMPLE,
+        ],
+        tags=["imports"],
+    )
+
+
+def _decided(request: Request, import_id: int, decide: Callable[..., ArrearsImport], answer: int) -> Response:
+    """Apply `decide` (a service) to one of the user's imports; the import's id and new status."""
+    arrears_import = selectors.import_get_for_user(user=request.user, import_id=import_id)
+    arrears_import = decide(arrears_import=arrears_import, actor=request.user)
+    return Response({"id": arrears_import.pk, "status": arrears_import.status}, status=answer)
+
+
 class ImportConfirmApi(APIView):
     """`POST imports/{id}/confirm/`: apply a full list that waits at `awaiting_confirmation`."""
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
-        operation_id="imports_confirm",
-        summary="Apply a full list that waited for confirmation",
-        request=None,
-        responses={
-            202: ImportCreatedSerializer,
-            404: OpenApiResponse(description="Not an import of the user's branches."),
-            409: OpenApiResponse(description="The import is not awaiting confirmation."),
-        },
-        examples=[
-            OpenApiExample("Queued", value={"id": 42, "status": "queued"}, response_only=True,
-                           status_codes=["202"]),
-            CONFLICT_EXAMPLE,
-        ],
-        tags=["imports"],
-    )
+    @_awaiting_confirmation_schema(operation_id="imports_confirm",
+                                   summary="Apply a full list that waited for confirmation",
+                                   answer=status.HTTP_202_ACCEPTED, example="Queued", status_value="queued")
     def post(self, request, import_id: int):
         from participants import services
 
-        arrears_import = selectors.import_get_for_user(user=request.user, import_id=import_id)
-        arrears_import = services.import_confirm(arrears_import=arrears_import, actor=request.user)
-        return Response({"id": arrears_import.pk, "status": arrears_import.status}, status=status.HTTP_202_ACCEPTED)
+        return _decided(request, import_id, services.import_confirm, status.HTTP_202_ACCEPTED)
 
 
 class ImportDiscardApi(APIView):
@@ -311,25 +328,10 @@ class ImportDiscardApi(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
-        operation_id="imports_discard",
-        summary="Discard a full list that waited for confirmation (nothing is applied)",
-        request=None,
-        responses={
-            200: ImportCreatedSerializer,
-            404: OpenApiResponse(description="Not an import of the user's branches."),
-            409: OpenApiResponse(description="The import is not awaiting confirmation."),
-        },
-        examples=[
-            OpenApiExample("Discarded", value={"id": 42, "status": "discarded"}, response_only=True,
-                           status_codes=["200"]),
-            CONFLICT_EXAMPLE,
-        ],
-        tags=["imports"],
-    )
+    @_awaiting_confirmation_schema(operation_id="imports_discard",
+                                   summary="Discard a full list that waited for confirmation (nothing is applied)",
+                                   answer=status.HTTP_200_OK, example="Discarded", status_value="discarded")
     def post(self, request, import_id: int):
         from participants import services
 
-        arrears_import = selectors.import_get_for_user(user=request.user, import_id=import_id)
-        arrears_import = services.import_discard_unconfirmed(arrears_import=arrears_import, actor=request.user)
-        return Response({"id": arrears_import.pk, "status": arrears_import.status}, status=status.HTTP_200_OK)
+        return _decided(request, import_id, services.import_discard_unconfirmed, status.HTTP_200_OK)
