@@ -1,11 +1,13 @@
 """Screening: flags from each participant's import history, computed set-based in SQL.
 
-One statement per regency reads every participant's `ArrearsRecord`s ordered by
-`as_of` (window functions), finds where arrears of at least N months went to
-zero between two imports (the next record shows 0 months, the participant is
-absent from a later full-mode import, or the participant left the list), and
-whether arrears came back within M months; it then upserts one `Screening` row
-per participant in arrears. No Python loop walks participants.
+A record of at least N months in arrears "cleared" when the next list of the regency showed
+0 months, or a full-mode list of the regency dated before the next record did not name the
+participant; a relapse is the first record in arrears after the clearing, within M months.
+The import keeps those clearings per participant and regency as it applies each list
+(`participants.models.ClearingHistory`, maintained by `participants.imports.apply`), so the
+one statement per regency reads the participants in arrears and their clearings, never the
+months of history: its cost follows the current list, not the months kept. It upserts one
+`Screening` row per participant in arrears. No Python loop walks participants.
 
 Flags only recommend (`assess`, `low_priority`, `likely_ineligible`, and `written_off`
 when the newest list says the state wrote the arrears off); the decision is the
@@ -27,6 +29,7 @@ from assessments.models import Flag, Recommendation, Screening, ScreeningSetting
 from core.audit import audit_record
 from core.formatting import MONTHS_ID
 from core.time import regency_today
+from participants.imports.apply import clearing_history_is_current, rebuild_clearing_history
 from regencies.models import Regency
 
 # Sent inside `screening_run`'s transaction (kwargs `regency_id`, `import_id`): a higher app
@@ -108,85 +111,39 @@ def _months_between(a: str, b: str) -> sql.Composable:
 # Composed from constant fragments and the models' tables (no user input); values, the enums'
 # included, go in as parameters (_screen_values).
 _SCREEN_SQL = """
-WITH imp AS (
-    SELECT ai.id, ai.as_of, ai.mode
-    FROM {import_t} ai
-    WHERE ai.status = %(imp_applied)s
-      AND ai.branch_id IN (
-          SELECT br.bpjsbranch_id FROM {branch_regencies} br WHERE br.regency_id = %(regency)s
-      )
-),
-full_imp AS (
-    SELECT DISTINCT as_of FROM imp WHERE mode = %(mode_full)s
-),
--- Each record with the next one (LEAD) and, as [days since 2000-01-01, months], the first
--- record in arrears dated after it: what the relapse after a clearing needs, read in the same
--- pass over the history (no join of the history with itself: that one grew with the square
--- of a participant's records times the participants whenever the planner chose a nested loop).
-rec0 AS (
-    SELECT r.id, r.participant_id, r.as_of, r.months_in_arrears AS months,
-           LEAD(r.as_of) OVER w AS next_as_of,
-           LEAD(r.months_in_arrears) OVER w AS next_months,
-           min(ARRAY[r.as_of - DATE '2000-01-01', r.months_in_arrears::int])
-               FILTER (WHERE r.months_in_arrears > 0)
-               OVER (PARTITION BY r.participant_id ORDER BY r.as_of
-                     RANGE BETWEEN '1 day'::interval FOLLOWING AND UNBOUNDED FOLLOWING) AS later_arrears
-    FROM {record} r
-    JOIN imp ON imp.id = r.arrears_import_id
-    WHERE r.regency_id = %(regency)s
-    WINDOW w AS (PARTITION BY r.participant_id ORDER BY r.as_of, r.id)
-),
-rec AS (
-    SELECT rec0.*,
-           LEAD(rec0.later_arrears) OVER (PARTITION BY rec0.participant_id ORDER BY rec0.as_of, rec0.id)
-               AS next_later_arrears
-    FROM rec0
-),
+WITH
+-- The clearings of the participants in arrears, as the import keeps them (ClearingHistory: no
+-- month of the history is read), with the thresholds applied: a record of at least N months
+-- cleared, and the first record in arrears after it, a relapse when within M months.
 clr0 AS (
-    SELECT rec.id, rec.participant_id, rec.months AS cleared_months, rec.as_of AS from_date,
-           CASE
-               WHEN gap.absent_as_of IS NOT NULL THEN gap.absent_as_of
-               WHEN rec.next_months = 0 THEN rec.next_as_of
-               WHEN rec.next_as_of IS NULL AND p.status = %(cleared)s
-                    THEN COALESCE(p.cleared_at, p.as_of)
-           END AS cleared_date,
-           -- the first record in arrears dated after the clearing: after an absence from a full
-           -- list (dated between this record and the next), every later record; after a record
-           -- at zero, those dated after that record; after leaving the list, none
-           CASE
-               WHEN gap.absent_as_of IS NOT NULL THEN rec.later_arrears
-               WHEN rec.next_months = 0 THEN rec.next_later_arrears
-           END AS after_clear
-    FROM rec
-    JOIN {participant} p ON p.id = rec.participant_id
-    LEFT JOIN LATERAL (
-        SELECT min(f.as_of) AS absent_as_of FROM full_imp f
-        WHERE f.as_of > rec.as_of AND (rec.next_as_of IS NULL OR f.as_of < rec.next_as_of)
-    ) gap ON TRUE
-    WHERE rec.months >= %(n)s
+    SELECT p.id AS participant_id, e.months AS cleared_months, e."from" AS from_date,
+           e.cleared AS cleared_date, e.next AS next_as_of, e.next_months
+    FROM {participant} p
+    JOIN {clearing} h ON h.participant_id = p.id AND h.regency_id = %(regency)s
+    CROSS JOIN LATERAL jsonb_to_recordset(h.clearings)
+        AS e("from" date, months int, cleared date, next date, next_months int)
+    WHERE p.regency_id = %(regency)s AND p.status <> %(cleared)s AND p.months_in_arrears > 0
+      AND h.clearings <> '[]'::jsonb
+      AND e.months >= %(n)s AND e.cleared > e."from"
 ),
--- A relapse: that first record in arrears again, within M months of the clearing.
 clr AS (
-    SELECT c.id, c.participant_id, c.cleared_months, c.from_date, c.cleared_date,
-           rl.relapse_as_of, CASE WHEN rl.relapse_as_of IS NOT NULL THEN c.after_clear[2] END AS relapse_months
+    SELECT c.participant_id, c.cleared_months, c.from_date, c.cleared_date,
+           CASE WHEN c.next_as_of <= c.cleared_date + make_interval(months => %(m)s)
+                THEN c.next_as_of END AS relapse_as_of,
+           CASE WHEN c.next_as_of <= c.cleared_date + make_interval(months => %(m)s)
+                THEN c.next_months END AS relapse_months
     FROM clr0 c
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN DATE '2000-01-01' + c.after_clear[1]
-                         <= c.cleared_date + make_interval(months => %(m)s)
-                    THEN DATE '2000-01-01' + c.after_clear[1] END AS relapse_as_of
-    ) rl
-    WHERE c.cleared_date IS NOT NULL AND c.cleared_date > c.from_date
-      AND NOT ({covered_by_pledge})
+    WHERE NOT ({covered_by_pledge})
 ),
 last_clear AS (
     SELECT DISTINCT ON (participant_id) participant_id, cleared_months, from_date, cleared_date
-    FROM clr ORDER BY participant_id, cleared_date DESC
+    FROM clr ORDER BY participant_id, cleared_date DESC, from_date DESC
 ),
 last_relapse AS (
     SELECT DISTINCT ON (participant_id) participant_id, cleared_months, from_date, cleared_date,
            relapse_as_of, relapse_months
     FROM clr WHERE relapse_as_of IS NOT NULL
-    ORDER BY participant_id, cleared_date DESC
+    ORDER BY participant_id, cleared_date DESC, from_date DESC
 ),
 fam AS (
     SELECT f.family_id, count(*) AS size,
@@ -287,12 +244,10 @@ ON CONFLICT (participant_id) DO UPDATE SET
 
 
 def _tables() -> dict[str, sql.Identifier]:
-    from participants.models import ArrearsImport, ArrearsRecord, Participant
-    from regencies.models import BpjsBranch
+    from participants.models import ClearingHistory, Participant
 
     tables: dict[str, type[models.Model]] = {
-        "import_t": ArrearsImport, "branch_regencies": BpjsBranch.regencies.through, "record": ArrearsRecord,
-        "participant": Participant, "screening": Screening}
+        "clearing": ClearingHistory, "participant": Participant, "screening": Screening}
     return {name: sql.Identifier(model._meta.db_table) for name, model in tables.items()}
 
 
@@ -387,6 +342,10 @@ def screening_run(*, regency: Regency, arrears_import_id: int | None = None, act
             # The lateral joins make the planner's cost estimate huge, and JIT compiling this
             # one statement took ~1.4 s a regency: more than running it.
             cursor.execute("SET LOCAL jit = off")
+            if not clearing_history_is_current(cursor, regency.pk):
+                # Records the import did not write (or imports it did not see): once, from the
+                # whole history, then the imports keep the rows current again.
+                rebuild_clearing_history(cursor, [regency.pk])
             cursor.execute(_screen_sql(), params)
             upserted = cursor.rowcount
             cursor.execute(sql.SQL(_PRUNE_SQL).format(**_tables()), {**_screen_values(), "regency": regency.pk})

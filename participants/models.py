@@ -426,5 +426,65 @@ class ArrearsRecord(TenantModel):
         ]
 
 
+class ClearingHistory(TenantModel):
+    """What screening needs of one participant's history in one regency, kept by the import.
+
+    Screening's rules read the history for two things only: the clearings (a record in arrears
+    followed by a list at zero, or by a full list of the regency without the participant) and,
+    after each, the first record in arrears again. Kept here, one row per participant and regency
+    of the records, the apply maintains them set-based from the one list it writes
+    (`participants.imports.apply`), and screening reads the current participants with these rows
+    instead of every month of the history: its cost no longer grows with the months kept.
+
+    `clearings` holds every clearing of the records of this regency, oldest first, each
+    `{"from", "months", "cleared", "next", "next_months"}`: the record's date and months, the date
+    of the list that cleared it, and the first later record in arrears (its date and months;
+    null while none came). The thresholds (N, M) and whether a donor paid apply when screening
+    reads them, so a change of the regency's settings needs no rebuild.
+    """
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    # The newest record of the participant in this regency: date and months in arrears.
+    last_as_of = models.DateField(null=True, blank=True)
+    last_months = models.PositiveSmallIntegerField(default=0)
+    # The newest record already has its clearing (a full list without the participant came).
+    last_cleared = models.BooleanField(default=False)
+    # A clearing still waits for the first record in arrears after it.
+    awaiting_next = models.BooleanField(default=False)
+    clearings = models.JSONField(default=list, blank=True)
+
+    class Meta(TenantModel.Meta):
+        verbose_name = _("riwayat pelunasan")
+        verbose_name_plural = _("riwayat pelunasan")
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "regency"], name="clearing_history_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["regency", "participant"], name="clearing_history_regency"),
+            # The rows a full list may clear: newest record in arrears, not cleared yet.
+            models.Index(fields=["regency", "last_as_of"], name="clearing_history_open",
+                         condition=Q(last_months__gt=0, last_cleared=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} in {self.regency_id}: {len(self.clearings)} clearings"
+
+
+class ClearingHistoryMark(models.Model):
+    """Which history a regency's `ClearingHistory` rows were made from: the applied imports of
+    its branches (how many, the newest id) when they were last brought up to date. Screening
+    rebuilds them from the history when that no longer matches (records written by anything
+    but the apply)."""
+
+    regency = models.OneToOneField("regencies.Regency", on_delete=models.CASCADE, related_name="+")
+    imports = models.PositiveIntegerField(default=0)
+    newest_import_id = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.regency_id}: {self.imports} imports up to {self.newest_import_id}"
+
+
 # UU 27/2022 rights (correction requests, anonymisation): their own module, registered here.
 from participants.privacy_models import Anonymisation, CorrectionRequest  # noqa: E402, F401

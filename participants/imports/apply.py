@@ -49,21 +49,26 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils.translation import gettext as _
 from psycopg2 import sql
 
 from participants.imports.staging import held_table_name, places_table_name, staging_table_name
 from participants.models import (
+    ArrearsImport,
     ArrearsRecord,
     BpjsStatus,
+    ClearingHistory,
+    ClearingHistoryMark,
     Family,
+    ImportMode,
     ImportRowError,
+    ImportStatus,
     Participant,
     ParticipantStatus,
 )
-from regencies.models import District, Regency, Village
+from regencies.models import BpjsBranch, District, Regency, Village
 
 logger = logging.getLogger(__name__)
 
@@ -75,9 +80,11 @@ BULK_MIN_ROWS = 20_000
 _BULK_LOCK_TIMEOUT = "2s"
 
 # The tables the statements name (through sql.Identifier), from the models.
-_TABLES = {
+_TABLES: dict[str, type[models.Model]] = {
     "participant": Participant, "family": Family, "record": ArrearsRecord, "row_error": ImportRowError,
     "regency": Regency, "district": District, "village": Village,
+    "import_t": ArrearsImport, "branch_regencies": BpjsBranch.regencies.through,
+    "clearing": ClearingHistory, "clearing_mark": ClearingHistoryMark,
 }
 
 # The values the statements compare with or write: parameters, from the enums (and the file's
@@ -86,6 +93,7 @@ _VALUES = {
     "cleared": ParticipantStatus.CLEARED.value, "active": ParticipantStatus.ACTIVE.value,
     "inactive": ParticipantStatus.INACTIVE.value, "bpjs_active": BpjsStatus.ACTIVE.value,
     "col_regency": "kode_wilayah", "col_card": "no_kartu",
+    "imp_applied": ImportStatus.APPLIED.value, "mode_full": ImportMode.FULL.value,
 }
 
 
@@ -205,7 +213,9 @@ def apply_staging(
                     staging=sql.Identifier(s), held=sql.Identifier(held),
                 ))
                 result.cleared = cur.rowcount
+        _clearing_history(run, cur, ctx)
         result.unchanged = max(result.valid - result.new - result.updated, 0)
+        run(sql.SQL("DROP TABLE imp_hist"))
         run(sql.SQL("DROP VIEW imp_rows"))
         run(sql.SQL("DROP TABLE {}").format(sql.Identifier(s)))
         run(sql.SQL("DROP TABLE {}").format(sql.Identifier(held)))
@@ -213,6 +223,205 @@ def apply_staging(
         run(sql.SQL("DROP TABLE imp_d; DROP TABLE imp_v; DROP TABLE imp_place; DROP TABLE imp_reg"))
     report(99)
     return result
+
+
+# The applied imports of each regency's branches, `this` import (being applied) counted or not:
+# how many, the newest id and the newest list date.
+_IMPORTS_OF_REGENCIES = """
+SELECT br.regency_id, count(*), max(ai.id), max(ai.as_of)
+FROM {import_t} ai JOIN {branch_regencies} br ON br.bpjsbranch_id = ai.branch_id
+WHERE br.regency_id = ANY(%(regs)s) AND (ai.status = %(imp_applied)s OR ai.id = %(this)s)
+  AND ai.id IS DISTINCT FROM %(other_than)s
+GROUP BY br.regency_id
+"""
+
+# Every record of the regencies, in order per participant and regency (screening's view of the
+# history: only applied imports of a branch that serves the record's regency), each with its
+# clearing: the next record at zero, or a full list of the regency dated between it and the next
+# record (the participant was not on it); and the first record in arrears dated after that.
+_REBUILD_SQL = """
+WITH imp AS (
+    SELECT ai.id, ai.as_of, ai.mode, br.regency_id
+    FROM {import_t} ai JOIN {branch_regencies} br ON br.bpjsbranch_id = ai.branch_id
+    WHERE br.regency_id = ANY(%(regs)s) AND (ai.status = %(imp_applied)s OR ai.id = %(this)s)
+),
+full_imp AS (
+    SELECT DISTINCT regency_id, as_of FROM imp WHERE mode = %(mode_full)s
+),
+rec0 AS (
+    SELECT r.id, r.participant_id, r.regency_id, r.as_of, r.months_in_arrears AS months,
+           LEAD(r.as_of) OVER w AS next_as_of,
+           LEAD(r.months_in_arrears) OVER w AS next_months,
+           min(ARRAY[r.as_of - DATE '2000-01-01', r.months_in_arrears::int])
+               FILTER (WHERE r.months_in_arrears > 0)
+               OVER (PARTITION BY r.participant_id, r.regency_id ORDER BY r.as_of
+                     RANGE BETWEEN '1 day'::interval FOLLOWING AND UNBOUNDED FOLLOWING) AS later_arrears,
+           row_number() OVER (PARTITION BY r.participant_id, r.regency_id
+                              ORDER BY r.as_of DESC, r.id DESC) AS newest
+    FROM {record} r
+    JOIN imp ON imp.id = r.arrears_import_id AND imp.regency_id = r.regency_id
+    WHERE r.regency_id = ANY(%(regs)s)
+    WINDOW w AS (PARTITION BY r.participant_id, r.regency_id ORDER BY r.as_of, r.id)
+),
+rec AS (
+    SELECT rec0.*,
+           LEAD(rec0.later_arrears) OVER (PARTITION BY rec0.participant_id, rec0.regency_id
+                                          ORDER BY rec0.as_of, rec0.id) AS next_later_arrears
+    FROM rec0
+),
+clr AS (
+    SELECT rec.id, rec.participant_id, rec.regency_id, rec.as_of, rec.months, rec.newest,
+           gap.absent_as_of,
+           CASE WHEN rec.months = 0 THEN NULL
+                WHEN gap.absent_as_of IS NOT NULL THEN gap.absent_as_of
+                WHEN rec.next_months = 0 THEN rec.next_as_of
+           END AS cleared_date,
+           CASE WHEN gap.absent_as_of IS NOT NULL THEN rec.later_arrears
+                WHEN rec.next_months = 0 THEN rec.next_later_arrears
+           END AS after_clear
+    FROM rec
+    LEFT JOIN LATERAL (
+        SELECT min(f.as_of) AS absent_as_of FROM full_imp f
+        WHERE f.regency_id = rec.regency_id AND f.as_of > rec.as_of
+          AND (rec.next_as_of IS NULL OR f.as_of < rec.next_as_of)
+    ) gap ON TRUE
+)
+INSERT INTO {clearing} (regency_id, participant_id, last_as_of, last_months, last_cleared,
+                        awaiting_next, clearings)
+SELECT regency_id, participant_id,
+       max(as_of) FILTER (WHERE newest = 1),
+       coalesce(max(months) FILTER (WHERE newest = 1), 0),
+       coalesce(bool_or(newest = 1 AND months > 0 AND absent_as_of IS NOT NULL), FALSE),
+       coalesce(bool_or(cleared_date IS NOT NULL AND after_clear IS NULL), FALSE),
+       coalesce(jsonb_agg(jsonb_build_object(
+                    'from', as_of, 'months', months, 'cleared', cleared_date,
+                    'next', DATE '2000-01-01' + after_clear[1], 'next_months', after_clear[2])
+                ORDER BY as_of, id) FILTER (WHERE cleared_date IS NOT NULL), '[]'::jsonb)
+FROM clr
+GROUP BY regency_id, participant_id
+"""
+
+
+def _write_marks(cur: CursorWrapper, regency_ids: list[int], *, this: int | None) -> None:
+    """Record, per regency, the applied imports its clearing history now reflects."""
+    cur.execute(_q(_IMPORTS_OF_REGENCIES), {**_VALUES, "regs": regency_ids, "this": this, "other_than": None})
+    found = {regency_id: (n, newest) for regency_id, n, newest, _as_of in cur.fetchall()}
+    cur.execute(_q(
+        "INSERT INTO {clearing_mark} (regency_id, imports, newest_import_id) "
+        "SELECT r, coalesce(n, 0), newest FROM unnest(%(regs)s::bigint[], %(ns)s::int[], %(newest)s::bigint[]) "
+        "AS t(r, n, newest) "
+        "ON CONFLICT (regency_id) DO UPDATE SET imports = EXCLUDED.imports, "
+        "newest_import_id = EXCLUDED.newest_import_id"
+    ), {
+        "regs": regency_ids,
+        "ns": [found.get(r, (0, None))[0] for r in regency_ids],
+        "newest": [found.get(r, (0, None))[1] for r in regency_ids],
+    })
+
+
+def rebuild_clearing_history(cur: CursorWrapper, regency_ids: list[int], *, applying_import_id: int | None = None
+                             ) -> None:
+    """Make the regencies' `ClearingHistory` rows again from their whole history (one pass over
+    it): when a list older than (or as old as) one already applied is applied, when the records
+    were written by something other than the apply, and to fill them the first time.
+    `applying_import_id`: the import being applied in this transaction counts as applied."""
+    values = {**_VALUES, "regs": list(regency_ids), "this": applying_import_id}
+    cur.execute(_q("DELETE FROM {clearing} WHERE regency_id = ANY(%(regs)s)"), values)
+    cur.execute(_q(_REBUILD_SQL), values)
+    # Participants in arrears with no record (made by other means than a list) get an empty row, so
+    # that screening does not take their absence for a history it has not seen yet.
+    cur.execute(_q(
+        "INSERT INTO {clearing} (regency_id, participant_id, last_as_of, last_months, last_cleared, "
+        "awaiting_next, clearings) "
+        "SELECT p.regency_id, p.id, NULL, 0, FALSE, FALSE, '[]'::jsonb FROM {participant} p "
+        "WHERE p.regency_id = ANY(%(regs)s) AND p.months_in_arrears > 0 "
+        "AND NOT EXISTS (SELECT 1 FROM {clearing} c WHERE c.participant_id = p.id AND c.regency_id = p.regency_id)"
+    ), values)
+    _write_marks(cur, list(regency_ids), this=applying_import_id)
+
+
+def clearing_history_is_current(cur: CursorWrapper, regency_id: int) -> bool:
+    """Whether the regency's `ClearingHistory` rows reflect its applied imports and cover every
+    participant in arrears (both read without the history itself)."""
+    values = {**_VALUES, "regs": [regency_id], "regency": regency_id, "this": None, "other_than": None}
+    cur.execute(_q(_IMPORTS_OF_REGENCIES), values)
+    row = cur.fetchone()
+    signature = (int(row[1]), row[2]) if row else (0, None)
+    cur.execute(_q("SELECT imports, newest_import_id FROM {clearing_mark} WHERE regency_id = %(regency)s"), values)
+    mark = cur.fetchone()
+    if (tuple(mark) if mark else (0, None)) != signature:
+        return False
+    cur.execute(_q(
+        "SELECT EXISTS (SELECT 1 FROM {participant} p "
+        "LEFT JOIN {clearing} c ON c.participant_id = p.id AND c.regency_id = p.regency_id "
+        "WHERE p.regency_id = %(regency)s AND p.status <> %(cleared)s AND p.months_in_arrears > 0 "
+        "AND (c.id IS NULL OR p.as_of > c.last_as_of))"
+    ), values)
+    return not cur.fetchone()[0]
+
+
+def _clearing_history(run: _Run, cur: CursorWrapper, ctx: ApplyContext) -> None:
+    """Bring the `ClearingHistory` of the branch's regencies up to date with this list, from the
+    records it wrote (imp_hist) and, for a full list, the participants it does not name: each
+    statement reads this list and the current rows, never the older months.
+
+    A list dated no later than one already applied to these regencies (an older file, or a second
+    list of the same date) changes what came after it: the rows are made again from the history
+    then (`rebuild_clearing_history`). So are they when they did not match the applied imports
+    before this one (the mark): a list cannot repair what it did not see."""
+    regs = list(ctx.regency_ids)
+    run(_q(_IMPORTS_OF_REGENCIES), {"this": None, "other_than": ctx.import_id})
+    before = {regency_id: (int(n), newest, as_of) for regency_id, n, newest, as_of in cur.fetchall()}
+    run(_q("SELECT regency_id, imports, newest_import_id FROM {clearing_mark} WHERE regency_id = ANY(%(regs)s)"))
+    marks = {regency_id: (int(n), newest) for regency_id, n, newest in cur.fetchall()}
+    in_order = not ctx.outdated and all(
+        as_of < ctx.as_of for _n, _newest, as_of in before.values()
+    )
+    current = all(marks.get(r, (0, None)) == before.get(r, (0, None, None))[:2] for r in regs)
+    if not (in_order and current):
+        rebuild_clearing_history(cur, regs, applying_import_id=ctx.import_id)
+        return
+    event = (
+        "jsonb_build_object('from', {s}.last_as_of, 'months', {s}.last_months, 'cleared', %(as_of)s::date,"
+        " 'next', NULL, 'next_months', NULL)"
+    )
+    zero_clears = sql.SQL(
+        "(EXCLUDED.last_months = 0 AND c.last_months > 0 AND NOT c.last_cleared)"
+    )
+    # One row per participant and regency of the list: a record in arrears is the first after any
+    # clearing still waiting for one; a record at zero after one in arrears clears it (unless a
+    # full list without the participant already did).
+    run(_q(
+        "INSERT INTO {clearing} AS c (regency_id, participant_id, last_as_of, last_months, last_cleared,"
+        " awaiting_next, clearings) "
+        "SELECT regency_id, participant_id, %(as_of)s, months, FALSE, FALSE, '[]'::jsonb FROM imp_hist "
+        "ON CONFLICT (participant_id, regency_id) DO UPDATE SET "
+        "clearings = CASE "
+        " WHEN EXCLUDED.last_months > 0 AND c.awaiting_next THEN ("
+        "  SELECT jsonb_agg(CASE WHEN e.value->'next' = 'null'::jsonb"
+        "   THEN e.value || jsonb_build_object('next', %(as_of)s::date, 'next_months', EXCLUDED.last_months)"
+        "   ELSE e.value END ORDER BY e.ordinality)"
+        "  FROM jsonb_array_elements(c.clearings) WITH ORDINALITY e)"
+        " WHEN {zero_clears} THEN c.clearings || jsonb_build_array({event}) "
+        " ELSE c.clearings END, "
+        "awaiting_next = CASE WHEN EXCLUDED.last_months > 0 THEN FALSE "
+        " WHEN {zero_clears} THEN TRUE ELSE c.awaiting_next END, "
+        "last_as_of = EXCLUDED.last_as_of, last_months = EXCLUDED.last_months, last_cleared = FALSE "
+        "WHERE c.last_as_of IS NULL OR c.last_as_of < EXCLUDED.last_as_of",
+        zero_clears=zero_clears, event=sql.SQL(event).format(s=sql.Identifier("c")),
+    ))
+    if ctx.full_mode:
+        # A full list clears everyone of its regencies whose newest record was in arrears and who
+        # is not on it (even when the apply keeps them in the list for unreadable rows: screening
+        # has always read a full list that way).
+        run(_q(
+            "UPDATE {clearing} h SET clearings = h.clearings || jsonb_build_array({event}), "
+            "awaiting_next = TRUE, last_cleared = TRUE "
+            "WHERE h.regency_id = ANY(%(regs)s) AND h.last_months > 0 AND NOT h.last_cleared "
+            "AND h.last_as_of < %(as_of)s",
+            event=sql.SQL(event).format(s=sql.Identifier("h")),
+        ))
+    _write_marks(cur, regs, this=ctx.import_id)
 
 
 def _someone_is_absent(run: _Run, cur: CursorWrapper, on_the_list: int) -> bool:
@@ -226,6 +435,10 @@ def _history(run: _Run, cur: CursorWrapper, s: str) -> tuple[int, dict[str, int]
     """One ArrearsRecord per valid row; returns (rows, rows per regency code)."""
     run(_q("SELECT count(*) FROM {staging}", staging=sql.Identifier(s)))
     rows = int(cur.fetchone()[0])
+    # The records written, for the clearing history (`_clearing_history`).
+    run(sql.SQL(
+        "CREATE TEMP TABLE imp_hist (participant_id bigint, regency_id bigint, months int) ON COMMIT DROP"
+    ))
     with _rebuilding_indexes(cur, ArrearsRecord._meta.db_table, new_rows=rows):
         run(_q(
             "WITH h AS (INSERT INTO {record} (regency_id, arrears_import_id,"
@@ -235,7 +448,8 @@ def _history(run: _Run, cur: CursorWrapper, s: str) -> tuple[int, dict[str, int]
             " x.arrears_amount, x.bpjs_status, x.last_paid_date, x.care_class, x.segment,"
             " x.written_off, x.in_rehab, x.rehab_instalments_left "
             "FROM imp_rows x JOIN {participant} p ON p.card_number = x.card_number "
-            "WHERE p.regency_id = ANY(%(regs)s) RETURNING regency_id) "
+            "WHERE p.regency_id = ANY(%(regs)s) RETURNING regency_id, participant_id, months_in_arrears), "
+            "kept AS (INSERT INTO imp_hist SELECT participant_id, regency_id, months_in_arrears FROM h) "
             "SELECT r.code, count(*) FROM h JOIN imp_reg r ON r.id = h.regency_id "
             "GROUP BY r.code ORDER BY r.code"
         ))
