@@ -117,8 +117,10 @@ def assessment_detail(request: RegencyHttpRequest, regency_slug: str, assessment
 
 
 def _detail_page(request: RegencyHttpRequest, assessment: Assessment, *,
-                 answers_form: questionnaire.AnswersForm | None = None, status: int = 200) -> HttpResponse:
-    """The assessment page; `answers_form` is a form with errors to show next to the answers."""
+                 answers_form: questionnaire.AnswersForm | None = None,
+                 decision_form: DecisionForm | None = None, evidence_form: EvidenceForm | None = None,
+                 status: int = 200) -> HttpResponse:
+    """The assessment page; a form passed in is a bound one whose errors show next to its fields."""
     regency = request.regency
     access = request.regency_access
     can_decide = (
@@ -142,8 +144,8 @@ def _detail_page(request: RegencyHttpRequest, assessment: Assessment, *,
         "history": selectors.assessment_history(assessment=assessment),
         "can_decide": can_decide,
         "own_submission": assessment.submitted_by_id == request.user.pk,
-        "decision_form": DecisionForm(),
-        "evidence_form": EvidenceForm(),
+        "decision_form": decision_form or DecisionForm(),
+        "evidence_form": evidence_form or EvidenceForm(),
         "reason_codes": ReasonCode.choices,
         "umk": regency.minimum_wage,
         "today": regency_today(regency),
@@ -212,10 +214,7 @@ def assessment_decide(request, regency_slug: str, assessment_id: int):
     assessment = selectors.assessment_get(regency=request.regency, assessment_id=assessment_id)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
-        return redirect(_detail_url(request, assessment_id))
+        return _detail_page(request, assessment, decision_form=form, status=400)
     data = form.cleaned_data
     try:
         if data["action"] == "approve":
@@ -240,6 +239,13 @@ def evidence_upload(request, regency_slug: str, assessment_id: int):
     try:
         services.evidence_add(assessment=assessment, actor=request.user, upload=request.FILES.get("file"))
     except DomainError as exc:
+        if exc.code.startswith("evidence"):
+            # What is wrong with the file itself shows at the file input; the service said it.
+            form = EvidenceForm(request.POST, request.FILES)
+            form.fields["file"].required = False
+            form.is_valid()
+            form.add_error("file", str(exc.detail))
+            return _detail_page(request, assessment, evidence_form=form, status=400)
         messages.error(request, str(exc.detail))
     else:
         messages.success(request, _("Bukti diunggah."))

@@ -202,7 +202,11 @@ def _pledge_for(request, pledge_id):
 @login_required
 @require_GET
 def pledge_detail(request, pledge_id):
-    pledge = _pledge_for(request, pledge_id)
+    return _pledge_page(request, _pledge_for(request, pledge_id))
+
+
+def _pledge_page(request, pledge, payment_form: PaymentForm | None = None, status: int = 200) -> HttpResponse:
+    """The pledge's page; `payment_form` is a bound form whose errors show next to its fields."""
     history = selectors.pledge_history(pledge=pledge)
     may_act = selectors.pledge_may_act(user=request.user, pledge=pledge)
     today = regency_today(pledge.campaign.regency)
@@ -228,9 +232,9 @@ def pledge_detail(request, pledge_id):
         and not pledge.paid_amount,
         # Only while something is owed: a pledge paid in full takes no more payments.
         "can_pay": may_act and pledge.status == PledgeStatus.PLEDGED and pledge.outstanding > 0,
-        "payment_form": _payment_form(pledge, today),
+        "payment_form": payment_form or _payment_form(pledge, today),
         "statuses": PledgeStatus,
-    })
+    }, status=status)
 
 
 def _payment_form(pledge, today) -> PaymentForm:
@@ -283,12 +287,9 @@ def pledge_cancel(request, pledge_id):
 def pledge_pay(request, pledge_id):
     pledge = _pledge_for(request, pledge_id)
     form = PaymentForm(request.POST, request.FILES)
+    form.fields["amount"].widget.attrs["max"] = pledge.outstanding
     if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            text = " ".join(str(e) for e in errors)
-            messages.error(request, f"{label}: {text}" if label else text)
-        return redirect(_pledge_url(pledge))
+        return _pledge_page(request, pledge, payment_form=form, status=400)
     try:
         payment = services.payment_record(
             pledge=pledge, actor=request.user, amount=form.cleaned_data["amount"],
@@ -437,8 +438,14 @@ def campaign_edit(request, regency_slug: str, campaign_slug: str):
 def campaign_admin(request: RegencyHttpRequest, regency_slug: str, campaign_slug: str) -> HttpResponse:
     """The campaign's board: progress, money, payments to check, and its pledges a keyset page at a
     time, all or of one status (`?status=`, counted per status)."""
+    campaign = selectors.campaign_get_for_regency(regency=request.regency, slug=campaign_slug)
+    return _campaign_admin_page(request, campaign)
+
+
+def _campaign_admin_page(request, campaign, gift_form: GiftForm | None = None,
+                         http_status: int = 200) -> HttpResponse:
+    """The board; `gift_form` is a bound form whose errors show next to its fields."""
     regency = request.regency
-    campaign = selectors.campaign_get_for_regency(regency=regency, slug=campaign_slug)
     board = selectors.campaign_board(campaign=campaign)
     status = request.GET.get("status", "")
     status = status if status in PledgeStatus.values else ""
@@ -450,9 +457,9 @@ def campaign_admin(request: RegencyHttpRequest, regency_slug: str, campaign_slug
         "page": page, "pledge_total": sum(board.counts.values()),
         "progress": selectors.campaign_progress(campaign=campaign),
         "pool": selectors.pool_balance(campaign=campaign) if campaign.allows_pooled else None,
-        "gift_form": GiftForm(),
+        "gift_form": gift_form or GiftForm(),
         "ledger": ledger_balance(campaign=campaign),
-    })
+    }, status=http_status)
 
 
 @require_GET
@@ -501,8 +508,7 @@ def campaign_gifts(request, regency_slug: str, campaign_slug: str):
             return back
         form = GiftForm(request.POST)
         if not form.is_valid():
-            messages.error(request, _("Isi jumlah (paling sedikit Rp1.000) dan nomor referensi."))
-            return back
+            return _campaign_admin_page(request, campaign, gift_form=form, http_status=400)
         services.gift_create(campaign=campaign, donor=None, actor=request.user, received=True,
                              amount=form.cleaned_data["amount"], reference=form.cleaned_data["reference"])
         messages.success(request, _("Sumbangan dicatat sebagai diterima."))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import zoneinfo
 from functools import wraps
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -15,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
@@ -152,6 +154,7 @@ def _report_context(request: BranchHttpRequest, branch, arrears_import) -> dict:
     if arrears_import.is_awaiting_confirmation:
         context.update(
             awaiting=True,
+            confirm_form=ImportConfirmForm(),
             preview=arrears_import.preview or {},
             preview_regencies=selectors.import_preview_regencies(arrears_import=arrears_import),
             error_total=selectors.import_error_total(arrears_import=arrears_import),
@@ -177,6 +180,13 @@ def import_detail(request: BranchHttpRequest, branch, import_id) -> HttpResponse
     return render(request, "imports/import_detail.html", context)
 
 
+class ImportConfirmForm(forms.Form):
+    """The one box "Terapkan" needs: the uploader says they read the preview."""
+
+    understood = forms.BooleanField(label=gettext_lazy("Pratinjau sudah diperiksa"), error_messages={"required": gettext_lazy(
+        "Centang pernyataan bahwa Anda sudah memeriksa pratinjau, lalu pilih Terapkan.")})
+
+
 @require_POST
 @branch_page()
 def import_confirm(request: BranchHttpRequest, branch, import_id) -> HttpResponse:
@@ -184,15 +194,17 @@ def import_confirm(request: BranchHttpRequest, branch, import_id) -> HttpRespons
     from participants import services
 
     arrears_import = selectors.import_get_for_branch(branch=branch, import_id=import_id)
-    if request.POST.get("understood") != "1":
-        messages.error(request, _("Centang pernyataan bahwa Anda sudah memeriksa pratinjau, lalu pilih Terapkan."))
+    form = ImportConfirmForm(request.POST)
+    if not form.is_valid():
+        context = _report_context(request, branch, arrears_import)
+        context["confirm_form"] = form
+        return render(request, "imports/import_detail.html", context, status=400)
+    try:
+        services.import_confirm(arrears_import=arrears_import, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.detail))
     else:
-        try:
-            services.import_confirm(arrears_import=arrears_import, actor=request.user)
-        except DomainError as exc:
-            messages.error(request, str(exc.detail))
-        else:
-            messages.success(request, _("Dikonfirmasi."))
+        messages.success(request, _("Dikonfirmasi."))
     return redirect("import_detail", branch_code=branch.code, import_id=arrears_import.pk)
 
 

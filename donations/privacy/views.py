@@ -39,10 +39,12 @@ class CorrectionForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
+    correction_id: int | None = None  # the correction a bound form was posted for
     status = forms.ChoiceField(label=gettext_lazy("Hasil"), choices=[
         (CorrectionStatus.DONE, CorrectionStatus.DONE.label),
         (CorrectionStatus.REJECTED, CorrectionStatus.REJECTED.label),
-    ])
+    ], error_messages={"required": gettext_lazy("Pilih hasilnya: selesai atau ditolak."),
+                       "invalid_choice": gettext_lazy("Pilih hasilnya: selesai atau ditolak.")})
     note = forms.CharField(label=gettext_lazy("Catatan"), max_length=1000, required=False,
                            widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -79,14 +81,16 @@ def _json_download(data: dict, filename: str) -> HttpResponse:
 # --- a participant (regency admin) -----------------------------------------------------------
 
 
-def _page(request, participant, *, correction_form=None, anonymise_form=None, status=200):
+def _page(request, participant, *, correction_form=None, anonymise_form=None, resolve_form=None, status=200):
+    """The participant's privacy page; a form passed in is bound and shows its errors (`resolve_form`
+    in the row of the correction it was posted for)."""
     regency = request.regency
     corrections = list(CorrectionRequest.objects.for_regency(regency).filter(participant=participant)
                        .select_related("requested_by", "resolved_by"))
     response = render(request, "participants/privacy/page.html", {
         "regency": regency, "p": participant, "corrections": corrections,
         "correction_form": correction_form or CorrectionForm(),
-        "resolve_form": ResolveForm(),
+        "resolve_form": resolve_form or ResolveForm(),
         "anonymise_form": anonymise_form or AnonymiseForm(),
         "anonymisation": Anonymisation.objects.for_regency(regency).filter(participant=participant).first(),
         "confirm_word": CONFIRM_WORD,
@@ -134,18 +138,19 @@ def participant_correction_resolve(request, regency_slug: str, public_id, correc
     participant = participant_get(regency=request.regency, public_id=public_id)
     correction = subject.correction_request_get(regency=request.regency, participant=participant,
                                                 correction_id=correction_id)
-    form = ResolveForm(request.POST)
+    # The ids the row's inputs have on the page ("status-<id>"), so the errors land next to them.
+    form = ResolveForm(request.POST, auto_id=f"%s-{correction.pk}")
+    form.correction_id = correction.pk
     if form.is_valid():
         try:
             subject.correction_request_resolve(regency=request.regency, correction=correction, actor=request.user,
                                                **form.cleaned_data)
         except DomainError as exc:
-            messages.error(request, exc.detail)
-            return _page(request, participant, status=exc.status_code)
+            form.add_error(None, exc.detail)
+            return _page(request, participant, resolve_form=form, status=exc.status_code)
         messages.success(request, _("Permintaan koreksi diselesaikan."))
         return redirect("participant_privacy", regency_slug=request.regency.slug, public_id=participant.public_id)
-    messages.error(request, _("Pilih hasilnya: selesai atau ditolak."))
-    return _page(request, participant, status=400)
+    return _page(request, participant, resolve_form=form, status=400)
 
 
 @require_POST

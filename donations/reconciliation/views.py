@@ -3,11 +3,13 @@ Thin: selectors read, services write. Only members with `Perm.RECONCILE` (regenc
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
@@ -40,9 +42,34 @@ def _outcome_rows(page):
             for o in page]
 
 
+class SettingsForm(forms.Form):
+    """The settings' inputs as posted, to show the service's errors next to them (it checks the ranges)."""
+
+    grace_days = forms.CharField(label=gettext_lazy("Masa tenggang setelah pembayaran (hari)"), required=False)
+    reminder_days = forms.CharField(label=gettext_lazy("Ingatkan donatur bila belum membayar setelah (hari)"),
+                                    required=False)
+    payment_window_days = forms.CharField(
+        label=gettext_lazy("Batas pembayaran setelah janji dikonfirmasi (hari)"), required=False)
+    reservations_per_day = forms.CharField(
+        label=gettext_lazy("Pemesanan tanpa konfirmasi per donatur per hari"), required=False)
+
+
+class AnomalyForm(forms.Form):
+    """An anomaly's resolution note as posted; `anomaly_id` says in which row its errors show."""
+
+    anomaly_id: int | None = None
+    note = forms.CharField(label=gettext_lazy("Catatan penyelesaian"), required=False)
+
+
 @require_GET
 @require_perm(Perm.RECONCILE)
 def reconciliation(request, regency_slug: str):
+    return _page(request)
+
+
+def _page(request, *, settings_form: SettingsForm | None = None, anomaly_form: AnomalyForm | None = None,
+          status: int = 200):
+    """The reconciliation page; a form passed in is bound and shows its errors next to its inputs."""
     regency = request.regency
     chosen = request.GET.get("outcome") or ""
     anomaly_status = request.GET.get("anomalies") or AnomalyStatus.OPEN
@@ -64,8 +91,10 @@ def reconciliation(request, regency_slug: str):
         "outcomes": Outcome.choices,
         "chosen": chosen,
         "settings": selectors.settings_get(regency=regency),
+        "settings_form": settings_form or SettingsForm(auto_id="%s"),
+        "anomaly_form": anomaly_form or AnomalyForm(),
         "newest_import": services.newest_import(regency.pk),
-    })
+    }, status=status)
 
 
 @require_POST
@@ -104,7 +133,11 @@ def anomaly_resolve(request, regency_slug: str, anomaly_id: int):
     try:
         services.anomaly_resolve(anomaly=anomaly, actor=request.user, note=request.POST.get("note", ""))
     except DomainError as exc:
-        messages.error(request, str(exc.detail))
+        form = AnomalyForm(request.POST, auto_id=f"%s-{anomaly.pk}")
+        form.anomaly_id = anomaly.pk
+        form.is_valid()
+        form.add_error("note", str(exc.detail))
+        return _page(request, anomaly_form=form, status=exc.status_code)
     else:
         messages.success(request, _("Anomali ditandai selesai."))
     return redirect("reconciliation", regency_slug=request.regency.slug)
@@ -166,7 +199,14 @@ def reconciliation_settings(request, regency_slug: str):
     try:
         services.settings_update(regency=regency, actor=request.user, **values)
     except DomainError as exc:
-        messages.error(request, str(exc.detail))
+        form = SettingsForm(request.POST, auto_id="%s")
+        form.is_valid()
+        field_errors = exc.extra.get("errors") or {}
+        for key, text in field_errors.items():
+            form.add_error(key if key in form.fields else None, str(text))
+        if not field_errors:
+            form.add_error(None, str(exc.detail))
+        return _page(request, settings_form=form, status=exc.status_code)
     else:
         messages.success(request, _("Pengaturan rekonsiliasi disimpan."))
     return redirect("reconciliation", regency_slug=regency.slug)

@@ -140,7 +140,9 @@ def test_review_page_and_decision(client, submitted_a, supervisor_a, assessor_a)
     html = client.get(url).content.decode()
     assert "Simpan keputusan" in html and "Hasil penyaringan" in html and "Riwayat" in html
     r = client.post(url + "decide/", {"action": "reject"})
-    assert r.status_code == 302
+    # A rejection without a reason: the page again, the message at the reasons.
+    assert r.status_code == 400
+    assert 'id="id_reason_error" data-error-for="reason"><p>Pilih alasan penolakan.</p>' in r.content.decode()
     submitted_a.refresh_from_db()
     assert submitted_a.status == Status.SUBMITTED
     client.post(url + "decide/", {"action": "reject", "reason": "refer_pbi"})

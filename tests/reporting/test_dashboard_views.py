@@ -128,7 +128,8 @@ def test_settings_bad_input_is_refused_with_a_message(client, regency_a, admin_a
     data[field] = value
     response = client.post(_settings_url(regency_a), data)
     assert response.status_code == 400
-    assert 'class="field-error"' in response.content.decode()
+    # The message sits in the field's own error box, which the input names in aria-describedby.
+    assert f'id="id_{field}_error" data-error-for="{field}"><p>' in response.content.decode()
     regency_a.refresh_from_db()
     assert regency_a.population is None
     assert not AuditEvent.objects.filter(verb="regency.settings_update").exists()
