@@ -16,7 +16,11 @@ to an in-process broker:
   3. every month, only through the public services, as the workers do after an upload:
      `import_create` + `import_run` for each branch (full list), `screening_run_for_import`,
      `reconcile_after_import`; pledges for 2 % of the participants in arrears (set-based SQL,
-     as bench_reconcile makes them: 40 % paid, 40 % pledged, 20 % reserved); then the
+     as bench_reconcile makes them: 40 % paid, 40 % pledged, 20 % reserved), made three days
+     after the list and ending as the app ends them: before the next list the beat jobs run
+     as of its date (`pledges_expire_lapsed`: reservations past their hold;
+     `pledges_lapse_unpaid`: pledges unpaid past the payment window), so the unfinished
+     pledges stay what a month of use leaves, not a pile that never ends; then the
      dashboard of the first regency through the test client (p95 of R requests), the
      database size and the arrears history's size (all partitions, if it has any);
   4. a table per month (stderr), the ratio month 12 / month 1 and month 12 / month 2 (month 1
@@ -421,6 +425,7 @@ def _one_month(year: Year, branches: list[Any], *, month: int, as_of: dt.date, w
 
     imports, rows, errors = [], 0, 0
     import_s = screening_s = reconcile_s = 0.0
+    lapse_s, lapsed = _lapse_jobs(as_of)
     for index, branch in enumerate(branches):
         path = work / f"tunggakan-{branch.code}-{as_of.isoformat()}.csv"
         listed = month_rows(year, index)
@@ -452,7 +457,25 @@ def _one_month(year: Year, branches: list[Any], *, month: int, as_of: dt.date, w
     pledges = _pledges(share=pledge_share, as_of=as_of, month=month)
     return {"month": month, "as_of": as_of.isoformat(), "rows": rows, "row_errors": errors,
             "import_s": round(import_s, 2), "screening_s": round(screening_s, 2),
-            "reconcile_s": round(reconcile_s, 2), "pledges": pledges}
+            "reconcile_s": round(reconcile_s, 2), "pledges": pledges,
+            "lapse_s": round(lapse_s, 2), "lapsed": lapsed}
+
+
+def _list_moment(day: dt.date) -> dt.datetime:
+    """The bench's clock: a list arrives at 08:00 UTC of its date."""
+    return dt.datetime.combine(day, dt.time(8), tzinfo=dt.UTC)
+
+
+def _lapse_jobs(as_of: dt.date) -> tuple[float, dict[str, int]]:
+    """The beat jobs that end pledges, run as of the list's date: reservations past their hold
+    expire, confirmed pledges with nothing paid past the payment window lapse."""
+    from donations.services import pledges_expire_lapsed, pledges_lapse_unpaid
+
+    t = time.monotonic()
+    moment = _list_moment(as_of)
+    expired = pledges_expire_lapsed(now=moment)
+    lapse = pledges_lapse_unpaid(now=moment)
+    return time.monotonic() - t, {"expired": expired, "lapsed_unpaid": lapse["lapsed"]}
 
 
 # The pledges' public ids as the app makes them (time-ordered uuid v7), as in bench_reconcile.
@@ -463,11 +486,13 @@ _UUID7_SQL = (
 
 
 def _pledges(*, share: float, as_of: dt.date, month: int) -> dict[str, int]:
-    """This month's pledges in set-based SQL on participants in arrears without an active pledge:
-    40 % paid (with a payment three days after the list), 40 % pledged, 20 % reserved."""
+    """This month's pledges in set-based SQL on participants in arrears without an active pledge,
+    made three days after the list: 40 % paid (with a payment that day), 40 % pledged (due
+    after the regency's payment window), 20 % reserved (for the campaign's hold)."""
     from django.contrib.auth import get_user_model
 
     from donations.models import Audience, Campaign, CampaignStatus, Kind
+    from donations.selectors import money_settings
     from regencies.models import Regency
 
     donor, _created = get_user_model().objects.get_or_create(email="donatur.year@bench.test")
@@ -476,6 +501,9 @@ def _pledges(*, share: float, as_of: dt.date, month: int) -> dict[str, int]:
             slug=f"year-{regency.slug}", defaults={
                 "regency": regency, "title": f"Bench {regency.name}", "audience": Audience.PUBLIC,
                 "kind": Kind.BOTH, "status": CampaignStatus.ACTIVE})
+    regencies = list(Regency.objects.values_list("pk", flat=True))
+    windows = [money_settings(pk).payment_window_days for pk in regencies]
+    moment = _list_moment(as_of + dt.timedelta(days=3))
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
             "CREATE TEMP TABLE year_pick ON COMMIT DROP AS "
@@ -491,16 +519,20 @@ def _pledges(*, share: float, as_of: dt.date, month: int) -> dict[str, int]:
             "INSERT INTO donations_pledge (regency_id, public_id, campaign_id, participant_id, donor_id, is_pooled,"
             " status, amount, arrears_amount, months_in_arrears, monthly_tariff, months_ahead, arrears_import_id,"
             " as_of, segment, expires_at, pledged_at, paid_at, release_reason, created_at, updated_at,"
-            " payment_code, paid_amount, lapse_notices, quoted_on, covers_until) "
+            " payment_code, paid_amount, lapse_notices, quoted_on, covers_until, due_at) "
             "SELECT b.regency_id, " + _UUID7_SQL + ", c.id, b.id, %(donor)s, false,"
             " CASE WHEN b.k %% 5 IN (0, 1) THEN 'paid' WHEN b.k %% 5 IN (2, 3) THEN 'pledged' ELSE 'reserved' END,"
             " b.arrears_amount + 35000, b.arrears_amount, b.months_in_arrears, 35000, 0, b.last_import_id, b.as_of,"
-            " b.segment, CASE WHEN b.k %% 5 = 4 THEN now() + interval '3 days' END,"
-            " CASE WHEN b.k %% 5 <> 4 THEN now() END, CASE WHEN b.k %% 5 IN (0, 1) THEN now() END, '', now(), now(),"
+            " b.segment, CASE WHEN b.k %% 5 = 4 THEN %(at)s + make_interval(hours => c.hold_hours) END,"
+            " CASE WHEN b.k %% 5 <> 4 THEN %(at)s END, CASE WHEN b.k %% 5 IN (0, 1) THEN %(at)s END, '',"
+            " %(at)s, %(at)s,"
             " 'Y' || b.id || '-' || %(month)s, CASE WHEN b.k %% 5 IN (0, 1) THEN b.arrears_amount + 35000 ELSE 0 END,"
-            " 0, b.as_of, date_trunc('month', b.as_of)::date "
-            "FROM year_pick b JOIN donations_campaign c ON c.regency_id = b.regency_id AND c.slug LIKE 'year-%%'",
-            {"donor": donor.pk, "month": str(month)})
+            " 0, b.as_of, date_trunc('month', b.as_of)::date,"
+            " CASE WHEN b.k %% 5 IN (2, 3) THEN %(at)s + make_interval(days => w.days) END "
+            "FROM year_pick b JOIN donations_campaign c ON c.regency_id = b.regency_id AND c.slug LIKE 'year-%%' "
+            "JOIN unnest(%(regencies)s::bigint[], %(windows)s::int[]) AS w (regency_id, days)"
+            " ON w.regency_id = b.regency_id",
+            {"donor": donor.pk, "month": str(month), "at": moment, "regencies": regencies, "windows": windows})
         pledges = cur.rowcount
         cur.execute(
             "INSERT INTO donations_payment (regency_id, pledge_id, amount, reference, paid_on, receipt,"
