@@ -310,26 +310,35 @@ def assessment_return(*, assessment: Assessment, actor: User, note: str) -> Asse
     return locked
 
 
+def _decide(assessment: Assessment, actor: User, *, status: Status, outcome: Outcome, reason: str,
+            note: str) -> Assessment:
+    """A supervisor's decision on a submission, inside the caller's transaction: the row locked,
+    still submitted, not decided by its submitter; valid for the regency's validity period."""
+    locked = _lock(assessment)
+    _expect(locked, Status.SUBMITTED)
+    _four_eyes(locked, actor)
+    months = thresholds_for(regency=locked.regency).validity_months
+    locked.status = status
+    locked.outcome = outcome
+    locked.reason_code = reason
+    locked.decision_note = note[:2000]
+    locked.decided_by = actor
+    locked.decided_at = timezone.now()
+    locked.valid_until = add_months(regency_today(locked.regency), months)
+    locked.save(update_fields=["status", "outcome", "reason_code", "decision_note", "decided_by",
+                               "decided_at", "valid_until", "updated_at", *_route(locked)])
+    return locked
+
+
 def assessment_approve(*, assessment: Assessment, actor: User, note: str = "") -> Assessment:
     """Eligible, for the regency's validity period. Never by the submitter."""
     _require(actor, assessment.regency, Perm.DECIDE_ASSESSMENT)
     with transaction.atomic():
-        locked = _lock(assessment)
-        _expect(locked, Status.SUBMITTED)
-        _four_eyes(locked, actor)
-        months = thresholds_for(regency=locked.regency).validity_months
-        locked.status = Status.APPROVED
-        locked.outcome = Outcome.ELIGIBLE
-        locked.reason_code = ""
-        locked.decision_note = (note or "").strip()[:2000]
-        locked.decided_by = actor
-        locked.decided_at = timezone.now()
-        locked.valid_until = add_months(regency_today(locked.regency), months)
-        locked.save(update_fields=["status", "outcome", "reason_code", "decision_note", "decided_by",
-                                   "decided_at", "valid_until", "updated_at", *_route(locked)])
+        locked = _decide(assessment, actor, status=Status.APPROVED, outcome=Outcome.ELIGIBLE, reason="",
+                         note=(note or "").strip())
         _audit(locked, actor=actor, verb="assessment.approved", before={"status": Status.SUBMITTED},
                after={"status": Status.APPROVED, "outcome": Outcome.ELIGIBLE,
-                      "valid_until": locked.valid_until.isoformat(), "note": locked.decision_note,
+                      "valid_until": locked.valid_until and locked.valid_until.isoformat(), "note": locked.decision_note,
                       "route": locked.route})
         assessment_approved.send(sender=Assessment, assessment_id=locked.pk, regency_id=locked.regency_id,
                                  participant_id=locked.participant_id, route=locked.route)
@@ -348,19 +357,8 @@ def assessment_reject(*, assessment: Assessment, actor: User, reason: str, note:
     if reason == ReasonCode.OTHER and not note:
         raise DomainError(_("Alasan 'lainnya' perlu catatan."), code="note_required")
     with transaction.atomic():
-        locked = _lock(assessment)
-        _expect(locked, Status.SUBMITTED)
-        _four_eyes(locked, actor)
-        months = thresholds_for(regency=locked.regency).validity_months
-        locked.status = Status.REJECTED
-        locked.outcome = Outcome.INELIGIBLE
-        locked.reason_code = reason
-        locked.decision_note = note[:2000]
-        locked.decided_by = actor
-        locked.decided_at = timezone.now()
-        locked.valid_until = add_months(regency_today(locked.regency), months)
-        locked.save(update_fields=["status", "outcome", "reason_code", "decision_note", "decided_by",
-                                   "decided_at", "valid_until", "updated_at", *_route(locked)])
+        locked = _decide(assessment, actor, status=Status.REJECTED, outcome=Outcome.INELIGIBLE, reason=reason,
+                         note=note)
         _audit(locked, actor=actor, verb="assessment.rejected", before={"status": Status.SUBMITTED},
                after={"status": Status.REJECTED, "outcome": Outcome.INELIGIBLE, "reason": reason,
                       "note": locked.decision_note})

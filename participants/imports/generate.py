@@ -187,21 +187,18 @@ class _Ids:
 
     def nik(self, region: str, birth: dt.date, sex: str) -> str:
         day = birth.day + (40 if sex == "P" else 0)
-        stem = f"{region}{day:02d}{birth.month:02d}{birth.year % 100:02d}"
-        serial = self.rng.randint(1, 2999)
-        while f"{stem}{serial:04d}" in self.niks:
-            serial += 1
-        value = f"{stem}{serial:04d}"
-        self.niks.add(value)
-        return value
+        return self._serial(f"{region}{day:02d}{birth.month:02d}{birth.year % 100:02d}", 2999, self.niks)
 
     def kk(self, region: str, issued: dt.date) -> str:
-        stem = f"{region}{issued.day:02d}{issued.month:02d}{issued.year % 100:02d}"
-        serial = self.rng.randint(1, 4999)
-        while f"{stem}{serial:04d}" in self.kks:
+        return self._serial(f"{region}{issued.day:02d}{issued.month:02d}{issued.year % 100:02d}", 4999, self.kks)
+
+    def _serial(self, stem: str, highest: int, taken: set[str]) -> str:
+        """`stem` and a four-digit serial from 1..`highest`, the next free one where it is taken."""
+        serial = self.rng.randint(1, highest)
+        while f"{stem}{serial:04d}" in taken:
             serial += 1
         value = f"{stem}{serial:04d}"
-        self.kks.add(value)
+        taken.add(value)
         return value
 
     def card(self) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +30,7 @@ _CALLS: dict[str, tuple[int | None, int, int | None]] = {
     **dict.fromkeys(("ngettext", "ngettext_lazy"), (None, 0, 1)),
     **dict.fromkeys(("npgettext", "npgettext_lazy"), (0, 1, 2)),
 }
-_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{\}|%%")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?([sdiXxf])|\{\}|%%")
 
 
 @dataclass(frozen=True)
@@ -102,33 +102,51 @@ def _templates() -> tuple[tuple[str, _Message], ...]:
                                                   item[1].plural or "", item[1].context or "")))
 
 
+# What each %-conversion writes, read back, and how the value is turned back for the translation.
+_CONVERSIONS: dict[str, tuple[str, Callable[[str], object]]] = {
+    "s": (".+?", str),
+    "d": (r"-?\d+", int),
+    "i": (r"-?\d+", int),
+    "X": ("[0-9A-F]+", lambda text: int(text, 16)),
+    "x": ("[0-9a-f]+", lambda text: int(text, 16)),
+    "f": (r"-?\d+(?:\.\d+)?", float),
+}
+
+
 @functools.cache
-def _pattern(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
-    """A regex reading the stored text of `template`, and its groups' names in order."""
+def _pattern(template: str) -> tuple[re.Pattern[str], dict[str, str]]:
+    """A regex reading the stored text of `template`, and the conversion (`s`, `d`, `X`...) of each
+    named value."""
     parts: list[str] = []
-    names: list[str] = []
+    conversions: dict[str, str] = {}
+    positional = 0
     position = 0
     for match in _PLACEHOLDER.finditer(template):
         parts.append(re.escape(template[position:match.start()]))
         if match.group(0) == "%%":
             parts.append("%")
         else:
-            name = match.group(1) or f"_{len(names)}"
-            if name in names:  # the same value again: it must read the same
+            name = match.group(1)
+            conversion = match.group(2) or "s"
+            if name is None:
+                name = f"_{positional}"
+                positional += 1
+            if name in conversions:  # the same value again: it must read the same
                 parts.append(f"(?P={name})")
             else:
-                names.append(name)
-                parts.append(f"(?P<{name}>.+?)")
+                conversions[name] = conversion
+                parts.append(f"(?P<{name}>{_CONVERSIONS[conversion][0]})")
         position = match.end()
     parts.append(re.escape(template[position:]))
-    return re.compile("".join(parts), re.S), tuple(names)
+    return re.compile("".join(parts), re.S), conversions
 
 
-def _fill(message: _Message, values: dict[str, str]) -> str:
+def _fill(message: _Message, values: dict[str, str], conversions: dict[str, str]) -> str:
     translated = message.translate(values)
-    named = {key: value for key, value in values.items() if not key.startswith("_")}
+    named: dict[str, object] = {key: _CONVERSIONS[conversions[key]][1](value)
+                                for key, value in values.items() if not key.startswith("_")}
     if "label" in named:
-        named["label"] = gettext(named["label"])
+        named["label"] = gettext(values["label"])
     if named:
         translated = translated % named
     positional = iter(value for key, value in sorted(values.items()) if key.startswith("_"))
@@ -138,10 +156,10 @@ def _fill(message: _Message, values: dict[str, str]) -> str:
 @functools.lru_cache(maxsize=4096)
 def _localise(text: str, language: str) -> str:
     for form, message in _templates():
-        pattern, _names = _pattern(form)
+        pattern, conversions = _pattern(form)
         match = pattern.fullmatch(text)
         if match is not None:
-            return _fill(message, match.groupdict())
+            return _fill(message, match.groupdict(), conversions)
     return text
 
 

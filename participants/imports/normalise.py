@@ -282,23 +282,36 @@ def _region(regency_codes: set[str]) -> tuple[Check, list[pl.Expr]]:
     ]
 
 
-def _months() -> Check:
-    t = pl.col("bulan_tunggak")
-    m = pl.col(_p("bulan_tunggak", "m"))
-    n = pl.col("months_in_arrears")
+def _whole_number(name: str, target: str, *, digits: int, dtype: type[pl.DataType], highest: int,
+                  empty: str | None, negative: str, not_whole: str, too_large: str) -> Check:
+    """A whole number 0..`highest` (a trailing `.0` from a spreadsheet is dropped). `empty` is the
+    message for an empty cell; None: an empty cell is allowed (null). `too_large` has a `{}` for
+    the value."""
+    t = pl.col(name)
+    m = pl.col(_p(name, "m"))
+    n = pl.col(target)
+    within = (n <= highest).fill_null(False)
+    error = (
+        pl.when(m.str.contains(r"^-\d+$")).then(pl.lit(negative))
+        .when(n.is_null()).then(pl.lit(not_whole))
+        .otherwise(message_expr(too_large, n))
+    )
     return Check(
-        column="bulan_tunggak",
-        prep=[t.str.strip_suffix(".0").alias(_p("bulan_tunggak", "m"))],
-        values=[pl.when(m.str.contains(r"^\d{1,6}$")).then(m.cast(pl.Int32, strict=False))
-                .alias("months_in_arrears")],
-        ok=(n <= MAX_MONTHS).fill_null(False),
-        error=(
-            pl.when(t.is_null()).then(pl.lit(_("Bulan tunggakan kosong.")))
-            .when(m.str.contains(r"^-\d+$")).then(pl.lit(_("Bulan tunggakan tidak boleh negatif.")))
-            .when(n.is_null()).then(pl.lit(_("Bulan tunggakan harus bilangan bulat, mis. 12.")))
-            .otherwise(message_expr(
-                _("Bulan tunggakan tidak wajar: {} bulan (paling banyak %(max)s).") % {"max": MAX_MONTHS}, n))
-        ),
+        column=name,
+        prep=[t.str.strip_suffix(".0").alias(_p(name, "m"))],
+        values=[pl.when(m.str.contains(rf"^\d{{1,{digits}}}$")).then(m.cast(dtype, strict=False)).alias(target)],
+        ok=within if empty is not None else t.is_null() | within,
+        error=error if empty is None else pl.when(t.is_null()).then(pl.lit(empty)).otherwise(error),
+    )
+
+
+def _months() -> Check:
+    return _whole_number(
+        "bulan_tunggak", "months_in_arrears", digits=6, dtype=pl.Int32, highest=MAX_MONTHS,
+        empty=_("Bulan tunggakan kosong."),
+        negative=_("Bulan tunggakan tidak boleh negatif."),
+        not_whole=_("Bulan tunggakan harus bilangan bulat, mis. 12."),
+        too_large=_("Bulan tunggakan tidak wajar: {} bulan (paling banyak %(max)s).") % {"max": MAX_MONTHS},
     )
 
 
@@ -360,21 +373,12 @@ def _flag(name: str, target: str, *, label: str) -> Check:
 
 def _instalments() -> Check:
     """sisa_cicilan: REHAB instalments left, a whole number 0..24; empty is unknown (null)."""
-    t = pl.col("sisa_cicilan")
-    m = pl.col(_p("sisa_cicilan", "m"))
-    n = pl.col("rehab_instalments_left")
-    return Check(
-        column="sisa_cicilan",
-        prep=[t.str.strip_suffix(".0").alias(_p("sisa_cicilan", "m"))],
-        values=[pl.when(m.str.contains(r"^\d{1,4}$")).then(m.cast(pl.Int16, strict=False))
-                .alias("rehab_instalments_left")],
-        ok=t.is_null() | (n <= MAX_INSTALMENTS).fill_null(False),
-        error=(
-            pl.when(m.str.contains(r"^-\d+$")).then(pl.lit(_("Sisa cicilan tidak boleh negatif.")))
-            .when(n.is_null()).then(pl.lit(_("Sisa cicilan harus bilangan bulat, mis. 6.")))
-            .otherwise(message_expr(
-                _("Sisa cicilan tidak wajar: {} (paling banyak %(max)s).") % {"max": MAX_INSTALMENTS}, n))
-        ),
+    return _whole_number(
+        "sisa_cicilan", "rehab_instalments_left", digits=4, dtype=pl.Int16, highest=MAX_INSTALMENTS,
+        empty=None,
+        negative=_("Sisa cicilan tidak boleh negatif."),
+        not_whole=_("Sisa cicilan harus bilangan bulat, mis. 6."),
+        too_large=_("Sisa cicilan tidak wajar: {} (paling banyak %(max)s).") % {"max": MAX_INSTALMENTS},
     )
 
 

@@ -257,6 +257,12 @@ def _sniff_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
+def _undecodable(message: str, data: bytes, exc: UnicodeDecodeError, offset: int) -> FileRejected:
+    """The file refused at the byte that does not decode: `message` names it (`%(byte)02X`) and
+    its position in the file (`%(pos)s`)."""
+    return FileRejected(message % {"byte": data[exc.start], "pos": offset + exc.start}, code="undecodable")
+
+
 class CsvReader:
     kind = "csv"
 
@@ -340,11 +346,10 @@ class CsvReader:
                 data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 if self.utf8_confirmed:
-                    raise FileRejected(
+                    raise _undecodable(
                         _("Berkas tidak dapat dibaca: bagian awalnya UTF-8, tetapi byte 0x%(byte)02X di "
-                          "sekitar posisi %(pos)s bukan UTF-8. Simpan ulang berkas sebagai CSV UTF-8.")
-                        % {"byte": data[exc.start], "pos": offset + exc.start},
-                        code="undecodable",
+                          "sekitar posisi %(pos)s bukan UTF-8. Simpan ulang berkas sebagai CSV UTF-8."),
+                        data, exc, offset,
                     ) from None
                 self.encoding = "cp1252"
             else:
@@ -353,11 +358,10 @@ class CsvReader:
         try:
             return data.decode("cp1252").encode("utf-8")
         except UnicodeDecodeError as exc:
-            raise FileRejected(
+            raise _undecodable(
                 _("Berkas tidak dapat dibaca: byte 0x%(byte)02X di sekitar posisi %(pos)s bukan UTF-8 "
-                  "maupun Windows-1252. Simpan ulang berkas sebagai CSV UTF-8.")
-                % {"byte": data[exc.start], "pos": offset + exc.start},
-                code="undecodable",
+                  "maupun Windows-1252. Simpan ulang berkas sebagai CSV UTF-8."),
+                data, exc, offset,
             ) from None
 
     def _read_header(self) -> RawHeader:

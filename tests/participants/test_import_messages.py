@@ -102,6 +102,19 @@ def test_a_contextual_plural_is_read_from_either_stored_form(monkeypatch):
     assert asked == [1, 1234]
 
 
+def test_a_formatted_number_is_read_back_as_written():
+    """`0x%(byte)02X` stores the byte in hexadecimal: read back as a number, written again in the
+    translation the same way."""
+    stored = ("Berkas tidak dapat dibaca: byte 0x9D di sekitar posisi 1234 bukan UTF-8 maupun "
+              "Windows-1252. Simpan ulang berkas sebagai CSV UTF-8.")
+    with translation.override("en"):
+        assert localise(stored) == ("The file cannot be read: byte 0x9D near position 1234 is neither UTF-8 "
+                                    "nor Windows-1252. Save the file again as CSV UTF-8.")
+        # text of another shape where the template has a number stays as stored
+        odd = stored.replace("0x9D", "0xZZ")
+        assert localise(odd) == odd
+
+
 # --- the errors API ----------------------------------------------------------------------------
 def _api(user) -> APIClient:
     client = APIClient()
