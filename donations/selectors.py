@@ -711,13 +711,15 @@ def _pledges() -> QuerySet[Pledge]:
     )
 
 
-def pledge_may_view(*, user: User | AnonymousUser, pledge: Pledge) -> bool:
+def pledge_may_view(*, user: User | AnonymousUser, pledge: Pledge,
+                    staff: tuple[Perm, ...] = (Perm.MANAGE_CAMPAIGNS,)) -> bool:
+    """The pledge's donor, and the members of its regency who hold one of `staff`."""
     if not user.is_authenticated:
         return False
     if pledge.donor_id is not None and pledge.donor_id == user.pk:
         return True
     access = regency_access_for(user=user, regency=pledge.campaign.regency)
-    return bool(access and access.can(Perm.MANAGE_CAMPAIGNS))
+    return bool(access and any(access.can(perm) for perm in staff))
 
 
 def pledge_may_act(*, user: User | AnonymousUser, pledge: Pledge) -> bool:
@@ -730,11 +732,13 @@ def pledge_may_act(*, user: User | AnonymousUser, pledge: Pledge) -> bool:
     return bool(access and access.can(Perm.MANAGE_CAMPAIGNS))
 
 
-def pledge_get_for_user(*, user: User | AnonymousUser, pledge_id: object) -> Pledge:
-    """A pledge the user may see (their own; or any of a regency whose campaigns they manage); else 404."""
+def pledge_get_for_user(*, user: User | AnonymousUser, pledge_id: object,
+                        staff: tuple[Perm, ...] = (Perm.MANAGE_CAMPAIGNS,)) -> Pledge:
+    """A pledge the user may see (their own; or any of a regency where they hold one of `staff`,
+    by default: they manage its campaigns); else 404."""
     key = uuid_or_404(pledge_id, what="pledge")
     pledge = _pledges().filter(public_id=key).first()
-    if pledge is None or not pledge_may_view(user=user, pledge=pledge):
+    if pledge is None or not pledge_may_view(user=user, pledge=pledge, staff=staff):
         raise Http404("pledge")
     return pledge
 

@@ -14,13 +14,12 @@ from django.http import Http404
 from fpdf import FPDF
 
 from accounts.models import User
-from core.errors import uuid_or_404
 from core.formatting import format_rupiah
 from core.time import regency_today
 from donations.models import Payment, Pledge
 from donations.money.receipts import receipt_number_format
+from donations.selectors import pledge_get_for_user, pledge_may_view
 from regencies.models import Regency
-from regencies.permissions import regency_access_for
 from regencies.roles import Perm
 
 _ONES = ("", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan", "sepuluh",
@@ -67,26 +66,19 @@ def receipt_date(payment: Payment, regency: Regency) -> dt.date:
 # --- reads ---------------------------------------------------------------------------------------------
 
 
+# Who sees a pledge's receipts: its donor, and the staff of its regency who manage campaigns or money.
+RECEIPT_STAFF = (Perm.MANAGE_CAMPAIGNS, Perm.MANAGE_MONEY)
+
+
 def receipt_may_view(*, user: User | AnonymousUser, pledge: Pledge) -> bool:
     """The pledge's donor, and the staff of its regency who manage campaigns or money."""
-    if not user.is_authenticated:
-        return False
-    if pledge.donor_id is not None and pledge.donor_id == user.pk:
-        return True
-    access = regency_access_for(user=user, regency=pledge.campaign.regency)
-    return bool(access and (access.can(Perm.MANAGE_CAMPAIGNS) or access.can(Perm.MANAGE_MONEY)))
+    return pledge_may_view(user=user, pledge=pledge, staff=RECEIPT_STAFF)
 
 
 def receipt_payment_get(*, user: User | AnonymousUser, pledge_id: object, payment_id: int) -> Payment:
     """The payment `payment_id` of pledge `pledge_id` if `user` may see its receipt; else 404 (never
     403: another donor's pledge, or another regency's, does not exist for this user)."""
-    key = uuid_or_404(pledge_id, what="pledge")
-    # A pledge is reached by its donor (no member of the regency) through its public id: the
-    # intended cross-regency lookup; who may see it is checked right after.
-    pledge = (Pledge.all_regencies.select_related("campaign", "campaign__regency", "participant", "donor")
-              .filter(public_id=key).first())
-    if pledge is None or not receipt_may_view(user=user, pledge=pledge):
-        raise Http404("pledge")
+    pledge = pledge_get_for_user(user=user, pledge_id=pledge_id, staff=RECEIPT_STAFF)
     payment = Payment.objects.for_regency(pledge.regency_id).filter(pledge=pledge, pk=payment_id).first()
     if payment is None:
         raise Http404("payment")
