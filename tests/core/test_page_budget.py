@@ -5,10 +5,8 @@ file named by SATU_PAGE_WEIGHTS when that is set."""
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,17 +14,18 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.test import Client
 
-HTML_BUDGET = 30 * 1024
-TOTAL_BUDGET = 150 * 1024
+from tests.page_budget import (
+    HTML_BUDGET,
+    TOTAL_BUDGET,
+    PageWeight,
+    gzipped_size,
+    weigh,
+    weights_table,
+)
 
 _ASSET = re.compile(
     r"""<(?:script[^>]*\ssrc|link[^>]*\shref|img[^>]*\ssrc)=["']([^"']+)["']""", re.IGNORECASE
 )
-
-
-def gzipped_size(data: bytes) -> int:
-    """The size WhiteNoise serves: it compresses at gzip's best level."""
-    return len(gzip.compress(data, compresslevel=9, mtime=0))
 
 
 def referenced_assets(html: str) -> list[str]:
@@ -42,39 +41,12 @@ def asset_bytes(url: str) -> bytes:
     return Path(found).read_bytes()
 
 
-@dataclass(frozen=True)
-class PageWeight:
-    page: str
-    html_raw: int
-    html_gz: int
-    total_gz: int
-    assets: tuple[str, ...]
-
-    @property
-    def within_budget(self) -> bool:
-        return self.html_gz <= HTML_BUDGET and self.total_gz <= TOTAL_BUDGET
-
-
 def page_weight(client: Client, url: str, *, label: str | None = None) -> PageWeight:
     """The page's HTML (raw and gzipped) and the gzipped total with every static file it references."""
     response = client.get(url)
     assert response.status_code == 200, f"{label or url}: {response.status_code}"
     html = response.content
-    assets = referenced_assets(html.decode())
-    total = gzipped_size(html) + sum(gzipped_size(asset_bytes(a)) for a in assets)
-    return PageWeight(page=label or url, html_raw=len(html), html_gz=gzipped_size(html),
-                      total_gz=total, assets=tuple(assets))
-
-
-def weights_table(weights: list[PageWeight]) -> str:
-    width = max(len(w.page) for w in weights)
-    lines = [f"{'page':<{width}}  {'HTML raw':>9}  {'HTML gz':>8}  {'total gz':>9}"]
-    lines += [
-        f"{w.page:<{width}}  {w.html_raw / 1024:>7.1f} K  {w.html_gz / 1024:>6.1f} K  {w.total_gz / 1024:>7.1f} K"
-        + ("" if w.within_budget else "  OVER")
-        for w in weights
-    ]
-    return "\n".join(lines)
+    return weigh(label or url, html, ((a, asset_bytes(a)) for a in referenced_assets(html.decode())))
 
 
 # --- the helper itself ---------------------------------------------------------------------------
