@@ -140,11 +140,7 @@ def login(new_context, password):
 
     def sign_in(user, *, phone: bool = False):
         page = new_context(phone=phone).new_page()
-        page.goto("/accounts/login/")
-        page.fill("input[name=login]", user.email)
-        page.fill("input[name=password]", password)
-        with page.expect_navigation():
-            page.click("form:has(input[name=login]) button[type=submit]")
+        submit_password(page, user.email, password)
         assert "/accounts/login/" not in page.url, (
             f"login as {user.email} failed: {page.locator('main').inner_text()[:500]}"
         )
@@ -153,6 +149,15 @@ def login(new_context, password):
         return page
 
     return sign_in
+
+
+def submit_password(page, email: str, password: str) -> None:
+    """The login form's first step: the e-mail address and the password, submitted."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form:has(input[name=login]) button[type=submit]")
 
 
 def enter_totp_code(page, secret: str | None = None) -> None:
@@ -188,6 +193,82 @@ def arrears_in_luwu_utara(tmp_path, branch_a, regency_a, district_a, village_a):
     imp = run_import(branch_a, tmp_path, [line(n, months=4 + n) for n in range(1, 6)], as_of=today)
     assert imp.status == "applied", imp.message
     return list(Participant.objects.for_regency(regency_a).order_by("pk"))
+
+
+@pytest.fixture
+def signed_in(new_context):
+    """`signed_in(user, phone=False)`: a page with `user`'s session, at 390 px (a phone) or 1366 px
+    (a desktop), made by the test client: the login journey itself is the `login` fixture's."""
+    from django.test import Client
+
+    def open_page(user, *, phone: bool = False):
+        client = Client()
+        client.force_login(user)
+        context = new_context(phone=True) if phone else new_context(viewport={"width": 1366, "height": 900})
+        page = context.new_page()
+        page.goto("/")
+        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": page.url}])
+        return page
+
+    return open_page
+
+
+def answer_every_question(page, *, tap: bool = False) -> None:
+    """The questionnaire of assessments/questionnaire.py, the way an assessor fills it in: tapped
+    on a phone, clicked on a desktop."""
+    from django.utils import timezone
+
+    page.fill("#q-visit_date-input", timezone.localdate().isoformat())
+    page.fill("#q-household_size-input", "4")
+    page.fill("#q-dependants-input", "2")
+    for choice in (
+        "main_occupation-farmer",
+        "income_band-below_half",
+        "assets-motorbike",
+        "housing-own_simple",
+        "arrears_reason-cannot_afford",
+        "recent_hospitalisation-false",
+        "under_treatment-false",
+        "keep_paying-willing_able",
+        "consent-yes",  # the label is the tap target on a phone
+    ):
+        label = page.locator(f"label[for=q-{choice}]")
+        label.tap() if tap else label.click()
+    page.fill("#q-notes-input", "Kunjungan rumah; keluarga petani kakao.")
+
+
+# --- each role's work (tests/role_world.py) ------------------------------------------------
+
+
+@pytest.fixture
+def treasurer_a(regency_a):
+    from regencies.roles import Role
+    from tests.factories import member
+
+    return member(regency_a, Role.TREASURER, email="bendahara.a@example.test")
+
+
+@pytest.fixture
+def world(regency_a, branch_a, assessor_a, supervisor_a, staff_a, treasurer_a, admin_a):
+    """Luwu Utara with every role's work waiting (two of each)."""
+    from tests.role_world import world_with_work
+
+    users = {"assessor": assessor_a, "supervisor": supervisor_a, "staff": staff_a, "treasurer": treasurer_a,
+             "admin": admin_a}
+    return world_with_work(regency_a, branch_a, **users)
+
+
+@pytest.fixture
+def donor_user(world):
+    """A community donor with one pledge to pay in the world's public (collected) campaign."""
+    from donations.services import donor_profile_ensure
+    from tests.factories import UserFactory
+    from tests.role_world import pledge
+
+    user = UserFactory(email="donatur.e2e@example.test")
+    donor_profile_ensure(user=user)
+    pledge(world.collected, user)
+    return user
 
 
 # --- donations (journeys c and d) ---------------------------------------------------------
@@ -234,6 +315,38 @@ def import_arrears(tmp_path, branch_a):
         return arrears_import
 
     return run
+
+
+@pytest.fixture
+def import_named(import_arrears, regency_a, district_a, village_a):
+    """`import_named(names, skip=(), name=None)`: a list of KC Palopo with one participant of Luwu
+    Utara per name (card numbers 00023000000001 on; the n-th has 2 + n months in arrears), without
+    the 1-based positions in `skip`; returns the import and the participants by card number."""
+    from participants.models import Participant
+    from tests.participants.importing import line
+
+    def run(names, *, skip=frozenset(), **options):
+        rows = [line(n, name=name, months=2 + n, card_number=f"00023{n:08d}")
+                for n, name in enumerate(names, 1) if n not in skip]
+        arrears_import = import_arrears(rows, **options)
+        return arrears_import, list(Participant.objects.for_regency(regency_a).order_by("card_number"))
+
+    return run
+
+
+@pytest.fixture
+def open_campaign(tariffs, regency_a, admin_a):
+    """`open_campaign(slug, title, story, audience, target)`: an active one-to-one campaign of Luwu
+    Utara made by its admin, holding a reservation 72 hours."""
+    from donations.models import CampaignStatus, Kind
+    from donations.services import campaign_create
+
+    def make(slug: str, title: str, story: str, audience, target: int):
+        return campaign_create(regency=regency_a, actor=admin_a, slug=slug, title=title, story=story,
+                               audience=audience, kind=Kind.ONE_TO_ONE, status=CampaignStatus.ACTIVE,
+                               target_participants=target, hold_hours=72)
+
+    return make
 
 
 @pytest.fixture

@@ -5,36 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from assessments.models import Assessment, Status
 from participants.models import Participant
 from tests.e2e.axe import assert_accessible
+from tests.e2e.conftest import answer_every_question
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SLUG = "luwu-utara"
-
-
-def _answer_every_question(page) -> None:
-    """The questionnaire of assessments/questionnaire.py, the way an assessor taps it in."""
-    page.fill("#q-visit_date-input", timezone.localdate().isoformat())
-    page.fill("#q-household_size-input", "4")
-    page.fill("#q-dependants-input", "2")
-    for choice in (
-        "main_occupation-farmer",
-        "income_band-below_half",
-        "assets-motorbike",
-        "housing-own_simple",
-        "arrears_reason-cannot_afford",
-        "recent_hospitalisation-false",
-        "under_treatment-false",
-        "keep_paying-willing_able",
-    ):
-        page.locator(f"label[for=q-{choice}]").tap()
-    page.fill("#q-notes-input", "Kunjungan rumah; keluarga petani kakao.")
-    page.locator("label[for=q-consent-yes]").tap()  # the label is the tap target on a phone
 
 
 def test_assessor_fills_on_a_phone_and_supervisor_approves(
@@ -57,7 +37,7 @@ def test_assessor_fills_on_a_phone_and_supervisor_approves(
     expect(phone.locator("[data-status]").first).to_have_attribute("data-status", "draft")
     assert_accessible(phone, "assessment form (phone)")
 
-    _answer_every_question(phone)
+    answer_every_question(phone, tap=True)
     # Autosave: every change is posted in the background; wait until the last one is stored.
     expect(phone.locator("#save-status")).to_contain_text("Tersimpan", timeout=10_000)
     assessment = Assessment.objects.for_regency(regency_a).get(participant=participant)

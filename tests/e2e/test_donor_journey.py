@@ -22,12 +22,10 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from core.formatting import format_date, format_rupiah
-from donations.models import Audience, CampaignStatus, Kind, Payment, Pledge, PledgeStatus
-from donations.services import campaign_create
+from donations.models import Audience, Payment, Pledge, PledgeStatus
 from participants.models import Participant
 from participants.pseudonym import pseudonym
 from tests.e2e.axe import assert_accessible
-from tests.participants.importing import line
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,24 +36,15 @@ NAMES = ("ANDI SULAIMAN", "SITI AMINAH", "MUHAMMAD RIZAL", "NURHAYATI DAENG")
 CONFIRM_LINK = re.compile(r"https?://\S+/accounts/confirm-email/[^\s/]+/")
 
 
-def _rows(skip: set[int] = frozenset()):
-    return [line(n, name=name, months=2 + n, card_number=f"00023{n:08d}")
-            for n, name in enumerate(NAMES, 1) if n not in skip]
+@pytest.fixture
+def public_campaign(open_campaign):
+    return open_campaign(SLUG, "Luwu Utara Peduli JKN", "Lunasi tunggakan iuran satu warga, sebelum ia jatuh sakit.",
+                         Audience.PUBLIC, 50)
 
 
 @pytest.fixture
-def public_campaign(tariffs, regency_a, admin_a):
-    return campaign_create(
-        regency=regency_a, actor=admin_a, slug=SLUG, title="Luwu Utara Peduli JKN",
-        story="Lunasi tunggakan iuran satu warga, sebelum ia jatuh sakit.", audience=Audience.PUBLIC,
-        kind=Kind.ONE_TO_ONE, status=CampaignStatus.ACTIVE, target_participants=50, hold_hours=72,
-    )
-
-
-@pytest.fixture
-def eligible(import_arrears, approve_eligible, regency_a, district_a, village_a):
-    first = import_arrears(_rows(), name="tunggakan-pertama.csv")
-    participants = list(Participant.objects.for_regency(regency_a).order_by("card_number"))
+def eligible(import_named, approve_eligible):
+    first, participants = import_named(NAMES, name="tunggakan-pertama.csv")
     assert [p.name for p in participants] == list(NAMES)
     approve_eligible(participants)
     return first, participants
@@ -100,7 +89,7 @@ def _verify_and_log_in(page, link: str) -> None:
 
 
 def test_new_donor_adopts_pays_and_sees_verified_after_the_next_import(
-    new_context, public_campaign, eligible, import_arrears, regency_a
+    new_context, public_campaign, eligible, import_named, regency_a
 ):
     first_import, participants = eligible
     # --- sign up, verify the e-mail from the mail, sign in --------------------------------------
@@ -168,7 +157,7 @@ def test_new_donor_adopts_pays_and_sees_verified_after_the_next_import(
 
     # --- the next BPJS list: a full one, without the adopted participant (arrears settled) -----------
     position = participants.index(chosen) + 1
-    second = import_arrears(_rows(skip={position}), as_of=today, name="tunggakan-kedua.csv")
+    second, _participants = import_named(NAMES, skip={position}, as_of=today, name="tunggakan-kedua.csv")
     assert second.mode == "full" and second.as_of >= payment.paid_on
 
     # --- the donor's page: verified, active again, certificate --------------------------------------

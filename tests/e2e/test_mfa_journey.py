@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from regencies.roles import Role
-from tests.e2e.conftest import enter_totp_code
+from tests.e2e.conftest import enter_totp_code, submit_password
 from tests.factories import member, totp_code
 
 
@@ -18,11 +18,7 @@ from tests.factories import member, totp_code
 def test_admin_without_mfa_enrols_then_logs_in_with_a_code(new_context, password, regency_a):
     admin = member(regency_a, Role.REGENCY_ADMIN, email="admin.baru@example.test", mfa=False)
     page = new_context().new_page()
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", admin.email)
-    page.fill("input[name=password]", password)
-    with page.expect_navigation():
-        page.click("form:has(input[name=login]) button[type=submit]")
+    submit_password(page, admin.email, password)
 
     # Any page: first enrol. allauth asks for the password again before showing the secret.
     page.goto("/r/luwu-utara/")
@@ -43,11 +39,7 @@ def test_admin_without_mfa_enrols_then_logs_in_with_a_code(new_context, password
 
     # Next login: the password alone is not enough.
     second = new_context().new_page()
-    second.goto("/accounts/login/")
-    second.fill("input[name=login]", admin.email)
-    second.fill("input[name=password]", password)
-    with second.expect_navigation():
-        second.click("form:has(input[name=login]) button[type=submit]")
+    submit_password(second, admin.email, password)
     expect(second).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
     second.goto("/r/luwu-utara/")  # not in yet: back to the code
     expect(second).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))

@@ -20,12 +20,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from core.formatting import format_datetime, format_rupiah
-from donations.models import Audience, CampaignStatus, Kind, Pledge, PledgeStatus
-from donations.services import campaign_create
+from donations.models import Audience, Pledge, PledgeStatus
 from participants.models import Participant, virtual_account_numbers
 from participants.pseudonym import pseudonym
 from tests.e2e.axe import assert_accessible
-from tests.participants.importing import line
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,20 +33,9 @@ RUPIAH = re.compile(r"^Rp\d{1,3}(\.\d{3})*$")
 
 
 @pytest.fixture
-def internal_campaign(tariffs, regency_a, admin_a):
-    return campaign_create(
-        regency=regency_a, actor=admin_a, slug=SLUG, title="ASN Peduli JKN Luwu Utara",
-        story="Setiap ASN menanggung tunggakan satu peserta mandiri.", audience=Audience.INTERNAL,
-        kind=Kind.ONE_TO_ONE, status=CampaignStatus.ACTIVE, target_participants=100, hold_hours=72,
-    )
-
-
-@pytest.fixture
-def eligible(import_arrears, approve_eligible, regency_a, district_a, village_a):
+def eligible(import_named, approve_eligible):
     """Six participants imported (realistic names and card numbers); the first five approved."""
-    rows = [line(n, name=name, months=2 + n, card_number=f"00023{n:08d}") for n, name in enumerate(NAMES, 1)]
-    import_arrears(rows)
-    participants = list(Participant.objects.for_regency(regency_a).order_by("card_number"))
+    _imported, participants = import_named(NAMES)
     assert [p.name for p in participants] == list(NAMES)
     approve_eligible(participants[:5])
     return participants
@@ -84,8 +71,10 @@ def _assert_no_identity(text: str, participants) -> None:
 
 
 def test_pemda_staff_pledges_on_a_phone_in_under_a_minute(
-    login, internal_campaign, eligible, regency_a, staff_a, record_property
+    login, open_campaign, eligible, regency_a, staff_a, record_property
 ):
+    internal_campaign = open_campaign(SLUG, "ASN Peduli JKN Luwu Utara",
+                                      "Setiap ASN menanggung tunggakan satu peserta mandiri.", Audience.INTERNAL, 100)
     watch = Stopwatch()
     phone = login(staff_a, phone=True)
     assert phone.evaluate("window.innerWidth") == 390

@@ -24,50 +24,6 @@ FIRST_WORK = {
 NAV_ROW_MAX_PX = 60
 
 
-@pytest.fixture
-def treasurer_a(regency_a):
-    from regencies.roles import Role
-    from tests.factories import member
-
-    return member(regency_a, Role.TREASURER, email="bendahara.a@example.test")
-
-
-@pytest.fixture
-def world(regency_a, branch_a, assessor_a, supervisor_a, staff_a, treasurer_a, admin_a):
-    from tests.reporting.test_home_pages import World
-
-    world = World(regency_a, branch_a, assessor=assessor_a, supervisor=supervisor_a, staff=staff_a,
-                  treasurer=treasurer_a, admin=admin_a)
-    world.add(2)
-    world.add_once()
-    return world
-
-
-@pytest.fixture
-def donor_user(world):
-    from donations.services import donor_profile_ensure
-    from tests.factories import UserFactory
-    from tests.reporting.test_home_pages import _pledge
-
-    user = UserFactory(email="donatur.e2e@example.test")
-    donor_profile_ensure(user=user)
-    _pledge(world.collected, user)  # the collected campaign is public: one pledge to pay
-    return user
-
-
-def _signed_in(new_context, user, *, phone: bool):
-    """A page with `user`'s session (made by the test client: the login journey is tested elsewhere)."""
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    context = new_context(phone=phone) if phone else new_context(viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    page.goto("/")
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": page.url}])
-    return page
-
-
 def _check_navigation(page, *, phone: bool, where: str) -> None:
     header = page.locator(".site-header")
     toggle = page.locator(".nav-toggle")
@@ -104,14 +60,14 @@ def _check_navigation(page, *, phone: bool, where: str) -> None:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("phone", [True, False], ids=["390px", "1366px"])
-def test_each_role_finds_its_work_from_home(new_context, request, world, donor_user, phone):
+def test_each_role_finds_its_work_from_home(signed_in, request, world, donor_user, phone):
     from participants.models import ArrearsImport, ImportStatus
 
     awaiting = ArrearsImport.objects.get(branch=world.branch, status=ImportStatus.AWAITING_CONFIRMATION)
     size = "390" if phone else "1366"
     for who in ROLES:
         user = request.getfixturevalue(who)
-        page = _signed_in(new_context, user, phone=phone)
+        page = signed_in(user, phone=phone)
         page.goto("/")
         expect(page.locator("h1")).to_have_text("Pekerjaan Anda")
         _check_navigation(page, phone=phone, where=f"home of {who} at {size} px")

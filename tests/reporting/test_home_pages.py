@@ -6,120 +6,24 @@ shows, and the page reads a fixed number of queries whatever the size of the dat
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from assessments.models import Assessment, Screening
 from donations.models import (
-    Anomaly,
     Audience,
-    BankStatement,
-    Campaign,
     CampaignStatus,
-    Handover,
-    Kind,
-    PaymentRoute,
-    Pledge,
     PledgeStatus,
 )
 from donations.services import donor_profile_ensure
-from participants.models import ImportStatus
 from regencies.models import BranchMembership, Membership
 from regencies.roles import Role
 from reporting.selectors import home_work
-from tests.factories import ArrearsImportFactory, ParticipantFactory, UserFactory, member
-
-_seq = itertools.count(1)
-
-
-def _screen(regency, *, assigned_to=None):
-    participant = ParticipantFactory(regency=regency)
-    Screening.objects.create(regency=regency, participant=participant, recommendation="assess",
-                             computed_at=timezone.now(), queued_on=timezone.localdate(),
-                             assigned_to=assigned_to)
-    return participant
-
-
-def _assessment(regency, status, *, by, submitted_by=None):
-    participant = _screen(regency)
-    return Assessment.objects.create(
-        regency=regency, participant=participant, status=status, questionnaire_version=1,
-        created_by=by, assigned_to=by, submitted_by=submitted_by,
-        submitted_at=timezone.now() if submitted_by else None,
-    )
-
-
-def _campaign(regency, **kwargs) -> Campaign:
-    n = next(_seq)
-    values = {"slug": f"rumah-{n}", "title": f"Kampanye {n}", "audience": Audience.PUBLIC,
-              "kind": Kind.BOTH, "status": CampaignStatus.ACTIVE} | kwargs
-    return Campaign.objects.create(regency=regency, **values)
-
-
-def _pledge(campaign, donor, status=PledgeStatus.PLEDGED) -> Pledge:
-    participant = ParticipantFactory(regency=campaign.regency)
-    now = timezone.now()
-    paid = status in (PledgeStatus.PAID, PledgeStatus.VERIFIED)
-    return Pledge.objects.create(
-        regency_id=campaign.regency_id, campaign=campaign, participant=participant, donor=donor, status=status,
-        amount=245_000, arrears_amount=210_000, months_in_arrears=6, monthly_tariff=35_000,
-        paid_amount=245_000 if paid else 0, pledged_at=None if status == PledgeStatus.RESERVED else now,
-        expires_at=now + dt.timedelta(hours=72), due_at=now + dt.timedelta(days=14),
-        verified_at=now if status == PledgeStatus.VERIFIED else None,
-    )
-
-
-def _statement(campaign, status):
-    return BankStatement.objects.create(regency=campaign.regency, campaign=campaign, file="mutasi.csv",
-                                        sha256=f"{next(_seq):064d}", status=status)
-
-
-class World:
-    """Each role's work in one regency, `k` times over: todo, drafts, submissions, pledges,
-    statements, hand-overs, anomalies and imports."""
-
-    def __init__(self, regency, branch, *, assessor, supervisor, staff, treasurer, admin):
-        self.regency, self.branch = regency, branch
-        self.assessor, self.supervisor, self.staff = assessor, supervisor, staff
-        self.treasurer, self.admin = treasurer, admin
-        self.internal = _campaign(regency, audience=Audience.INTERNAL, kind=Kind.ONE_TO_ONE,
-                                  title=f"ASN {regency.name}")
-        self.collected = _campaign(regency, payment_route=PaymentRoute.COLLECTED, title=f"Rekening {regency.name}")
-
-    def add(self, k: int) -> None:
-        r = self.regency
-        for _ in range(k):
-            _screen(r)
-            _screen(r)
-            _screen(r, assigned_to=self.assessor)  # todo, 3 per k; 1 assigned to the assessor
-            _assessment(r, "draft", by=self.assessor)
-            _assessment(r, "submitted", by=self.assessor, submitted_by=self.assessor)
-            _assessment(r, "submitted", by=self.assessor, submitted_by=self.assessor)
-            _pledge(self.internal, self.staff)
-            _pledge(self.collected, UserFactory(), PledgeStatus.PAID)
-            _statement(self.collected, "done")
-            Anomaly.objects.create(regency=r, kind="disputed_payment",
-                                   pledge=_pledge(self.collected, UserFactory(), PledgeStatus.VERIFIED))
-            ArrearsImportFactory(branch=self.branch, status=ImportStatus.APPLIED,
-                                 as_of=dt.date(2026, 1, 1) + dt.timedelta(days=next(_seq)))
-
-    def add_once(self) -> None:
-        r = self.regency
-        _assessment(r, "submitted", by=self.supervisor, submitted_by=self.supervisor)  # the supervisor's own
-        _pledge(self.internal, self.staff, PledgeStatus.RESERVED)
-        _statement(self.collected, "queued")
-        Handover.objects.create(regency=r, campaign=self.collected, number=f"H-{next(_seq)}",
-                                created_by=self.treasurer)
-        ArrearsImportFactory(branch=self.branch, status=ImportStatus.AWAITING_CONFIRMATION,
-                             as_of=dt.date(2026, 11, 22), rows=40,
-                             preview={"would_clear": 12, "would_clear_by_regency": {r.code: 12},
-                                      "pledges_released": 1, "participants": 52, "threshold_percent": 10})
-        ArrearsImportFactory(branch=self.branch, status=ImportStatus.QUEUED, as_of=dt.date(2026, 11, 23))
+from tests import role_world
+from tests.factories import UserFactory, member
+from tests.role_world import world_with_work
 
 
 @pytest.fixture
@@ -129,11 +33,8 @@ def treasurer_a(regency_a):
 
 @pytest.fixture
 def world_a(regency_a, branch_a, assessor_a, supervisor_a, staff_a, treasurer_a, admin_a):
-    world = World(regency_a, branch_a, assessor=assessor_a, supervisor=supervisor_a, staff=staff_a,
-                  treasurer=treasurer_a, admin=admin_a)
-    world.add(2)
-    world.add_once()
-    return world
+    return world_with_work(regency_a, branch_a, assessor=assessor_a, supervisor=supervisor_a, staff=staff_a,
+                           treasurer=treasurer_a, admin=admin_a)
 
 
 @pytest.fixture
@@ -142,11 +43,8 @@ def world_b(regency_b, branch_b, assessor_b, admin_b):
     supervisor = member(regency_b, Role.SUPERVISOR, email="supervisor.b@example.test")
     staff = member(regency_b, Role.PEMDA_STAFF, email="staf.b@example.test")
     treasurer = member(regency_b, Role.TREASURER, email="bendahara.b@example.test")
-    world = World(regency_b, branch_b, assessor=assessor_b, supervisor=supervisor, staff=staff,
-                  treasurer=treasurer, admin=admin_b)
-    world.add(3)
-    world.add_once()
-    return world
+    return world_with_work(regency_b, branch_b, k=3, assessor=assessor_b, supervisor=supervisor, staff=staff,
+                           treasurer=treasurer, admin=admin_b)
 
 
 def _role(work, regency, role):
@@ -230,9 +128,9 @@ def test_staff_sees_their_campaign_and_pledges(client, world_a, world_b, regency
 
 
 def test_staff_does_not_see_a_closed_or_draft_campaign(world_a, regency_a, staff_a):
-    _campaign(regency_a, audience=Audience.INTERNAL, status=CampaignStatus.DRAFT)
-    _campaign(regency_a, audience=Audience.INTERNAL, status=CampaignStatus.CLOSED)
-    _campaign(regency_a, audience=Audience.INTERNAL, ends_on=dt.date(2020, 1, 1))
+    role_world.campaign(regency_a, audience=Audience.INTERNAL, status=CampaignStatus.DRAFT)
+    role_world.campaign(regency_a, audience=Audience.INTERNAL, status=CampaignStatus.CLOSED)
+    role_world.campaign(regency_a, audience=Audience.INTERNAL, ends_on=dt.date(2020, 1, 1))
     staff = _role(home_work(user=staff_a), regency_a, Role.PEMDA_STAFF)
     assert [c.slug for c in staff.campaigns] == [world_a.internal.slug]
 
@@ -273,10 +171,10 @@ def test_bpjs_admin_sees_imports_awaiting_confirmation_first(client, world_a, wo
 def test_donor_sees_pledges_and_open_public_campaigns(client, world_a, world_b, regency_b):
     donor = UserFactory(email="donatur.rumah@example.test")
     donor_profile_ensure(user=donor)
-    public = _campaign(regency_b, title="Lotim Peduli")
-    _campaign(regency_b, title="Draf Publik", status=CampaignStatus.DRAFT)
-    _pledge(public, donor)
-    _pledge(public, donor, PledgeStatus.VERIFIED)
+    public = role_world.campaign(regency_b, title="Lotim Peduli")
+    role_world.campaign(regency_b, title="Draf Publik", status=CampaignStatus.DRAFT)
+    role_world.pledge(public, donor)
+    role_world.pledge(public, donor, PledgeStatus.VERIFIED)
     work = home_work(user=donor)
     assert work.regencies == [] and work.branches == []
     assert {k: c.value for k, c in work.pledges.items()} == {
