@@ -800,14 +800,19 @@ def _merged(events: list[HistoryEntry], outcomes: list[HistoryEntry]) -> list[Hi
     return list(heapq.merge(events, outcomes, key=lambda entry: entry.at))
 
 
+def _event_entry(event: AuditEvent, *, show_actor_email: bool = False) -> HistoryEntry:
+    """One audit event of a pledge as a history entry; the actor's address only where asked for
+    (the actor is read only then)."""
+    actor = event.actor.email if (show_actor_email and event.actor) else None
+    return HistoryEntry(verb=event.verb, actor=actor, at=event.created_at, before=event.before or {},
+                        after=event.after or {})
+
+
 def pledge_history(*, pledge: Pledge, show_actor_email: bool = False) -> list[HistoryEntry]:
     """Every state change of the pledge, oldest first: its audit events and its reconciliation
     outcomes."""
-    events = [
-        HistoryEntry(verb=e.verb, actor=(e.actor.email if (e.actor and show_actor_email) else None),
-                     at=e.created_at, before=e.before or {}, after=e.after or {})
-        for e in _pledge_events([pledge.pk]).select_related("actor").order_by("id")
-    ]
+    events = [_event_entry(e, show_actor_email=show_actor_email)
+              for e in _pledge_events([pledge.pk]).select_related("actor").order_by("id")]
     outcomes = [_outcome_entry(o) for o in
                 ReconciliationOutcome.objects.for_regency(pledge.regency_id).filter(pledge=pledge).order_by("id")]
     return _merged(events, outcomes)
@@ -818,8 +823,7 @@ def pledge_histories(*, pledges: list[Pledge]) -> dict[int, list[HistoryEntry]]:
     events: dict[int, list[HistoryEntry]] = {p.pk: [] for p in pledges}
     outcomes: dict[int, list[HistoryEntry]] = {p.pk: [] for p in pledges}
     for e in _pledge_events(list(events)).order_by("id"):
-        events[int(e.object_id)].append(HistoryEntry(verb=e.verb, actor=None, at=e.created_at,
-                                                     before=e.before or {}, after=e.after or {}))
+        events[int(e.object_id)].append(_event_entry(e))
     # A donor's pledges may lie in several regencies: the rows are read with their regencies.
     for o in (ReconciliationOutcome.all_regencies
               .filter(pledge__in=list(outcomes), regency_id__in={p.regency_id for p in pledges}).order_by("id")):
