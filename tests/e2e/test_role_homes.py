@@ -1,14 +1,15 @@
 """Each role, on a phone (390 px) and a desktop (1366 px): the home page shows that role's work
 first, its first work link opens the page of that work, the navigation is one row on the desktop
-and collapsed behind the "Menu" button on the phone, and axe finds nothing serious or critical on
-either page."""
+and collapsed behind the "Menu" button on the phone, and both pages pass the checks of every page
+a walk passes (tests/e2e/walk.py: no console error or failed request, nothing serious or critical
+for axe-core, within the page budget)."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.axe import assert_accessible
+from tests.e2e.walk import PageChecks
 
 ROLES = ("assessor_a", "supervisor_a", "staff_a", "treasurer_a", "admin_a", "bpjs_a", "donor_user")
 # The first work link of each role's home page (tests/reporting/test_home_pages.py checks the counts).
@@ -65,13 +66,16 @@ def test_each_role_finds_its_work_from_home(signed_in, request, world, donor_use
 
     awaiting = ArrearsImport.objects.get(branch=world.branch, status=ImportStatus.AWAITING_CONFIRMATION)
     size = "390" if phone else "1366"
+    walked: list[PageChecks] = []
     for who in ROLES:
         user = request.getfixturevalue(who)
         page = signed_in(user, phone=phone)
+        checks = PageChecks(page, f"{who} at {size} px", phone=phone)
+        walked.append(checks)
         page.goto("/")
         expect(page.locator("h1")).to_have_text("Pekerjaan Anda")
+        checks.check("home")
         _check_navigation(page, phone=phone, where=f"home of {who} at {size} px")
-        assert_accessible(page, f"home {who} {size}px")
 
         first = page.locator("main a.work-link").first
         expected = FIRST_WORK[who].format(internal=world.internal.slug, awaiting=awaiting.pk)
@@ -82,6 +86,8 @@ def test_each_role_finds_its_work_from_home(signed_in, request, world, donor_use
         assert nav_info.value.status == 200, (who, page.url)
         assert page.url.endswith(expected), (who, page.url)
         expect(page.locator("main h1").first).to_be_visible()
+        checks.check("first work")
         _check_navigation(page, phone=phone, where=f"{page.url} as {who} at {size} px")
-        assert_accessible(page, f"first work of {who} {size}px")
         page.context.close()
+    problems = [p for checks in walked for p in checks.problems]
+    assert not problems, "\n".join(problems)
