@@ -126,14 +126,20 @@ clr0 AS (
       AND h.clearings <> '[]'::jsonb
       AND e.months >= %(n)s AND e.cleared > e."from"
 ),
+clr1 AS (
+    -- Whether a donor of ours paid it: in the select list, a subquery run once per clearing
+    -- through the pledges' participant index (in WHERE the planner may make it an anti join
+    -- against every paid pledge of the installation, which grows with every month's pledges).
+    SELECT c.*, ({covered_by_pledge}) AS covered FROM clr0 c
+),
 clr AS (
     SELECT c.participant_id, c.cleared_months, c.from_date, c.cleared_date,
            CASE WHEN c.next_as_of <= c.cleared_date + make_interval(months => %(m)s)
                 THEN c.next_as_of END AS relapse_as_of,
            CASE WHEN c.next_as_of <= c.cleared_date + make_interval(months => %(m)s)
                 THEN c.next_months END AS relapse_months
-    FROM clr0 c
-    WHERE NOT ({covered_by_pledge})
+    FROM clr1 c
+    WHERE NOT c.covered
 ),
 last_clear AS (
     SELECT DISTINCT ON (participant_id) participant_id, cleared_months, from_date, cleared_date
