@@ -337,13 +337,8 @@ def assessment_get_for_user(*, user: User, assessment_id: int, perm: Perm = Perm
     regency_ids = Membership.all_regencies.filter(user=user, is_active=True, role__in=roles).values(
         "regency_id"
     )
-    found = (
-        _assessment_base(Assessment.all_regencies.filter(regency_id__in=regency_ids))
-        .filter(pk=assessment_id).first()
-    )
-    if found is None:
-        raise Http404("assessment")
-    return found
+    return get_or_404(_assessment_base(Assessment.all_regencies.filter(regency_id__in=regency_ids)),
+                      what="assessment", pk=assessment_id)
 
 
 def can(user: User | AnonymousUser, regency: Regency, perm: Perm) -> bool:

@@ -50,6 +50,14 @@ def uuid_or_404(value, *, what: str):
         raise Http404(what) from exc
 
 
+def int_or_404(value, *, what: str) -> int:
+    """A numeric id from a URL or a request body, or a 404 (never a 500) when it is not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise Http404(what) from exc
+
+
 def get_or_404(queryset, *, what: str, **lookup):
     """The first row of `queryset` matching `lookup`, or a 404 naming `what` (a row of another
     regency, or one the queryset leaves out, is as missing as one that does not exist)."""

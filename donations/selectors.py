@@ -368,10 +368,7 @@ def campaign_get_visible(*, user: User | AnonymousUser, slug: str) -> tuple[Camp
 
 
 def campaign_get_for_regency(*, regency: Regency, slug: str) -> Campaign:
-    campaign = Campaign.objects.for_regency(regency).select_related("regency").filter(slug=slug).first()
-    if campaign is None:
-        raise Http404("campaign")
-    return campaign
+    return get_or_404(Campaign.objects.for_regency(regency).select_related("regency"), what="campaign", slug=slug)
 
 
 def campaign_list_for_regency(*, regency: Regency) -> QuerySet[Campaign]:
@@ -755,10 +752,7 @@ def pledge_payments(*, pledge: Pledge) -> list[Payment]:
 
 
 def payment_get_for_pledge(*, pledge: Pledge, payment_id: int) -> Payment:
-    payment = Payment.objects.for_regency(pledge.regency_id).filter(pledge=pledge, pk=payment_id).first()
-    if payment is None:
-        raise Http404("payment")
-    return payment
+    return get_or_404(Payment.objects.for_regency(pledge.regency_id), what="payment", pledge=pledge, pk=payment_id)
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, DateField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from core.errors import get_or_404, uuid_or_404
+from core.errors import get_or_404, int_or_404, uuid_or_404
 from core.pagination import KeysetOrder, KeysetPage, count_capped, keyset_page, page_reads
 from core.time import regency_today
 from participants.hooks import eligibility_expression, eligibility_filter
@@ -397,23 +396,12 @@ def import_list_for_user(*, user: User | AnonymousUser) -> QuerySet[ArrearsImpor
 
 def import_get_for_branch(*, branch: BpjsBranch, import_id: int | str) -> ArrearsImport:
     """One import of `branch`; 404 otherwise (also for an id that is not a number)."""
-    try:
-        key = int(import_id)
-    except (TypeError, ValueError) as exc:
-        raise Http404("import") from exc
-    return get_or_404(import_list_for_branch(branch=branch), what="import", pk=key)
+    return get_or_404(import_list_for_branch(branch=branch), what="import", pk=int_or_404(import_id, what="import"))
 
 
 def import_get_for_user(*, user: User | AnonymousUser, import_id: int | str) -> ArrearsImport:
-    """One import of a branch the user acts for; 404 otherwise."""
-    try:
-        key = int(import_id)
-    except (TypeError, ValueError) as exc:
-        raise Http404("import") from exc
-    found = import_list_for_user(user=user).filter(pk=key).first()
-    if found is None:
-        raise Http404("import")
-    return found
+    """One import of a branch the user acts for; 404 otherwise (also for an id that is not a number)."""
+    return get_or_404(import_list_for_user(user=user), what="import", pk=int_or_404(import_id, what="import"))
 
 
 @dataclass(frozen=True)

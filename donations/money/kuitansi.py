@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.db.models.functions import Length
-from django.http import Http404
 from fpdf import FPDF
 
 from accounts.models import User
@@ -18,7 +17,7 @@ from core.formatting import format_rupiah
 from core.time import regency_today
 from donations.models import Payment, Pledge
 from donations.money.receipts import receipt_number_format
-from donations.selectors import pledge_get_for_user, pledge_may_view
+from donations.selectors import payment_get_for_pledge, pledge_get_for_user, pledge_may_view
 from regencies.models import Regency
 from regencies.roles import Perm
 
@@ -79,9 +78,7 @@ def receipt_payment_get(*, user: User | AnonymousUser, pledge_id: object, paymen
     """The payment `payment_id` of pledge `pledge_id` if `user` may see its receipt; else 404 (never
     403: another donor's pledge, or another regency's, does not exist for this user)."""
     pledge = pledge_get_for_user(user=user, pledge_id=pledge_id, staff=RECEIPT_STAFF)
-    payment = Payment.objects.for_regency(pledge.regency_id).filter(pledge=pledge, pk=payment_id).first()
-    if payment is None:
-        raise Http404("payment")
+    payment = payment_get_for_pledge(pledge=pledge, payment_id=payment_id)
     payment.pledge = pledge
     return payment
 
