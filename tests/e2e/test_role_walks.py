@@ -49,11 +49,13 @@ def queued_imports(monkeypatch):
 
 @pytest.fixture
 def walk_world(world, tariffs, approve_eligible, district_a, village_a, bpjs_a, donor_user):
-    """The world with twice what a walk uses up: a second hand-over and list awaiting confirmation,
-    and four eligible participants (two for the staff member, two for the donor)."""
+    """The world with full pages (its work 20 times over: lists of a page or more) and twice what a
+    walk uses up: a second hand-over and list awaiting confirmation, and four eligible participants
+    (two for the staff member, two for the donor)."""
     from tests.factories import ArrearsImportFactory
     from tests.role_world import screen
 
+    world.add(18)
     Handover.objects.create(regency=world.regency, campaign=world.collected, number="H-E2E-2",
                             created_by=world.treasurer)
     ArrearsImportFactory(branch=world.branch, status=ImportStatus.AWAITING_CONFIRMATION,
