@@ -112,16 +112,22 @@ def test_loader_without_a_file_or_pid_changes_nothing(tmp_path):
     assert env == {}
 
 
-def test_unreachable_database_is_one_sentence_naming_it():
+@pytest.mark.parametrize(("check", "url", "command", "opening", "variable"), [
+    (check_database, "postgres://postgres:pw@127.0.0.1:{port}/satu", "make run",
+     "PostgreSQL is not reachable at 127.0.0.1:{port}", "DATABASE_URL"),
+    (check_redis, "redis://127.0.0.1:{port}/0", "make test",
+     "Redis is not reachable at redis://127.0.0.1:{port}/0", "REDIS_URL"),
+], ids=["postgres", "redis"])
+def test_an_unreachable_service_is_one_sentence_naming_it(check, url, command, opening, variable):
     port = free_loopback_port()
 
     with pytest.raises(ServiceError) as caught:
-        check_database(f"postgres://postgres:pw@127.0.0.1:{port}/satu", command="make run")
+        check(url.format(port=port), command=command)
 
     message = str(caught.value)
-    assert message.startswith(f"PostgreSQL is not reachable at 127.0.0.1:{port}")
-    assert "unset DATABASE_URL" in message and "make run" in message
-    assert "pw" not in message.replace("***", "")
+    assert message.startswith(opening.format(port=port))
+    assert f"unset {variable}" in message and command in message
+    assert "pw" not in message.replace("***", "")  # the password is never shown
     assert "\n" not in message
 
 
@@ -142,18 +148,6 @@ def test_missing_database_is_named(db):
         check_database(url)
     # make test only needs the server: pytest-django creates its own test_ database
     check_database(url, need_database=False)
-
-
-def test_unreachable_redis_is_one_sentence_naming_it():
-    port = free_loopback_port()
-
-    with pytest.raises(ServiceError) as caught:
-        check_redis(f"redis://127.0.0.1:{port}/0", command="make test")
-
-    message = str(caught.value)
-    assert message.startswith(f"Redis is not reachable at redis://127.0.0.1:{port}/0")
-    assert "unset REDIS_URL" in message and "make test" in message
-    assert "\n" not in message
 
 
 def test_port_in_use_is_detected():

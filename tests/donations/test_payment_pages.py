@@ -60,6 +60,16 @@ def _reserve_on_page(client, campaign, participant) -> Pledge:
     return Pledge.all_regencies.get(participant=participant, status=PledgeStatus.RESERVED)
 
 
+def _pledge_page(donor, campaign, participant, capture_on_commit) -> tuple[Client, Pledge, str, str]:
+    """A reservation made on the page (its e-mails sent): the donor's client, the pledge, its
+    page's URL and HTML."""
+    client = login(donor)
+    with capture_on_commit(execute=True):
+        pledge = _reserve_on_page(client, campaign, participant)
+    url = f"/me/pledges/{pledge.public_id}/"
+    return client, pledge, url, client.get(url).content.decode()
+
+
 # --- partial payments: what is owed, by when, and the form ----------------------------------------------
 
 
@@ -140,11 +150,7 @@ def test_a_partial_payment_shows_what_is_still_owed_and_prefills_the_rest(public
 def test_direct_route_hides_the_va_until_confirmed_then_warns_it_holds_card_digits(
         public_campaign, make_participant, donor, django_capture_on_commit_callbacks):
     p = make_participant()
-    client = login(donor)
-    with django_capture_on_commit_callbacks(execute=True):
-        pledge = _reserve_on_page(client, public_campaign, p)
-    url = f"/me/pledges/{pledge.public_id}/"
-    html = client.get(url).content.decode()
+    client, pledge, url, html = _pledge_page(donor, public_campaign, p, django_capture_on_commit_callbacks)
     no_va(html, p)
     assert "Nomor VA keluarga ditampilkan setelah Anda mengonfirmasi janji" in html
     assert "memuat 11 digit nomor kartu" not in html
@@ -181,11 +187,7 @@ def test_direct_route_hides_the_va_until_confirmed_then_warns_it_holds_card_digi
 def test_collected_route_shows_the_account_and_payment_code_and_never_a_va(
         collected_campaign, make_participant, donor, django_capture_on_commit_callbacks):
     p = make_participant()
-    client = login(donor)
-    with django_capture_on_commit_callbacks(execute=True):
-        pledge = _reserve_on_page(client, collected_campaign, p)
-    url = f"/me/pledges/{pledge.public_id}/"
-    html = client.get(url).content.decode()
+    client, pledge, url, html = _pledge_page(donor, collected_campaign, p, django_capture_on_commit_callbacks)
     no_va(html, p)
     for shown in ("Bank Sulselbar", "150-202-6000073", "Pemkab Luwu Utara - Satu untuk Satu", pledge.payment_code):
         assert shown in html

@@ -144,6 +144,15 @@ def _lists():
     return first, second
 
 
+@pytest.fixture
+def second_waiting(branch_a, tmp_path):
+    """The first list applied and the second uploaded, not run yet: its import, and `_snapshot()`
+    as it stands before the apply."""
+    first, second = _lists()
+    run_import(branch_a, tmp_path, first, as_of=OCT)
+    return _create(branch_a, tmp_path, second), _snapshot()
+
+
 def _assert_second_applied(arrears_import: ArrearsImport) -> None:
     arrears_import.refresh_from_db()
     assert arrears_import.status == ImportStatus.APPLIED, arrears_import.message
@@ -158,11 +167,8 @@ def _assert_second_applied(arrears_import: ArrearsImport) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_apply_is_swept_and_applied_once(branch_a, tmp_path):
-    first, second = _lists()
-    run_import(branch_a, tmp_path, first, as_of=OCT)
-    imp = _create(branch_a, tmp_path, second)
-    before = _snapshot()
+def test_a_worker_killed_mid_apply_is_swept_and_applied_once(second_waiting, tmp_path):
+    imp, before = second_waiting
 
     child = _child("pause_apply", imp.pk, tmp_path / "go")
     _wait_paused(child)
@@ -206,11 +212,8 @@ def _terminated_run(imp: ArrearsImport, marker: Path) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_terminated_connection_is_retried_by_the_sweeper(branch_a, tmp_path):
-    first, second = _lists()
-    run_import(branch_a, tmp_path, first, as_of=OCT)
-    imp = _create(branch_a, tmp_path, second)
-    before = _snapshot()
+def test_a_terminated_connection_is_retried_by_the_sweeper(second_waiting, tmp_path):
+    imp, before = second_waiting
 
     _terminated_run(imp, tmp_path / "go")
 
@@ -225,11 +228,8 @@ def test_a_terminated_connection_is_retried_by_the_sweeper(branch_a, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_terminated_twice_is_failed_and_the_same_file_uploads_again(branch_a, tmp_path):
-    first, second = _lists()
-    run_import(branch_a, tmp_path, first, as_of=OCT)
-    imp = _create(branch_a, tmp_path, second)
-    before = _snapshot()
+def test_terminated_twice_is_failed_and_the_same_file_uploads_again(second_waiting, branch_a, tmp_path):
+    imp, before = second_waiting
 
     _terminated_run(imp, tmp_path / "go")
     _terminated_run(imp, tmp_path / "go")
@@ -243,7 +243,7 @@ def test_terminated_twice_is_failed_and_the_same_file_uploads_again(branch_a, tm
     assert _snapshot() == before
     assert services.import_sweep(now=_later())["requeued"] == []  # failed stays failed
 
-    again = _create(branch_a, tmp_path, second)  # the same bytes: not a duplicate of a failed one
+    again = _create(branch_a, tmp_path, _lists()[1])  # the same bytes: not a duplicate of a failed one
     assert again.pk != imp.pk and again.sha256 == imp.sha256
     services.import_run(import_id=again.pk)
     _assert_second_applied(again)
