@@ -115,10 +115,7 @@ def second_import(*, branch_code: str, actor=None) -> dict:
     Running it again the same day imports the same bytes: a duplicate, nothing changes."""
     import csv
     import tempfile
-    import zoneinfo
     from pathlib import Path
-
-    from django.utils import timezone
 
     from donations.models import Pledge, PledgeStatus
     from donations.reconciliation.services import reconcile
@@ -134,7 +131,7 @@ def second_import(*, branch_code: str, actor=None) -> dict:
     regency_ids = list(codes)
     newest = (ArrearsImport.objects.filter(branch=branch, status=ImportStatus.APPLIED, is_outdated=False)
               .order_by("-as_of", "-id").first())
-    today = timezone.now().astimezone(zoneinfo.ZoneInfo(branch.timezone)).date()
+    today = regency_today(branch)
     as_of = max(today, newest.as_of) if newest else today
 
     # Chosen the same way whatever reconciliation did since (so a second run writes the same file).

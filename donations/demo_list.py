@@ -12,13 +12,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import tempfile
-import zoneinfo
 from pathlib import Path
 from typing import Any
 
-from django.utils import timezone
-
 from assessments.models import Assessment
+from core.time import regency_today
 from donations.models import Pledge
 from participants.imports.generate import HEADER, generate_arrears_file
 from participants.management.commands.generate_arrears import branch_regencies
@@ -36,7 +34,7 @@ def demo_list_write(*, branch_code: str, out: Path, new_rows: int, seed: int = 7
     if branch is None or not specs:
         raise LookupError(branch_code)
     codes = dict(branch.regencies.values_list("pk", "code"))
-    as_of = timezone.now().astimezone(zoneinfo.ZoneInfo(branch.timezone)).date()
+    as_of = regency_today(branch)
     people = Participant.all_regencies.filter(regency_id__in=list(codes))
     cards = set(people.values_list("card_number", flat=True))
     niks = set(people.values_list("nik", flat=True))

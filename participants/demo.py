@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import tempfile
-import zoneinfo
 from pathlib import Path
 
-from django.utils import timezone
-
+from core.time import regency_today
 from participants import services
 from participants.imports.generate import generate_arrears_file
 from participants.models import ArrearsImport, ImportMode, ImportStatus
@@ -30,7 +28,7 @@ def seed_participants(*, branch, per_regency: int, seed: int = 1) -> dict:
     specs = branch_regencies(branch.code) or []
     if per_regency <= 0 or not specs:
         return {"import_id": None, "status": "skipped", "rows": 0}
-    as_of = timezone.now().astimezone(zoneinfo.ZoneInfo(branch.timezone)).date()
+    as_of = regency_today(branch)
     with tempfile.TemporaryDirectory(prefix="satu-demo-") as tmp:
         path = Path(tmp) / f"tunggakan-{branch.code}-{as_of.isoformat()}.csv"
         generate_arrears_file(

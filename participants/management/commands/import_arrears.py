@@ -16,15 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-import zoneinfo
 from typing import NoReturn
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from core.errors import DomainError
+from core.time import regency_today
 from participants import services
 from participants.models import ArrearsImport, ImportMode, ImportStatus
 from regencies.models import BpjsBranch
@@ -64,7 +63,7 @@ class Command(BaseCommand):
             if user is None:
                 self._fail(f"Pengguna {options['user']!r} tidak ada.", status="rejected", code=1)
         if as_of is None:
-            as_of = timezone.now().astimezone(zoneinfo.ZoneInfo(branch.timezone)).date()
+            as_of = regency_today(branch)
 
         try:
             arrears_import, duplicate = services.import_create(
