@@ -42,23 +42,9 @@ def test_htmx_runs_under_the_policy_without_injecting_styles(new_context, csp_vi
     assert csp_violations == []
 
 
-def signed_in_page(new_context, user):
-    """A page with `user`'s session (made by the test client, not the login form: the login
-    journey is tested elsewhere; this test is about what the pages load)."""
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    context = new_context()
-    page = context.new_page()
-    page.goto("/")
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": page.url}])
-    return page
-
-
 @pytest.mark.django_db(transaction=True)
 def test_charts_progress_bars_and_page_scripts_work_under_the_policy(
-    new_context, csp_violations, arrears_in_luwu_utara, admin_a, bpjs_a, branch_a, regency_a
+    signed_in, csp_violations, arrears_in_luwu_utara, admin_a, bpjs_a, branch_a, regency_a
 ):
     from donations.models import Audience, Campaign, CampaignStatus, Kind
     from participants.models import ArrearsImport
@@ -66,7 +52,7 @@ def test_charts_progress_bars_and_page_scripts_work_under_the_policy(
     Campaign.objects.create(regency=regency_a, slug="lutra-peduli", title="Luwu Utara Peduli",
                             audience=Audience.PUBLIC, kind=Kind.BOTH, status=CampaignStatus.ACTIVE,
                             target_participants=4)
-    page = signed_in_page(new_context, admin_a)
+    page = signed_in(admin_a)  # the session from the test client: this test is about what pages load
 
     page.goto("/r/luwu-utara/")
     # The trend is a table, and a server-rendered SVG from two monthly lists on: no chart script.
@@ -81,7 +67,7 @@ def test_charts_progress_bars_and_page_scripts_work_under_the_policy(
     page.goto("/c/lutra-peduli/")
     expect(page.locator(".progress > span").first).to_be_attached()
 
-    bpjs = signed_in_page(new_context, bpjs_a)
+    bpjs = signed_in(bpjs_a)
     imp = ArrearsImport.objects.filter(branch=branch_a).latest("pk")
     bpjs.goto(f"/branches/{branch_a.code}/imports/{imp.pk}/")
     bar = bpjs.locator("#import-report .progress")
