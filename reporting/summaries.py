@@ -8,7 +8,8 @@ inside the transaction of the job that changed the figures:
   branch, and the trend point of the list's month;
 - a screening run (`assessments.screening.screening_done`): the regency's queue size;
 - a reconciliation run that changed pledges (`donations.reconciliation.services.reconciliation_done`):
-  that regency;
+  that regency's figures that depend on pledges (`donor_figures`: it changes pledges only, and
+  the other figures read every participant and, for "reactivated", the whole history);
 - an approval (`assessments.services.assessment_approved`): through the outbox after the commit
   (an approval is a person's click; the refresh does not belong in it);
 - nightly (eligibility lapses with the date) and `manage.py refresh_summaries`: everything.
@@ -23,13 +24,21 @@ import datetime as dt
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from core.time import regency_today
-from participants.models import ArrearsImport, ArrearsRecord, ImportMode, ImportStatus
-from participants.selectors import record_in_arrears_q
+from donations.models import Pledge, PledgeStatus
+from participants.models import (
+    ArrearsImport,
+    ArrearsRecord,
+    CareClass,
+    ImportMode,
+    ImportStatus,
+    Participant,
+)
+from participants.selectors import in_arrears_q, left_otherwise_q, record_in_arrears_q
 from regencies.models import Regency
 from reporting import figures
 from reporting.models import DistrictSummary, RegencySummary, TrendPoint
@@ -157,11 +166,35 @@ def on_import_applied(sender: Any, import_id: int, **kwargs: Any) -> None:
         summary_refresh(regency=regency, trend_months=[month])
 
 
+def donor_figures(*, regency: Regency) -> dict[str, int]:
+    """The summary's figures that depend on pledges: reactivated (as `figures.list_figures`
+    defines it) and helped by a verified pledge, and the class III ones among them. Read from the
+    verified pledges' participants, each checked against the history by its own index (once in
+    arrears on a list of the regency), not the regency's whole history (one query)."""
+    once_in_arrears = ArrearsRecord.objects.for_regency(regency).filter(
+        record_in_arrears_q(), participant_id=OuterRef("pk"))
+    verified = Pledge.objects.for_regency(regency).filter(status=PledgeStatus.VERIFIED).values("participant_id")
+    return Participant.objects.for_regency(regency).filter(
+        ~in_arrears_q(), ~left_otherwise_q(), Exists(once_in_arrears), pk__in=verified,
+    ).aggregate(
+        reactivated_by_donors=Count("id"),
+        reactivated_class3_by_donors=Count("id", filter=Q(care_class=CareClass.III)),
+    )
+
+
 def on_regency_changed(sender: Any, regency_id: int, **kwargs: Any) -> None:
-    """Inside a reconciliation transaction: that regency's summary (verified pledges change who
-    is active again thanks to donors)."""
+    """Inside a reconciliation transaction: a run changes pledges, nothing else, so only the
+    figures that depend on pledges (`donor_figures`); a regency without a summary yet gets its
+    first one."""
     regency = Regency.objects.filter(pk=regency_id).first()
-    if regency is not None:
+    if regency is None:
+        return
+    with transaction.atomic():
+        _lock(regency.pk)
+        updated = RegencySummary.objects.for_regency(regency).update(
+            **donor_figures(regency=regency), refreshed_at=timezone.now()
+        )
+    if not updated:
         summary_refresh(regency=regency)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -15,11 +16,21 @@ from assessments.models import Screening
 from assessments.screening import screening_done, screening_run
 from assessments.services import assessment_approved
 from core.models import OutboxMessage
-from donations.models import ReconciliationRun
+from donations.models import (
+    Audience,
+    Campaign,
+    CampaignStatus,
+    Kind,
+    Pledge,
+    PledgeStatus,
+    ReconciliationRun,
+)
 from donations.reconciliation.services import reconciliation_done
-from participants.models import Participant, ParticipantStatus
+from participants.models import Participant
+from reporting import figures
 from reporting.models import RegencySummary
 from reporting.summaries import summary_refresh
+from tests.factories import UserFactory
 from tests.participants.importing import line, run_import
 
 
@@ -48,12 +59,50 @@ def test_screening_updates_the_queue_size_in_two_statements(listed, regency_a):
     assert len(statements) == 4  # the regency, the lock, the count, the update
 
 
-def test_reconciliation_refreshes_the_regency(listed, regency_a):
-    Participant.objects.for_regency(regency_a).filter(card_number="0000000000002").update(
-        status=ParticipantStatus.ACTIVE)
+def _verified_pledge(regency, card_number: str) -> Pledge:
+    campaign = Campaign.objects.create(regency=regency, slug=f"ringkasan-{card_number}", title="Kampanye",
+                                       audience=Audience.PUBLIC, kind=Kind.ONE_TO_ONE, status=CampaignStatus.ACTIVE)
+    participant = Participant.objects.for_regency(regency).get(card_number=card_number)
+    donor: Any = UserFactory()
+    return Pledge.objects.create(
+        regency=regency, campaign=campaign, participant=participant, donor=donor,
+        status=PledgeStatus.VERIFIED, amount=210_000, arrears_amount=participant.arrears_amount,
+        months_in_arrears=participant.months_in_arrears, monthly_tariff=35_000,
+    )
+
+
+def test_reconciliation_refreshes_the_figures_of_pledges(listed, regency_a, tmp_path, branch_a):
+    # The next list: 2 paid (active), 3 still in arrears; both had a donor whose pledge is verified.
+    rows = [line(1, months=15), line(2, months=0, status="AKTIF"), line(3, months=4), line(4, months=4),
+            line(5, months=0, status="AKTIF")]
+    run_import(branch_a, tmp_path, rows, as_of=dt.date(2026, 11, 1))
+    for card_number in ("0000000000002", "0000000000003", "0000000000005"):
+        _verified_pledge(regency_a, card_number)
+    before = RegencySummary.objects.for_regency(regency_a).get()
+    assert (before.reactivated, before.reactivated_by_donors) == (1, 0)
     reconciliation_done.send(sender=ReconciliationRun, regency_id=regency_a.pk, run_id=0)
     summary = RegencySummary.objects.for_regency(regency_a).get()
-    assert (summary.in_arrears, summary.reactivated) == (3, 1)
+    # Only 2: active again after a list in arrears (3 is still in arrears, 5 never was).
+    assert (summary.reactivated_by_donors, summary.reactivated_class3_by_donors) == (1, 1)
+    assert summary.refreshed_at > before.refreshed_at
+    # The same figures as the full refresh.
+    full = figures.list_figures(regency=regency_a)
+    assert (full["reactivated_by_donors"], full["reactivated_class3_by_donors"]) == (1, 1)
+
+
+def test_reconciliation_reads_the_pledges_not_every_participant(listed, regency_a):
+    with CaptureQueriesContext(connection) as queries:
+        reconciliation_done.send(sender=ReconciliationRun, regency_id=regency_a.pk, run_id=0)
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) == 4  # the regency, the lock, the donor figures, the update
+    assert "participants_arrearsrecord" in statements[2] and "donations_pledge" in statements[2]
+    assert not any("participants_district" in sql or "reporting_districtsummary" in sql for sql in statements)
+
+
+def test_reconciliation_in_a_regency_without_a_summary_makes_one(listed, regency_a):
+    RegencySummary.objects.for_regency(regency_a).delete()
+    reconciliation_done.send(sender=ReconciliationRun, regency_id=regency_a.pk, run_id=0)
+    assert RegencySummary.objects.for_regency(regency_a).get().in_arrears == 4
 
 
 def test_an_approval_queues_a_refresh_through_the_outbox(listed, regency_a):
