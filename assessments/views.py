@@ -3,6 +3,7 @@ settings and the PBI referral list. Thin: selectors read, services write."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, QueryDict
@@ -10,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments import questionnaire, selectors, services
@@ -33,33 +35,44 @@ def _detail_url(request, assessment_id: int) -> str:
                                                 "assessment_id": assessment_id})
 
 
+class AssignErrors(forms.Form):
+    """The queue's assignment bar as posted, to show what is wrong next to it (the view checks)."""
+
+    assignee = forms.CharField(label=gettext_lazy("Tugaskan yang dicentang kepada"), required=False)
+    participants = forms.CharField(label=gettext_lazy("Peserta"), required=False)
+
+
 @require_http_methods(["GET", "POST"])
 @require_perm(Perm.ASSESS)
 def assessment_queue(request: RegencyHttpRequest, regency_slug: str) -> HttpResponse:
     regency = request.regency
     access = request.regency_access
+    assign_form = AssignErrors(auto_id="%s")
+    status = 200
     if request.method == "POST":
         if not access.can(Perm.DECIDE_ASSESSMENT):
             raise DjangoPermissionDenied
+        assign_form = AssignErrors(request.POST, auto_id="%s")
+        assign_form.is_valid()
         ids = [int(v) for v in request.POST.getlist("participants") if v.isdigit()]
         raw = request.POST.get("assignee", "")
         assignee = None
         if raw.isdigit():
             assignee = next((u for u in selectors.assessors_of(regency=regency) if u.pk == int(raw)), None)
             if assignee is None:
-                messages.error(request, _("Penerima tugas bukan asesor di kabupaten/kota ini."))
-                return redirect(request.get_full_path())
+                assign_form.add_error("assignee", _("Penerima tugas bukan asesor di kabupaten/kota ini."))
         if not ids:
-            messages.error(request, _("Pilih peserta yang akan ditugaskan."))
-        else:
+            assign_form.add_error("participants", _("Pilih peserta yang akan ditugaskan."))
+        if not assign_form.errors:
             try:
                 n = services.queue_assign(regency=regency, actor=request.user, participant_ids=ids,
                                           assignee=assignee)
             except DomainError as exc:
-                messages.error(request, str(exc.detail))
+                assign_form.add_error(None, str(exc.detail))
             else:
                 messages.success(request, _("%(n)s peserta ditugaskan.") % {"n": n})
-        return redirect(request.get_full_path())
+                return redirect(request.get_full_path())
+        status = 400
 
     today = regency_today(regency)
     filter_params: QueryDict = request.GET.copy()
@@ -91,7 +104,8 @@ def assessment_queue(request: RegencyHttpRequest, regency_slug: str) -> HttpResp
         "can_decide": can_decide,
         "can_manage": access.can(Perm.MANAGE_SETTINGS),
         "assessors": selectors.assessors_of(regency=regency) if can_decide else [],
-    })
+        "assign_form": assign_form,
+    }, status=status)
 
 
 @require_POST

@@ -93,6 +93,20 @@ def assessment_evidence(fx: Fixture) -> Post:
                 files={"file": SimpleUploadedFile("catatan.txt", b"bukan foto", content_type="text/plain")})
 
 
+def queue_assign_nobody(fx: Fixture) -> Post:
+    regency = fx("regency_a")
+    role_world.screen(regency)
+    return Post(fx("supervisor_a"), _r("assessment_queue", regency) + "?status=all", {"assignee": ""},
+                "participants", described=False)
+
+
+def queue_assign_to_a_stranger(fx: Fixture) -> Post:
+    regency = fx("regency_a")
+    participant = role_world.screen(regency)
+    return Post(fx("supervisor_a"), _r("assessment_queue", regency) + "?status=all",
+                {"assignee": str(UserFactory().pk), "participants": [participant.pk]}, "assignee")
+
+
 def donor_profile(fx: Fixture) -> Post:
     return Post(fx("staff_a"), reverse("donor_profile"),
                 {"display_name": "x" * 300, "phone": "", "organisation": ""}, "id_display_name")
@@ -225,7 +239,7 @@ def anonymise(fx: Fixture) -> Post:
 
 
 CASES = [api_token, login, signup, password_change, password_reset, assessment_settings, assessment_decision,
-         assessment_evidence, donor_profile, campaign_create, campaign_give, pledge_payment, campaign_gift,
+         assessment_evidence, queue_assign_nobody, queue_assign_to_a_stranger, donor_profile, campaign_create, campaign_give, pledge_payment, campaign_gift,
          statement_upload, handover_transferred, money_refund, donor_account_delete, import_upload, import_confirm,
          member_invite, regency_settings, invitation_accept, reconciliation_settings, anomaly_resolve,
          correction_create, correction_resolve, anonymise]
