@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from assessments import selectors
 from assessments.models import Assessment
 from tests.factories import ParticipantFactory
+from tests.paging import walk
 
 URL = "/r/luwu-utara/assessments/pbi/"
 
@@ -32,18 +33,7 @@ def _referrals(regency, assessor, n: int) -> list[Assessment]:
 
 
 def _walk(regency, *, size=4):
-    pages, cursor = [], None
-    while True:
-        page = selectors.pbi_page(regency=regency, cursor=cursor, size=size)
-        pages.append([a.pk for a in page.object_list])
-        if not page.has_next:
-            break
-        cursor = page.next_cursor
-    back = [[a.pk for a in page.object_list]]
-    while page.has_previous:
-        page = selectors.pbi_page(regency=regency, cursor=page.previous_cursor, size=size)
-        back.insert(0, [a.pk for a in page.object_list])
-    return pages, back
+    return walk(lambda cursor: selectors.pbi_page(regency=regency, cursor=cursor, size=size))
 
 
 def test_every_referral_once_forward_and_back(regency_a, assessor_a):

@@ -9,6 +9,7 @@ from assessments.models import Screening
 from core.time import regency_today
 from regencies.models import Membership
 from tests.factories import DistrictFactory, ParticipantFactory
+from tests.paging import pages_back, pages_forward
 
 
 @pytest.fixture
@@ -26,14 +27,16 @@ def tied_queue(regency_a, district_a):
     return entries
 
 
+def _reader(regency, user, *, size):
+    return lambda cursor: selectors.queue_page(regency=regency, user=user, cursor=cursor, size=size)
+
+
+def _participant(entry):
+    return entry.participant_id
+
+
 def _walk(regency, user, *, size):
-    pages, cursor = [], None
-    while True:
-        page = selectors.queue_page(regency=regency, user=user, cursor=cursor, size=size)
-        pages.append([e.participant_id for e in page.object_list])
-        if not page.has_next:
-            return pages, page
-        cursor = page.next_cursor
+    return pages_forward(_reader(regency, user, size=size), key=_participant)
 
 
 def test_every_entry_once_in_queue_order_forward_and_back(regency_a, assessor_a, tied_queue):
@@ -41,12 +44,7 @@ def test_every_entry_once_in_queue_order_forward_and_back(regency_a, assessor_a,
     assert len(expected) == 23
     pages, last = _walk(regency_a, assessor_a, size=4)
     assert [pk for page in pages for pk in page] == expected
-    back = [[e.participant_id for e in last.object_list]]
-    page = last
-    while page.has_previous:
-        page = selectors.queue_page(regency=regency_a, user=assessor_a, cursor=page.previous_cursor, size=4)
-        back.insert(0, [e.participant_id for e in page.object_list])
-    assert back == pages
+    assert pages_back(_reader(regency_a, assessor_a, size=4), last, key=_participant) == pages
     priorities = [e.priority for e in selectors.queue(regency=regency_a, user=assessor_a)]
     assert priorities == sorted(priorities, reverse=True)
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from donations import selectors, services
 from donations.models import Pledge, PledgeStatus
+from tests.paging import walk
 
 BOARD = "/r/luwu-utara/campaigns/lutra-peduli/"
 
@@ -48,18 +49,7 @@ def _expected(campaign, status: str = "") -> list[int]:
 
 
 def _walk(read, **kwargs):
-    pages, cursor = [], None
-    while True:
-        page = read(cursor=cursor, size=4, **kwargs)
-        pages.append([p.pk for p in page.object_list])
-        if not page.has_next:
-            break
-        cursor = page.next_cursor
-    back = [[p.pk for p in page.object_list]]
-    while page.has_previous:
-        page = read(cursor=page.previous_cursor, size=4, **kwargs)
-        back.insert(0, [p.pk for p in page.object_list])
-    return pages, back
+    return walk(lambda cursor: read(cursor=cursor, size=4, **kwargs))
 
 
 @pytest.mark.parametrize("status", ["", PledgeStatus.CANCELLED, PledgeStatus.PLEDGED])

@@ -16,26 +16,20 @@ from core.time import regency_today
 from participants import selectors
 from participants.models import Participant
 from tests.factories import ParticipantFactory
+from tests.paging import pages_back, pages_forward
+
+
+def _reader(regency, *, size, **filters):
+    return lambda cursor: selectors.participant_page(regency=regency, cursor=cursor, size=size, **filters)
 
 
 def _walk(regency, *, size, **filters):
     """Every page forward from the start: (pages of ids, the last page)."""
-    pages = []
-    cursor = None
-    while True:
-        page = selectors.participant_page(regency=regency, cursor=cursor, size=size, **filters)
-        pages.append([p.pk for p in page.object_list])
-        if not page.has_next:
-            return pages, page
-        cursor = page.next_cursor
+    return pages_forward(_reader(regency, size=size, **filters))
 
 
 def _walk_back(regency, page, *, size, **filters):
-    pages = [[p.pk for p in page.object_list]]
-    while page.has_previous:
-        page = selectors.participant_page(regency=regency, cursor=page.previous_cursor, size=size, **filters)
-        pages.insert(0, [p.pk for p in page.object_list])
-    return pages
+    return pages_back(_reader(regency, size=size, **filters), page)
 
 
 @pytest.fixture
