@@ -13,6 +13,7 @@
   var status = document.getElementById("save-status");
   var key = form.dataset.storageKey;
   var timer = null;
+  var leaving = false;
   var inflight = false;
   var again = false;
   var retryDelay = 3000;
@@ -90,6 +91,7 @@
   }
 
   function save() {
+    if (leaving) return;
     if (inflight) { again = true; return; }
     inflight = true;
     show(form.dataset.msgSaving, "muted");
@@ -126,6 +128,14 @@
     });
   }
 
+  // A button's own submit ("Simpan draf", "Ajukan ke supervisor") carries every answer: no
+  // autosave may race it (once submitted the draft is closed and a late save is refused), and
+  // the local copy is no longer needed.
+  form.addEventListener("submit", function () {
+    leaving = true;
+    clearTimeout(timer);
+    dropLocal();
+  });
   form.addEventListener("change", function () { keepLocal(); schedule(400); });
   form.addEventListener("input", function (event) {
     if (event.target.tagName === "TEXTAREA" || event.target.type === "number") {
