@@ -101,12 +101,17 @@ def test_member_page_is_forbidden_for_staff_and_hidden_from_others(client, regen
     assert not Invitation.objects.for_regency(regency_a).exists()
 
 
+def _revoke(client, user, regency, invitation):
+    """`user` revokes `invitation` on `regency`'s member page: the response (the invitation read again)."""
+    client.force_login(user)
+    response = client.post(_members_url(regency), {"action": "revoke", "invitation": invitation.pk})
+    invitation.refresh_from_db()
+    return response
+
+
 def test_revoke_from_the_member_page(client, invite, regency_a, admin_a):
     invitation = invite()
-    client.force_login(admin_a)
-    response = client.post(_members_url(regency_a), {"action": "revoke", "invitation": invitation.pk})
-    assert response.status_code == 302
-    invitation.refresh_from_db()
+    assert _revoke(client, admin_a, regency_a, invitation).status_code == 302
     assert invitation.revoked_at is not None
     client.logout()
     page = client.get(_accept_url(invitation.token))
@@ -116,10 +121,7 @@ def test_revoke_from_the_member_page(client, invite, regency_a, admin_a):
 
 def test_revoke_of_another_regencys_invitation_is_404(client, regency_b, admin_b, invite):
     invitation = invite()
-    client.force_login(admin_b)
-    response = client.post(_members_url(regency_b), {"action": "revoke", "invitation": invitation.pk})
-    assert response.status_code == 404
-    invitation.refresh_from_db()
+    assert _revoke(client, admin_b, regency_b, invitation).status_code == 404
     assert invitation.revoked_at is None
 
 
