@@ -16,14 +16,10 @@ Progress on stderr; the JSON is the last stdout line.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -32,7 +28,8 @@ from django.test.utils import CaptureQueriesContext
 
 from bench.management.commands.bench_import import AS_OF, enter_child
 from bench.management.commands.bench_import import Command as BenchImport
-from bench.management.commands.bench_reconcile import SECOND_AS_OF, _make_pledges, _second_file
+from bench.management.commands.bench_reconcile import SECOND_AS_OF, _make_pledges
+from bench.scratch import check_branch, scratch_run
 
 THIRD_AS_OF = AS_OF + dt.timedelta(days=80)
 
@@ -54,41 +51,24 @@ class Command(BaseCommand):
             return
         if options["rows"] < 1 or options["pledges"] < 0:
             raise CommandError("--rows harus paling sedikit 1 dan --pledges tidak negatif.", returncode=2)
-        from regencies.reference import BRANCH_BY_CODE
-
-        if options["branch"] not in BRANCH_BY_CODE:
-            raise CommandError(f"cabang {options['branch']!r} tidak ada di data referensi", returncode=1)
+        check_branch(options["branch"])
         self._parent(rows=options["rows"], pledges=options["pledges"], branch=options["branch"],
                      seed=options["seed"])
 
     def _parent(self, *, rows: int, pledges: int, branch: str, seed: int) -> None:
-        helper = BenchImport(stdout=self.stdout, stderr=self.stderr)  # type: ignore[arg-type]  # an OutputWrapper is a text stream; the stubs want typing.TextIO
-        work = Path(tempfile.mkdtemp(prefix="satu-bench-screening-"))
-        db_name = f"satu_bench_{os.getpid()}"
         results: dict = {}
-        try:
-            files = helper._generate(work, rows=rows, fmt="csv", branch=branch, seed=seed)
-            second = work / "tunggakan-kedua.csv"
-            _second_file(files["csv"], second)
-            helper._admin_sql(f'CREATE DATABASE "{db_name}"')
-            env = helper._child_env(db_name, work)
-            self.stderr.write(f"basis data sementara {db_name}: migrasi ...")
-            helper._spawn(["--child", "setup"], env=env, branch=branch)
-            lists = ((files["csv"], AS_OF), (second, SECOND_AS_OF), (files["again"], THIRD_AS_OF))
+        with scratch_run(self, prefix="satu-bench-screening-", rows=rows, branch=branch, seed=seed) as run:
+            lists = ((run.files["csv"], AS_OF), (run.second, SECOND_AS_OF), (run.files["again"], THIRD_AS_OF))
             for number, (path, as_of) in enumerate(lists, start=1):
-                imported = helper._spawn(
+                imported = run.helper._spawn(
                     ["--child", "pipeline", "--file", str(path), "--as-of", as_of.isoformat()],
-                    env=env, branch=branch)
+                    env=run.env, branch=branch)
                 self.stderr.write(f"impor {number} ({as_of}): {imported.get('seconds')} s")
                 if number == 1 and pledges:
-                    made = self._spawn(["--child", "pledges", "--pledges", str(pledges)], env=env)
+                    made = self._spawn(["--child", "pledges", "--pledges", str(pledges)], env=run.env)
                     self.stderr.write(f"janji dibuat: {made.get('pledges')}")
-            results["screening"] = self._spawn(["--child", "screen"], env=env)
-            results["screening_again"] = self._spawn(["--child", "screen"], env=env)
-        finally:
-            with contextlib.suppress(Exception):
-                helper._admin_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-            shutil.rmtree(work, ignore_errors=True)
+            results["screening"] = self._spawn(["--child", "screen"], env=run.env)
+            results["screening_again"] = self._spawn(["--child", "screen"], env=run.env)
         first, again = results["screening"], results["screening_again"]
         payload = {
             "rows": rows, "pledges": pledges, "cpus": os.cpu_count(),
