@@ -38,19 +38,19 @@ import contextlib
 import csv
 import datetime as dt
 import json
-import os
 import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.standalone import log, scratch_django  # noqa: E402
+
 AS_OF = dt.date(2026, 9, 1)
 
 CHILD = r"""
@@ -64,27 +64,6 @@ assert connection.settings_dict["NAME"].startswith("satu_bench_")
 from participants import services
 services.import_run(import_id=int(sys.argv[1]))
 """
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def admin_sql(url: str, sql: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(with_db(url, "postgres"))
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
 
 
 class Bench:
@@ -346,6 +325,11 @@ class Bench:
                 f"both applying at once: {both_applying}; the shared card stays in {owner}")
         self.record("two branches' lists at once", b.pk, t0=t0, t1=t1, before=before, note=note)
 
+    def run(self, faults: str) -> None:
+        """The faults named (comma-separated: `kill,mistake`), one after another."""
+        for fault in [f.strip() for f in faults.split(",") if f.strip()]:
+            getattr(self, f"fault_{fault}")()
+
     def report(self) -> None:
         log("")
         log(f"{self.rows} rows; baseline apply {self.baseline_seconds} s; sweep every {self.sweep_every:.0f} s, "
@@ -370,43 +354,11 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true",
                         help="start from an empty database (two_branches: both first lists at once)")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/satu")
-    db_name = f"satu_bench_faults_{os.getpid()}"
-    work = Path(tempfile.mkdtemp(prefix="satu-faults-"))
-    env = dict(os.environ)
-    env.update(DATABASE_URL=with_db(url, db_name), DJANGO_MEDIA_ROOT=str(work / "media"), DJANGO_DEBUG="False",
-               DJANGO_SETTINGS_MODULE="config.settings.dev", PYTHONPATH=str(ROOT))
-    admin_sql(url, f'CREATE DATABASE "{db_name}"')
-    try:
-        os.environ.update({k: env[k] for k in ("DATABASE_URL", "DJANGO_MEDIA_ROOT", "DJANGO_DEBUG",
-                                                "DJANGO_SETTINGS_MODULE")})
-        import django
-
-        django.setup()
-        from django.conf import settings
-
-        from config.celery_app import app
-
-        settings.DEBUG = False
-        app.conf.update(broker_url="memory://localhost/", task_always_eager=False)
+    with scratch_django(prefix="satu-faults-") as (work, env):
         bench = Bench(rows=args.rows, work=work, env=env)
         bench.setup(baseline=not args.no_baseline)
-        for fault in [f.strip() for f in args.faults.split(",") if f.strip()]:
-            getattr(bench, f"fault_{fault}")()
+        bench.run(args.faults)
         bench.report()
-    finally:
-        with contextlib.suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        for _ in range(3):
-            try:
-                admin_sql(url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-                break
-            except Exception:
-                time.sleep(1)
-        shutil.rmtree(work, ignore_errors=True)
-
 
 if __name__ == "__main__":
     threading.excepthook = lambda args: log(f"thread error: {args.exc_value!r}")

@@ -22,17 +22,16 @@ import contextlib
 import csv
 import io
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.faults_200k import AS_OF, Bench, admin_sql, log, with_db  # noqa: E402
+from bench.faults_200k import AS_OF, Bench  # noqa: E402
+from bench.standalone import log, scratch_django  # noqa: E402
 
 
 class OutageBench(Bench):
@@ -170,45 +169,13 @@ def main() -> None:
     parser.add_argument("--outage", type=float, default=20.0, help="seconds Redis stays down")
     parser.add_argument("--faults", default="broker_down,poison_csv,xlsx_bombs")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/satu")
-    db_name = f"satu_bench_faults_{os.getpid()}"
-    work = Path(tempfile.mkdtemp(prefix="satu-outage-"))
-    env = dict(os.environ)
-    env.update(DATABASE_URL=with_db(url, db_name), DJANGO_MEDIA_ROOT=str(work / "media"), DJANGO_DEBUG="False",
-               DJANGO_SETTINGS_MODULE="config.settings.dev", PYTHONPATH=str(ROOT),
-               # never the app's Redis: the broker of the outage fault is our own redis-server
-               REDIS_URL="redis://127.0.0.1:1/0", CELERY_TASK_ALWAYS_EAGER="False")
-    admin_sql(url, f'CREATE DATABASE "{db_name}"')
-    try:
-        os.environ.update({k: env[k] for k in ("DATABASE_URL", "DJANGO_MEDIA_ROOT", "DJANGO_DEBUG",
-                                                "DJANGO_SETTINGS_MODULE", "REDIS_URL")})
-        import django
-
-        django.setup()
-        from django.conf import settings
-
-        from config.celery_app import app
-
-        settings.DEBUG = False
-        app.conf.update(broker_url="memory://localhost/", task_always_eager=False)
+    # never the app's Redis: the broker of the outage fault is our own redis-server
+    child_env = {"REDIS_URL": "redis://127.0.0.1:1/0", "CELERY_TASK_ALWAYS_EAGER": "False"}
+    with scratch_django(prefix="satu-outage-", child_env=child_env, shared=("REDIS_URL",)) as (work, env):
         bench = OutageBench(rows=args.rows, work=work, env=env, outage=args.outage)
         bench.setup(baseline=True)
-        for fault in [f.strip() for f in args.faults.split(",") if f.strip()]:
-            getattr(bench, f"fault_{fault}")()
+        bench.run(args.faults)
         bench.report()
-    finally:
-        with contextlib.suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        for _ in range(3):
-            try:
-                admin_sql(url, f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-                break
-            except Exception:
-                time.sleep(1)
-        shutil.rmtree(work, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()

@@ -30,37 +30,17 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+from bench.standalone import DATABASE_URL, admin_sql, log, with_db  # noqa: E402
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-def admin_sql(url: str, sql: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(with_db(url, "postgres"))
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
 
 
 def seed(*, participants: int, donors: int) -> tuple[str, list[str], list[str]]:
@@ -148,7 +128,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()
 
-    base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/satu")
+    base_url = os.environ.get("DATABASE_URL", DATABASE_URL)
     db_name = f"satu_bench_pledge_{os.getpid()}"
     scratch = with_db(base_url, db_name)
     # Every attempt comes from 127.0.0.1: lift the per-address reservation limit for the race.
