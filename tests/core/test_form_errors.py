@@ -22,7 +22,7 @@ from participants.models import ImportStatus
 from regencies.roles import Role
 from regencies.services import invitation_create
 from tests import role_world
-from tests.factories import ArrearsImportFactory, ParticipantFactory, UserFactory
+from tests.factories import PASSWORD, ArrearsImportFactory, ParticipantFactory, UserFactory
 
 
 @dataclass
@@ -277,6 +277,16 @@ def test_a_wrong_post_shows_the_error_next_to_the_field_and_in_the_summary(clien
         assert f"{post.auto_id}_error" in described.group(0) and 'aria-invalid="true"' in described.group(0)
     else:
         assert re.search(rf'aria-describedby="[^"]*{re.escape(post.auto_id)}_error', page)
+
+
+def test_the_two_step_code_error_sits_at_the_code(client, admin_a):
+    assert client.post(reverse("account_login"), {"login": admin_a.email, "password": PASSWORD}).status_code == 302
+    page = client.post(reverse("mfa_authenticate"), {"code": "12"}).content.decode()
+    box = re.search(r'<div class="field-message" id="id_code_error"[^>]*><p>(.*?)</p>', page, re.S)
+    assert box and _text(box.group(1))
+    assert re.search(r'<div class="alert alert-error error-summary".*?<a href="#id_code">', page, re.S)
+    code_input = re.search(r'<input\b[^>]*\bid="id_code"[^>]*>', page)
+    assert code_input and 'aria-invalid="true"' in code_input.group(0) and "id_code_error" in code_input.group(0)
 
 
 def test_a_valid_page_shows_no_summary_and_empty_boxes(client, admin_a):
