@@ -11,7 +11,10 @@ Steps (each one statement over the whole import, no per-row Python):
   e. participants: the known ones whose values changed are updated, the new ones
      inserted (by card number);
   f. one ArrearsRecord per valid row (the history);
-  g. `full` mode: the branch's participants absent from the file are cleared.
+  g. `full` mode: the branch's participants absent from the file are cleared;
+  h. the clearing history screening reads (`ClearingHistory`, per participant and regency)
+     follows this list (`_clearing_history`), or is made again from the whole history when the
+     list is not newer than every applied one.
 An import older than the newest applied one of its branch writes the history
 (and participants never seen before) but changes no current values.
 
