@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import json
 import os
 import shutil
 import tempfile
@@ -20,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from psycopg2 import sql
 
 from bench.management.commands.bench_import import Command as BenchImport
+from bench.management.commands.bench_import import enter_child
 
 
 def check_branch(branch: str) -> None:
@@ -28,6 +30,24 @@ def check_branch(branch: str) -> None:
 
     if branch not in BRANCH_BY_CODE:
         raise CommandError(f"cabang {branch!r} tidak ada di data referensi", returncode=1)
+
+
+class ScratchCommand(BaseCommand):
+    """A benchmark whose steps run as children of itself on the scratch database
+    (`manage.py <command> --child <step>`): the method `step_<step>(options)` is the child and
+    returns what it measured, printed as JSON on its last stdout line."""
+
+    def _spawn(self, args: list[str], *, env: dict) -> dict:
+        """A child of this command with `args` on the scratch database (`env`): its JSON."""
+        command = type(self).__module__.rsplit(".", 1)[-1]
+        return BenchImport(stdout=self.stdout, stderr=self.stderr).run_child(command, args, env=env)  # type: ignore[arg-type]  # an OutputWrapper is a text stream; the stubs want typing.TextIO
+
+    def _child(self, options: dict[str, Any]) -> None:
+        enter_child()
+        step = getattr(self, f"step_{options['child']}", None)
+        if step is None:
+            raise CommandError(f"unknown child {options['child']!r}", returncode=2)
+        self.stdout.write(json.dumps(step(options)))
 
 
 @dataclass

@@ -25,18 +25,17 @@ import threading
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection
 
-from bench.management.commands.bench_import import AS_OF, enter_child
-from bench.management.commands.bench_import import Command as BenchImport
-from bench.scratch import bench_campaigns, check_branch, insert_pledges, scratch_run
+from bench.management.commands.bench_import import AS_OF
+from bench.scratch import ScratchCommand, bench_campaigns, check_branch, insert_pledges, scratch_run
 
 SECOND_AS_OF = AS_OF + dt.timedelta(days=45)
 PAID_ON = AS_OF + dt.timedelta(days=3)
 
 
-class Command(BaseCommand):
+class Command(ScratchCommand):
     help = "Benchmark rekonsiliasi pada basis data sementara (ringkasan di stderr, JSON di stdout)."
 
     def add_arguments(self, parser):
@@ -99,27 +98,21 @@ class Command(BaseCommand):
             f"psql \\copy {copy} s -> {payload['ratio_vs_psql_copy']}x")
         self.stdout.write(json.dumps(payload))
 
-    def _spawn(self, args: list[str], *, env: dict) -> dict:
-        return BenchImport(stdout=self.stdout, stderr=self.stderr).run_child("bench_reconcile", args, env=env)  # type: ignore[arg-type]  # an OutputWrapper is a text stream; the stubs want typing.TextIO
-
     # --- children (in the scratch database) ------------------------------------------------
 
-    def _child(self, options) -> None:
-        enter_child()
-        if options["child"] == "pledges":
-            self.stdout.write(json.dumps(_make_pledges(options["pledges"])))
-        elif options["child"] == "reconcile":
-            from donations.reconciliation.services import reconcile
+    def step_pledges(self, options) -> dict:
+        return _make_pledges(options["pledges"])
 
-            with _every_query() as queries:
-                result = reconcile(notify=False)
-            outcomes = {k: v for k, v in result.items() if k not in ("regencies", "seconds")}
-            for seconds, sql in sorted(queries, reverse=True)[:6]:
-                self.stderr.write(f"  {seconds:.3f} s  {' '.join(sql.split())[:110]}")
-            self.stdout.write(json.dumps({"seconds": result["seconds"], "queries": len(queries),
-                                          "regencies": len(result["regencies"]), "outcomes": outcomes}))
-        else:
-            raise CommandError(f"unknown child {options['child']!r}", returncode=2)
+    def step_reconcile(self, options) -> dict:
+        from donations.reconciliation.services import reconcile
+
+        with _every_query() as queries:
+            result = reconcile(notify=False)
+        outcomes = {k: v for k, v in result.items() if k not in ("regencies", "seconds")}
+        for seconds, sql in sorted(queries, reverse=True)[:6]:
+            self.stderr.write(f"  {seconds:.3f} s  {' '.join(sql.split())[:110]}")
+        return {"seconds": result["seconds"], "queries": len(queries),
+                "regencies": len(result["regencies"]), "outcomes": outcomes}
 
 
 @contextlib.contextmanager

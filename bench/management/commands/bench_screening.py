@@ -22,19 +22,18 @@ import os
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bench.management.commands.bench_import import AS_OF, enter_child
-from bench.management.commands.bench_import import Command as BenchImport
+from bench.management.commands.bench_import import AS_OF
 from bench.management.commands.bench_reconcile import SECOND_AS_OF, _make_pledges
-from bench.scratch import check_branch, scratch_run
+from bench.scratch import ScratchCommand, check_branch, scratch_run
 
 THIRD_AS_OF = AS_OF + dt.timedelta(days=80)
 
 
-class Command(BaseCommand):
+class Command(ScratchCommand):
     help = "Benchmark penyaringan setelah impor pada basis data sementara (JSON di stdout)."
 
     def add_arguments(self, parser):
@@ -82,19 +81,13 @@ class Command(BaseCommand):
             f"antrean {payload['queue']}; ulang: {payload['screening_again_seconds']} s")
         self.stdout.write(json.dumps(payload))
 
-    def _spawn(self, args: list[str], *, env: dict) -> dict:
-        return BenchImport(stdout=self.stdout, stderr=self.stderr).run_child("bench_screening", args, env=env)  # type: ignore[arg-type]  # an OutputWrapper is a text stream; the stubs want typing.TextIO
-
     # --- children (in the scratch database) ------------------------------------------------
 
-    def _child(self, options) -> None:
-        enter_child()
-        if options["child"] == "pledges":
-            self.stdout.write(json.dumps(_make_pledges(options["pledges"])))
-        elif options["child"] == "screen":
-            self.stdout.write(json.dumps(_screen_latest_import()))
-        else:
-            raise CommandError(f"unknown child {options['child']!r}", returncode=2)
+    def step_pledges(self, options) -> dict:
+        return _make_pledges(options["pledges"])
+
+    def step_screen(self, options) -> dict:
+        return _screen_latest_import()
 
 
 def _screen_latest_import() -> dict:

@@ -26,19 +26,19 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection
 from psycopg2 import sql
 
 from bench.management.commands.bench_import import Command as BenchImport
-from bench.management.commands.bench_import import enter_child
 from bench.management.commands.bench_reconcile import _every_query
+from bench.scratch import ScratchCommand
 
 CAMPAIGN = "bench-asn"
 LINE_DATE = "20-11-2026"
 
 
-class Command(BaseCommand):
+class Command(ScratchCommand):
     help = "Benchmark pencocokan mutasi rekening pada basis data sementara (ringkasan di stderr, JSON di stdout)."
 
     def add_arguments(self, parser):
@@ -101,26 +101,20 @@ class Command(BaseCommand):
             f"{payload['queries']} kueri; psql \\copy {copy} s -> {payload['ratio_vs_psql_copy']}x")
         self.stdout.write(json.dumps(payload))
 
-    def _spawn(self, args: list[str], *, env: dict) -> dict:
-        return BenchImport(stdout=self.stdout, stderr=self.stderr).run_child("bench_statement", args, env=env)  # type: ignore[arg-type]  # an OutputWrapper is a text stream; the stubs want typing.TextIO
-
     # --- children (in the scratch database) ------------------------------------------------
 
-    def _child(self, options) -> None:
-        enter_child()
-        kind = options["child"]
-        if kind == "seed":
-            self.stdout.write(json.dumps(_seed(options["lines"], Path(options["file"]))))
-        elif kind == "process":
-            self.stdout.write(json.dumps(self._process(Path(options["file"]))))
-        elif kind == "copy_table":
-            with connection.cursor() as cur:
-                cur.execute("DROP TABLE IF EXISTS bench_statement_copy")
-                cur.execute("CREATE TABLE bench_statement_copy (tanggal text, keterangan text, kredit text, "
-                            "referensi text)")
-            self.stdout.write("{}")
-        else:
-            raise CommandError(f"unknown child {kind!r}", returncode=2)
+    def step_seed(self, options) -> dict:
+        return _seed(options["lines"], Path(options["file"]))
+
+    def step_process(self, options) -> dict:
+        return self._process(Path(options["file"]))
+
+    def step_copy_table(self, options) -> dict:
+        with connection.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS bench_statement_copy")
+            cur.execute("CREATE TABLE bench_statement_copy (tanggal text, keterangan text, kredit text, "
+                        "referensi text)")
+        return {}
 
     def _process(self, path: Path) -> dict:
         from donations.models import Campaign
