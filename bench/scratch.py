@@ -129,29 +129,43 @@ def bench_campaigns(prefix: str) -> None:
 
 
 def insert_pledges(cur: Any, *, pick: str, campaigns: str, donor_id: int, payment_code: str,
-                   receipt_prefix: str, paid_on: dt.date, params: dict[str, Any] | None = None,
+                   receipt_prefix: str, paid_on: dt.date, at: dt.datetime | None = None,
+                   windows: dict[int, int] | None = None, params: dict[str, Any] | None = None,
                    ) -> tuple[int, int]:
     """A pledge of `donor_id` for each participant of the temporary table `pick` (its columns: id,
     regency_id, arrears_amount, months_in_arrears, last_import_id, as_of, segment and k, the
-    pledge's number) on its regency's `bench_campaigns(campaigns)` campaign: by k, 40 % paid (with
-    a payment on `paid_on`), 40 % pledged, 20 % reserved. `payment_code`: an SQL expression over
-    `b` (the pick row) and `params`. Returns (pledges, payments)."""
+    pledge's number) on its regency's `bench_campaigns(campaigns)` campaign, made at `at` (by
+    default now): by k, 40 % paid (with a payment on `paid_on`), 40 % pledged, 20 % reserved
+    for the campaign's hold. With `windows` (regency id -> payment window in days) the pledged
+    ones are due that many days later; without, they have no due date. `payment_code`: an SQL
+    expression over `b` (the pick row) and `params`. Returns (pledges, payments)."""
     values = {**(params or {}), "donor": donor_id, "campaigns": f"{campaigns}-%",
-              "paid_on": paid_on, "receipt": receipt_prefix}
+              "paid_on": paid_on, "receipt": receipt_prefix, "at": at}
+    moment = sql.SQL("now()") if at is None else sql.Placeholder("at")
+    due: sql.Composable = sql.SQL("NULL")
+    windows_join = sql.SQL("")
+    if windows is not None:
+        due = sql.SQL("CASE WHEN b.k %% 5 IN (2, 3) THEN {at} + make_interval(days => w.days) END").format(
+            at=moment)
+        windows_join = sql.SQL(" JOIN unnest(%(regencies)s::bigint[], %(windows)s::int[]) AS w (regency_id, days)"
+                               " ON w.regency_id = b.regency_id")
+        values.update(regencies=list(windows), windows=list(windows.values()))
     cur.execute(sql.SQL(
         "INSERT INTO donations_pledge (regency_id, public_id, campaign_id, participant_id, donor_id, is_pooled,"
         " status, amount, arrears_amount, months_in_arrears, monthly_tariff, months_ahead, arrears_import_id,"
         " as_of, segment, expires_at, pledged_at, paid_at, release_reason, created_at, updated_at,"
-        " payment_code, paid_amount, lapse_notices, quoted_on, covers_until) "
+        " payment_code, paid_amount, lapse_notices, quoted_on, covers_until, due_at) "
         "SELECT b.regency_id, {uuid7}, c.id, b.id, %(donor)s, false,"
         " CASE WHEN b.k %% 5 IN (0, 1) THEN 'paid' WHEN b.k %% 5 IN (2, 3) THEN 'pledged' ELSE 'reserved' END,"
         " b.arrears_amount + 35000, b.arrears_amount, b.months_in_arrears, 35000, 0, b.last_import_id, b.as_of,"
-        " b.segment, CASE WHEN b.k %% 5 = 4 THEN now() + interval '3 days' END,"
-        " CASE WHEN b.k %% 5 <> 4 THEN now() END, CASE WHEN b.k %% 5 IN (0, 1) THEN now() END, '', now(), now(),"
+        " b.segment, CASE WHEN b.k %% 5 = 4 THEN {at} + make_interval(hours => c.hold_hours) END,"
+        " CASE WHEN b.k %% 5 <> 4 THEN {at} END, CASE WHEN b.k %% 5 IN (0, 1) THEN {at} END, '', {at}, {at},"
         " {code}, CASE WHEN b.k %% 5 IN (0, 1) THEN b.arrears_amount + 35000 ELSE 0 END, 0,"
-        " b.as_of, date_trunc('month', b.as_of)::date "
+        " b.as_of, date_trunc('month', b.as_of)::date, {due} "
         "FROM {pick} b JOIN donations_campaign c ON c.regency_id = b.regency_id AND c.slug LIKE %(campaigns)s"
-    ).format(uuid7=sql.SQL(UUID7_SQL), code=sql.SQL(payment_code), pick=sql.Identifier(pick)), values)
+        "{windows_join}"
+    ).format(uuid7=sql.SQL(UUID7_SQL), code=sql.SQL(payment_code), pick=sql.Identifier(pick), at=moment,
+             due=due, windows_join=windows_join), values)
     pledges = cur.rowcount
     cur.execute(sql.SQL(
         "INSERT INTO donations_payment (regency_id, pledge_id, amount, reference, paid_on, receipt,"
