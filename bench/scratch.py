@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from psycopg2 import sql
 
@@ -35,7 +36,27 @@ def check_branch(branch: str) -> None:
 class ScratchCommand(BaseCommand):
     """A benchmark whose steps run as children of itself on the scratch database
     (`manage.py <command> --child <step>`): the method `step_<step>(options)` is the child and
-    returns what it measured, printed as JSON on its last stdout line."""
+    returns what it measured, printed as JSON on its last stdout line. The parent checks the
+    arguments (`check_arguments`, then the branch) and runs `parent(options)`."""
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--branch", default="palopo")
+        parser.add_argument("--child", default=None, help="(internal)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        settings.DEBUG = False
+        if options["child"]:
+            self._child(options)
+            return
+        self.check_arguments(options)
+        check_branch(options["branch"])
+        self.parent(options)
+
+    def check_arguments(self, options: dict[str, Any]) -> None:
+        """Raise CommandError (exit code 2) for arguments out of range."""
+
+    def parent(self, options: dict[str, Any]) -> None:
+        raise NotImplementedError
 
     def _spawn(self, args: list[str], *, env: dict) -> dict:
         """A child of this command with `args` on the scratch database (`env`): its JSON."""

@@ -24,12 +24,11 @@ import os
 import threading
 import time
 
-from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection
 
 from bench.management.commands.bench_import import AS_OF
-from bench.scratch import ScratchCommand, bench_campaigns, check_branch, insert_pledges, scratch_run
+from bench.scratch import ScratchCommand, bench_campaigns, insert_pledges, scratch_run
 
 SECOND_AS_OF = AS_OF + dt.timedelta(days=45)
 PAID_ON = AS_OF + dt.timedelta(days=3)
@@ -39,21 +38,17 @@ class Command(ScratchCommand):
     help = "Benchmark rekonsiliasi pada basis data sementara (ringkasan di stderr, JSON di stdout)."
 
     def add_arguments(self, parser):
+        super().add_arguments(parser)
         parser.add_argument("--pledges", type=int, default=200_000)
         parser.add_argument("--rows", type=int, default=200_000)
-        parser.add_argument("--branch", default="palopo")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--keep-db", action="store_true", help="keep the scratch database (for EXPLAIN)")
-        parser.add_argument("--child", default=None, help="(internal)")
 
-    def handle(self, *args, **options):
-        settings.DEBUG = False
-        if options["child"]:
-            self._child(options)
-            return
+    def check_arguments(self, options):
         if options["pledges"] < 1 or options["rows"] < 1:
             raise CommandError("--pledges dan --rows harus paling sedikit 1.", returncode=2)
-        check_branch(options["branch"])
+
+    def parent(self, options):
         self._parent(pledges=options["pledges"], rows=options["rows"], branch=options["branch"],
                      seed=options["seed"], keep=options["keep_db"])
 

@@ -21,14 +21,13 @@ import json
 import os
 import time
 
-from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bench.management.commands.bench_import import AS_OF
 from bench.management.commands.bench_reconcile import SECOND_AS_OF, _make_pledges
-from bench.scratch import ScratchCommand, check_branch, scratch_run
+from bench.scratch import ScratchCommand, scratch_run
 
 THIRD_AS_OF = AS_OF + dt.timedelta(days=80)
 
@@ -37,20 +36,16 @@ class Command(ScratchCommand):
     help = "Benchmark penyaringan setelah impor pada basis data sementara (JSON di stdout)."
 
     def add_arguments(self, parser):
+        super().add_arguments(parser)
         parser.add_argument("--rows", type=int, default=200_000)
         parser.add_argument("--pledges", type=int, default=20_000)
-        parser.add_argument("--branch", default="palopo")
         parser.add_argument("--seed", type=int, default=1)
-        parser.add_argument("--child", default=None, help="(internal)")
 
-    def handle(self, *args, **options):
-        settings.DEBUG = False
-        if options["child"]:
-            self._child(options)
-            return
+    def check_arguments(self, options):
         if options["rows"] < 1 or options["pledges"] < 0:
             raise CommandError("--rows harus paling sedikit 1 dan --pledges tidak negatif.", returncode=2)
-        check_branch(options["branch"])
+
+    def parent(self, options):
         self._parent(rows=options["rows"], pledges=options["pledges"], branch=options["branch"],
                      seed=options["seed"])
 

@@ -25,7 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection
 from psycopg2 import sql
@@ -42,22 +41,15 @@ class Command(ScratchCommand):
     help = "Benchmark pencocokan mutasi rekening pada basis data sementara (ringkasan di stderr, JSON di stdout)."
 
     def add_arguments(self, parser):
+        super().add_arguments(parser)
         parser.add_argument("--lines", type=int, default=100_000)
-        parser.add_argument("--branch", default="palopo")
-        parser.add_argument("--child", default=None, help="(internal)")
         parser.add_argument("--file", default=None, help="(internal)")
 
-    def handle(self, *args, **options):
-        settings.DEBUG = False
-        if options["child"]:
-            self._child(options)
-            return
+    def check_arguments(self, options):
         if options["lines"] < 1:
             raise CommandError("--lines harus paling sedikit 1.", returncode=2)
-        from regencies.reference import BRANCH_BY_CODE
 
-        if options["branch"] not in BRANCH_BY_CODE:
-            raise CommandError(f"cabang {options['branch']!r} tidak ada di data referensi", returncode=1)
+    def parent(self, options):
         self._parent(lines=options["lines"], branch=options["branch"])
 
     def _parent(self, *, lines: int, branch: str) -> None:
