@@ -82,11 +82,19 @@ class BranchFactory(_PlaceFactory):
     name = factory.Sequence(lambda n: f"KC Uji {n}")
 
 
-class DistrictFactory(factory.django.DjangoModelFactory):
+class _InRegencyFactory(factory.django.DjangoModelFactory):
+    """Tenant data: a new regency unless `regency=` is passed."""
+
+    class Meta:
+        abstract = True
+
+    regency = factory.SubFactory(RegencyFactory)
+
+
+class DistrictFactory(_InRegencyFactory):
     class Meta:
         model = District
 
-    regency = factory.SubFactory(RegencyFactory)
     name = factory.Sequence(lambda n: f"Kecamatan {n}")
 
 
@@ -99,24 +107,22 @@ class VillageFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Desa {n}")
 
 
-class FamilyFactory(factory.django.DjangoModelFactory):
+class FamilyFactory(_InRegencyFactory):
     """A Kartu Keluarga of a regency (pass `regency=`; `village=` optional)."""
 
     class Meta:
         model = Family
 
-    regency = factory.SubFactory(RegencyFactory)
     number = factory.Sequence(lambda n: f"{7322010000000000 + n:016d}")
 
 
-class ParticipantFactory(factory.django.DjangoModelFactory):
+class ParticipantFactory(_InRegencyFactory):
     """A participant in arrears. Pass `regency=` (and `family=`, `district=`, `village=` as
     needed); identifiers are unique 13/16-digit strings."""
 
     class Meta:
         model = Participant
 
-    regency = factory.SubFactory(RegencyFactory)
     card_number = factory.Sequence(lambda n: f"{1000000000 + n:013d}")
     nik = factory.Sequence(lambda n: f"{7322014101800000 + n:016d}")
     name = factory.Faker("name", locale="id_ID")
