@@ -50,6 +50,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
 from bench.management.commands.bench_import import Command as BenchImport
+from bench.scratch import bench_campaigns, insert_pledges
 
 FIRST_AS_OF = dt.date(2026, 1, 1)
 REGIONS_PER_BRANCH = 2
@@ -484,32 +485,18 @@ def _lapse_jobs(as_of: dt.date) -> tuple[float, dict[str, int]]:
     return time.monotonic() - t, {"expired": expired, "lapsed_unpaid": lapse["lapsed"]}
 
 
-# The pledges' public ids as the app makes them (time-ordered uuid v7), as in bench_reconcile.
-_UUID7_SQL = (
-    "concat(lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint + b.k), 12, '0'), '7',"
-    " substr(md5(random()::text), 1, 3), '8', substr(md5(random()::text), 1, 15))::uuid"
-)
-
-
 def _pledges(*, share: float, as_of: dt.date, month: int) -> dict[str, int]:
     """This month's pledges in set-based SQL on participants in arrears without an active pledge,
     made three days after the list: 40 % paid (with a payment that day), 40 % pledged (due
     after the regency's payment window), 20 % reserved (for the campaign's hold)."""
     from django.contrib.auth import get_user_model
 
-    from donations.models import Audience, Campaign, CampaignStatus, Kind
     from donations.selectors import money_settings
     from regencies.models import Regency
 
     donor, _created = get_user_model().objects.get_or_create(email="donatur.year@bench.test")
-    for regency in Regency.objects.all():
-        Campaign.all_regencies.get_or_create(
-            slug=f"year-{regency.slug}", defaults={
-                "regency": regency, "title": f"Bench {regency.name}", "audience": Audience.PUBLIC,
-                "kind": Kind.BOTH, "status": CampaignStatus.ACTIVE})
-    regencies = list(Regency.objects.values_list("pk", flat=True))
-    windows = [money_settings(pk).payment_window_days for pk in regencies]
-    moment = _list_moment(as_of + dt.timedelta(days=3))
+    bench_campaigns("year")
+    windows = {pk: money_settings(pk).payment_window_days for pk in Regency.objects.values_list("pk", flat=True)}
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
             "CREATE TEMP TABLE year_pick ON COMMIT DROP AS "
@@ -521,33 +508,11 @@ def _pledges(*, share: float, as_of: dt.date, month: int) -> dict[str, int]:
             "ORDER BY md5(p.id::text || %(month)s) "
             "LIMIT (SELECT ceil(count(*) * %(share)s) FROM participants_participant WHERE months_in_arrears > 0)",
             {"month": str(month), "share": share})
-        cur.execute(
-            "INSERT INTO donations_pledge (regency_id, public_id, campaign_id, participant_id, donor_id, is_pooled,"
-            " status, amount, arrears_amount, months_in_arrears, monthly_tariff, months_ahead, arrears_import_id,"
-            " as_of, segment, expires_at, pledged_at, paid_at, release_reason, created_at, updated_at,"
-            " payment_code, paid_amount, lapse_notices, quoted_on, covers_until, due_at) "
-            "SELECT b.regency_id, " + _UUID7_SQL + ", c.id, b.id, %(donor)s, false,"
-            " CASE WHEN b.k %% 5 IN (0, 1) THEN 'paid' WHEN b.k %% 5 IN (2, 3) THEN 'pledged' ELSE 'reserved' END,"
-            " b.arrears_amount + 35000, b.arrears_amount, b.months_in_arrears, 35000, 0, b.last_import_id, b.as_of,"
-            " b.segment, CASE WHEN b.k %% 5 = 4 THEN %(at)s + make_interval(hours => c.hold_hours) END,"
-            " CASE WHEN b.k %% 5 <> 4 THEN %(at)s END, CASE WHEN b.k %% 5 IN (0, 1) THEN %(at)s END, '',"
-            " %(at)s, %(at)s,"
-            " 'Y' || b.id || '-' || %(month)s, CASE WHEN b.k %% 5 IN (0, 1) THEN b.arrears_amount + 35000 ELSE 0 END,"
-            " 0, b.as_of, date_trunc('month', b.as_of)::date,"
-            " CASE WHEN b.k %% 5 IN (2, 3) THEN %(at)s + make_interval(days => w.days) END "
-            "FROM year_pick b JOIN donations_campaign c ON c.regency_id = b.regency_id AND c.slug LIKE 'year-%%' "
-            "JOIN unnest(%(regencies)s::bigint[], %(windows)s::int[]) AS w (regency_id, days)"
-            " ON w.regency_id = b.regency_id",
-            {"donor": donor.pk, "month": str(month), "at": moment, "regencies": regencies, "windows": windows})
-        pledges = cur.rowcount
-        cur.execute(
-            "INSERT INTO donations_payment (regency_id, pledge_id, amount, reference, paid_on, receipt,"
-            " receipt_content_type, recorded_by_id, created_at, source, receipt_number) "
-            "SELECT p.regency_id, p.id, p.amount, 'VA-' || p.id, %(paid_on)s, '', '', %(donor)s, now(), 'donor',"
-            " 'KW/Y/' || p.id "
-            "FROM donations_pledge p WHERE p.status = 'paid' AND p.participant_id IN (SELECT id FROM year_pick)",
-            {"paid_on": as_of + dt.timedelta(days=3), "donor": donor.pk})
-        payments = cur.rowcount
+        pledges, payments = insert_pledges(
+            cur, pick="year_pick", campaigns="year", donor_id=donor.pk,
+            payment_code="'Y' || b.id || '-' || %(month)s", receipt_prefix="KW/Y/",
+            paid_on=as_of + dt.timedelta(days=3), at=_list_moment(as_of + dt.timedelta(days=3)),
+            windows=windows, params={"month": str(month)})
     return {"pledges": pledges, "payments": payments}
 
 
