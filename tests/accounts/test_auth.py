@@ -37,7 +37,7 @@ def test_wrong_password_and_unknown_email_get_the_same_message(client, admin_a):
     assert "_auth_user_id" not in client.session
 
     def error(response):
-        return re.search(r'<div class="alert alert-error" role="alert">(.*?)</div>', response.content.decode(), re.S).group(1)
+        return re.search(r'<div class="alert alert-error error-summary"[^>]*>(.*?)</div>', response.content.decode(), re.S).group(1)
 
     assert error(wrong) == error(unknown)
     assert "tidak ada" not in error(unknown).lower() or "tidak.ada" not in error(unknown)

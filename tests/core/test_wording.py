@@ -49,10 +49,16 @@ def test_two_different_passwords_are_reported_even_when_the_first_is_too_common(
     response = client.post("/accounts/signup/", {"email": "baru@example.test", "password1": "password",
                                                  "password2": "password"})
     assert "Kedua kata sandi tidak sama." not in _text(response.content.decode())
-    # Both good, different: one message, the same words.
+    # Both good, different: one message, the same words, at the second password (and, like every
+    # error, linked from the summary at the top).
     response = client.post("/accounts/signup/", {"email": "baru2@example.test", "password1": "Kopi-Toraja-2026!",
                                                  "password2": "Kopi-Toraja-2027!"})
-    assert _text(response.content.decode()).count("Kedua kata sandi tidak sama.") == 1
+    html = response.content.decode()
+    box = re.search(r'<div class="field-message" id="id_password2_error"[^>]*>(.*?)</div>', html, re.S).group(1)
+    assert _text(box).count("Kedua kata sandi tidak sama.") == 1
+    assert _text(html).count("Kedua kata sandi tidak sama.") == 2
+    assert "Kedua kata sandi tidak sama." not in re.search(
+        r'<div class="field-message" id="id_password1_error"[^>]*>(.*?)</div>', html, re.S).group(1)
 
 
 def test_the_password_change_form_reports_the_difference(client, admin_a, password):

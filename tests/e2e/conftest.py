@@ -241,14 +241,6 @@ def answer_every_question(page, *, tap: bool = False) -> None:
 
 
 @pytest.fixture
-def treasurer_a(regency_a):
-    from regencies.roles import Role
-    from tests.factories import member
-
-    return member(regency_a, Role.TREASURER, email="bendahara.a@example.test")
-
-
-@pytest.fixture
 def world(regency_a, branch_a, assessor_a, supervisor_a, staff_a, treasurer_a, admin_a):
     """Luwu Utara with every role's work waiting (two of each)."""
     from tests.role_world import world_with_work

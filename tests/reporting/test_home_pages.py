@@ -27,11 +27,6 @@ from tests.role_world import world_with_work
 
 
 @pytest.fixture
-def treasurer_a(regency_a):
-    return member(regency_a, Role.TREASURER, email="bendahara.a@example.test")
-
-
-@pytest.fixture
 def world_a(regency_a, branch_a, assessor_a, supervisor_a, staff_a, treasurer_a, admin_a):
     return world_with_work(regency_a, branch_a, assessor=assessor_a, supervisor=supervisor_a, staff=staff_a,
                            treasurer=treasurer_a, admin=admin_a)
