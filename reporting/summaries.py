@@ -21,6 +21,7 @@ lock their transaction takes (they only read otherwise): no deadlock with the jo
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
@@ -182,35 +183,30 @@ def donor_figures(*, regency: Regency) -> dict[str, int]:
     )
 
 
-def on_regency_changed(sender: Any, regency_id: int, **kwargs: Any) -> None:
-    """Inside a reconciliation transaction: a run changes pledges, nothing else, so only the
-    figures that depend on pledges (`donor_figures`); a regency without a summary yet gets its
-    first one."""
+def _refresh_part(regency_id: int, figures_of: Callable[[Regency], dict[str, int]]) -> None:
+    """Update the figures `figures_of` computes, under the summary's lock; a regency without a
+    summary yet gets its first, whole one."""
     regency = Regency.objects.filter(pk=regency_id).first()
     if regency is None:
         return
     with transaction.atomic():
         _lock(regency.pk)
         updated = RegencySummary.objects.for_regency(regency).update(
-            **donor_figures(regency=regency), refreshed_at=timezone.now()
+            **figures_of(regency), refreshed_at=timezone.now()
         )
     if not updated:
         summary_refresh(regency=regency)
+
+
+def on_regency_changed(sender: Any, regency_id: int, **kwargs: Any) -> None:
+    """Inside a reconciliation transaction: a run changes pledges, nothing else, so only the
+    figures that depend on pledges (`donor_figures`)."""
+    _refresh_part(regency_id, lambda regency: donor_figures(regency=regency))
 
 
 def on_screening_done(sender: Any, regency_id: int, **kwargs: Any) -> None:
-    """Inside a screening transaction: only the queue's size changed (one UPDATE with its count);
-    a regency without a summary yet gets its first one."""
-    regency = Regency.objects.filter(pk=regency_id).first()
-    if regency is None:
-        return
-    with transaction.atomic():
-        _lock(regency.pk)
-        updated = RegencySummary.objects.for_regency(regency).update(
-            screened=figures.screened(regency=regency), refreshed_at=timezone.now()
-        )
-    if not updated:
-        summary_refresh(regency=regency)
+    """Inside a screening transaction: only the queue's size changed (one UPDATE with its count)."""
+    _refresh_part(regency_id, lambda regency: {"screened": figures.screened(regency=regency)})
 
 
 def on_assessment_approved(sender: Any, regency_id: int, **kwargs: Any) -> None:
