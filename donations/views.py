@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.api import RESERVATION_THROTTLES, throttle_wait
 from core.errors import DomainError
 from core.exports import export_record
+from core.feedback import attempt
 from core.formatting import format_datetime, format_rupiah
 from core.pagination import CURSOR_PARAM
 from core.service_penalty import penalty_example
@@ -252,12 +253,7 @@ def _due(pledge) -> str:
 @require_POST
 def pledge_confirm(request, pledge_id):
     pledge = _pledge_for(request, pledge_id)
-    try:
-        confirmed = services.pledge_confirm(pledge=pledge, actor=request.user)
-    except DomainError as exc:
-        messages.error(request, str(exc.detail))
-    else:
-        messages.success(request, _confirmed_message(confirmed))
+    attempt(request, lambda: services.pledge_confirm(pledge=pledge, actor=request.user), _confirmed_message)
     return redirect(_pledge_url(pledge))
 
 
@@ -273,12 +269,7 @@ def _confirmed_message(pledge) -> str:
 @require_POST
 def pledge_cancel(request, pledge_id):
     pledge = _pledge_for(request, pledge_id)
-    try:
-        services.pledge_cancel(pledge=pledge, actor=request.user)
-    except DomainError as exc:
-        messages.error(request, str(exc.detail))
-    else:
-        messages.success(request, _("Janji dibatalkan; peserta kembali ke daftar."))
+    attempt(request, lambda: services.pledge_cancel(pledge=pledge, actor=request.user), _("Janji dibatalkan; peserta kembali ke daftar."))
     return redirect(_pledge_url(pledge))
 
 
@@ -290,15 +281,10 @@ def pledge_pay(request, pledge_id):
     form.fields["amount"].widget.attrs["max"] = pledge.outstanding
     if not form.is_valid():
         return _pledge_page(request, pledge, payment_form=form, status=400)
-    try:
-        payment = services.payment_record(
-            pledge=pledge, actor=request.user, amount=form.cleaned_data["amount"],
-            reference=form.cleaned_data["reference"], paid_on=form.cleaned_data["paid_at"],
-            receipt=form.cleaned_data.get("receipt"))
-    except DomainError as exc:
-        messages.error(request, str(exc.detail))
-    else:
-        messages.success(request, _paid_message(payment))
+    attempt(request, lambda: services.payment_record(
+        pledge=pledge, actor=request.user, amount=form.cleaned_data["amount"],
+        reference=form.cleaned_data["reference"], paid_on=form.cleaned_data["paid_at"],
+        receipt=form.cleaned_data.get("receipt")), _paid_message)
     return redirect(_pledge_url(pledge))
 
 

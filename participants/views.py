@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
+from core.feedback import attempt
 from core.formatting import format_date
 from core.pagination import CURSOR_PARAM, keyset_page
 from core.time import regency_today
@@ -199,12 +200,7 @@ def import_confirm(request: BranchHttpRequest, branch, import_id) -> HttpRespons
         context = _report_context(request, branch, arrears_import)
         context["confirm_form"] = form
         return render(request, "imports/import_detail.html", context, status=400)
-    try:
-        services.import_confirm(arrears_import=arrears_import, actor=request.user)
-    except DomainError as exc:
-        messages.error(request, str(exc.detail))
-    else:
-        messages.success(request, _("Dikonfirmasi."))
+    attempt(request, lambda: services.import_confirm(arrears_import=arrears_import, actor=request.user), _("Dikonfirmasi."))
     return redirect("import_detail", branch_code=branch.code, import_id=arrears_import.pk)
 
 
@@ -215,12 +211,7 @@ def import_discard(request: BranchHttpRequest, branch, import_id) -> HttpRespons
     from participants import services
 
     arrears_import = selectors.import_get_for_branch(branch=branch, import_id=import_id)
-    try:
-        services.import_discard_unconfirmed(arrears_import=arrears_import, actor=request.user)
-    except DomainError as exc:
-        messages.error(request, str(exc.detail))
-    else:
-        messages.success(request, _("Impor dibatalkan; tidak ada data yang diterapkan."))
+    attempt(request, lambda: services.import_discard_unconfirmed(arrears_import=arrears_import, actor=request.user), _("Impor dibatalkan; tidak ada data yang diterapkan."))
     return redirect("import_detail", branch_code=branch.code, import_id=arrears_import.pk)
 
 
