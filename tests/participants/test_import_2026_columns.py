@@ -207,6 +207,20 @@ def test_more_than_24_months_or_above_24_months_of_tariff_is_accepted_with_a_war
     assert "Rp2.400.000" in imp.warnings[3]["message"]
 
 
+def test_the_report_shows_the_warnings_in_the_readers_language(client, branch_a, bpjs_a, tmp_path):
+    imp = import_rows(branch_a, tmp_path, [line(1, months=30, amount=24 * 35_000)], header=HEADER)
+    client.force_login(bpjs_a)
+    url = reverse("import_detail", kwargs={"branch_code": branch_a.code, "import_id": imp.pk})
+    indonesian = client.get(url).content.decode()
+    assert "Tunggakan 30 bulan, lebih dari 24 bulan" in indonesian
+    client.cookies["django_language"] = "en"
+    english = client.get(url).content.decode()
+    assert "Arrears of 30 months, more than 24 months" in english
+    assert "Tunggakan 30 bulan" not in english
+    # On a phone each warning is a card whose cells name themselves.
+    assert 'data-label="Message"' in english and 'class="table table-cards"' in english
+
+
 def test_the_tariff_in_force_on_the_list_date_is_the_limit(branch_a, tmp_path):
     from donations.models import Tariff
 
