@@ -14,7 +14,9 @@
 The participant-scale figures are kept per regency in `reporting.models.RegencySummary`
 (refreshed by `reporting.summaries`); `list_figures` computes them live, set-based, for the
 refresh and for the integrity check. The pledge figures are one aggregate over the regency's
-pledges and are read live (a donor's reservation changes them at once).
+pledges and are read live (a donor's reservation changes them at once). `waiting` is counted by
+`donations.selectors.pool_count` and cached until a pledge, an assessment, a list, a screening or
+a reconciliation changes the pool.
 """
 
 from __future__ import annotations
