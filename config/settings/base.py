@@ -77,6 +77,9 @@ MIDDLEWARE = [
     "regencies.middleware.RegencyMiddleware",
 ]
 
+# Django's form renderer with <select> written in Python (core/form_renderer.py).
+FORM_RENDERER = "core.form_renderer.FormRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
