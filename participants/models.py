@@ -188,6 +188,14 @@ class Participant(TenantModel):
     def nik_masked(self) -> str:
         return mask_nik(self.nik)
 
+    @property
+    def status_badge(self) -> str:
+        """The CSS class of the status badge (the list and the detail page)."""
+        return _STATUS_BADGES.get(self.status, "badge-warn")
+
+
+_STATUS_BADGES = {ParticipantStatus.ACTIVE.value: "badge-ok", ParticipantStatus.CLEARED.value: "badge-muted"}
+
 
 def mask_nik(nik: str) -> str:
     """Show the region (first 6) and the last 2 digits: `732201********01`."""
