@@ -70,7 +70,14 @@ class TenantModel(models.Model):
     objects = TenantManager()
     all_regencies = models.Manager()  # noqa: DJ012
 
-    def _get_FIELD_display(self, field: models.Field) -> str:  # noqa: N802 (Django's name)
+    class Meta:
+        abstract = True
+        # Django's own machinery (related managers, admin, unique validators) uses
+        # the plain manager; it always works through a relation or a primary key.
+        default_manager_name = "all_regencies"
+        base_manager_name = "all_regencies"
+
+    def _get_FIELD_display(self, field: models.Field) -> str:
         """`get_<field>_display()` with the field's choices read into a dict once per process.
 
         Django's own builds that dict on every call and hashes each lazy label on the way,
@@ -80,10 +87,3 @@ class TenantModel(models.Model):
         """
         value = getattr(self, field.attname)
         return force_str(_choice_labels(field).get(value, value), strings_only=True)
-
-    class Meta:
-        abstract = True
-        # Django's own machinery (related managers, admin, unique validators) uses
-        # the plain manager; it always works through a relation or a primary key.
-        default_manager_name = "all_regencies"
-        base_manager_name = "all_regencies"
