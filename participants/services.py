@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import django.dispatch
+import psycopg2.errors
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -362,6 +363,12 @@ class _Heartbeat:
                             ).format(sql.Identifier(ArrearsImport._meta.db_table)),
                             [self.import_id, [str(status) for status in RUNNING_STATUSES]],
                         )
+                except psycopg2.errors.LockNotAvailable:
+                    # The run's own apply transaction holds the import's row until it commits (a
+                    # branch's list of a million rows: minutes). The run is alive, and the sweep
+                    # skips a locked row; the next beat after the commit writes again.
+                    logger.debug("import %s: row held by its apply, heartbeat skipped", self.import_id)
+                    continue
                 except Exception:  # the database is away: try again at the next beat
                     logger.warning("import %s: heartbeat not written", self.import_id, exc_info=True)
                     if conn is not None:

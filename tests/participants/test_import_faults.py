@@ -9,6 +9,7 @@ transaction is open. Small files; the 200,000-row version is bench/faults_200k.p
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import signal
 import subprocess
@@ -595,3 +596,32 @@ def test_a_beat_never_brings_back_the_heartbeat_a_run_has_cleared(branch_a, tmp_
     beat.stop()
     imp.refresh_from_db()
     assert imp.heartbeat_at is not None and imp.heartbeat_at > stale
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_beat_while_the_apply_holds_the_row_is_skipped_quietly(branch_a, tmp_path, settings, caplog):
+    """A long apply holds its import's row until it commits: the beats meanwhile wait their
+    lock timeout and skip (no warning with a traceback every beat), and beat again after."""
+    settings.ARREARS_IMPORT_HEARTBEAT_SECONDS = 0.05
+    imp = _create(branch_a, tmp_path, [line(1)])
+    stale = timezone.now() - dt.timedelta(hours=1)
+    ArrearsImport.objects.filter(pk=imp.pk).update(heartbeat_at=stale)  # a run under way
+    holder = connection.get_new_connection(connection.get_connection_params())
+    try:
+        with holder.cursor() as cur:  # the apply's transaction: the row locked
+            cur.execute("SELECT 1 FROM participants_arrearsimport WHERE id = %s FOR UPDATE", [imp.pk])
+        beat = services._Heartbeat(imp.pk)
+        with caplog.at_level(logging.DEBUG, logger="participants.services"):
+            beat.start()
+            time.sleep(2.6)  # past the beat's lock timeout (2 s)
+            imp.refresh_from_db()
+            assert imp.heartbeat_at == stale
+            holder.rollback()
+            time.sleep(0.4)
+            beat.stop()
+    finally:
+        holder.close()
+    imp.refresh_from_db()
+    assert imp.heartbeat_at > stale
+    assert "heartbeat skipped" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "heartbeat" in r.getMessage()]
