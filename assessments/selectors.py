@@ -17,7 +17,6 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -193,39 +192,26 @@ def assessor_districts(*, regency: Regency, user: User) -> list[int]:
 
 def queue(*, regency: Regency, user: Any, filters: QueueFilters | None = None,
           today: dt.date | None = None, districts: list[int] | None = None) -> QuerySet[Screening]:
-    """Queue entries with the participant, open assessment and eligibility, in one query.
+    """Queue entries with their participant, in the queue's order (`queue_order`).
 
     `todo` (the default) is who still needs an assessment: no open assessment and
     no decision still valid (so expired ones come back). The user's own districts
     come first, then priority (months in arrears, family size, flags).
+
+    The rows carry no per-row state: `queue_state` adds the open assessment, the
+    eligibility and the last validity to the rows of a page (`queue_page` does).
     """
     filters = filters or QueueFilters()
     today = today or _today(regency)
-    open_qs = Assessment.objects.for_regency(regency).filter(
-        participant_id=OuterRef("participant_id"), status__in=OPEN_STATUSES
+    qs = Screening.objects.for_regency(regency).select_related(
+        "participant", "participant__district", "participant__village", "assigned_to"
     )
-    qs = (
-        Screening.objects.for_regency(regency)
-        .select_related("participant", "participant__district", "participant__village",
-                        "participant__family", "assigned_to")
-        .annotate(
-            eligibility=_eligibility(today, regency=regency, ref="participant_id"),
-            open_id=Subquery(open_qs.values("pk")[:1]),
-            open_status=Subquery(open_qs.values("status")[:1]),
-            open_assigned_to=Subquery(open_qs.values("assigned_to_id")[:1]),
-            last_valid_until=Subquery(
-                Assessment.objects.for_regency(regency)
-                .filter(participant_id=OuterRef("participant_id"), status__in=DECIDED_STATUSES)
-                .values("participant_id").annotate(v=Max("valid_until")).values("v")[:1]
-            ),
-        )
-    )
-    # Filters as EXISTS / NOT EXISTS on the assessments (joins), not on the per-row annotations.
+    # Filters as EXISTS / NOT EXISTS on the assessments (joins).
     if filters.status == "todo":
         # unassessed or expired: no valid approval, nothing open, no valid rejection
         qs = qs.filter(_todo_q(today, regency=regency))
     elif filters.status in {"draft", "submitted"}:
-        qs = qs.filter(Exists(open_qs.filter(status=filters.status)))
+        qs = qs.filter(Exists(_open_assessments(regency).filter(status=filters.status)))
     elif filters.status in {"eligible", "ineligible"}:
         qs = qs.filter(_eligibility_q(filters.status, today, regency=regency, ref="participant_id"))
     if filters.district:
@@ -235,7 +221,7 @@ def queue(*, regency: Regency, user: Any, filters: QueueFilters | None = None,
     if filters.flag:
         qs = qs.filter(flags__contains=[{"code": filters.flag}])
     if filters.mine:
-        qs = qs.filter(Q(assigned_to=user) | Exists(open_qs.filter(assigned_to=user)))
+        qs = qs.filter(Q(assigned_to=user) | Exists(_open_assessments(regency).filter(assigned_to=user)))
     if districts is None:
         districts = assessor_districts(regency=regency, user=user)
     # The participant breaks ties lowest id first: its negation, so every key reads descending.
@@ -246,6 +232,63 @@ def queue(*, regency: Regency, user: Any, filters: QueueFilters | None = None,
                          default=Value(0), output_field=IntegerField())
         )
     return qs.order_by(*queue_order(districts).order_by())
+
+
+def _open_assessments(regency: Regency) -> QuerySet[Assessment]:
+    """The open assessments of the outer query's participant."""
+    return Assessment.objects.for_regency(regency).filter(
+        participant_id=OuterRef("participant_id"), status__in=OPEN_STATUSES
+    )
+
+
+def queue_state(entries: list[Screening], *, regency: Regency, today: dt.date) -> None:
+    """Give each entry (of one page) its participant's assessment state, from one query over
+    those participants' assessments, by the rules of `eligibility_expression`:
+
+    - `open_id`, `open_status`, `open_assigned_to`: the newest open assessment (or None);
+    - `eligibility`: eligible > pending > ineligible > expired > unassessed;
+    - `last_valid_until`: the latest validity of its decisions (None without one).
+
+    Eight correlated subqueries a row in the page's statement cost more to build, compile
+    and run than this one read of the (few) assessments of 50 participants."""
+    by_participant: dict[int, list[tuple[int, str, int | None, dt.date | None]]] = {}
+    if entries:
+        rows = (
+            Assessment.objects.for_regency(regency)
+            .filter(participant_id__in=[e.participant_id for e in entries],
+                    status__in=[*OPEN_STATUSES, *DECIDED_STATUSES])
+            .order_by("-created_at", "-id")
+            .values_list("participant_id", "pk", "status", "assigned_to_id", "valid_until")
+        )
+        for participant_id, pk, status, assigned_to_id, valid_until in rows:
+            by_participant.setdefault(participant_id, []).append((pk, status, assigned_to_id, valid_until))
+    for entry in entries:
+        newest_open: tuple[int | None, str | None, int | None] = (None, None, None)
+        approved = rejected = decided = False
+        valid_untils = []
+        for assessment_id, status, assignee_id, valid_until in by_participant.get(entry.participant_id, ()):
+            if status in OPEN_STATUSES:
+                if newest_open[0] is None:  # newest first
+                    newest_open = (assessment_id, status, assignee_id)
+                continue
+            decided = True
+            if valid_until is not None:
+                valid_untils.append(valid_until)
+                approved = approved or (status == Status.APPROVED and valid_until >= today)
+                rejected = rejected or (status == Status.REJECTED and valid_until >= today)
+        if approved:
+            eligibility = Eligibility.ELIGIBLE
+        elif newest_open[0] is not None:
+            eligibility = Eligibility.PENDING
+        elif rejected:
+            eligibility = Eligibility.INELIGIBLE
+        elif decided:
+            eligibility = Eligibility.EXPIRED
+        else:
+            eligibility = Eligibility.UNASSESSED
+        open_id, open_status, open_assigned_to = newest_open
+        vars(entry).update(open_id=open_id, open_status=open_status, open_assigned_to=open_assigned_to,
+                           eligibility=eligibility.value, last_valid_until=max(valid_untils, default=None))
 
 
 def _todo_q(today: dt.date, *, regency: Regency | None) -> Q:
@@ -275,14 +318,16 @@ def queue_order(districts: list[int]) -> KeysetOrder:
 def queue_page(*, regency: Regency, user: Any, filters: QueueFilters | None = None,
                today: dt.date | None = None, cursor: str | None = None,
                page_number: int | None = None, size: int = QUEUE_PER_PAGE) -> KeysetPage[Screening]:
-    """One page of the queue at `cursor`, with its count (exact up to 1,000). Two queries for
-    the rows, whatever the regency's size."""
+    """One page of the queue at `cursor`, with its count (exact up to 1,000) and each row's
+    state (`queue_state`). Three queries, whatever the regency's size."""
     districts = assessor_districts(regency=regency, user=user)
+    today = today or _today(regency)
     qs = queue(regency=regency, user=user, filters=filters, today=today, districts=districts)
     with page_reads():
         page = keyset_page(qs, order=queue_order(districts), cursor=cursor, size=size,
                            page_number=page_number)
         counted = count_capped(qs)
+        queue_state(page.object_list, regency=regency, today=today)
     page.count, page.count_exact = counted.value, counted.exact
     return page
 

@@ -12,7 +12,7 @@ from python_calamine import CalamineWorkbook
 from assessments import services
 from assessments.models import Screening, ScreeningSettings, Status
 from assessments.screening import screening_run
-from assessments.selectors import QueueFilters, queue
+from assessments.selectors import QueueFilters, queue, queue_page
 from regencies.models import Membership
 from tests.assessments.conftest import VALID_ANSWERS, d
 from tests.factories import DistrictFactory
@@ -53,8 +53,8 @@ def test_queue_excludes_open_and_valid_decisions_and_filters(
     draft = services.assessment_start(regency=regency_a, actor=assessor_a, participant=participant_a)
     todo = [s.participant_id for s in queue(regency=regency_a, user=assessor_a)]
     assert todo == [p2.pk]
-    drafts = queue(regency=regency_a, user=assessor_a, filters=QueueFilters(status="draft"))
-    assert [s.open_id for s in drafts] == [draft.pk]
+    drafts = queue_page(regency=regency_a, user=assessor_a, filters=QueueFilters(status="draft"))
+    assert [(s.open_id, s.open_status, s.eligibility) for s in drafts] == [(draft.pk, "draft", "pending")]
     flagged = queue(regency=regency_a, user=assessor_a,
                     filters=QueueFilters(status="all", flag="higher_class"))
     assert [s.participant_id for s in flagged] == [p2.pk]
