@@ -1,11 +1,19 @@
-"""Labels for assessment codes in templates: `{% load assessment_tags %}`."""
+"""Labels for assessment codes in templates, and the queue's cards: `{% load assessment_tags %}`."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from django import template
+from django.conf import settings
 from django.db import models
+from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 
 from assessments.models import Eligibility, Flag, ReasonCode, Recommendation, Status
+from core.formatting import format_rupiah
 
 register = template.Library()
 
@@ -22,10 +30,15 @@ def _labeller(choices: type[models.Choices]) -> Callable[[object], str]:
     return label
 
 
-for _name, _choices in (("flag_label", Flag), ("recommendation_label", Recommendation),
-                        ("eligibility_label", Eligibility), ("reason_label", ReasonCode),
-                        ("status_label", Status)):
-    register.filter(_name, _labeller(_choices))
+flag_label = _labeller(Flag)
+recommendation_label = _labeller(Recommendation)
+eligibility_label = _labeller(Eligibility)
+status_label = _labeller(Status)
+
+for _name, _filter in (("flag_label", flag_label), ("recommendation_label", recommendation_label),
+                       ("eligibility_label", eligibility_label), ("reason_label", _labeller(ReasonCode)),
+                       ("status_label", status_label)):
+    register.filter(_name, _filter)
 
 
 @register.filter
@@ -41,3 +54,140 @@ def verb_label(verb):
         "assessment.approved": _("Disetujui: layak"),
         "assessment.rejected": _("Ditolak: tidak layak"),
     }.get(verb, verb)
+
+
+# --- the queue's cards -----------------------------------------------------------------------------
+
+_RECOMMENDATION_BADGES = {Recommendation.ASSESS.value: "badge-ok", Recommendation.LIKELY_INELIGIBLE.value: "badge-bad"}
+_FLAG_BADGES = {Flag.PAYS_WHEN_SICK.value: "badge-bad", Flag.FAMILY_PARTLY_COVERED.value: "badge-ok"}
+_CARD = (
+    '\n      <li class="card queue-card" data-participant="{public_id}">'
+    '\n        <div class="queue-card-head">{checkbox}<strong class="queue-name">{name}</strong>'
+    "\n          {action}</div>"
+    '\n        <p class="queue-meta"><span class="badge {rec_badge}">{rec}</span>{state}'
+    "\n          <span>NIK {nik}</span> · {district} · {village} · {months} · "
+    '<span class="amount">{amount}</span> · {family} · {waiting}{assigned}</p>'
+    "\n        {flags}"
+    "\n      </li>\n    "
+)
+
+
+def _value(value: Any, number: Callable[[Any], str]) -> str:
+    """A value as a template variable shows it (localized, escaped; None as "None")."""
+    if isinstance(value, str):
+        return conditional_escape(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number(value)
+    return conditional_escape(str(localize(value)))
+
+
+class _Message:
+    """A `{% blocktranslate %}` read once a page: the translation of `singular` (`plural` with a
+    count) in the active language, filled with escaped values. A translation that does not fit
+    its values falls back to the source text, as the tag does."""
+
+    def __init__(self, singular: str, plural: str | None = None) -> None:
+        self.singular, self.plural = singular, plural
+        self.cache: dict[int, str] = {}
+
+    def __call__(self, count: int | None = None, **values: str) -> str:
+        key = 1 if self.plural is None or count is None else count
+        text = self.cache.get(key)
+        if text is None:
+            if self.plural is None:
+                text = gettext(self.singular)
+            else:
+                text = ngettext(self.singular, self.plural, key)
+            self.cache[key] = text
+        try:
+            return text % values
+        except (KeyError, ValueError):
+            return (self.singular if key == 1 or self.plural is None else self.plural) % values
+
+
+def _url_maker(name: str, slug: str, key: str, sentinel: str) -> Callable[[Any], str]:
+    """`{% url name regency_slug=slug key=value %}` for many values: reversed once with a
+    sentinel value, which each value then replaces."""
+    prefix, _sep, suffix = reverse(name, kwargs={"regency_slug": slug, key: sentinel}).rpartition(sentinel)
+    prefix, suffix = conditional_escape(prefix), conditional_escape(suffix)
+    return lambda value: f"{prefix}{conditional_escape(str(value))}{suffix}"
+
+
+@register.simple_tag(takes_context=True)
+def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -> SafeString:
+    """The queue's cards (`<li>` each), as the template wrote them card by card: the same
+    markup and texts, with the translations, links and per-page choices looked up once a page
+    instead of once a card."""
+    number: Callable[[Any], str] = (lambda n: conditional_escape(str(localize(n)))) \
+        if settings.USE_THOUSAND_SEPARATOR else str
+    slug = context["regency"].slug
+    detail_url = _url_maker("assessment_detail", slug, "assessment_id", "987654321")
+    start_url = _url_maker("assessment_start", slug, "public_id", "00000000-0000-0000-0000-000000000000")
+    can_decide = context.get("can_decide")
+    assign_form = context.get("assign_form")
+    described = (' aria-describedby="participants_error"'
+                 if can_decide and assign_form is not None and assign_form["participants"].errors else "")
+    choose, months, family = _Message("Pilih %(name)s"), _Message("%(m)s bulan"), _Message("keluarga %(n)s orang")
+    waiting = _Message("menunggu %(d)s hari", "menunggu %(d)s hari")
+    assigned = _Message("ditugaskan: %(who)s")
+    review, resume, start = (conditional_escape(gettext(text)) for text in ("Tinjau", "Lanjutkan", "Mulai asesmen"))
+    labels: dict[tuple[Callable[[object], str], object], str] = {}
+
+    def label(of: Callable[[object], str], code: object) -> str:
+        key = (of, code)
+        if key not in labels:
+            labels[key] = conditional_escape(of(code))
+        return labels[key]
+
+    cards = []
+    for row in rows:
+        e = row["entry"]
+        p = e.participant
+        name = conditional_escape(p.name)
+        checkbox = ""
+        if can_decide:
+            checkbox = (f'<input type="checkbox" name="participants" value="{number(p.pk)}" '
+                        f'aria-label="{choose(name=name)}"{described}>')
+        if e.open_id:
+            action = (f'<a class="btn btn-primary btn-small queue-action" href="{detail_url(e.open_id)}">'
+                      f'{review if e.open_status == Status.SUBMITTED else resume}</a>')
+        elif e.eligibility in (Eligibility.UNASSESSED, Eligibility.EXPIRED):
+            action = ('<button class="btn btn-primary btn-small queue-action" type="submit" form="queue-start" '
+                      f'formaction="{start_url(p.public_id)}">{start}</button>')
+        else:
+            action = ""
+        if e.open_status:
+            state = f' <span class="badge badge-warn">{label(status_label, e.open_status)}</span>'
+        elif e.eligibility != Eligibility.UNASSESSED:
+            state = f' <span class="badge badge-muted">{label(eligibility_label, e.eligibility)}</span>'
+        else:
+            state = ""
+        flags = ""
+        if e.flags:
+            flags = '<p class="queue-flags">' + "<br>".join(
+                f'<span class="badge {_FLAG_BADGES.get(f.get("code"), "badge-warn")}" '
+                f'data-flag="{_value(f.get("code", ""), number)}">{label(flag_label, f.get("code", ""))}</span> '
+                f'{_value(f.get("reason", ""), number)}'
+                for f in e.flags
+            ) + "</p>"
+        district, village = p.district, p.village
+        cards.append(_CARD.format(
+            public_id=conditional_escape(str(p.public_id)),
+            checkbox=checkbox,
+            name=name,
+            action=action,
+            rec_badge=_RECOMMENDATION_BADGES.get(e.recommendation, "badge-muted"),
+            rec=label(recommendation_label, e.recommendation),
+            state=state,
+            nik=conditional_escape(p.nik_masked),
+            district=conditional_escape(district.name) if district is not None and district.name else "–",
+            village=conditional_escape(village.name) if village is not None and village.name else "–",
+            months=months(m=_value(p.months_in_arrears, number)),
+            amount=conditional_escape(format_rupiah(p.arrears_amount)),
+            family=family(n=_value(e.family_size, number)),
+            waiting=waiting(row["days_waiting"], d=_value(row["days_waiting"], number)),
+            assigned=(" · " + assigned(who=conditional_escape(e.assigned_to.get_full_name()))
+                      if e.assigned_to else ""),
+            flags=flags,
+        ))
+    return mark_safe("".join(cards))  # noqa: S308 (every value above is escaped)
