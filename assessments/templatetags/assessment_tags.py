@@ -81,28 +81,13 @@ def _value(value: Any, number: Callable[[Any], str]) -> str:
     return conditional_escape(str(localize(value)))
 
 
-class _Message:
-    """A `{% blocktranslate %}` read once a page: the translation of `singular` (`plural` with a
-    count) in the active language, filled with escaped values. A translation that does not fit
+def _fill(translated: str, source: str, **values: str) -> str:
+    """A `{% blocktranslate %}`'s text filled with escaped values; a translation that does not fit
     its values falls back to the source text, as the tag does."""
-
-    def __init__(self, singular: str, plural: str | None = None) -> None:
-        self.singular, self.plural = singular, plural
-        self.cache: dict[int, str] = {}
-
-    def __call__(self, count: int | None = None, **values: str) -> str:
-        key = 1 if self.plural is None or count is None else count
-        text = self.cache.get(key)
-        if text is None:
-            if self.plural is None:
-                text = gettext(self.singular)
-            else:
-                text = ngettext(self.singular, self.plural, key)
-            self.cache[key] = text
-        try:
-            return text % values
-        except (KeyError, ValueError):
-            return (self.singular if key == 1 or self.plural is None else self.plural) % values
+    try:
+        return translated % values
+    except (KeyError, ValueError):
+        return source % values
 
 
 def _url_maker(name: str, slug: str, key: str, sentinel: str) -> Callable[[Any], str]:
@@ -127,10 +112,18 @@ def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -
     assign_form = context.get("assign_form")
     described = (' aria-describedby="participants_error"'
                  if can_decide and assign_form is not None and assign_form["participants"].errors else "")
-    choose, months, family = _Message("Pilih %(name)s"), _Message("%(m)s bulan"), _Message("keluarga %(n)s orang")
-    waiting = _Message("menunggu %(d)s hari", "menunggu %(d)s hari")
-    assigned = _Message("ditugaskan: %(who)s")
-    review, resume, start = (conditional_escape(gettext(text)) for text in ("Tinjau", "Lanjutkan", "Mulai asesmen"))
+    # The template's {% blocktranslate %} texts (the same msgids), translated once a page.
+    choose, months = gettext("Pilih %(name)s"), gettext("%(m)s bulan")
+    family, assigned = gettext("keluarga %(n)s orang"), gettext("ditugaskan: %(who)s")
+    waiting_texts: dict[int, str] = {}
+
+    def waiting(days: int) -> str:
+        if days not in waiting_texts:
+            waiting_texts[days] = ngettext("menunggu %(d)s hari", "menunggu %(d)s hari", days)
+        return _fill(waiting_texts[days], "menunggu %(d)s hari", d=_value(days, number))
+
+    review, resume = conditional_escape(gettext("Tinjau")), conditional_escape(gettext("Lanjutkan"))
+    start = conditional_escape(gettext("Mulai asesmen"))
     labels: dict[tuple[Callable[[object], str], object], str] = {}
 
     def label(of: Callable[[object], str], code: object) -> str:
@@ -147,7 +140,7 @@ def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -
         checkbox = ""
         if can_decide:
             checkbox = (f'<input type="checkbox" name="participants" value="{number(p.pk)}" '
-                        f'aria-label="{choose(name=name)}"{described}>')
+                        f'aria-label="{_fill(choose, "Pilih %(name)s", name=name)}"{described}>')
         if e.open_id:
             action = (f'<a class="btn btn-primary btn-small queue-action" href="{detail_url(e.open_id)}">'
                       f'{review if e.open_status == Status.SUBMITTED else resume}</a>')
@@ -182,11 +175,12 @@ def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -
             nik=conditional_escape(p.nik_masked),
             district=conditional_escape(district.name) if district is not None and district.name else "–",
             village=conditional_escape(village.name) if village is not None and village.name else "–",
-            months=months(m=_value(p.months_in_arrears, number)),
+            months=_fill(months, "%(m)s bulan", m=_value(p.months_in_arrears, number)),
             amount=conditional_escape(format_rupiah(p.arrears_amount)),
-            family=family(n=_value(e.family_size, number)),
-            waiting=waiting(row["days_waiting"], d=_value(row["days_waiting"], number)),
-            assigned=(" · " + assigned(who=conditional_escape(e.assigned_to.get_full_name()))
+            family=_fill(family, "keluarga %(n)s orang", n=_value(e.family_size, number)),
+            waiting=waiting(row["days_waiting"]),
+            assigned=(" · " + _fill(assigned, "ditugaskan: %(who)s",
+                                    who=conditional_escape(e.assigned_to.get_full_name()))
                       if e.assigned_to else ""),
             flags=flags,
         ))
