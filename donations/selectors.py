@@ -673,23 +673,25 @@ def campaign_progress(*, campaign: Campaign) -> Progress:
 
 def families_reactivated(*, campaign: Campaign) -> tuple[int, int]:
     """(families whose every member has a verified pledge, with at least one of this campaign;
-    families with a covering pledge of this campaign). Verification arrives with reconciliation."""
+    families with a covering pledge of this campaign). Verification arrives with reconciliation.
+    Counted in the database: one row back, whatever the number of families."""
     regency = campaign.regency_id
     touched = (
         Pledge.objects.for_regency(regency)
         .filter(campaign=campaign, status__in=PROGRESS_STATUSES, participant__family__isnull=False)
-        .values("participant__family_id").distinct()
+        .values("participant__family_id")
     )
     verified = Pledge.objects.for_regency(regency).filter(participant_id=OuterRef("pk"),
                                                           status=PledgeStatus.VERIFIED)
-    rows = (
+    families = (
         Participant.objects.for_regency(regency).filter(family_id__in=touched)
         .values("family_id")
         .annotate(total=Count("id"), done=Count("id", filter=Q(Exists(verified))))
         .order_by()
     )
-    counted = list(rows)
-    return sum(1 for r in counted if r["total"] == r["done"]), len(counted)
+    counted = families.aggregate(reactivated=Count("family_id", filter=Q(total=F("done"))),
+                                 touched=Count("family_id"))
+    return int(counted["reactivated"]), int(counted["touched"])
 
 
 @dataclass(frozen=True)
@@ -703,22 +705,23 @@ class DonorList:
 
 
 def campaign_donors(*, campaign: Campaign) -> DonorList:
-    """Who gave, anonymous by default: names only of donors who chose to show them."""
+    """Who gave, anonymous by default: names only of donors who chose to show them. Two queries
+    whatever the number of donors: the names shown, and how many gave (each donor once, by a
+    covering pledge or a received gift, and each received gift without a donor)."""
     regency = campaign.regency_id
     pledge_donors = Pledge.objects.for_regency(regency).filter(
-        campaign=campaign, status__in=PROGRESS_STATUSES, donor__isnull=False).values("donor_id")
-    gift_donors = Gift.objects.for_regency(regency).filter(
-        campaign=campaign, received=True, donor__isnull=False).values("donor_id")
-    donor_ids = set(pledge_donors.values_list("donor_id", flat=True)) | set(
-        gift_donors.values_list("donor_id", flat=True))
-    shown = dict(
-        DonorProfile.objects.filter(user_id__in=donor_ids, is_anonymous=False)
-        .exclude(display_name="").values_list("user_id", "display_name")
+        campaign=campaign, status__in=PROGRESS_STATUSES, donor__isnull=False).order_by().values("donor_id")
+    gifts = Gift.objects.for_regency(regency).filter(campaign=campaign, received=True).order_by()
+    donors = pledge_donors.union(gifts.filter(donor__isnull=False).values("donor_id"))
+    # A gift without a donor counts once on its own: keyed by its id negated (user ids are positive),
+    # so that the UNION keeps it apart from every donor and from the other gifts.
+    givers = donors.union(gifts.filter(donor__isnull=True).annotate(key=-F("id")).values("key")).count()
+    shown = sorted(
+        DonorProfile.objects.filter(user_id__in=donors, is_anonymous=False).exclude(display_name="")
+        .values_list("display_name", flat=True),
+        key=str.casefold,
     )
-    anonymous_gifts = Gift.objects.for_regency(regency).filter(
-        campaign=campaign, received=True, donor__isnull=True).count()
-    return DonorList(names=sorted(shown.values(), key=str.casefold),
-                     anonymous=len(donor_ids) - len(shown) + anonymous_gifts)
+    return DonorList(names=shown, anonymous=givers - len(shown))
 
 
 # --- pledges --------------------------------------------------------------------------------
