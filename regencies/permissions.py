@@ -7,7 +7,7 @@ the answer never confirms that it exists.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import wraps
+from functools import cached_property, wraps
 
 from django.http import Http404, HttpRequest
 from django_htmx.middleware import HtmxDetails
@@ -28,7 +28,7 @@ class RegencyAccess:
     is_branch_admin: bool = False
     is_operator: bool = False
 
-    @property
+    @cached_property
     def perms(self) -> frozenset[Perm]:
         granted: set[Perm] = set()
         for role in self.roles:

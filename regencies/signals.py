@@ -1,4 +1,5 @@
-"""Roles taken away: a user left without any active role loses every API token.
+"""Roles saved or taken away: the user's menu is read again; a user left without any active
+role loses every API token.
 
 Lives here, not in accounts, because the roles are this app's (accounts never imports it).
 Connected in RegenciesConfig.ready().
@@ -19,6 +20,9 @@ def _holds_any_role(user_id: int) -> bool:
 
 
 def _role_changed(sender, instance, raw=False, **kwargs):
+    from regencies.context_processors import nav_changed
+
+    nav_changed(instance.user_id)
     if raw or (getattr(instance, "is_active", True) and kwargs.get("signal") is post_save):
         return
     if _holds_any_role(instance.user_id):
