@@ -179,11 +179,16 @@ def _ms(value: Any) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
 
+def _cpu(value: Any) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
     """A Markdown table: one row per page."""
     lines = [
-        "| page | path | req/s | p50 ms | p95 ms | p99 ms | queries | alone ms | non-2xx | socket errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| page | path | req/s | p50 ms | p95 ms | p99 ms | queries | alone ms | web CPU ms/req | "
+        "db CPU ms/req | non-2xx | socket errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         errors = sum((r.get("socket_errors") or {}).values())
@@ -194,7 +199,8 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"| {r['label']} | `{r['path']}` | {r.get('rps', 0):,.1f} | {_ms(r.get('p50_ms'))} | "
             f"{_ms(r.get('p95_ms'))} | {_ms(r.get('p99_ms'))} | {r.get('queries', '-')} | "
-            f"{_ms(r.get('alone_ms'))} | {r.get('non2xx', '-')} | {errors} |"
+            f"{_ms(r.get('alone_ms'))} | {_cpu(r.get('web_cpu_ms'))} | {_cpu(r.get('db_cpu_ms'))} | "
+            f"{r.get('non2xx', '-')} | {errors} |"
         )
     return "\n".join(lines)
 
@@ -232,6 +238,49 @@ def admin_sql(url: str, sql: str) -> None:
             cur.execute(sql)
     finally:
         conn.close()
+
+
+def backend_pids(url: str, name: str) -> list[int]:
+    """The PostgreSQL server processes serving database `name` (the workers' connections)."""
+    conn = _admin(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])
+            return [pid for (pid,) in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+# --- CPU per request ------------------------------------------------------------------------------
+
+
+def cpu_times(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each process still there (psutil; {} without it)."""
+    try:
+        import psutil
+    except ImportError:
+        return {}
+    seconds = {}
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            seconds[pid] = times.user + times.system
+    return seconds
+
+
+def worker_pids(server_pid: int) -> list[int]:
+    try:
+        import psutil
+    except ImportError:
+        return []
+    with contextlib.suppress(psutil.Error):
+        return [child.pid for child in psutil.Process(server_pid).children(recursive=True)]
+    return []
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds spent between two readings (a process that appeared counts whole)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 # --- children ---------------------------------------------------------------------------------
@@ -616,15 +665,26 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             cookie = f"{cookie_name}={prepared['sessions'][page['role']]}" if page["role"] else None
             status, _seconds = _get(port, page["path"], cookie, timeout=600)
+            web_before = cpu_times(worker_pids(server.pid))
+            db_before = cpu_times(backend_pids(base_url, db_name))
             measured = run_wrk(wrk=wrk, url=f"http://127.0.0.1:{port}{page['path']}", cookie=cookie,
                                connections=args.connections, threads=args.threads, duration=args.duration,
                                script=script)
             drained = wait_idle(port, limit=args.drain_limit)
+            # What a request cost the machine, however many cores it has: the workers' and their
+            # PostgreSQL connections' CPU over the run (the drain included), per answered request.
+            answered = max(int(measured.get("requests") or 0), 1)
+            if web_before:
+                measured["web_cpu_ms"] = round(
+                    1000 * cpu_used(web_before, cpu_times(worker_pids(server.pid))) / answered, 1)
+                measured["db_cpu_ms"] = round(
+                    1000 * cpu_used(db_before, cpu_times(backend_pids(base_url, db_name))) / answered, 1)
             row = page | measured | {"gunicorn_status": status, "drain_s": round(drained, 1),
                                      "load_average_1m": round(os.getloadavg()[0], 2)}
             rows.append(row)
             log(f"    {page['name']:<22} {measured['rps']:>7.1f} req/s  p50 {measured['p50_ms']:>8.1f}  "
-                f"p95 {measured['p95_ms']:>8.1f}  p99 {measured['p99_ms']:>8.1f} ms  non-2xx "
+                f"p95 {measured['p95_ms']:>8.1f}  p99 {measured['p99_ms']:>8.1f} ms  CPU web "
+                f"{_cpu(measured.get('web_cpu_ms'))} db {_cpu(measured.get('db_cpu_ms'))} ms/req  non-2xx "
                 f"{measured['non2xx']}  (status {status}, drained {drained:.1f} s)")
         result = {
             "participants_per_regency": args.participants,

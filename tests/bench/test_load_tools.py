@@ -71,18 +71,31 @@ def test_deep_pages_follow_the_cursor_when_there_is_one():
 
 def test_table_has_one_row_per_page():
     rows = [{"label": "regency dashboard", "path": "/r/luwu-utara/", "rps": 1234.5, "p50_ms": 10.0,
-             "p95_ms": 12.4, "p99_ms": 20.0, "queries": 21, "alone_ms": 8.0, "non2xx": 0,
-             "socket_errors": {"timeout": 1, "read": 0}}]
+             "p95_ms": 12.4, "p99_ms": 20.0, "queries": 21, "alone_ms": 8.0, "web_cpu_ms": 12.34,
+             "db_cpu_ms": 3.0, "non2xx": 0, "socket_errors": {"timeout": 1, "read": 0}}]
     table = load.format_table(rows).splitlines()
     assert len(table) == 3
-    assert table[2] == "| regency dashboard | `/r/luwu-utara/` | 1,234.5 | 10 | 12 | 20 | 21 | 8 | 0 | 1 |"
+    assert table[2] == ("| regency dashboard | `/r/luwu-utara/` | 1,234.5 | 10 | 12 | 20 | 21 | 8 | 12.3 | 3.0 | "
+                        "0 | 1 |")
 
 
 def test_a_page_that_never_answered_shows_no_latency():
     rows = [{"label": "deep", "path": "/x/", "requests": 0, "rps": 0.0, "p50_ms": 0.0, "p95_ms": 0.0,
              "p99_ms": 0.0, "queries": 11, "alone_ms": 8542.1, "non2xx": 0, "duration_s": 10.0}]
     line = load.format_table(rows).splitlines()[2]
-    assert line == "| deep | `/x/` | 0.0 | - | - | - | 11 | 8,542 | 0 (none answered in 10 s) | 0 |"
+    assert line == "| deep | `/x/` | 0.0 | - | - | - | 11 | 8,542 | - | - | 0 (none answered in 10 s) | 0 |"
+
+
+def test_cpu_used_counts_what_each_process_spent_and_a_new_one_whole():
+    assert load.cpu_used({1: 2.0, 2: 5.0}, {1: 2.5, 2: 5.25, 3: 0.75}) == pytest.approx(1.5)
+
+
+def test_cpu_times_reads_this_process():
+    import os
+
+    before = load.cpu_times([os.getpid()])
+    sum(i * i for i in range(200_000))
+    assert load.cpu_used(before, load.cpu_times([os.getpid()])) > 0
 
 
 def test_without_wrk_the_tool_says_how_to_install_it(monkeypatch, capsys):
