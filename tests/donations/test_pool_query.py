@@ -105,3 +105,24 @@ def test_the_page_reads_the_assessments_once_per_walked_row(public_campaign, mak
     # The pledges are read in the walk and in the rows, each with no join back to the participant.
     assert statement.count('FROM "donations_pledge"') == 2
     assert 'INNER JOIN "participants_participant"' not in statement
+
+
+def test_an_unfiltered_page_is_one_statement(public_campaign, make_participant, district_a,
+                                             django_assert_num_queries):
+    """A page of the whole pool in an indexed order walks a few dozen index entries: no
+    transaction with SET LOCAL around it (the pool's size is cached). A filter, the family sort
+    or an old page number keep page_reads() (their plans can cost what JIT compiles for)."""
+    for months in (3, 6, 9):
+        make_participant(months=months)
+    selectors.pool_count(regency=public_campaign.regency)
+    for sort in selectors.INDEX_WALK_SORTS:
+        with django_assert_num_queries(1):
+            page = selectors.campaign_participants_page(campaign=public_campaign,
+                                                        filters=selectors.DonorFilters(sort=sort))
+        assert page.count == 3 and len(page.object_list) == 3
+    # Inside the test's transaction page_reads() is a savepoint: SAVEPOINT, SET LOCAL, ..., RELEASE.
+    with django_assert_num_queries(5):  # ... the page, its capped count ...
+        selectors.campaign_participants_page(campaign=public_campaign,
+                                             filters=selectors.DonorFilters(district=district_a.pk))
+    with django_assert_num_queries(4):  # ... the page ...
+        selectors.campaign_participants_page(campaign=public_campaign, filters=selectors.DonorFilters(sort="family"))
