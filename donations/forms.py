@@ -116,9 +116,9 @@ class DonorFilterForm(forms.Form):
     sort = forms.ChoiceField(label=_("Urutkan"), required=False)
 
     def __init__(self, *args, districts=(), sorts=(), **kwargs):
+        """`districts`: (id, name) pairs in the order shown; `sorts`: (key, label) pairs."""
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["district"]).choices = (
-            [("", _("Semua kecamatan"))] + [(d.pk, d.name) for d in districts])
+        cast(forms.ChoiceField, self.fields["district"]).choices = [("", _("Semua kecamatan")), *districts]
         cast(forms.ChoiceField, self.fields["band"]).choices = (
             [("", _("Semua"))] + [(k, v[0]) for k, v in ARREARS_BANDS.items()])
         cast(forms.ChoiceField, self.fields["sort"]).choices = list(sorts)

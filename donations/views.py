@@ -66,6 +66,19 @@ def _may_choose(request, campaign, access):
     return redirect("campaign_public", campaign_slug=campaign.slug)
 
 
+def _pool_card(participant, today) -> dict:
+    """What a participant's card shows, as plain values (a template reads a dict key at once; a
+    model's attributes after a failed key lookup each): the pseudonym, the age band, the place
+    ("village, district"), the class, the arrears and the family's size."""
+    village, district = participant.village, participant.district
+    place = (village.name if village else "") + (", " if village and district else "") + (
+        district.name if district else "")
+    return {"public_id": participant.public_id, "pseudonym": pseudonym(participant),
+            "age_band": age_band(participant.birth_date, today), "place": place,
+            "care_class": participant.care_class, "months": participant.months_in_arrears,
+            "amount": participant.arrears_amount, "family_size": participant.family_size}
+
+
 @require_GET
 def campaign_participants(request: HttpRequest, campaign_slug: str) -> HttpResponse:
     """The campaign's pool for a donor who may choose: pseudonymous cards, keyset pages."""
@@ -80,12 +93,11 @@ def campaign_participants(request: HttpRequest, campaign_slug: str) -> HttpRespo
         page_number=min(int(raw_page), 100_000) if raw_page.isdigit() else None,
     )
     today = regency_today(campaign.regency)
-    rows = [{"p": p, "pseudonym": pseudonym(p), "age_band": age_band(p.birth_date, today)}
-            for p in page.object_list]
+    rows = [_pool_card(p, today) for p in page.object_list]
     form = DonorFilterForm(
         initial={"district": filters.district, "care_class": filters.care_class or "", "band": filters.band,
                  "sort": filters.sort},
-        districts=District.objects.for_regency(campaign.regency).order_by("name"),
+        districts=District.objects.for_regency(campaign.regency).order_by("name").values_list("pk", "name"),
         sorts=[(k, v[0]) for k, v in selectors.DONOR_SORTS.items()],
     )
     params = request.GET.copy()
