@@ -5,6 +5,7 @@ Thin: reads through `participants.selectors`, writes through `participants.servi
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 from functools import wraps
 
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import DomainError
 from core.feedback import attempt
 from core.formatting import format_date
+from core.links import link_maker
 from core.pagination import CURSOR_PARAM, keyset_page
 from core.time import regency_today
 from participants import reports, selectors
@@ -285,10 +287,13 @@ def participant_list(request: RegencyHttpRequest, regency_slug: str) -> HttpResp
     page = selectors.participant_page(
         regency=regency, cursor=request.GET.get(CURSOR_PARAM), page_number=_page_number(request), **filters
     )
+    detail_url = link_maker("participant_detail", key="public_id", sample=str(uuid.UUID(int=0)),
+                            regency_slug=regency.slug)
+    rows = [(participant, detail_url(participant.public_id)) for participant in page.object_list]
     return render(
         request,
         "participants/participant_list.html",
-        {"regency": regency, "form": form, "page": page, "filters": filters,
+        {"regency": regency, "form": form, "page": page, "rows": rows, "filters": filters,
          "eligibility_choices": selectors.ELIGIBILITY_CHOICES},
     )
 
