@@ -199,13 +199,12 @@ def queue(*, regency: Regency, user: Any, filters: QueueFilters | None = None,
     come first, then priority (months in arrears, family size, flags).
 
     The rows carry no per-row state: `queue_state` adds the open assessment, the
-    eligibility and the last validity to the rows of a page (`queue_page` does).
+    eligibility and the last validity to the rows of a page, and `queue_page` reads the
+    columns a card shows.
     """
     filters = filters or QueueFilters()
     today = today or _today(regency)
-    qs = Screening.objects.for_regency(regency).select_related(
-        "participant", "participant__district", "participant__village", "assigned_to"
-    )
+    qs = Screening.objects.for_regency(regency)
     # Filters as EXISTS / NOT EXISTS on the assessments (joins).
     if filters.status == "todo":
         # unassessed or expired: no valid approval, nothing open, no valid rejection
@@ -306,6 +305,12 @@ def _todo_q(today: dt.date, *, regency: Regency | None) -> Q:
 # through the (regency, priority) index. An assessor with districts sees theirs first.
 QUEUE_KEYS = ("priority", "participant__months_in_arrears", "family_size", "participant_tiebreak")
 QUEUE_PER_PAGE = 50
+# What a queue card shows (with the keys of the order): a page reads these columns alone.
+QUEUE_CARD_FIELDS = (
+    "participant_id", "flags", "recommendation", "priority", "family_size", "queued_on", "assigned_to_id",
+    "participant__public_id", "participant__name", "participant__nik", "participant__months_in_arrears",
+    "participant__arrears_amount", "assigned_to__full_name", "assigned_to__email",
+)
 
 
 def queue_order(districts: list[int]) -> KeysetOrder:
@@ -323,8 +328,13 @@ def queue_page(*, regency: Regency, user: Any, filters: QueueFilters | None = No
     districts = assessor_districts(regency=regency, user=user)
     today = today or _today(regency)
     qs = queue(regency=regency, user=user, filters=filters, today=today, districts=districts)
+    # The columns a card shows; the names of the district and village as columns, not model instances.
+    rows = (
+        qs.select_related("participant", "assigned_to").only(*QUEUE_CARD_FIELDS)
+        .annotate(district_name=F("participant__district__name"), village_name=F("participant__village__name"))
+    )
     with page_reads():
-        page = keyset_page(qs, order=queue_order(districts), cursor=cursor, size=size,
+        page = keyset_page(rows, order=queue_order(districts), cursor=cursor, size=size,
                            page_number=page_number)
         counted = count_capped(qs)
         queue_state(page.object_list, regency=regency, today=today)
