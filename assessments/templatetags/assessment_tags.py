@@ -1,6 +1,7 @@
 """Labels for assessment codes in templates, and the queue's cards: `{% load assessment_tags %}`."""
 
 from collections.abc import Callable, Iterable, Mapping
+from html import escape
 from typing import Any
 
 from django import template
@@ -75,7 +76,7 @@ _CARD = (
 def _value(value: Any, number: Callable[[Any], str]) -> str:
     """A value as a template variable shows it (localized, escaped; None as "None")."""
     if isinstance(value, str):
-        return conditional_escape(value)
+        return escape(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return number(value)
     return conditional_escape(str(localize(value)))
@@ -95,14 +96,16 @@ def _url_maker(name: str, slug: str, key: str, sentinel: str) -> Callable[[Any],
     sentinel value, which each value then replaces."""
     prefix, _sep, suffix = reverse(name, kwargs={"regency_slug": slug, key: sentinel}).rpartition(sentinel)
     prefix, suffix = conditional_escape(prefix), conditional_escape(suffix)
-    return lambda value: f"{prefix}{conditional_escape(str(value))}{suffix}"
+    return lambda value: f"{prefix}{escape(str(value))}{suffix}"
 
 
 @register.simple_tag(takes_context=True)
 def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -> SafeString:
     """The queue's cards (`<li>` each), as the template wrote them card by card: the same
     markup and texts, with the translations, links and per-page choices looked up once a page
-    instead of once a card."""
+    instead of once a card. A card's values are plain text (the database's, never marked safe)
+    and escaped as Django's `escape` does (`html.escape`), without its checks for lazy and safe
+    strings on every value."""
     number: Callable[[Any], str] = (lambda n: conditional_escape(str(localize(n)))) \
         if settings.USE_THOUSAND_SEPARATOR else str
     slug = context["regency"].slug
@@ -136,7 +139,7 @@ def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -
     for row in rows:
         e = row["entry"]
         p = e.participant
-        name = conditional_escape(p.name)
+        name = escape(p.name)
         checkbox = ""
         if can_decide:
             checkbox = (f'<input type="checkbox" name="participants" value="{number(p.pk)}" '
@@ -163,24 +166,23 @@ def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -
                 f'{_value(f.get("reason", ""), number)}'
                 for f in e.flags
             ) + "</p>"
-        district, village = p.district, p.village
         cards.append(_CARD.format(
-            public_id=conditional_escape(str(p.public_id)),
+            public_id=escape(str(p.public_id)),
             checkbox=checkbox,
             name=name,
             action=action,
             rec_badge=_RECOMMENDATION_BADGES.get(e.recommendation, "badge-muted"),
             rec=label(recommendation_label, e.recommendation),
             state=state,
-            nik=conditional_escape(p.nik_masked),
-            district=conditional_escape(district.name) if district is not None and district.name else "–",
-            village=conditional_escape(village.name) if village is not None and village.name else "–",
+            nik=escape(p.nik_masked),
+            district=escape(e.district_name) if e.district_name else "–",
+            village=escape(e.village_name) if e.village_name else "–",
             months=_fill(months, "%(m)s bulan", m=_value(p.months_in_arrears, number)),
-            amount=conditional_escape(format_rupiah(p.arrears_amount)),
+            amount=escape(format_rupiah(p.arrears_amount)),
             family=_fill(family, "keluarga %(n)s orang", n=_value(e.family_size, number)),
             waiting=waiting(row["days_waiting"]),
             assigned=(" · " + _fill(assigned, "ditugaskan: %(who)s",
-                                    who=conditional_escape(e.assigned_to.get_full_name()))
+                                    who=escape(e.assigned_to.get_full_name()))
                       if e.assigned_to else ""),
             flags=flags,
         ))
