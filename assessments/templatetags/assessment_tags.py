@@ -7,7 +7,6 @@ from typing import Any
 from django import template
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -15,6 +14,7 @@ from django.utils.translation import gettext, ngettext
 
 from assessments.models import Eligibility, Flag, ReasonCode, Recommendation, Status
 from core.formatting import format_rupiah
+from core.links import link_maker
 
 register = template.Library()
 
@@ -91,14 +91,6 @@ def _fill(translated: str, source: str, **values: str) -> str:
         return source % values
 
 
-def _url_maker(name: str, slug: str, key: str, sentinel: str) -> Callable[[Any], str]:
-    """`{% url name regency_slug=slug key=value %}` for many values: reversed once with a
-    sentinel value, which each value then replaces."""
-    prefix, _sep, suffix = reverse(name, kwargs={"regency_slug": slug, key: sentinel}).rpartition(sentinel)
-    prefix, suffix = conditional_escape(prefix), conditional_escape(suffix)
-    return lambda value: f"{prefix}{escape(str(value))}{suffix}"
-
-
 @register.simple_tag(takes_context=True)
 def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -> SafeString:
     """The queue's cards (`<li>` each), as the template wrote them card by card: the same
@@ -109,8 +101,9 @@ def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -
     number: Callable[[Any], str] = (lambda n: conditional_escape(str(localize(n)))) \
         if settings.USE_THOUSAND_SEPARATOR else str
     slug = context["regency"].slug
-    detail_url = _url_maker("assessment_detail", slug, "assessment_id", "987654321")
-    start_url = _url_maker("assessment_start", slug, "public_id", "00000000-0000-0000-0000-000000000000")
+    detail_url = link_maker("assessment_detail", key="assessment_id", sample="987654321", regency_slug=slug)
+    start_url = link_maker("assessment_start", key="public_id", sample="00000000-0000-0000-0000-000000000000",
+                           regency_slug=slug)
     can_decide = context.get("can_decide")
     assign_form = context.get("assign_form")
     described = (' aria-describedby="participants_error"'
@@ -145,11 +138,11 @@ def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -
             checkbox = (f'<input type="checkbox" name="participants" value="{number(p.pk)}" '
                         f'aria-label="{_fill(choose, "Pilih %(name)s", name=name)}"{described}>')
         if e.open_id:
-            action = (f'<a class="btn btn-primary btn-small queue-action" href="{detail_url(e.open_id)}">'
+            action = (f'<a class="btn btn-primary btn-small queue-action" href="{escape(detail_url(e.open_id))}">'
                       f'{review if e.open_status == Status.SUBMITTED else resume}</a>')
         elif e.eligibility in (Eligibility.UNASSESSED, Eligibility.EXPIRED):
             action = ('<button class="btn btn-primary btn-small queue-action" type="submit" form="queue-start" '
-                      f'formaction="{start_url(p.public_id)}">{start}</button>')
+                      f'formaction="{escape(start_url(p.public_id))}">{start}</button>')
         else:
             action = ""
         if e.open_status:
