@@ -435,7 +435,8 @@ class ArrearsRecord(TenantModel):
 
 
 class ClearingHistory(TenantModel):
-    """What screening needs of one participant's history in one regency, kept by the import.
+    """What screening and the `reactivated` figure need of one participant's history in one
+    regency, kept by the import.
 
     Screening's rules read the history for two things only: the clearings (a record in arrears
     followed by a list at zero, or by a full list of the regency without the participant) and,
@@ -443,6 +444,9 @@ class ClearingHistory(TenantModel):
     of the records, the apply maintains them set-based from the one list it writes
     (`participants.imports.apply`), and screening reads the current participants with these rows
     instead of every month of the history: its cost no longer grows with the months kept.
+
+    `once_in_arrears`: the participant has some record of this regency listed as not active (the
+    `reactivated` figure's "once in arrears", read here instead of every month of the history).
 
     `clearings` holds every clearing of the records of this regency, oldest first, each
     `{"from", "months", "cleared", "next", "next_months"}`: the record's date and months, the date
@@ -462,6 +466,10 @@ class ClearingHistory(TenantModel):
     # A clearing still waits for the first record in arrears after it.
     awaiting_next = models.BooleanField(default=False)
     clearings = models.JSONField(default=list, blank=True)
+    # Some record of this regency lists the participant as not active (`bpjs_status` inactive,
+    # `participants.selectors.record_in_arrears_q`), whichever import wrote it: "once in arrears",
+    # what the `reactivated` figure asks of the history (`participants.selectors.reactivated_q`).
+    once_in_arrears = models.BooleanField(default=False)
 
     class Meta(TenantModel.Meta):
         verbose_name = _("riwayat pelunasan")
@@ -474,6 +482,9 @@ class ClearingHistory(TenantModel):
             # The rows a full list may clear: newest record in arrears, not cleared yet.
             models.Index(fields=["regency", "last_as_of"], name="clearing_history_open",
                          condition=Q(last_months__gt=0, last_cleared=False)),
+            # The participants once in arrears of a regency (`reactivated_q`): an index-only scan.
+            models.Index(fields=["regency", "participant"], name="clearing_history_once",
+                         condition=Q(once_in_arrears=True)),
         ]
 
     def __str__(self) -> str:

@@ -12,8 +12,8 @@ Steps (each one statement over the whole import, no per-row Python):
      inserted (by card number);
   f. one ArrearsRecord per valid row (the history);
   g. `full` mode: the branch's participants absent from the file are cleared;
-  h. the clearing history screening reads (`ClearingHistory`, per participant and regency)
-     follows this list (`_clearing_history`), or is made again from the whole history when the
+  h. the clearing history screening and the `reactivated` figure read (`ClearingHistory`, per
+     participant and regency) follows this list (`_clearing_history`), or is made again from the whole history when the
      list is not newer than every applied one.
 An import older than the newest applied one of its branch writes the history
 (and participants never seen before) but changes no current values.
@@ -98,6 +98,7 @@ _TABLES: dict[str, type[models.Model]] = {
 _VALUES = {
     "cleared": ParticipantStatus.CLEARED.value, "active": ParticipantStatus.ACTIVE.value,
     "inactive": ParticipantStatus.INACTIVE.value, "bpjs_active": BpjsStatus.ACTIVE.value,
+    "bpjs_inactive": BpjsStatus.INACTIVE.value,
     "col_regency": "kode_wilayah", "col_card": "no_kartu",
     "imp_applied": ImportStatus.APPLIED.value, "mode_full": ImportMode.FULL.value,
 }
@@ -294,7 +295,7 @@ clr AS (
     ) gap ON TRUE
 )
 INSERT INTO {clearing} (regency_id, participant_id, last_as_of, last_months, last_cleared,
-                        awaiting_next, clearings)
+                        awaiting_next, clearings, once_in_arrears)
 SELECT regency_id, participant_id,
        max(as_of) FILTER (WHERE newest = 1),
        coalesce(max(months) FILTER (WHERE newest = 1), 0),
@@ -303,9 +304,24 @@ SELECT regency_id, participant_id,
        coalesce(jsonb_agg(jsonb_build_object(
                     'from', as_of, 'months', months, 'cleared', cleared_date,
                     'next', DATE '2000-01-01' + after_clear[1], 'next_months', after_clear[2])
-                ORDER BY as_of, id) FILTER (WHERE cleared_date IS NOT NULL), '[]'::jsonb)
+                ORDER BY as_of, id) FILTER (WHERE cleared_date IS NOT NULL), '[]'::jsonb),
+       FALSE  -- set by _ONCE_IN_ARREARS_SQL, from every record
 FROM clr
 GROUP BY regency_id, participant_id
+"""
+
+
+# "Once in arrears" (`ClearingHistory.once_in_arrears`) from the whole history: every record of the
+# regencies listed not active, whichever import wrote it (the `reactivated` figure has always read
+# them all: `participants.selectors.record_in_arrears_q`). A participant with no row yet (records of
+# no applied import of a branch serving the regency) gets one that says only that.
+_ONCE_IN_ARREARS_SQL = """
+INSERT INTO {clearing} AS c (regency_id, participant_id, last_as_of, last_months, last_cleared,
+                             awaiting_next, clearings, once_in_arrears)
+SELECT DISTINCT r.regency_id, r.participant_id, NULL::date, 0, FALSE, FALSE, '[]'::jsonb, TRUE
+FROM {record} r
+WHERE r.regency_id = ANY(%(regs)s) AND r.bpjs_status = %(bpjs_inactive)s
+ON CONFLICT (participant_id, regency_id) DO UPDATE SET once_in_arrears = TRUE
 """
 
 
@@ -336,12 +352,13 @@ def rebuild_clearing_history(cur: CursorWrapper, regency_ids: list[int], *, appl
     cur.execute(_q("DELETE FROM {clearing} WHERE regency_id = ANY(%(regs)s)"), values)
     cur.execute(_q(_REBUILD_SQL), values)
     rebuilt = cur.rowcount
+    cur.execute(_q(_ONCE_IN_ARREARS_SQL), values)
     # Participants in arrears with no record (made by other means than a list) get an empty row, so
     # that screening does not take their absence for a history it has not seen yet.
     cur.execute(_q(
         "INSERT INTO {clearing} (regency_id, participant_id, last_as_of, last_months, last_cleared, "
-        "awaiting_next, clearings) "
-        "SELECT p.regency_id, p.id, NULL, 0, FALSE, FALSE, '[]'::jsonb FROM {participant} p "
+        "awaiting_next, clearings, once_in_arrears) "
+        "SELECT p.regency_id, p.id, NULL, 0, FALSE, FALSE, '[]'::jsonb, FALSE FROM {participant} p "
         "WHERE p.regency_id = ANY(%(regs)s) AND p.months_in_arrears > 0 "
         "AND NOT EXISTS (SELECT 1 FROM {clearing} c WHERE c.participant_id = p.id AND c.regency_id = p.regency_id)"
     ), values)
@@ -384,17 +401,25 @@ def _analyze_if_underestimated(cur: CursorWrapper, regency_ids: Iterable[int], *
         cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(model._meta.db_table)))
 
 
-def clearing_history_is_current(cur: CursorWrapper, regency_id: int) -> bool:
-    """Whether the regency's `ClearingHistory` rows reflect its applied imports and cover every
-    participant in arrears (both read without the history itself)."""
+def clearing_history_matches_imports(cur: CursorWrapper, regency_id: int) -> bool:
+    """Whether the regency's `ClearingHistory` rows were made from its applied imports as they are
+    now (the mark: how many, the newest id; two small reads, not the history). What the figures
+    check before they read `once_in_arrears` (records of an import the apply did not see)."""
     values = {**_VALUES, "regs": [regency_id], "regency": regency_id, "this": None, "other_than": None}
     cur.execute(_q(_IMPORTS_OF_REGENCIES), values)
     row = cur.fetchone()
     signature = (int(row[1]), row[2]) if row else (0, None)
     cur.execute(_q("SELECT imports, newest_import_id FROM {clearing_mark} WHERE regency_id = %(regency)s"), values)
     mark = cur.fetchone()
-    if (tuple(mark) if mark else (0, None)) != signature:
+    return (tuple(mark) if mark else (0, None)) == signature
+
+
+def clearing_history_is_current(cur: CursorWrapper, regency_id: int) -> bool:
+    """Whether the regency's `ClearingHistory` rows reflect its applied imports and cover every
+    participant in arrears (both read without the history itself)."""
+    if not clearing_history_matches_imports(cur, regency_id):
         return False
+    values: dict[str, Any] = {**_VALUES, "regency": regency_id}
     cur.execute(_q(
         "SELECT EXISTS (SELECT 1 FROM {participant} p "
         "LEFT JOIN {clearing} c ON c.participant_id = p.id AND c.regency_id = p.regency_id "
@@ -434,12 +459,15 @@ def _clearing_history(run: _Run, cur: CursorWrapper, ctx: ApplyContext) -> None:
     )
     # One row per participant and regency of the list: a record in arrears is the first after any
     # clearing still waiting for one; a record at zero after one in arrears clears it (unless a
-    # full list without the participant already did).
+    # full list without the participant already did). A record listed not active makes the
+    # participant "once in arrears" in the regency for good (the list is newer than every applied
+    # one here, so the WHERE below lets every row of the list through).
     run(_q(
         "INSERT INTO {clearing} AS c (regency_id, participant_id, last_as_of, last_months, last_cleared,"
-        " awaiting_next, clearings) "
-        "SELECT regency_id, participant_id, %(as_of)s, months, FALSE, FALSE, '[]'::jsonb FROM imp_hist "
+        " awaiting_next, clearings, once_in_arrears) "
+        "SELECT regency_id, participant_id, %(as_of)s, months, FALSE, FALSE, '[]'::jsonb, inactive FROM imp_hist "
         "ON CONFLICT (participant_id, regency_id) DO UPDATE SET "
+        "once_in_arrears = c.once_in_arrears OR EXCLUDED.once_in_arrears, "
         "clearings = CASE "
         " WHEN EXCLUDED.last_months > 0 AND c.awaiting_next THEN ("
         "  SELECT jsonb_agg(CASE WHEN e.value->'next' = 'null'::jsonb"
@@ -480,9 +508,10 @@ def _history(run: _Run, cur: CursorWrapper, s: str) -> tuple[int, dict[str, int]
     """One ArrearsRecord per valid row; returns (rows, rows per regency code)."""
     run(_q("SELECT count(*) FROM {staging}", staging=sql.Identifier(s)))
     rows = int(cur.fetchone()[0])
-    # The records written, for the clearing history (`_clearing_history`).
+    # The records written, for the clearing history (`_clearing_history`): listed not active or not.
     run(sql.SQL(
-        "CREATE TEMP TABLE imp_hist (participant_id bigint, regency_id bigint, months int) ON COMMIT DROP"
+        "CREATE TEMP TABLE imp_hist (participant_id bigint, regency_id bigint, months int, inactive boolean)"
+        " ON COMMIT DROP"
     ))
     with _rebuilding_indexes(cur, ArrearsRecord._meta.db_table, new_rows=rows):
         run(_q(
@@ -493,8 +522,9 @@ def _history(run: _Run, cur: CursorWrapper, s: str) -> tuple[int, dict[str, int]
             " x.arrears_amount, x.bpjs_status, x.last_paid_date, x.care_class, x.segment,"
             " x.written_off, x.in_rehab, x.rehab_instalments_left "
             "FROM imp_rows x JOIN {participant} p ON p.card_number = x.card_number "
-            "WHERE p.regency_id = ANY(%(regs)s) RETURNING regency_id, participant_id, months_in_arrears), "
-            "kept AS (INSERT INTO imp_hist SELECT participant_id, regency_id, months_in_arrears FROM h) "
+            "WHERE p.regency_id = ANY(%(regs)s) RETURNING regency_id, participant_id, months_in_arrears, bpjs_status), "
+            "kept AS (INSERT INTO imp_hist SELECT participant_id, regency_id, months_in_arrears,"
+            " bpjs_status = %(bpjs_inactive)s FROM h) "
             "SELECT r.code, count(*) FROM h JOIN imp_reg r ON r.id = h.regency_id "
             "GROUP BY r.code ORDER BY r.code"
         ))
