@@ -33,6 +33,7 @@ from participants.models import (
     ArrearsImport,
     ArrearsRecord,
     BpjsStatus,
+    ClearingHistory,
     ImportRowError,
     Participant,
     ParticipantStatus,
@@ -542,8 +543,15 @@ def left_otherwise_q() -> Q:
 def reactivated_q(*, regency: Regency) -> Q:
     """Active again by BPJS's lists: no longer in arrears (listed as active on the newest list,
     or absent from the newest full list) after a list that showed the participant in arrears;
-    not written off or moved to PBI. An uncorrelated `pk IN` (one hashed subplan)."""
+    not written off or moved to PBI. An uncorrelated `pk IN` (one hashed subplan).
+
+    "After a list that showed the participant in arrears": some record of this regency
+    `record_in_arrears_q`, as the import keeps it (`ClearingHistory.once_in_arrears`, one row per
+    participant and regency) rather than every month of the history: the figure's cost follows
+    the regency's participants, not the months kept. Its reader makes sure the rows match the
+    applied imports first (`participants.imports.apply.clearing_history_matches_imports`, else
+    `rebuild_clearing_history`), as screening does: `reporting.figures`."""
     once_in_arrears = (
-        ArrearsRecord.objects.for_regency(regency).filter(record_in_arrears_q()).values("participant_id")
+        ClearingHistory.objects.for_regency(regency).filter(once_in_arrears=True).values("participant_id")
     )
     return ~in_arrears_q() & Q(pk__in=once_in_arrears) & ~left_otherwise_q()

@@ -13,7 +13,10 @@
 
 The participant-scale figures are kept per regency in `reporting.models.RegencySummary`
 (refreshed by `reporting.summaries`); `list_figures` computes them live, set-based, for the
-refresh and for the integrity check. The pledge figures are one aggregate over the regency's
+refresh and for the integrity check; `reactivated`'s "once in arrears" is what the import keeps per
+participant and regency (`participants.models.ClearingHistory.once_in_arrears`), not every month
+of the history, made current first when records were written around the import
+(`once_in_arrears_current`). The pledge figures are one aggregate over the regency's
 pledges and are read live (a donor's reservation changes them at once). `waiting` is counted by
 `donations.selectors.pool_count` and cached until a pledge, an assessment, a list, a screening or
 a reconciliation changes the pool.
@@ -24,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +36,7 @@ from assessments.selectors import eligible_participant_ids
 from core.time import regency_today
 from donations.models import COVERING_STATUSES, Pledge, PledgeStatus
 from donations.selectors import pledge_counts, pool_count
+from participants.imports.apply import clearing_history_matches_imports, rebuild_clearing_history
 from participants.models import ARREARS_SEGMENTS, Family, Participant, ParticipantStatus
 from participants.selectors import in_arrears_q, reactivated_q
 from regencies.models import Regency
@@ -60,6 +65,19 @@ def eligible_q(*, regency: Regency, today: dt.date) -> Q:
     return in_arrears_q() & Q(pk__in=eligible_participant_ids(regency=regency, today=today))
 
 
+def once_in_arrears_current(*, regency: Regency) -> None:
+    """Make sure what `reactivated` reads is current: "once in arrears" comes from the rows the
+    import keeps per participant and regency (`participants.models.ClearingHistory`), not from
+    every month of the history. When they were not made from the regency's applied imports as they
+    are now (records written by anything but the apply: an import it did not see), they are made
+    again from the whole history, once, as screening does; otherwise two small reads."""
+    with connection.cursor() as cur:
+        if clearing_history_matches_imports(cur, regency.pk):
+            return
+    with transaction.atomic(), connection.cursor() as cur:
+        rebuild_clearing_history(cur, [regency.pk])
+
+
 def _verified_participant_ids(regency: Regency) -> Any:
     return Pledge.objects.for_regency(regency).filter(status=PledgeStatus.VERIFIED).values("participant_id")
 
@@ -70,6 +88,7 @@ def list_figures(*, regency: Regency, today: dt.date | None = None) -> dict[str,
     `reactivated_by_donors`: reactivated and helped by a verified pledge (the headline); the
     class III ones cost the regency its share of the contribution (the budget effect)."""
     day = _day(regency, today)
+    once_in_arrears_current(regency=regency)
     arrears = in_arrears_q()
     reactivated = reactivated_q(regency=regency)
     by_donors = reactivated & Q(pk__in=_verified_participant_ids(regency))
@@ -90,6 +109,7 @@ def list_figures(*, regency: Regency, today: dt.date | None = None) -> dict[str,
 
 def families_reactivated(*, regency: Regency) -> int:
     """Families with a member active again (`reactivated`) and none still in arrears (one query)."""
+    once_in_arrears_current(regency=regency)
     members = Participant.objects.for_regency(regency).filter(family_id__isnull=False)
     return (
         Family.objects.for_regency(regency)
@@ -107,6 +127,7 @@ def screened(*, regency: Regency) -> int:
 def district_figures(*, regency: Regency, today: dt.date | None = None) -> list[dict[str, Any]]:
     """Per district: in arrears, eligible, reactivated, arrears (one query)."""
     day = _day(regency, today)
+    once_in_arrears_current(regency=regency)
     arrears = in_arrears_q()
     return list(
         Participant.objects.for_regency(regency)
@@ -139,6 +160,7 @@ def waiting(*, regency: Regency, today: dt.date | None = None) -> int:
 
 
 def reactivated(*, regency: Regency) -> int:
+    once_in_arrears_current(regency=regency)
     return Participant.objects.for_regency(regency).filter(reactivated_q(regency=regency)).count()
 
 

@@ -9,7 +9,7 @@ inside the transaction of the job that changed the figures:
 - a screening run (`assessments.screening.screening_done`): the regency's queue size;
 - a reconciliation run that changed pledges (`donations.reconciliation.services.reconciliation_done`):
   that regency's figures that depend on pledges (`donor_figures`: it changes pledges only, and
-  the other figures read every participant and, for "reactivated", the whole history);
+  the other figures read every participant);
 - an approval (`assessments.services.assessment_approved`): through the outbox after the commit
   (an approval is a person's click; the refresh does not belong in it);
 - nightly (eligibility lapses with the date) and `manage.py refresh_summaries`: everything.
@@ -67,6 +67,9 @@ def summary_refresh(*, regency: Regency, today: dt.date | None = None,
     caller's when there is one)."""
     day = today or regency_today(regency)
     with transaction.atomic():
+        # Before the summary's lock, the last one its transaction takes: a rebuild of the clearing
+        # history (records the apply did not write) writes its rows.
+        figures.once_in_arrears_current(regency=regency)
         _lock(regency.pk)
         values = figures.list_figures(regency=regency, today=day)
         last = _last_list(regency)
