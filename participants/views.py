@@ -25,9 +25,11 @@ from core.feedback import attempt
 from core.formatting import format_date
 from core.links import link_maker
 from core.pagination import CURSOR_PARAM, keyset_page
+from core.tables import table_rows
 from core.time import regency_today
 from participants import reports, selectors
 from participants.forms import ImportUploadForm, ParticipantFilterForm
+from participants.tables import PARTICIPANT_COLUMNS
 from regencies.permissions import (
     BranchHttpRequest,
     Perm,
@@ -289,12 +291,12 @@ def participant_list(request: RegencyHttpRequest, regency_slug: str) -> HttpResp
     )
     detail_url = link_maker("participant_detail", key="public_id", sample=str(uuid.UUID(int=0)),
                             regency_slug=regency.slug)
-    rows = [(participant, detail_url(participant.public_id)) for participant in page.object_list]
+    rows = table_rows(((participant, detail_url(participant.public_id)) for participant in page.object_list),
+                      PARTICIPANT_COLUMNS)
     return render(
         request,
         "participants/participant_list.html",
-        {"regency": regency, "form": form, "page": page, "rows": rows, "filters": filters,
-         "eligibility_choices": selectors.ELIGIBILITY_CHOICES},
+        {"regency": regency, "form": form, "page": page, "rows": rows, "filters": filters},
     )
 
 

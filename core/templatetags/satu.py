@@ -40,19 +40,6 @@ def percent(value, total):
         return 0
 
 
-@register.filter
-def choice_label(value, choices):
-    """The label of `value` among `choices` (value, label pairs); "" when it is none of them.
-
-    A list page shows one label per row: a loop over the choices in the template costs a
-    render of every choice on every row.
-    """
-    for key, label in choices:
-        if key == value:
-            return label
-    return ""
-
-
 @register.simple_tag
 def service_penalty_example(months_in_arrears):
     """`{% service_penalty_example p.months_in_arrears as penalty %}`: the service penalty a

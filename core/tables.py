@@ -1,0 +1,36 @@
+"""Table rows written in Python: a list page's `<tbody>` from its columns.
+
+Django's template engine spends about a millisecond on each row of a ten-column table (a
+variable lookup, a filter and an escape per cell, through several layers each): on a page of
+50 participants that was half of the request's CPU. A `Column` names the cell's content and
+class; `table_rows` writes the rows with every value escaped, as `{{ value }}` would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+
+
+@dataclass(frozen=True)
+class Column:
+    # The cell's content for a row: text (escaped) or markup made with format_html (kept).
+    cell: Callable[[Any], Any]
+    css: str = ""
+
+
+def table_rows(rows: Iterable[Any], columns: Sequence[Column]) -> SafeString:
+    opening = [f'<td class="{conditional_escape(column.css)}">' if column.css else "<td>" for column in columns]
+    cells = list(zip(opening, (column.cell for column in columns), strict=True))
+    html = []
+    for row in rows:
+        html.append("<tr>")
+        for td, cell in cells:
+            value = cell(row)
+            html.append(f"{td}{conditional_escape(value if isinstance(value, str) else str(value))}</td>")
+        html.append("</tr>\n")
+    return mark_safe("".join(html))  # noqa: S308 (every cell is escaped above)
