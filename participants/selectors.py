@@ -183,6 +183,12 @@ def sort_keys(sort: str) -> KeysetOrder:
 
 
 PARTICIPANTS_PER_PAGE = 50
+# What a row of the list shows (participants.tables) and its sort keys: the page reads these
+# columns only, and no family (150 model instances a page instead of 200, a third of the fields).
+_PAGE_FIELDS = (
+    "regency_id", "public_id", "card_number", "nik", "name", "care_class", "months_in_arrears",
+    "arrears_amount", "last_paid_date", "status", "district__name", "village__name",
+)
 
 
 def participant_page(
@@ -196,7 +202,8 @@ def participant_page(
     """One page of `participant_list(regency, **filters)` at `cursor`, with its count (exact up to
     1,000). Two queries whatever the regency's size: the page (an index walk from the cursor)
     and the capped count."""
-    qs = participant_list(regency=regency, **filters)
+    qs = participant_list(regency=regency, **filters).select_related(None).select_related(
+        "district", "village").only(*_PAGE_FIELDS)
     with page_reads():
         page = keyset_page(qs, order=sort_keys(filters.get("sort") or DEFAULT_SORT), cursor=cursor,
                            size=size, page_number=page_number)
