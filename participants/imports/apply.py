@@ -258,6 +258,7 @@ full_imp AS (
 ),
 rec0 AS (
     SELECT r.id, r.participant_id, r.regency_id, r.as_of, r.months_in_arrears AS months,
+           r.bpjs_status = %(bpjs_inactive)s AS inactive,
            LEAD(r.as_of) OVER w AS next_as_of,
            LEAD(r.months_in_arrears) OVER w AS next_months,
            min(ARRAY[r.as_of - DATE '2000-01-01', r.months_in_arrears::int])
@@ -278,7 +279,7 @@ rec AS (
     FROM rec0
 ),
 clr AS (
-    SELECT rec.id, rec.participant_id, rec.regency_id, rec.as_of, rec.months, rec.newest,
+    SELECT rec.id, rec.participant_id, rec.regency_id, rec.as_of, rec.months, rec.newest, rec.inactive,
            gap.absent_as_of,
            CASE WHEN rec.months = 0 THEN NULL
                 WHEN gap.absent_as_of IS NOT NULL THEN gap.absent_as_of
@@ -305,7 +306,7 @@ SELECT regency_id, participant_id,
                     'from', as_of, 'months', months, 'cleared', cleared_date,
                     'next', DATE '2000-01-01' + after_clear[1], 'next_months', after_clear[2])
                 ORDER BY as_of, id) FILTER (WHERE cleared_date IS NOT NULL), '[]'::jsonb),
-       FALSE  -- set by _ONCE_IN_ARREARS_SQL, from every record
+       bool_or(inactive)  -- these records only: _ONCE_IN_ARREARS_SQL adds the others
 FROM clr
 GROUP BY regency_id, participant_id
 """
@@ -313,14 +314,18 @@ GROUP BY regency_id, participant_id
 
 # "Once in arrears" (`ClearingHistory.once_in_arrears`) from the whole history: every record of the
 # regencies listed not active, whichever import wrote it (the `reactivated` figure has always read
-# them all: `participants.selectors.record_in_arrears_q`). A participant with no row yet (records of
-# no applied import of a branch serving the regency) gets one that says only that.
+# them all: `participants.selectors.record_in_arrears_q`). `_REBUILD_SQL` set it from the records
+# of the applied imports; this adds the others' (none once every record comes from the apply: the
+# anti-join leaves nothing to write). A participant with no row yet (records of no applied import
+# of a branch serving the regency) gets one that says only that.
 _ONCE_IN_ARREARS_SQL = """
 INSERT INTO {clearing} AS c (regency_id, participant_id, last_as_of, last_months, last_cleared,
                              awaiting_next, clearings, once_in_arrears)
-SELECT DISTINCT r.regency_id, r.participant_id, NULL::date, 0, FALSE, FALSE, '[]'::jsonb, TRUE
-FROM {record} r
-WHERE r.regency_id = ANY(%(regs)s) AND r.bpjs_status = %(bpjs_inactive)s
+SELECT o.regency_id, o.participant_id, NULL::date, 0, FALSE, FALSE, '[]'::jsonb, TRUE
+FROM (SELECT DISTINCT r.regency_id, r.participant_id FROM {record} r
+      WHERE r.regency_id = ANY(%(regs)s) AND r.bpjs_status = %(bpjs_inactive)s) o
+WHERE NOT EXISTS (SELECT 1 FROM {clearing} k WHERE k.participant_id = o.participant_id
+                  AND k.regency_id = o.regency_id AND k.once_in_arrears)
 ON CONFLICT (participant_id, regency_id) DO UPDATE SET once_in_arrears = TRUE
 """
 
@@ -403,15 +408,16 @@ def _analyze_if_underestimated(cur: CursorWrapper, regency_ids: Iterable[int], *
 
 def clearing_history_matches_imports(cur: CursorWrapper, regency_id: int) -> bool:
     """Whether the regency's `ClearingHistory` rows were made from its applied imports as they are
-    now (the mark: how many, the newest id; two small reads, not the history). What the figures
+    now (the mark: how many, the newest id; one small read, not the history). What the figures
     check before they read `once_in_arrears` (records of an import the apply did not see)."""
-    values = {**_VALUES, "regs": [regency_id], "regency": regency_id, "this": None, "other_than": None}
-    cur.execute(_q(_IMPORTS_OF_REGENCIES), values)
-    row = cur.fetchone()
-    signature = (int(row[1]), row[2]) if row else (0, None)
-    cur.execute(_q("SELECT imports, newest_import_id FROM {clearing_mark} WHERE regency_id = %(regency)s"), values)
-    mark = cur.fetchone()
-    return (tuple(mark) if mark else (0, None)) == signature
+    cur.execute(_q(
+        "WITH imp AS (SELECT count(*) AS n, max(ai.id) AS newest FROM {import_t} ai "
+        "JOIN {branch_regencies} br ON br.bpjsbranch_id = ai.branch_id "
+        "WHERE br.regency_id = %(regency)s AND ai.status = %(imp_applied)s) "
+        "SELECT coalesce(m.imports, 0) = imp.n AND m.newest_import_id IS NOT DISTINCT FROM imp.newest "
+        "FROM imp LEFT JOIN {clearing_mark} m ON m.regency_id = %(regency)s"
+    ), {**_VALUES, "regency": regency_id})
+    return bool(cur.fetchone()[0])
 
 
 def clearing_history_is_current(cur: CursorWrapper, regency_id: int) -> bool:
