@@ -658,27 +658,62 @@ class Progress:
 def campaign_progress(*, campaign: Campaign) -> Progress:
     """Aggregates in the database: one query on the campaign's pledges (the families' figures
     included) and one on its gifts, whatever the size."""
+    return _progress_of(campaign, _pledge_totals(campaign), _gift_totals(campaign))
+
+
+def campaign_overview(*, campaign: Campaign) -> tuple[Progress, DonorList]:
+    """The public campaign page's figures: `campaign_progress` and `campaign_donors` from the
+    same two aggregates (the donors counted in them) and the names shown: three queries."""
+    pledges, gifts = _pledge_totals(campaign, donors=True), _gift_totals(campaign, donors=True)
+    return _progress_of(campaign, pledges, gifts), _donors_of(campaign, pledges, gifts)
+
+
+def _covering_donors(campaign: Campaign) -> QuerySet[Pledge, Any]:
+    return (Pledge.objects.for_regency(campaign.regency_id)
+            .filter(campaign=campaign, status__in=PROGRESS_STATUSES, donor__isnull=False).values("donor_id"))
+
+
+def _pledge_totals(campaign: Campaign, *, progress: bool = True, donors: bool = False) -> dict[str, Any]:
+    """One aggregate over the campaign's pledges: the progress figures (the families' among
+    them), and/or how many donors hold a covering pledge."""
     regency = campaign.regency_id
-    pledges = Pledge.objects.for_regency(regency).filter(campaign=campaign)
-    agg = pledges.aggregate(
-        covered=Count("participant", distinct=True, filter=Q(status__in=PROGRESS_STATUSES)),
-        pledged=Sum("amount", filter=Q(status__in=PROGRESS_STATUSES, is_pooled=False)),
-        verified=Sum("amount", filter=Q(status=PledgeStatus.VERIFIED)),
-        pooled=Sum("amount", filter=Q(status__in=PROGRESS_STATUSES, is_pooled=True)),
-        **_family_figures(regency),
-    )
-    received = Gift.objects.for_regency(regency).filter(campaign=campaign, received=True).aggregate(
-        s=Sum("amount"))["s"] or 0
+    figures: dict[str, Any] = {}
+    if progress:
+        figures.update(
+            covered=Count("participant", distinct=True, filter=Q(status__in=PROGRESS_STATUSES)),
+            pledged=Sum("amount", filter=Q(status__in=PROGRESS_STATUSES, is_pooled=False)),
+            verified=Sum("amount", filter=Q(status=PledgeStatus.VERIFIED)),
+            pooled=Sum("amount", filter=Q(status__in=PROGRESS_STATUSES, is_pooled=True)),
+            **_family_figures(regency),
+        )
+    if donors:
+        figures["donors"] = Count("donor", distinct=True, filter=Q(status__in=PROGRESS_STATUSES))
+    return Pledge.objects.for_regency(regency).filter(campaign=campaign).aggregate(**figures)
+
+
+def _gift_totals(campaign: Campaign, *, donors: bool = False) -> dict[str, Any]:
+    """One aggregate over the campaign's received gifts: their sum and, with `donors`, those
+    without a donor and the donors who gave but hold no covering pledge (counted there)."""
+    figures: dict[str, Any] = {"received": Sum("amount")}
+    if donors:
+        figures.update(anonymous=Count("id", filter=Q(donor__isnull=True)),
+                       donors=Count("donor", distinct=True, filter=~Q(donor_id__in=_covering_donors(campaign))))
+    return (Gift.objects.for_regency(campaign.regency_id).filter(campaign=campaign, received=True)
+            .aggregate(**figures))
+
+
+def _progress_of(campaign: Campaign, pledges: dict[str, Any], gifts: dict[str, Any]) -> Progress:
+    received = gifts["received"] or 0
     return Progress(
-        participants_covered=agg["covered"] or 0,
+        participants_covered=pledges["covered"] or 0,
         target_participants=campaign.target_participants,
-        families_reactivated=agg["families_reactivated"],
-        families_touched=agg["families_touched"],
-        amount_pledged=(agg["pledged"] or 0) + received,
-        amount_verified=agg["verified"] or 0,
+        families_reactivated=pledges["families_reactivated"],
+        families_touched=pledges["families_touched"],
+        amount_pledged=(pledges["pledged"] or 0) + received,
+        amount_verified=pledges["verified"] or 0,
         target_amount=campaign.target_amount,
         pool_received=received,
-        pool_allocated=agg["pooled"] or 0,
+        pool_allocated=pledges["pooled"] or 0,
     )
 
 
@@ -716,20 +751,23 @@ class DonorList:
 
 
 def campaign_donors(*, campaign: Campaign) -> DonorList:
-    """Who gave, anonymous by default: names only of donors who chose to show them. Two queries
-    whatever the number of donors: the names shown, and how many gave (each donor once, by a
-    covering pledge or a received gift, and each received gift without a donor)."""
-    regency = campaign.regency_id
-    pledge_donors = Pledge.objects.for_regency(regency).filter(
-        campaign=campaign, status__in=PROGRESS_STATUSES, donor__isnull=False).order_by().values("donor_id")
-    gifts = Gift.objects.for_regency(regency).filter(campaign=campaign, received=True).order_by()
-    donors = pledge_donors.union(gifts.filter(donor__isnull=False).values("donor_id"))
-    # A gift without a donor counts once on its own: keyed by its id negated (user ids are positive),
-    # so that the UNION keeps it apart from every donor and from the other gifts.
-    givers = donors.union(gifts.filter(donor__isnull=True).annotate(key=-F("id")).values("key")).count()
+    """Who gave, anonymous by default: names only of donors who chose to show them. Three queries
+    whatever the number of donors: how many hold a covering pledge, the gifts (without a donor;
+    from donors who hold none), and the names shown."""
+    return _donors_of(campaign, _pledge_totals(campaign, progress=False, donors=True),
+                      _gift_totals(campaign, donors=True))
+
+
+def _donors_of(campaign: Campaign, pledges: dict[str, Any], gifts: dict[str, Any]) -> DonorList:
+    """Each giver once: a donor with a covering pledge, a donor of a received gift who holds
+    none, and each received gift without a donor."""
+    givers = pledges["donors"] + gifts["donors"] + gifts["anonymous"]
+    gift_donors = (Gift.objects.for_regency(campaign.regency_id)
+                   .filter(campaign=campaign, received=True, donor__isnull=False).values("donor_id"))
     shown = sorted(
-        DonorProfile.objects.filter(user_id__in=donors, is_anonymous=False).exclude(display_name="")
-        .values_list("display_name", flat=True),
+        DonorProfile.objects.filter(Q(user_id__in=_covering_donors(campaign)) | Q(user_id__in=gift_donors),
+                                    is_anonymous=False)
+        .exclude(display_name="").values_list("display_name", flat=True),
         key=str.casefold,
     )
     return DonorList(names=shown, anonymous=givers - len(shown))

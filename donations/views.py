@@ -47,11 +47,12 @@ def _pledge_url(pledge) -> str:
 @require_GET
 def campaign_public(request, campaign_slug: str):
     campaign, access = selectors.campaign_get_visible(user=request.user, slug=campaign_slug)
+    progress, donors = selectors.campaign_overview(campaign=campaign)
     return render(request, "donations/campaign_public.html", {
         "campaign": campaign,
         "access": access,
-        "progress": selectors.campaign_progress(campaign=campaign),
-        "donors": selectors.campaign_donors(campaign=campaign),
+        "progress": progress,
+        "donors": donors,
         "is_open": selectors.campaign_is_open(campaign, regency_today(campaign.regency)),
     })
 
