@@ -33,3 +33,13 @@ def test_the_menu_follows_the_users_roles(client, admin_a, regency_a, regency_b)
     given.delete()
     without_b, _queries = _menu(client, regency_a)
     assert regency_b.name not in without_b
+
+
+def test_a_new_regency_reaches_the_operators_menu(client, regency_a):
+    from tests.factories import RegencyFactory, operator
+
+    client.force_login(operator())
+    before, _queries = _menu(client, regency_a)
+    added = RegencyFactory(name="Kabupaten Baru")
+    after, _queries = _menu(client, regency_a)
+    assert added.name not in before and added.name in after
