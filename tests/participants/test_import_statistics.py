@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.db import connection
+from psycopg2 import sql
 
 from participants.imports import apply as apply_module
 from participants.models import Participant
@@ -23,7 +24,8 @@ def _media(settings, tmp_path):
 
 def _planned(regency_id: int, table: str = "participants_participant") -> int:
     with connection.cursor() as cur:
-        cur.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE regency_id = %s", [regency_id])
+        cur.execute(sql.SQL("EXPLAIN (FORMAT JSON) SELECT 1 FROM {} WHERE regency_id = %s").format(
+            sql.Identifier(table)), [regency_id])
         plan = cur.fetchone()[0]
     return int((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
 
