@@ -200,7 +200,7 @@ def apply_staging(
         result.removed += _remove_foreign_cards(run, cur, s)
         report(90)
         result.valid, result.regency_counts = _history(run, cur, s)
-        _analyze_if_underestimated(cur, ctx.regency_ids, inserted=result.new)
+        _analyze_if_underestimated(cur, ctx.regency_ids, written=result.new, tables=(Participant, Family))
         report(95)
         if ctx.full_mode and not ctx.outdated:
             if not ctx.may_clear:
@@ -367,21 +367,8 @@ def rebuild_clearing_history(cur: CursorWrapper, regency_ids: list[int], *, appl
         "WHERE p.regency_id = ANY(%(regs)s) AND p.months_in_arrears > 0 "
         "AND NOT EXISTS (SELECT 1 FROM {clearing} c WHERE c.participant_id = p.id AND c.regency_id = p.regency_id)"
     ), values)
-    _analyze_if_grown(cur, regency_ids, written=rebuilt)
+    _analyze_if_underestimated(cur, regency_ids, written=rebuilt, tables=(ClearingHistory,))
     _write_marks(cur, list(regency_ids), this=applying_import_id)
-
-
-def _analyze_if_grown(cur: CursorWrapper, regency_ids: Iterable[int], *, written: int) -> None:
-    """ANALYZE the clearing history when the planner believes these regencies hold fewer rows of
-    it than this transaction just wrote (a branch's first list, a rebuild): screening joins it
-    with the participants and the pledges, and with statistics that do not know the regency the
-    planner picks nested loops over all of it (65 s and more for one regency of 50,000 when
-    other branches' rows were already there: the table had not doubled, which is all this
-    checked before). Autovacuum catches up only after the commit, and screening follows the
-    list at once."""
-    regencies = list(regency_ids)
-    if written >= ANALYZE_MIN_ROWS and _planned_rows(cur, ClearingHistory._meta.db_table, regencies) < written:
-        cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(ClearingHistory._meta.db_table)))
 
 
 def _planned_rows(cur: CursorWrapper, table: str, regency_ids: list[int]) -> int:
@@ -391,19 +378,20 @@ def _planned_rows(cur: CursorWrapper, table: str, regency_ids: list[int]) -> int
     return int(cur.fetchone()[0][0]["Plan"]["Plan Rows"])
 
 
-def _analyze_if_underestimated(cur: CursorWrapper, regency_ids: Iterable[int], *, inserted: int) -> None:
-    """ANALYZE the participants and the families when the planner believes these regencies hold
-    fewer participants than this apply has just inserted (a regency's first list into a table
-    that already holds other regencies: the table did not double, so `_rebuilding_indexes` kept
-    its statistics). With such statistics the planner takes the regency for a handful of rows
-    and picks nested loops over all of them: the summary refresh that follows in this
-    transaction (the `reactivated` families) took 146 s for one regency of 50,000 participants,
-    and under a second once analyzed. ANALYZE reads a sample (30,000 rows at most), and in this
-    transaction it counts the rows it inserted; autovacuum sees them only after the commit."""
-    regencies = list(regency_ids)
-    if inserted < ANALYZE_MIN_ROWS or _planned_rows(cur, Participant._meta.db_table, regencies) >= inserted:
+def _analyze_if_underestimated(cur: CursorWrapper, regency_ids: Iterable[int], *, written: int,
+                               tables: tuple[type[models.Model], ...]) -> None:
+    """ANALYZE the tables of `tables` when the planner believes these regencies hold fewer rows of the first
+    than this transaction has just written to it: a regency's first list (or a rebuild) into a
+    table that already holds other regencies did not double it, so `_rebuilding_indexes` kept its
+    statistics, in which the regency is a handful of rows. The planner then picks nested loops
+    over all of them: the summary refresh that follows in this transaction (the `reactivated`
+    families) took 146 s for one regency of 50,000 participants, screening's freshness check on
+    the clearing history 65 s and more; under a second once analyzed. ANALYZE reads a sample
+    (30,000 rows at most), and in this transaction it counts the rows written; autovacuum sees
+    them only after the commit, and screening follows the list at once."""
+    if written < ANALYZE_MIN_ROWS or _planned_rows(cur, tables[0]._meta.db_table, list(regency_ids)) >= written:
         return
-    for model in (Participant, Family):
+    for model in tables:
         cur.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(model._meta.db_table)))
 
 
@@ -489,7 +477,7 @@ def _clearing_history(run: _Run, cur: CursorWrapper, ctx: ApplyContext) -> None:
         "WHERE c.last_as_of IS NULL OR c.last_as_of < EXCLUDED.last_as_of",
         zero_clears=zero_clears, event=sql.SQL(event).format(s=sql.Identifier("c")),
     ))
-    _analyze_if_grown(cur, ctx.regency_ids, written=cur.rowcount)
+    _analyze_if_underestimated(cur, ctx.regency_ids, written=cur.rowcount, tables=(ClearingHistory,))
     if ctx.full_mode:
         # A full list clears everyone of its regencies whose newest record was in arrears and who
         # is not on it (even when the apply keeps them in the list for unreadable rows: screening
