@@ -34,3 +34,14 @@ def table_rows(rows: Iterable[Any], columns: Sequence[Column]) -> SafeString:
             html.append(f"{td}{conditional_escape(value if isinstance(value, str) else str(value))}</td>")
         html.append("</tr>\n")
     return mark_safe("".join(html))  # noqa: S308 (every cell is escaped above)
+
+
+def fill_translation(translated: str, source: str, **escaped: str) -> str:
+    """What `{% blocktranslate %}` writes, in Python: the translation filled with values already
+    escaped; a translation that does not fit its values falls back to the source text, as the
+    tag does (a list page's cards are written this way: `assessment_tags.queue_cards`, the
+    donor's cards in `donations.views`)."""
+    try:
+        return translated % escaped
+    except (KeyError, ValueError):
+        return source % escaped

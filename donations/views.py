@@ -23,6 +23,7 @@ from core.feedback import attempt
 from core.formatting import format_datetime, format_rupiah
 from core.pagination import CURSOR_PARAM
 from core.service_penalty import penalty_example
+from core.tables import fill_translation
 from core.time import regency_today
 from donations import selectors, services
 from donations.certificate import certificate_pdf
@@ -70,10 +71,10 @@ def _may_choose(request, campaign, access):
     return redirect("campaign_public", campaign_slug=campaign.slug)
 
 
-def _card_text(text: str, **values) -> str:
-    """A card's sentence as `{% blocktranslate %}` renders it: the translation as written, each
-    value localized and escaped."""
-    return mark_safe(text % {k: conditional_escape(localize(v)) for k, v in values.items()})  # noqa: S308 (values escaped)
+def _card_text(translated: str, source: str, **values) -> str:
+    """A card's sentence as `{% blocktranslate %}` renders it: each value localized and escaped."""
+    escaped = {k: conditional_escape(localize(v)) for k, v in values.items()}
+    return mark_safe(fill_translation(translated, source, **escaped))  # noqa: S308 (values escaped)
 
 
 def _pool_card(participant, today) -> dict:
@@ -88,12 +89,13 @@ def _pool_card(participant, today) -> dict:
     size = participant.family_size
     return {
         "public_id": participant.public_id, "pseudonym": pseudonym(participant), "place": place,
-        "age": _card_text(_("umur %(band)s"), band=band) if band else "",
-        "care_class": _card_text(_("Kelas %(c)s"), c=participant.care_class),
-        "arrears": _card_text(_("Menunggak %(m)s bulan: %(amount)s"), m=participant.months_in_arrears,
+        "age": _card_text(_("umur %(band)s"), "umur %(band)s", band=band) if band else "",
+        "care_class": _card_text(_("Kelas %(c)s"), "Kelas %(c)s", c=participant.care_class),
+        "arrears": _card_text(_("Menunggak %(m)s bulan: %(amount)s"), "Menunggak %(m)s bulan: %(amount)s",
+                              m=participant.months_in_arrears,
                               amount=format_rupiah(participant.arrears_amount)),
         "family_size": size,
-        "family": _card_text(_("Keluarga %(n)s orang"), n=size) if size > 1 else "",
+        "family": _card_text(_("Keluarga %(n)s orang"), "Keluarga %(n)s orang", n=size) if size > 1 else "",
     }
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext, ngettext
 from assessments.models import Eligibility, Flag, ReasonCode, Recommendation, Status
 from core.formatting import format_rupiah
 from core.links import link_maker
+from core.tables import fill_translation
 
 register = template.Library()
 
@@ -82,15 +83,6 @@ def _value(value: Any, number: Callable[[Any], str]) -> str:
     return conditional_escape(str(localize(value)))
 
 
-def _fill(translated: str, source: str, **values: str) -> str:
-    """A `{% blocktranslate %}`'s text filled with escaped values; a translation that does not fit
-    its values falls back to the source text, as the tag does."""
-    try:
-        return translated % values
-    except (KeyError, ValueError):
-        return source % values
-
-
 @register.simple_tag(takes_context=True)
 def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -> SafeString:
     """The queue's cards (`<li>` each), as the template wrote them card by card: the same
@@ -116,7 +108,7 @@ def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -
     def waiting(days: int) -> str:
         if days not in waiting_texts:
             waiting_texts[days] = ngettext("menunggu %(d)s hari", "menunggu %(d)s hari", days)
-        return _fill(waiting_texts[days], "menunggu %(d)s hari", d=_value(days, number))
+        return fill_translation(waiting_texts[days], "menunggu %(d)s hari", d=_value(days, number))
 
     review, resume = conditional_escape(gettext("Tinjau")), conditional_escape(gettext("Lanjutkan"))
     start = conditional_escape(gettext("Mulai asesmen"))
@@ -136,7 +128,7 @@ def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -
         checkbox = ""
         if can_decide:
             checkbox = (f'<input type="checkbox" name="participants" value="{number(p.pk)}" '
-                        f'aria-label="{_fill(choose, "Pilih %(name)s", name=name)}"{described}>')
+                        f'aria-label="{fill_translation(choose, "Pilih %(name)s", name=name)}"{described}>')
         if e.open_id:
             action = (f'<a class="btn btn-primary btn-small queue-action" href="{escape(detail_url(e.open_id))}">'
                       f'{review if e.open_status == Status.SUBMITTED else resume}</a>')
@@ -170,11 +162,11 @@ def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -
             nik=escape(p.nik_masked),
             district=escape(e.district_name) if e.district_name else "–",
             village=escape(e.village_name) if e.village_name else "–",
-            months=_fill(months, "%(m)s bulan", m=_value(p.months_in_arrears, number)),
+            months=fill_translation(months, "%(m)s bulan", m=_value(p.months_in_arrears, number)),
             amount=escape(format_rupiah(p.arrears_amount)),
-            family=_fill(family, "keluarga %(n)s orang", n=_value(e.family_size, number)),
+            family=fill_translation(family, "keluarga %(n)s orang", n=_value(e.family_size, number)),
             waiting=waiting(row["days_waiting"]),
-            assigned=(" · " + _fill(assigned, "ditugaskan: %(who)s",
+            assigned=(" · " + fill_translation(assigned, "ditugaskan: %(who)s",
                                     who=escape(e.assigned_to.get_full_name()))
                       if e.assigned_to else ""),
             flags=flags,

@@ -18,3 +18,10 @@ def test_rows_escape_text_and_keep_markup():
 
 def test_no_rows_no_markup():
     assert table_rows([], (Column(str),)) == ""
+
+
+def test_a_translation_that_does_not_fit_its_values_falls_back_to_the_source():
+    from core.tables import fill_translation
+
+    assert fill_translation("%(n)s people", "%(n)s orang", n="3") == "3 people"
+    assert fill_translation("%(x)s people", "%(n)s orang", n="3") == "3 orang"
