@@ -10,28 +10,38 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from html import escape as _escape_text
 from typing import Any
 
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+
+
+def escape_html(value: Any) -> str:
+    """What `conditional_escape` returns, without its per-call check for lazy arguments: markup
+    (anything with `__html__`, e.g. a SafeString) as it is, anything else as text escaped the way
+    Django's `escape` does (`html.escape`). A page's rows call it for every cell."""
+    markup = getattr(value, "__html__", None)
+    if markup is not None:
+        return markup()
+    return _escape_text(value if isinstance(value, str) else str(value))
 
 
 @dataclass(frozen=True)
 class Column:
-    # The cell's content for a row: text (escaped) or markup made with format_html (kept).
+    # The cell's content for a row: text (escaped) or markup (a SafeString, kept as it is).
     cell: Callable[[Any], Any]
     css: str = ""
 
 
 def table_rows(rows: Iterable[Any], columns: Sequence[Column]) -> SafeString:
-    opening = [f'<td class="{conditional_escape(column.css)}">' if column.css else "<td>" for column in columns]
+    opening = [f'<td class="{escape_html(column.css)}">' if column.css else "<td>" for column in columns]
     cells = list(zip(opening, (column.cell for column in columns), strict=True))
     html = []
     for row in rows:
         html.append("<tr>")
         for td, cell in cells:
             value = cell(row)
-            html.append(f"{td}{conditional_escape(value if isinstance(value, str) else str(value))}</td>")
+            html.append(f"{td}{escape_html(value)}</td>")
         html.append("</tr>\n")
     return mark_safe("".join(html))  # noqa: S308 (every cell is escaped above)
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.db import models
+from django.utils import translation
 from django.utils.encoding import force_str
 
 _M = TypeVar("_M", bound="TenantModel")
@@ -55,8 +56,11 @@ class TenantManager(models.Manager[_M]):
 
 
 @functools.cache
-def _choice_labels(field: models.Field) -> dict[Any, Any]:
-    return dict(field.flatchoices)
+def _choice_labels(field: models.Field, language: str | None) -> dict[Any, str]:
+    """The field's choices as {value: label translated into `language`}, once per process and
+    language (the catalogs do not change while a process runs)."""
+    with translation.override(language):
+        return {value: str(label) for value, label in field.flatchoices}
 
 
 class TenantModel(models.Model):
@@ -82,8 +86,9 @@ class TenantModel(models.Model):
 
         Django's own builds that dict on every call and hashes each lazy label on the way,
         which translates every choice of the field to show one: a list page of 50 rows
-        spent more time there than in its SQL. The labels stay lazy, so the one shown is
-        translated into the language of the request that shows it.
+        spent more time there than in its SQL. The labels are kept per language, so the one
+        shown is in the language of the request that shows it.
         """
         value = getattr(self, field.attname)
-        return force_str(_choice_labels(field).get(value, value), strings_only=True)
+        label = _choice_labels(field, translation.get_language()).get(value)
+        return label if label is not None else force_str(value, strings_only=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from core.formatting import format_date, format_rupiah
-from core.tables import Column
+from core.tables import Column, escape_html
 from participants.selectors import ELIGIBILITY_CHOICES
 
 _ELIGIBILITY = dict(ELIGIBILITY_CHOICES)
@@ -20,9 +20,24 @@ def _place(row: tuple[Any, str]) -> str:
     return f"{district} / {p.village.name}" if p.village is not None else district
 
 
+def _name(row: tuple[Any, str]) -> SafeString:
+    return SafeString(f'<a href="{escape_html(row[1])}">{escape_html(row[0].name)}</a>')
+
+
+def _status(row: tuple[Any, str]) -> SafeString:
+    p = row[0]
+    return SafeString(f'<span class="badge {escape_html(p.status_badge)}">{escape_html(p.get_status_display())}</span>')
+
+
+def _eligibility(row: tuple[Any, str]) -> SafeString:
+    code = row[0].eligibility
+    return SafeString(f'<span class="badge badge-muted" data-eligibility="{escape_html(code)}">'
+                      f'{escape_html(_ELIGIBILITY.get(code, ""))}</span>')
+
+
 # Each row is (participant, the link to its page).
 PARTICIPANT_COLUMNS = (
-    Column(lambda row: format_html('<a href="{}">{}</a>', row[1], row[0].name)),
+    Column(_name),
     Column(lambda row: row[0].card_number),
     Column(lambda row: row[0].nik_masked),
     Column(_place),
@@ -30,8 +45,6 @@ PARTICIPANT_COLUMNS = (
     Column(lambda row: row[0].months_in_arrears, css="num"),
     Column(lambda row: format_rupiah(row[0].arrears_amount), css="num"),
     Column(lambda row: format_date(row[0].last_paid_date)),
-    Column(lambda row: format_html('<span class="badge {}">{}</span>', row[0].status_badge,
-                                   row[0].get_status_display())),
-    Column(lambda row: format_html('<span class="badge badge-muted" data-eligibility="{}">{}</span>',
-                                   row[0].eligibility, _ELIGIBILITY.get(row[0].eligibility, ""))),
+    Column(_status),
+    Column(_eligibility),
 )

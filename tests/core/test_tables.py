@@ -25,3 +25,38 @@ def test_a_translation_that_does_not_fit_its_values_falls_back_to_the_source():
 
     assert fill_translation("%(n)s people", "%(n)s orang", n="3") == "3 people"
     assert fill_translation("%(x)s people", "%(n)s orang", n="3") == "3 orang"
+
+
+def test_escape_html_is_conditional_escape():
+    from django.utils.html import conditional_escape
+    from django.utils.safestring import SafeString, mark_safe
+    from django.utils.translation import gettext_lazy, override
+
+    from core.tables import escape_html
+
+    values = ["<b>\"Siti\" & 'Ali'</b>", "", mark_safe("<i>kept</i>"), SafeString("<b>x</b>"), 7, 0, None,
+              1250000, 3.5, gettext_lazy("Peserta")]
+    with override("en"):
+        for value in values:
+            assert escape_html(value) == conditional_escape(value), value
+    with override("en"):
+        assert escape_html(gettext_lazy("Peserta")) == str(gettext_lazy("Peserta"))
+
+
+def test_participant_rows_show_choice_labels_in_the_request_language(db):
+    from django.utils.translation import override
+
+    from participants.tables import PARTICIPANT_COLUMNS
+    from tests.factories import ParticipantFactory
+
+    participant = ParticipantFactory(name="<Ani & Budi>")
+    participant.eligibility = "eligible"  # the list's annotation (participants.selectors)
+    with override("id"):
+        indonesian = table_rows([(participant, "/p/1/?a=1&b=2")], PARTICIPANT_COLUMNS)
+        expected_id = participant.get_status_display()
+    with override("en"):
+        english = table_rows([(participant, "/p/1/?a=1&b=2")], PARTICIPANT_COLUMNS)
+        expected_en = participant.get_status_display()
+    assert '<a href="/p/1/?a=1&amp;b=2">&lt;Ani &amp; Budi&gt;</a>' in indonesian
+    assert expected_id != expected_en
+    assert f">{expected_id}</span>" in indonesian and f">{expected_en}</span>" in english
