@@ -8,6 +8,7 @@ from typing import cast
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -110,6 +111,25 @@ class ImportUploadForm(forms.Form):
         return value
 
 
+class _ListedChoiceIterator(ModelChoiceIterator):
+    """The field's choices read with one query per form and kept: Django's iterator opens a
+    server-side cursor each time the choices are walked and counts them with another query
+    (three statements and a held cursor for a regency's district list on every page)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:  # evaluated once; the queryset keeps its rows
+            yield self.choice(obj)
+
+    def __len__(self) -> int:
+        return len(self.queryset) + (1 if self.field.empty_label is not None else 0)
+
+
+class _ListedModelChoiceField(forms.ModelChoiceField):
+    iterator = _ListedChoiceIterator
+
+
 class ParticipantFilterForm(forms.Form):
     """The participant list's search, filters and sort (GET). An invalid value is named and ignored."""
 
@@ -120,12 +140,12 @@ class ParticipantFilterForm(forms.Form):
             "placeholder": gettext_lazy("No. kartu, NIK, atau nama"),
         }),
     )
-    district = forms.ModelChoiceField(
+    district = _ListedModelChoiceField(
         label=gettext_lazy("Kecamatan"), queryset=District.all_regencies.none(), required=False,
         empty_label=gettext_lazy("Semua kecamatan"),
         error_messages={"invalid_choice": gettext_lazy("Kecamatan tidak dikenal.")},
     )
-    village = forms.ModelChoiceField(
+    village = _ListedModelChoiceField(
         label=gettext_lazy("Desa/kelurahan"), queryset=Village.all_regencies.none(), required=False,
         empty_label=gettext_lazy("Semua desa/kelurahan"),
         error_messages={"invalid_choice": gettext_lazy("Desa/kelurahan tidak dikenal di kecamatan ini.")},

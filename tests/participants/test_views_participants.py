@@ -228,6 +228,22 @@ def test_list_query_count_is_constant(client, admin_a, regency_a, district_a, vi
     assert len(response.context["page"].object_list) == 30
 
 
+def test_filter_choices_are_read_once_without_a_cursor(client, admin_a, regency_a, district_a, village_a):
+    """The district and village selects: one query each, no server-side cursor, no count."""
+    DistrictFactory(regency=regency_a, name="Zeta")
+    client.force_login(admin_a)
+    url = _list_url(regency_a, district=district_a.pk)
+    client.get(url)  # warm-up (session, menu)
+    with CaptureQueriesContext(connection) as captured:
+        html = client.get(url).content.decode()
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert not [s for s in statements if "DECLARE" in s or ("COUNT(*)" in s and "regencies_" in s)]
+    assert len([s for s in statements if 'FROM "regencies_district"' in s]) == 2  # choices, the chosen one
+    assert len([s for s in statements if 'FROM "regencies_village"' in s]) == 1
+    assert f'<option value="{district_a.pk}" selected>{district_a.name}</option>' in html
+    assert f'<option value="{village_a.pk}">{village_a.name}</option>' in html and "Zeta" in html
+
+
 # --- detail -------------------------------------------------------------------------
 
 
