@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -173,6 +176,10 @@ class ParticipantFilterSerializer(serializers.Serializer):
     )
 
 
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
 class ParticipantSerializer(serializers.ModelSerializer):
     """The staff field set: exactly these fields."""
 
@@ -190,6 +197,30 @@ class ParticipantSerializer(serializers.ModelSerializer):
             "last_paid_date", "status", "eligibility",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance: Participant) -> dict[str, Any]:
+        """The fields above as DRF writes them (ISO dates, the UUID as text, choices as their
+        codes), in one dict per row: DRF's generic walk costs about 25 function calls a field,
+        800 fields a page. `test_api_participants` holds the two equal."""
+        p = instance
+        return {
+            "public_id": str(p.public_id),
+            "card_number": p.card_number,
+            "nik_masked": p.nik_masked,
+            "name": p.name,
+            "birth_date": _iso(p.birth_date),
+            "sex": p.sex,
+            "care_class": p.care_class,
+            "segment": p.segment,
+            "district": self.get_district(p),
+            "village": self.get_village(p),
+            "family_card_number": self.get_family_card_number(p),
+            "months_in_arrears": p.months_in_arrears,
+            "arrears_amount": p.arrears_amount,
+            "last_paid_date": _iso(p.last_paid_date),
+            "status": p.status,
+            "eligibility": p.eligibility,  # type: ignore[attr-defined]  # the list's annotation
+        }
 
     def get_district(self, obj: Participant) -> str | None:
         return obj.district.name if obj.district is not None else None

@@ -150,3 +150,23 @@ def test_donor_serializer_never_outputs_identifiers(regency_a, district_a, villa
     text = str(data)
     for secret in ("0001234567890", "7322011203850001", "Andi Sulaiman", "Sulaiman", family.number):
         assert secret not in text
+
+
+def test_rows_are_what_drf_would_write(regency_a, district_a, village_a):
+    """`ParticipantSerializer.to_representation` writes each row itself: the same dict as DRF's
+    generic field walk, with and without a family, village, birth date or payment date."""
+    from rest_framework import serializers
+
+    from participants.serializers import ParticipantSerializer
+
+    full = ParticipantFactory(regency=regency_a, family=FamilyFactory(regency=regency_a), district=district_a,
+                              village=village_a, birth_date=dt.date(1985, 3, 12), last_paid_date=dt.date(2025, 8, 5),
+                              status=ParticipantStatus.CLEARED)
+    bare = ParticipantFactory(regency=regency_a, family=None, district=district_a, village=None, birth_date=None,
+                              last_paid_date=None)
+    for participant, eligibility in ((full, "eligible"), (bare, "unassessed")):
+        participant.eligibility = eligibility
+        fast = ParticipantSerializer(participant).data
+        generic = serializers.ModelSerializer.to_representation(ParticipantSerializer(), participant)
+        assert dict(fast) == dict(generic)
+        assert list(fast) == list(generic)
