@@ -127,3 +127,13 @@ def test_when_redis_is_back_its_copies_older_than_the_outage_are_dropped(session
     store.delete("satu:1:not-a-session")
     session_cache.set("s3", {"_auth_user_id": "3"})
     assert session_cache.get("s3") == {"_auth_user_id": "3"}
+
+
+def test_the_redis_cache_keeps_one_client_per_connection_pool(session_cache):
+    """Django's client built a redis.Redis for every call; ours reuses one per pool, and the
+    values still go through it."""
+    client = session_cache._cache
+    assert client.get_client("a") is client.get_client("b")
+    assert client.get_client("a", write=True) is client.get_client("b", write=True)
+    session_cache.set("k", {"v": 1})
+    assert session_cache.get("k") == {"v": 1}
