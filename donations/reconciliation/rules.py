@@ -38,7 +38,7 @@ A fixed number of statements whatever the number of pledges (no Python loop over
 Anomalies are unique per (pledge, kind) and, for a family's own, per open (family, kind): a
 re-run adds nothing.
 
-Per regency: 3 statements to decide, 2 to apply (write, drop), whatever the number of
+Per regency: 4 statements to decide, 2 to apply (write, drop), whatever the number of
 pledges. Where the time goes and what was measured: bench/README.md, "Reconciliation".
 """
 
@@ -144,11 +144,6 @@ WITH cand AS (
                   AND a.valid_until >= %(today)s AND a.route = %(a_writeoff)s)) AS routed_written_off
     FROM {pledge} p
     WHERE p.regency_id = %(reg)s AND p.status IN %(unfinished)s
-), later AS (
-    -- applied lists after the regency's newest one (of other branches; usually none)
-    SELECT coalesce(array_agg(j.id), '{{}}') AS ids
-    FROM {import_t} j JOIN {import_t} g ON g.id = %(latest)s
-    WHERE j.status = %(imp_applied)s AND NOT j.is_outdated AND (j.as_of, j.id) > (g.as_of, g.id)
 ), ev AS (
     SELECT c.*, part.family_id, part.cleared_at, part.last_import_id,
            coalesce(pay.paid_on, (c.paid_at AT TIME ZONE %(tz)s)::date) AS pay_date,
@@ -162,7 +157,6 @@ WITH cand AS (
            coalesce(s.arrears_import_id, r.arrears_import_id) AS rec_import
     FROM cand c
     JOIN {participant} part ON part.id = c.participant_id AND part.regency_id = %(reg)s
-    CROSS JOIN later
     LEFT JOIN LATERAL (
         SELECT sum(y.amount)::bigint AS paid_amount, max(y.paid_on) AS paid_on
         FROM {payment} y
@@ -175,9 +169,10 @@ WITH cand AS (
     LEFT JOIN {record} s
         ON s.participant_id = c.participant_id AND s.arrears_import_id = %(latest)s AND s.regency_id = %(reg)s
        AND s.as_of = %(latest_as_of)s
-       AND (cardinality(later.ids) = 0 OR NOT EXISTS (
+       AND (cardinality(%(later_ids)s::bigint[]) = 0 OR NOT EXISTS (
             SELECT 1 FROM {record} x
-            WHERE x.participant_id = c.participant_id AND x.arrears_import_id = ANY(later.ids)))
+            WHERE x.participant_id = c.participant_id AND x.as_of = ANY(%(later_as_ofs)s::date[])
+              AND x.arrears_import_id = ANY(%(later_ids)s::bigint[])))
     LEFT JOIN LATERAL (
         SELECT r.as_of, r.arrears_amount, r.segment, r.arrears_import_id, r.written_off, r.rehab_instalments_left
         FROM {record} r {record_ok}
@@ -239,6 +234,16 @@ SELECT id AS pledge_id, status AS from_status, participant_id, family_id, outcom
        (outcome = %(o_unchanged)s AND status = %(paid)s AND pay_date IS NOT NULL AND ev_as_of >= pay_date
         AND ev_arrears > 0 AND ev_arrears >= before_arrears) AS contradicts
 FROM decided
+""")
+
+# Applied lists after the regency's newest one (of other branches, applied since), and their
+# dates. Read before `DECIDE` and written into it as constants: a list's records carry its
+# as_of, so the planner then reads only those months' partitions of the history for them
+# instead of every month's index once per pledge (the lookup grew with each month kept).
+LATER = _compose("""
+SELECT coalesce(array_agg(j.id), '{{}}'), coalesce(array_agg(DISTINCT j.as_of), '{{}}')
+FROM {import_t} j JOIN {import_t} g ON g.id = %(latest)s
+WHERE j.status = %(imp_applied)s AND NOT j.is_outdated AND (j.as_of, j.id) > (g.as_of, g.id)
 """)
 
 COUNTS = """
@@ -348,6 +353,9 @@ def decide(*, regency_id: int, latest_import_id: int, tz: str, grace_days: int,
             today = cur.fetchone()[0]
         params: dict[str, Any] = {**_VALUES, "reg": regency_id, "latest": latest_import_id,
                                   "latest_as_of": latest_as_of, "tz": tz, "grace": grace_days, "today": today}
+        cur.execute(LATER, params)
+        later_ids, later_as_ofs = cur.fetchone()
+        params.update(later_ids=list(later_ids), later_as_ofs=list(later_as_ofs))
         cur.execute(DECIDE, params)
         cur.execute(COUNTS)
         counts = dict.fromkeys(OUTCOMES, 0)

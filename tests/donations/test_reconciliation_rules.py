@@ -105,6 +105,26 @@ def test_newest_record_may_be_in_a_later_list_of_another_branch(regency_a, branc
     assert ReconciliationOutcome.objects.for_regency(regency_a).get(pledge=paid).arrears_import_id == other.pk
 
 
+def test_the_later_lists_lookup_reads_only_their_months(regency_a, branch_a, branch_b, first, campaign, donor):
+    """The lookup of a record in a later list of another branch reads that list's month of the
+    history only (its partition, pruned when planned), not every month kept, once per pledge."""
+    import re
+
+    p = person(regency_a, first)
+    pledge(p, campaign, donor, "paid", made_from=first, paid_on=PAY)
+    rec(p, imp(branch_a, dt.date(2026, 10, 1)), 210_000)  # the regency's newest list
+    rec(p, imp(branch_b, dt.date(2026, 11, 1)), 0)  # a later list of another branch
+    with CaptureQueriesContext(connection) as captured:
+        reconcile_regency(regency=regency_a)
+        statements = [q["sql"] for q in captured.captured_queries]
+    decide = next(sql for sql in statements if sql.lstrip().startswith("CREATE TEMP TABLE rc_dec"))
+    with connection.cursor() as cur:
+        cur.execute("EXPLAIN " + decide)
+        plan = "\n".join(row[0] for row in cur.fetchall())
+    assert set(re.findall(r" on (participants_arrearsrecord_\w+) x(?:_\d+)?\b", plan)) == {
+        "participants_arrearsrecord_y2026m11"}
+
+
 def test_reduction_smaller_than_payment_does_not_verify(regency_a, branch_a, first, campaign, donor):
     p = person(regency_a, first, amount=700_000)
     paid = pledge(p, campaign, donor, "paid", made_from=first, paid_on=PAY, paid=245_000)
