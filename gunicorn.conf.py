@@ -9,6 +9,6 @@ def post_worker_init(worker: object) -> None:
     """Once a worker has loaded the app: the objects alive now (Django, the models, the URL
     patterns, about 250,000 of them) live as long as the worker, so they move to the garbage
     collector's permanent generation and its full collections stop walking them on every
-    request's allocations (`bench/README.md`, "gc.freeze": 1.5 -> 0.7 ms of collection per request)."""
+    request's allocations (`bench/README.md`, "Session 12": 1.5 -> 0.7 ms of collection a request)."""
     gc.collect()
     gc.freeze()
