@@ -11,7 +11,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import localize
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,7 +22,7 @@ from core.feedback import attempt
 from core.formatting import format_datetime, format_rupiah
 from core.pagination import CURSOR_PARAM
 from core.service_penalty import penalty_example
-from core.tables import fill_translation
+from core.tables import escape_html, fill_translation
 from core.time import regency_today
 from donations import selectors, services
 from donations.certificate import certificate_pdf
@@ -73,7 +72,7 @@ def _may_choose(request, campaign, access):
 
 def _card_text(translated: str, source: str, **values) -> str:
     """A card's sentence as `{% blocktranslate %}` renders it: each value localized and escaped."""
-    escaped = {k: conditional_escape(localize(v)) for k, v in values.items()}
+    escaped = {k: escape_html(localize(v)) for k, v in values.items()}
     return mark_safe(fill_translation(translated, source, **escaped))  # noqa: S308 (values escaped)
 
 

@@ -8,14 +8,13 @@ from django import template
 from django.conf import settings
 from django.db import models
 from django.utils.formats import localize
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 
 from assessments.models import Eligibility, Flag, ReasonCode, Recommendation, Status
 from core.formatting import format_rupiah
 from core.links import link_maker
-from core.tables import fill_translation
+from core.tables import escape_html, fill_translation
 
 register = template.Library()
 
@@ -80,7 +79,7 @@ def _value(value: Any, number: Callable[[Any], str]) -> str:
         return escape(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return number(value)
-    return conditional_escape(str(localize(value)))
+    return escape_html(str(localize(value)))
 
 
 @register.simple_tag(takes_context=True)
@@ -90,7 +89,7 @@ def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -
     instead of once a card. A card's values are plain text (the database's, never marked safe)
     and escaped as Django's `escape` does (`html.escape`), without its checks for lazy and safe
     strings on every value."""
-    number: Callable[[Any], str] = (lambda n: conditional_escape(str(localize(n)))) \
+    number: Callable[[Any], str] = (lambda n: escape_html(str(localize(n)))) \
         if settings.USE_THOUSAND_SEPARATOR else str
     slug = context["regency"].slug
     detail_url = link_maker("assessment_detail", key="assessment_id", sample="987654321", regency_slug=slug)
@@ -110,14 +109,14 @@ def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -
             waiting_texts[days] = ngettext("menunggu %(d)s hari", "menunggu %(d)s hari", days)
         return fill_translation(waiting_texts[days], "menunggu %(d)s hari", d=_value(days, number))
 
-    review, resume = conditional_escape(gettext("Tinjau")), conditional_escape(gettext("Lanjutkan"))
-    start = conditional_escape(gettext("Mulai asesmen"))
+    review, resume = escape_html(gettext("Tinjau")), escape_html(gettext("Lanjutkan"))
+    start = escape_html(gettext("Mulai asesmen"))
     labels: dict[tuple[Callable[[object], str], object], str] = {}
 
     def label(of: Callable[[object], str], code: object) -> str:
         key = (of, code)
         if key not in labels:
-            labels[key] = conditional_escape(of(code))
+            labels[key] = escape_html(of(code))
         return labels[key]
 
     cards = []
