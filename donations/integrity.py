@@ -8,6 +8,7 @@ hand-over's `handed_over` rows summing to its total, and receipt numbers without
 from psycopg2 import sql
 
 from core.integrity import Statement, column, register, register_same_regency, table
+from donations import tallies
 from donations.models import (
     Allocation,
     Anomaly,
@@ -100,3 +101,13 @@ def _receipts() -> Statement:
              payment=table(Payment), counter=table(ReceiptCounter), c_regency=column(ReceiptCounter, "regency"),
              c_year=column(ReceiptCounter, "year"), last=column(ReceiptCounter, "last")), \
         {"pattern": RECEIPT_PATTERN}
+
+
+@register("money:pledge_tally", "pledge tallies per campaign and status that differ from the pledges")
+def _pledge_tally() -> Statement:
+    return sql.SQL(tallies.PLEDGE_TALLY_DIFFERENCES), None
+
+
+@register("money:cover_tally", "covered-participant tallies that differ from the pledges")
+def _cover_tally() -> Statement:
+    return sql.SQL(tallies.COVER_TALLY_DIFFERENCES), None

@@ -244,6 +244,11 @@ class Pledge(TenantModel):
     # rule then reads it from the pledge's list).
     segment = models.CharField(_("segmen"), max_length=4, blank=True, default="")
     family_adoption = models.UUIDField(null=True, blank=True, help_text="Pledges made together by 'adopt the family'.")
+    # The participant's district when the pledge was made: set by the database on insert when not
+    # given (migration 0015). The dashboard counts the participants covered per district by it
+    # (`CoverTally`), so a later move of the participant does not move the pledge's count.
+    district = models.ForeignKey("regencies.District", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", db_index=False, db_constraint=False, editable=False)
     # The code a donor quotes in a transfer's description (collected route) and that a payment
     # provider gets as `order_id`: unique, short, no look-alike characters.
     payment_code = models.CharField(_("kode pembayaran"), max_length=12, default=new_payment_code, editable=False,
@@ -347,6 +352,58 @@ class ActivePledge(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.participant_id} -> {self.pledge_id}"
+
+
+class PledgeTally(TenantModel):
+    """Per campaign and status: how many pledges and their rupiah (`Pledge.amount`).
+
+    Written only by the database: statement triggers on `donations_pledge` (migration 0015) add
+    each statement's new rows and subtract its old ones, in that statement, whatever wrote it. The
+    dashboards' pledge counts and sums read these few rows instead of every pledge the regency
+    ever had; `check_integrity` compares them with the pledges (`donations.tallies`)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", db_index=False)
+    status = models.CharField(max_length=10, choices=PledgeStatus.choices)
+    pledges = models.BigIntegerField(default=0)
+    rupiah = models.BigIntegerField(default=0)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["regency", "campaign", "status"], name="pledgetally_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.status}: {self.pledges}"
+
+
+class CoverScope(models.TextChoices):
+    REGENCY = "r", "regency"
+    CAMPAIGN = "c", "campaign"
+    DISTRICT = "d", "district"
+
+
+class CoverTally(TenantModel):
+    """Participants a covering pledge (`COVERING_STATUSES`) covers, each counted once: in the
+    regency, per campaign and per district (the pledge's `district`; null: none known).
+
+    Written only by the database, like `PledgeTally`: for the participants whose coverage a
+    statement changed, the trigger compares what covered them before the statement with what
+    covers them after it, so a participant with two covering pledges still counts once."""
+
+    scope = models.CharField(max_length=1, choices=CoverScope.choices)
+    campaign = models.ForeignKey(Campaign, null=True, on_delete=models.CASCADE, related_name="+", db_index=False)
+    district = models.ForeignKey("regencies.District", null=True, on_delete=models.DO_NOTHING, related_name="+",
+                                 db_index=False, db_constraint=False)
+    participants = models.BigIntegerField(default=0)
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["regency", "scope", "campaign", "district"], name="covertally_key",
+                                    nulls_distinct=False),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.campaign_id} {self.district_id}: {self.participants}"
 
 
 def receipt_upload_path(instance: Payment, filename: str) -> str:

@@ -49,11 +49,14 @@ from donations.models import (
     Audience,
     Campaign,
     CampaignStatus,
+    CoverScope,
+    CoverTally,
     DonorProfile,
     Gift,
     Payment,
     Pledge,
     PledgeStatus,
+    PledgeTally,
     ReconciliationOutcome,
     Tariff,
 )
@@ -1125,11 +1128,33 @@ def pool_balance(*, campaign: Campaign) -> PoolBalance:
     return PoolBalance(received=int(received), allocated=int(allocated))
 
 
+def pledge_tally(*, regency: Regency | int) -> dict[str, tuple[int, int]]:
+    """Pledges of `regency` now in each status and their rupiah, `(pledges, rupiah)` (every
+    status present, (0, 0) when none): one read of the few rows the database keeps per campaign
+    and status (`PledgeTally`), whatever the number of pledges."""
+    rows = (PledgeTally.objects.for_regency(regency).values("status")
+            .annotate(n=Sum("pledges"), rupiah=Sum("rupiah")).order_by())
+    tally = dict.fromkeys(PledgeStatus.values, (0, 0))
+    for row in rows:
+        tally[row["status"]] = (row["n"], row["rupiah"])
+    return tally
+
+
 def pledge_counts(*, regency: Regency | int) -> dict[str, int]:
     """Pledges of `regency` now in each status (every status present, 0 when none): one query.
     The pages that show how many pledges are verified or disputed read this."""
-    rows = Pledge.objects.for_regency(regency).values("status").annotate(n=Count("id")).order_by()
-    counts = dict.fromkeys(PledgeStatus.values, 0)
-    for row in rows:
-        counts[row["status"]] = row["n"]
-    return counts
+    return {status: n for status, (n, _rupiah) in pledge_tally(regency=regency).items()}
+
+
+def covered_participants(*, regency: Regency | int) -> dict[str, dict[int | None, int]]:
+    """Participants a covering pledge covers, each once: `{"regency": {None: n}, "campaign":
+    {campaign_id: n}, "district": {district_id: n}}` (the pledge's district; None: unknown). One
+    read of the rows the database keeps (`CoverTally`)."""
+    names: dict[str, str] = {CoverScope.REGENCY: "regency", CoverScope.CAMPAIGN: "campaign",
+                             CoverScope.DISTRICT: "district"}
+    covered: dict[str, dict[int | None, int]] = {name: {} for name in names.values()}
+    rows = CoverTally.objects.for_regency(regency).values_list("scope", "campaign_id", "district_id", "participants")
+    for scope, campaign_id, district_id, n in rows:
+        if n:
+            covered[names[scope]][campaign_id if scope == CoverScope.CAMPAIGN else district_id] = n
+    return covered

@@ -1,7 +1,8 @@
 """Dashboard reads: the regency, branch and national dashboards.
 
 The participant-scale figures come from the summary tables (`reporting.summaries`, refreshed by
-the jobs that change them); the pledge figures and the campaigns are small live aggregates. The
+the jobs that change them); the pledge figures from the tallies the database keeps with each
+pledge statement (`donations.models.PledgeTally`, `CoverTally`), a few rows per campaign. The
 definitions are `reporting.figures`. A fixed number of queries whatever the number of
 participants, pledges, imports, districts or campaigns; no personal data (Pemda staff see this).
 """
@@ -13,11 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, FilteredRelation, Q, QuerySet, Sum
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.time import regency_today
-from donations.models import COVERING_STATUSES, Campaign, PledgeStatus
+from donations.models import COVERING_STATUSES, Campaign, PledgeStatus, PledgeTally
+from donations.selectors import covered_participants
 from regencies.models import BpjsBranch, ContributionShare, Regency
 from reporting import figures, summaries
 from reporting.models import RegencySummary, TrendPoint
@@ -73,22 +75,27 @@ def _summary(regency: Regency, today: dt.date) -> RegencySummary:
     return summary
 
 
-def _campaign_rows(regency: Regency) -> list[dict]:
-    """Per campaign: participants covered, rupiah pledged and verified (one query)."""
-    # The pledges joined with the regency too: they are indexed by (regency, campaign, status).
-    covering = Q(rp__status__in=COVERING_STATUSES)
-    return list(
-        Campaign.objects.for_regency(regency)
-        .annotate(rp=FilteredRelation("pledges", condition=Q(pledges__regency=regency)))
-        .values("id", "slug", "title", "status", "target_participants", "target_amount")
-        .annotate(
-            participants=Count("rp__participant_id", filter=covering, distinct=True),
-            rupiah_pledged=Sum("rp__amount", filter=covering, default=0),
-            rupiah_verified=Sum("rp__amount", filter=Q(rp__status=PledgeStatus.VERIFIED), default=0),
-            verified=Count("rp", filter=Q(rp__status=PledgeStatus.VERIFIED)),
-        )
-        .order_by("-id")
-    )
+def _campaign_rows(regency: Regency, covered: dict[int | None, int]) -> list[dict[str, Any]]:
+    """Per campaign: participants covered (`covered`, from `covered_participants`), rupiah pledged
+    and verified (two queries: the campaigns, and the tallies the database keeps per campaign and
+    status)."""
+    tallies: dict[int, dict[str, int]] = {}
+    by_status = PledgeTally.objects.for_regency(regency).values_list("campaign_id", "status", "pledges", "rupiah")
+    for campaign_id, status, pledges, rupiah in by_status:
+        figures_of = tallies.setdefault(campaign_id, {"rupiah_pledged": 0, "rupiah_verified": 0, "verified": 0})
+        if status in COVERING_STATUSES:
+            figures_of["rupiah_pledged"] += rupiah
+        if status == PledgeStatus.VERIFIED:
+            figures_of["rupiah_verified"] += rupiah
+            figures_of["verified"] += pledges
+    rows: list[dict[str, Any]] = [
+        dict(row) for row in Campaign.objects.for_regency(regency)
+        .values("id", "slug", "title", "status", "target_participants", "target_amount").order_by("-id")
+    ]
+    for row in rows:
+        row["participants"] = covered.get(row["id"], 0)
+        row.update(tallies.get(row["id"], {"rupiah_pledged": 0, "rupiah_verified": 0, "verified": 0}))
+    return rows
 
 
 _SUMMARY_FIELDS = (
@@ -98,9 +105,9 @@ _SUMMARY_FIELDS = (
 )
 
 
-def _district_rows(regency: Regency) -> list[dict[str, Any]]:
-    """Per district (summary rows, one query) with the participants pledges cover (live, one query)."""
-    covered = figures.covered_by_district(regency=regency)
+def _district_rows(regency: Regency, covered: dict[int | None, int]) -> list[dict[str, Any]]:
+    """Per district (summary rows, one query) with the participants pledges cover (`covered`,
+    by the district of the pledge)."""
     return [
         {"name": row.name or _("(tanpa kecamatan)"), "in_arrears": row.in_arrears, "eligible": row.eligible,
          "covered": covered.get(row.district_id, 0), "reactivated": row.reactivated,
@@ -111,15 +118,16 @@ def _district_rows(regency: Regency) -> list[dict[str, Any]]:
 
 def regency_dashboard(*, regency: Regency, today: dt.date | None = None) -> dict[str, Any]:
     """Everything the regency dashboard shows: the summary, its districts and trend (3 indexed
-    reads), the pledge figures (2), the pool (1), the campaigns (1), the share in force (1)."""
+    reads), the pledge tallies (3), the pool (1), the campaigns (1), the share in force (1)."""
     today = today or regency_today(regency)
     summary = _summary(regency, today)
     people = {key: getattr(summary, key) for key in _SUMMARY_FIELDS}
     pledges = figures.pledge_figures(regency=regency)
     share = regency_share_in_force(on=today)
-    districts = _district_rows(regency)
+    covered = covered_participants(regency=regency)
+    districts = _district_rows(regency, covered["district"])
     trend = summaries.trend_rows(regency=regency)
-    campaigns = _campaign_rows(regency)
+    campaigns = _campaign_rows(regency, covered["campaign"])
     for row in campaigns:
         row["percent"] = (
             min(100, round(row["participants"] * 100 / row["target_participants"]))

@@ -16,8 +16,11 @@ The participant-scale figures are kept per regency in `reporting.models.RegencyS
 refresh and for the integrity check; `reactivated`'s "once in arrears" is what the import keeps per
 participant and regency (`participants.models.ClearingHistory.once_in_arrears`), not every month
 of the history, made current first when records were written around the import
-(`once_in_arrears_current`). The pledge figures are one aggregate over the regency's
-pledges and are read live (a donor's reservation changes them at once). `waiting` is counted by
+(`once_in_arrears_current`). The pledge figures are read from the tallies the database keeps in
+each statement that writes pledges (`donations.models.PledgeTally` per campaign and status,
+`CoverTally` for the participants covered, once each): a donor's reservation changes them at
+once, and reading them costs the same after a year of pledges as after the first. Covered per
+district counts each pledge in the district its participant was listed in when it was made. `waiting` is counted by
 `donations.selectors.pool_count` and cached until a pledge, an assessment, a list, a screening or
 a reconciliation changes the pool.
 """
@@ -34,8 +37,15 @@ from django.utils.translation import gettext_lazy as _
 from assessments.models import Screening
 from assessments.selectors import eligible_participant_ids
 from core.time import regency_today
-from donations.models import COVERING_STATUSES, Pledge, PledgeStatus
-from donations.selectors import pledge_counts, pool_count
+from donations.models import (
+    COVERING_STATUSES,
+    CoverScope,
+    CoverTally,
+    Pledge,
+    PledgeStatus,
+    PledgeTally,
+)
+from donations.selectors import covered_participants, pledge_counts, pledge_tally, pool_count
 from participants.imports.apply import clearing_history_matches_imports, rebuild_clearing_history
 from participants.models import ARREARS_SEGMENTS, Family, Participant, ParticipantStatus
 from participants.selectors import in_arrears_q, reactivated_q
@@ -169,23 +179,24 @@ def cleared(*, regency: Regency) -> int:
 
 
 def pledge_figures(*, regency: Regency) -> dict[str, int]:
-    """Pledged, paid, verified, disputed, released (from `pledge_counts`, the same numbers the
-    reconciliation page shows) and the rupiah pledged, paid and verified: two queries."""
+    """Pledged, paid, verified, disputed, released (the same numbers the reconciliation page
+    shows) and the rupiah pledged, paid and verified: one read of the tallies the database keeps
+    per campaign and status (`donations.selectors.pledge_tally`)."""
     s = PledgeStatus
-    counts = pledge_counts(regency=regency)
-    paid_like = (s.PAID, s.VERIFIED, s.DISPUTED)
-    money = Pledge.objects.for_regency(regency).aggregate(
-        rupiah_pledged=Sum("amount", filter=Q(status__in=COVERING_STATUSES), default=0),
-        rupiah_paid=Sum("amount", filter=Q(status__in=paid_like), default=0),
-        rupiah_verified=Sum("amount", filter=Q(status=s.VERIFIED), default=0),
-    )
+    tally = pledge_tally(regency=regency)
+
+    def rupiah(*statuses: str) -> int:
+        return sum(tally[status][1] for status in statuses)
+
     return {
-        "pledged": counts[s.RESERVED] + counts[s.PLEDGED],
-        "paid": counts[s.PAID],
-        "verified": counts[s.VERIFIED],
-        "disputed": counts[s.DISPUTED],
-        "released": counts[s.RELEASED],
-        **money,
+        "pledged": tally[s.RESERVED][0] + tally[s.PLEDGED][0],
+        "paid": tally[s.PAID][0],
+        "verified": tally[s.VERIFIED][0],
+        "disputed": tally[s.DISPUTED][0],
+        "released": tally[s.RELEASED][0],
+        "rupiah_pledged": rupiah(*COVERING_STATUSES),
+        "rupiah_paid": rupiah(s.PAID, s.VERIFIED, s.DISPUTED),
+        "rupiah_verified": rupiah(s.VERIFIED),
     }
 
 
@@ -202,27 +213,21 @@ def disputed(*, regency: Regency) -> int:
 
 
 def covered_by_district(*, regency: Regency) -> dict[int | None, int]:
-    """Per district: participants a pledge covers (active, verified or disputed), one query."""
-    rows = (
-        Pledge.objects.for_regency(regency)
-        .filter(status__in=COVERING_STATUSES)
-        .values("participant__district_id")
-        .annotate(n=Count("participant_id", distinct=True))
-        .order_by()
-    )
-    return {row["participant__district_id"]: row["n"] for row in rows}
+    """Per district (the participant's when the pledge was made): participants a pledge covers
+    (active, verified or disputed), each once; one read of the database's tallies."""
+    return covered_participants(regency=regency)["district"]
 
 
 def pledges_by_regency(*, regency_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Per regency: participants covered by a pledge and pledges verified (one query; the branch
-    and national views)."""
-    rows = (
-        Pledge.all_regencies.filter(regency_id__in=regency_ids)
-        .values("regency_id")
-        .annotate(
-            covered=Count("participant_id", filter=Q(status__in=COVERING_STATUSES), distinct=True),
-            verified=Count("id", filter=Q(status=PledgeStatus.VERIFIED)),
-        )
-        .order_by()
-    )
-    return {row["regency_id"]: {"covered": row["covered"], "verified": row["verified"]} for row in rows}
+    """Per regency: participants covered by a pledge and pledges verified (two reads of the
+    database's tallies for any number of regencies; the branch and national views)."""
+    result = {pk: {"covered": 0, "verified": 0} for pk in regency_ids}
+    covered = (CoverTally.all_regencies.filter(regency_id__in=regency_ids, scope=CoverScope.REGENCY)
+               .values_list("regency_id", "participants"))
+    for regency_id, n in covered:
+        result[regency_id]["covered"] = n
+    verified = (PledgeTally.all_regencies.filter(regency_id__in=regency_ids, status=PledgeStatus.VERIFIED)
+                .values("regency_id").annotate(n=Sum("pledges")).order_by())
+    for row in verified:
+        result[row["regency_id"]]["verified"] = row["n"]
+    return result

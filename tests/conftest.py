@@ -83,6 +83,7 @@ def pytest_runtest_call(item):
         result = yield
     finally:
         arrears_import_applied.disconnect(dispatch_uid="tests.integrity")
+    _tallies_match_pledges(item)
     if applied:
         from core.integrity import run
 
@@ -90,6 +91,30 @@ def pytest_runtest_call(item):
         if not report.ok:
             pytest.fail(f"check_integrity after the import: {report.failed}", pytrace=False)
     return result
+
+
+def _tallies_match_pledges(item) -> None:
+    """Every test that passed with the database ends with the pledge tallies the database keeps
+    (donations.tallies) equal to what its pledges say: each test's pledges, made by whatever path,
+    check the triggers. A test whose connection no longer works is not checked."""
+    uses_db = {"db", "transactional_db", "django_db_reset_sequences"} & set(item.fixturenames)
+    if not uses_db and item.get_closest_marker("django_db") is None:
+        return
+    from django.db import DatabaseError, connection, transaction
+    from psycopg2.extensions import TRANSACTION_STATUS_INERROR
+
+    from donations import tallies
+
+    raw = connection.connection
+    if raw is None or raw.closed or connection.needs_rollback or raw.info.transaction_status == TRANSACTION_STATUS_INERROR:
+        return
+    try:
+        with transaction.atomic():
+            differ = tallies.differences()
+    except DatabaseError:
+        return
+    if differ:
+        pytest.fail(f"{differ} pledge tally rows differ from the pledges (donations.tallies)", pytrace=False)
 
 
 @pytest.fixture
