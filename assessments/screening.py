@@ -285,11 +285,16 @@ def _screen_values() -> dict:
     }
 
 # Participants who left the queue (paid, cleared, moved to another regency) lose their entry.
+# The regency's queue rows whose participant is no longer in arrears here. Anti-joined with the
+# regency's participants in arrears (its index): a join with every participant that is *not*
+# (another regency's, cleared, paid up) read the whole table once per regency, 0.5 s each at
+# 20 regencies of 50,000 and growing with everyone ever listed anywhere.
 _PRUNE_SQL = """
 DELETE FROM {screening} s
-USING {participant} p
-WHERE s.participant_id = p.id AND s.regency_id = %(regency)s
-  AND NOT (p.regency_id = %(regency)s AND p.status <> %(cleared)s AND p.months_in_arrears > 0)
+WHERE s.regency_id = %(regency)s
+  AND NOT EXISTS (SELECT 1 FROM {participant} p
+                  WHERE p.id = s.participant_id AND p.regency_id = %(regency)s
+                    AND p.status <> %(cleared)s AND p.months_in_arrears > 0)
 """
 
 
