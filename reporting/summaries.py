@@ -35,6 +35,7 @@ from participants.models import (
     ArrearsImport,
     ArrearsRecord,
     CareClass,
+    ClearingHistory,
     ImportMode,
     ImportStatus,
     Participant,
@@ -173,10 +174,12 @@ def on_import_applied(sender: Any, import_id: int, **kwargs: Any) -> None:
 def donor_figures(*, regency: Regency) -> dict[str, int]:
     """The summary's figures that depend on pledges: reactivated (as `figures.list_figures`
     defines it) and helped by a verified pledge, and the class III ones among them. Read from the
-    verified pledges' participants, each checked against the history by its own index (once in
-    arrears on a list of the regency), not the regency's whole history (one query)."""
-    once_in_arrears = ArrearsRecord.objects.for_regency(regency).filter(
-        record_in_arrears_q(), participant_id=OuterRef("pk"))
+    verified pledges' participants, each checked against its clearing row ("once in arrears",
+    `ClearingHistory`; the caller makes the rows current first) by the row's unique index, not
+    against every month of the history: one probe a participant however many months are kept
+    (one query)."""
+    once_in_arrears = ClearingHistory.objects.for_regency(regency).filter(
+        once_in_arrears=True, participant_id=OuterRef("pk"))
     verified = Pledge.objects.for_regency(regency).filter(status=PledgeStatus.VERIFIED).values("participant_id")
     return Participant.objects.for_regency(regency).filter(
         ~in_arrears_q(), ~left_otherwise_q(), Exists(once_in_arrears), pk__in=verified,
@@ -186,12 +189,15 @@ def donor_figures(*, regency: Regency) -> dict[str, int]:
     )
 
 
-def _refresh_part(regency_id: int, figures_of: Callable[[Regency], dict[str, int]]) -> None:
-    """Update the figures `figures_of` computes, under the summary's lock; a regency without a
-    summary yet gets its first, whole one."""
+def _refresh_part(regency_id: int, figures_of: Callable[[Regency], dict[str, int]], *,
+                  first: Callable[[Regency], None] | None = None) -> None:
+    """Update the figures `figures_of` computes, under the summary's lock (after `first`, which
+    may take locks of its own); a regency without a summary yet gets its first, whole one."""
     regency = Regency.objects.filter(pk=regency_id).first()
     if regency is None:
         return
+    if first is not None:
+        first(regency)
     with transaction.atomic():
         _lock(regency.pk)
         updated = RegencySummary.objects.for_regency(regency).update(
@@ -203,8 +209,10 @@ def _refresh_part(regency_id: int, figures_of: Callable[[Regency], dict[str, int
 
 def on_regency_changed(sender: Any, regency_id: int, **kwargs: Any) -> None:
     """Inside a reconciliation transaction: a run changes pledges, nothing else, so only the
-    figures that depend on pledges (`donor_figures`)."""
-    _refresh_part(regency_id, lambda regency: donor_figures(regency=regency))
+    figures that depend on pledges (`donor_figures`). The clearing rows it reads are made
+    current before the summary's lock, the last lock the transaction takes."""
+    _refresh_part(regency_id, lambda regency: donor_figures(regency=regency),
+                  first=lambda regency: figures.once_in_arrears_current(regency=regency))
 
 
 def on_screening_done(sender: Any, regency_id: int, **kwargs: Any) -> None:

@@ -94,8 +94,10 @@ def test_reconciliation_reads_the_pledges_not_every_participant(listed, regency_
     with CaptureQueriesContext(connection) as queries:
         reconciliation_done.send(sender=ReconciliationRun, regency_id=regency_a.pk, run_id=0)
     statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    assert len(statements) == 4  # the regency, the lock, the donor figures, the update
-    assert "participants_arrearsrecord" in statements[2] and "donations_pledge" in statements[2]
+    assert len(statements) == 5  # the regency, the clearing rows' mark, the lock, the donor figures, the update
+    donors = statements[3]
+    assert "participants_clearinghistory" in donors and "donations_pledge" in donors
+    assert "participants_arrearsrecord" not in donors  # not every month of the history
     assert not any("participants_district" in sql or "reporting_districtsummary" in sql for sql in statements)
 
 
