@@ -640,6 +640,10 @@ def _remove_foreign_cards(run: _Run, cur: CursorWrapper, s: str) -> int:
             "baris tidak diterapkan."
         )
     )
+    # One probe of the card number index per row of the file: left to itself the planner hashes
+    # the file and reads every participant of the installation (each regency's, the cleared
+    # ones too), a cost that grows with everyone ever listed anywhere, not with this list.
+    run(sql.SQL("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"))
     run(
         _q(
             "WITH bad AS (DELETE FROM {staging} t USING {participant} p, {regency} r "
@@ -653,7 +657,9 @@ def _remove_foreign_cards(run: _Run, cur: CursorWrapper, s: str) -> int:
         ),
         {"b": before, "a": after},
     )
-    return cur.rowcount
+    removed = cur.rowcount
+    run(sql.SQL("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on"))
+    return removed
 
 
 def _places(run: _Run, places: str) -> None:
