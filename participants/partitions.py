@@ -180,7 +180,9 @@ def history_partition_ensure(*, month: dt.date, lock_timeout: str | None = None)
 
 
 def _ensure(*, month: dt.date, lock_timeout: str | None) -> bool:
-    """history_partition_ensure's work (month is a first of the month)."""
+    """history_partition_ensure's work (month is a first of the month). The making itself is
+    `participants_history_month_make` (migration 0012), which runs as the tables' owner: only
+    the owner may attach a partition, and the application's role owns nothing."""
     name = partition_name(month)
     if name in _attached():
         return False
@@ -189,31 +191,18 @@ def _ensure(*, month: dt.date, lock_timeout: str | None) -> bool:
         previous = cur.fetchone()[0]
         if lock_timeout is not None:
             cur.execute("SELECT set_config('lock_timeout', %s, true)", [lock_timeout])
-        cur.execute("SELECT pg_advisory_xact_lock(%s, %s)", list(_LOCK_KEY))
-        if name in _attached():
-            return False
-        if name in _detached():
-            logger.warning("history month %s is detached (table %s): its rows go to %s",
-                           month.isoformat(), name, DEFAULT_PARTITION)
-            return False
-        table, part, default = (sql.Identifier(HISTORY_TABLE), sql.Identifier(name),
-                                sql.Identifier(DEFAULT_PARTITION))
-        low, high = sql.Literal(month.isoformat()), sql.Literal(month_add(month, 1).isoformat())
-        cur.execute(sql.SQL(
-            "CREATE TABLE {part} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE)"
-        ).format(part=part, table=table))
-        if DEFAULT_PARTITION in _attached():
-            cur.execute(sql.SQL(
-                "WITH moved AS (DELETE FROM {default} WHERE as_of >= {low} AND as_of < {high} RETURNING *)"
-                " INSERT INTO {part} SELECT * FROM moved"
-            ).format(default=default, part=part, low=low, high=high))
-            if cur.rowcount:
-                logger.info("history month %s: %s rows moved out of %s", month.isoformat(), cur.rowcount,
-                            DEFAULT_PARTITION)
-        cur.execute(sql.SQL("ALTER TABLE {table} ATTACH PARTITION {part} FOR VALUES FROM ({low}) TO ({high})")
-                    .format(table=table, part=part, low=low, high=high))
+        cur.execute("SELECT participants_history_month_make(%s)", [month])
+        moved = cur.fetchone()[0]
         # Inside a caller's transaction the setting would outlive this block.
         cur.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+    if moved is None:
+        return False
+    if moved < 0:
+        logger.warning("history month %s is detached (table %s): its rows go to %s",
+                       month.isoformat(), name, DEFAULT_PARTITION)
+        return False
+    if moved:
+        logger.info("history month %s: %s rows moved out of %s", month.isoformat(), moved, DEFAULT_PARTITION)
     logger.info("history month %s: partition %s made", month.isoformat(), name)
     return True
 

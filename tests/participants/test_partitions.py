@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import OperationalError, connection
+from django.db import OperationalError, ProgrammingError, connection
 from django.test.utils import CaptureQueriesContext
 from psycopg2 import sql
 
@@ -285,3 +285,30 @@ def test_the_current_month_is_never_detached(branch_a: BpjsBranch, tmp_path: Pat
     assert this_month.strftime("%Y-%m") not in [m["month"] for m in result["months"]]
     assert this_month in _attached_months()
     assert ArrearsRecord.all_regencies.filter(arrears_import=imp).count() == 1
+
+
+def test_the_applications_role_makes_a_month_though_it_owns_nothing(db):
+    """In docker-compose.yml the workers log in as a role that owns no table (deploy/postgres-init/),
+    and only the history's owner may attach a partition to it: the making runs as the owner
+    (`participants_history_month_make`, migration 0012), for the import and the monthly job alike."""
+    month = dt.date(2031, 5, 1)
+    with connection.cursor() as cur:
+        cur.execute("CREATE ROLE satu_test_worker NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT")
+        cur.execute("GRANT USAGE ON SCHEMA public TO satu_test_worker")
+        cur.execute("SET ROLE satu_test_worker")
+        try:
+            cur.execute("SAVEPOINT as_worker")
+            # What the role could not do itself.
+            with pytest.raises(ProgrammingError, match=r"must be owner"):
+                cur.execute("ALTER TABLE participants_arrearsrecord ATTACH PARTITION participants_arrearsrecord_default"
+                            " DEFAULT")
+            cur.execute("ROLLBACK TO SAVEPOINT as_worker")
+            assert partitions.history_partition_ensure(month=month) is True
+            assert partitions.history_partition_ensure(month=month) is False  # there already
+        finally:
+            cur.execute("RESET ROLE")
+        cur.execute("SELECT tableowner FROM pg_tables WHERE tablename = %s", [partitions.partition_name(month)])
+        (owner,) = cur.fetchone()
+        cur.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'participants_arrearsrecord'")
+        assert cur.fetchone() == (owner,)
+    assert month in _attached_months()
