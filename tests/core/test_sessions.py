@@ -19,6 +19,7 @@ from django.db import connection
 
 import core.cache
 from core.cache import SessionRedisCache
+from tests.child_database import database_url
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,8 +50,7 @@ class WebProcess:
 
 @pytest.fixture
 def web_env() -> dict[str, str]:
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    url = database_url(connection.settings_dict)
     return {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.dev", "DATABASE_URL": url,
             "REDIS_URL": settings.REDIS_URL, "DJANGO_ALLOWED_HOSTS": "testserver", "DJANGO_DEBUG": "false"}
 

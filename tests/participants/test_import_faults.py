@@ -32,7 +32,7 @@ from participants.imports import apply as apply_module
 from participants.imports.staging import staging_exists, staging_table_name
 from participants.models import ArrearsImport, ArrearsRecord, Family, ImportStatus, Participant
 from participants.tasks import import_run_task
-from scripts.services import postgres_socket_url
+from tests.child_database import database_url
 from tests.factories import UserFactory, api_token_for
 from tests.participants.importing import card, csv_text, line, run_import, write_file
 
@@ -77,14 +77,7 @@ def _media(settings, tmp_path):
 
 
 def _database_url() -> str:
-    """The test database's URL for a child process: over TCP, or over the unix socket of the
-    embedded PostgreSQL `make test` starts without DATABASE_URL (its HOST is a directory)."""
-    s = connection.settings_dict
-    host, port = s.get("HOST") or "127.0.0.1", int(s.get("PORT") or 5432)
-    if host.startswith("/"):
-        return postgres_socket_url(host, database=s["NAME"], user=s["USER"], port=port)
-    auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
-    return f"postgres://{auth}@{host}:{port}/{s['NAME']}"
+    return database_url(connection.settings_dict)
 
 
 def _child(mode: str, import_id: int, marker: Path) -> subprocess.Popen:
