@@ -317,6 +317,7 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps({
             "branches": options["branches"], "rows": options["rows"], "cpus": os.cpu_count(),
             "months": months, "ratios": ratios(months, keys),
+            "postgres": _server_settings(),
             "seconds": round(time.monotonic() - started, 1),
         }))
 
@@ -549,6 +550,18 @@ def _dashboard_times(client: Any, path: str, count: int) -> list[float]:
         client.get(path)
         times.append((time.perf_counter() - t) * 1000)
     return times
+
+
+# The server settings a year's cost depends on most (README, "Scaling"): runs on differently set
+# servers are not comparable month for month.
+SERVER_SETTINGS = ("server_version", "shared_buffers", "effective_cache_size", "max_wal_size", "checkpoint_timeout",
+                   "autovacuum")
+
+
+def _server_settings() -> dict[str, str]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT name, current_setting(name) FROM pg_settings WHERE name = ANY(%s)", [list(SERVER_SETTINGS)])
+        return dict(cur.fetchall())
 
 
 def _sizes() -> dict[str, Any]:
