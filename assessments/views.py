@@ -18,12 +18,13 @@ from assessments import questionnaire, selectors, services
 from assessments.forms import DecisionForm, EvidenceForm, ScreeningSettingsForm
 from assessments.models import Assessment, Flag, ReasonCode, Recommendation, Status
 from core.errors import DomainError
-from core.pagination import CURSOR_PARAM
+from core.pagination import CURSOR_PARAM, KeysetPage
 from core.time import regency_today
 from participants.models import Participant
 from regencies.models import District
 from regencies.permissions import RegencyHttpRequest, require_perm
 from regencies.roles import Perm, Role
+from regencies.versions import kept
 
 
 def _wants_json(request) -> bool:
@@ -81,11 +82,19 @@ def assessment_queue(request: RegencyHttpRequest, regency_slug: str) -> HttpResp
         filter_params["status"] = "submitted"
     filters = selectors.QueueFilters.from_params(filter_params)
     raw_page = request.GET.get("page") or ""
-    page = selectors.queue_page(
-        regency=regency, user=request.user, filters=filters, today=today,
-        cursor=request.GET.get(CURSOR_PARAM),
-        page_number=min(int(raw_page), 100_000) if raw_page.isdigit() else None,
-    )
+    cursor = request.GET.get(CURSOR_PARAM)
+    page_number = min(int(raw_page), 100_000) if raw_page.isdigit() else None
+
+    def build() -> KeysetPage:
+        return selectors.queue_page(regency=regency, user=request.user, filters=filters, today=today,
+                                    cursor=cursor, page_number=page_number)
+
+    # What makes one user's queue differ from another's: their districts (theirs first) and,
+    # with "mine", who they are.
+    mine = request.user.pk if filters.mine else None
+    page = kept(regency.pk, "assessment_queue",
+                (filters, cursor, page_number, today,
+                 sorted(selectors.assessor_districts(regency=regency, user=request.user)), mine), build)
     rows = [{"entry": e, "days_waiting": selectors.days_waiting(e, today)} for e in page.object_list]
     can_decide = access.can(Perm.DECIDE_ASSESSMENT)
     params: QueryDict = request.GET.copy()

@@ -22,7 +22,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -40,6 +40,7 @@ CURSOR_PARAM = "cursor"
 COUNT_CAP = 1000
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,13 @@ class KeysetPage(Generic[T]):
 
     def __len__(self) -> int:
         return len(self.object_list)
+
+
+def without_instances(value: tuple[KeysetPage[Any], V]) -> tuple[KeysetPage[Any], V]:
+    """A page and what was built from its rows, without the rows' model instances: what a list
+    page keeps (`regencies.versions.kept`) when its template shows only what was built."""
+    page, built = value
+    return replace(page, object_list=[]), built
 
 
 def _after(queryset: QuerySet[Any], order: KeysetOrder, values: Sequence[Any], *, backward: bool) -> QuerySet[Any]:

@@ -1,4 +1,3 @@
-from typing import Any
 
 from django.apps import AppConfig
 
@@ -30,38 +29,3 @@ class DonationsConfig(AppConfig):
         # screening: a clearing our donor paid is no sign the participant can pay
         register_paid_pledges(pledge_model=self.get_model("Pledge"), payment_model=self.get_model("Payment"),
                               statuses=(PledgeStatus.PAID, PledgeStatus.VERIFIED))
-
-        # The pool's size (`selectors.pool_count`) is cached until one of these changes it.
-        from django.db.models.signals import post_delete, post_save
-
-        from assessments.models import Assessment
-        from assessments.screening import screening_done
-        from donations.reconciliation.services import reconciliation_done
-
-        for signal in (arrears_import_applied, screening_done, reconciliation_done):
-            signal.connect(_pool_changed_by_job, dispatch_uid=f"donations.pool.job.{id(signal)}")
-        for model in (self.get_model("Pledge"), Assessment):
-            for signal in (post_save, post_delete):
-                signal.connect(_pool_changed_by_row, sender=model,
-                               dispatch_uid=f"donations.pool.{model.__name__}.{id(signal)}")
-
-
-def _pool_changed_by_row(sender: Any, instance: Any, **kwargs: Any) -> None:
-    from donations.selectors import pool_changed
-
-    pool_changed(instance.regency_id)
-
-
-def _pool_changed_by_job(sender: Any, **kwargs: Any) -> None:
-    """A screening or a reconciliation names its regency; an applied list, its import."""
-    from donations.selectors import pool_changed
-    from participants.models import ArrearsImport
-
-    if "regency_id" in kwargs:
-        pool_changed(kwargs["regency_id"])
-        return
-    import_id: int = kwargs["import_id"]
-    applied = ArrearsImport.objects.filter(pk=import_id).select_related("branch").first()
-    if applied is not None:
-        for regency_id in applied.branch.regencies.values_list("pk", flat=True):
-            pool_changed(regency_id)

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.aggregates import BoolOr
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
@@ -73,6 +71,7 @@ from participants.selectors import (
 from regencies.models import Membership, Regency
 from regencies.permissions import regency_access_for
 from regencies.roles import Perm
+from regencies.versions import kept
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -459,45 +458,21 @@ def available_participants(*, regency: Regency, today: dt.date | None = None) ->
     )
 
 
-# The pool's size, kept in the cache per regency and day: counting it reads every approved
-# assessment of the regency (about 36,000 at 100,000 participants: 230-340 ms), while the pages
-# that show it (the dashboard, a campaign's participants) are read far more often than it
-# changes. Every change that can move it bumps the regency's version (`pool_changed`, connected
-# in DonationsConfig.ready: a pledge or an assessment saved or deleted, an applied list, a
-# screening, a reconciliation), so the next read counts again; POOL_TTL bounds what a change
-# made without those (a set-based update in a job) can leave behind.
-POOL_TTL = 120
-
-
-def _pool_version_key(regency_id: int) -> str:
-    return f"donations:pool:v:{regency_id}"
-
-
-def pool_changed(regency_id: int) -> None:
-    """Forget the regency's cached pool size, now and again after the commit (a read between the
-    two could otherwise cache the size from before the change under the new version)."""
-    def bump() -> None:
-        cache.set(_pool_version_key(regency_id), uuid.uuid4().hex, None)
-
-    bump()
-    transaction.on_commit(bump)
-
-
 def pool_count(*, regency: Regency, today: dt.date | None = None) -> int:
     """How many participants `available_participants` holds: counted with JIT off (compiling the
-    pool's plan cost ~4.4 s of 4.8 s at 65,000 participants), then read from the cache until the
-    pool changes."""
+    pool's plan cost ~4.4 s of 4.8 s at 65,000 participants), then kept until the regency's
+    data changes (`regencies.versions`): counting reads every approved assessment of the regency
+    (about 36,000 at 100,000 participants: 230-340 ms), and the pages that show it (the
+    dashboard, a campaign's participants) are read far more often than it changes."""
     day = today or regency_today(regency)
-    version = cache.get(_pool_version_key(regency.pk)) or "0"
-    key = f"donations:pool:{regency.pk}:{day.isoformat()}:{version}"
-    count = cache.get(key)
-    if count is None:
+
+    def count() -> int:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
-            count = available_participants(regency=regency, today=day).count()
-        cache.set(key, count, POOL_TTL)
-    return int(count)
+            return available_participants(regency=regency, today=day).count()
+
+    return kept(regency.pk, "pool_count", (day,), count)
 
 
 def pool_candidates(*, regency: Regency, today: dt.date | None = None) -> QuerySet[Participant]:
@@ -591,8 +566,8 @@ def campaign_participants_page(
         if filters.narrowed:
             counted = count_capped(qs)
             page.count, page.count_exact = counted.value, counted.exact
-        else:
-            page.count, page.count_exact = pool_count(regency=campaign.regency), True
+    if not filters.narrowed:
+        page.count, page.count_exact = pool_count(regency=campaign.regency), True
     return page
 
 
@@ -667,7 +642,10 @@ def campaign_progress(*, campaign: Campaign) -> Progress:
 def campaign_overview(*, campaign: Campaign) -> tuple[Progress, DonorList]:
     """The public campaign page's figures: `campaign_progress` and `campaign_donors` from the
     same two aggregates (the donors counted in them) and the names shown: three queries."""
-    pledges, gifts = _pledge_totals(campaign, donors=True), _gift_totals(campaign, donors=True)
+    # The two aggregates are kept until the regency's pledges, gifts or campaigns change; the
+    # donors' names are read each time (a donor who hides theirs is hidden at once).
+    pledges, gifts = kept(campaign.regency_id, "campaign_totals", (campaign.pk,),
+                          lambda: (_pledge_totals(campaign, donors=True), _gift_totals(campaign, donors=True)))
     return _progress_of(campaign, pledges, gifts), _donors_of(campaign, pledges, gifts)
 
 

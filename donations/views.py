@@ -20,7 +20,7 @@ from core.errors import DomainError
 from core.exports import export_record
 from core.feedback import attempt
 from core.formatting import format_datetime, format_rupiah
-from core.pagination import CURSOR_PARAM
+from core.pagination import CURSOR_PARAM, KeysetPage, without_instances
 from core.service_penalty import penalty_example
 from core.tables import escape_html, fill_translation
 from core.time import regency_today
@@ -35,6 +35,7 @@ from participants.pseudonym import age_band, pseudonym
 from regencies.models import District
 from regencies.permissions import RegencyHttpRequest, require_perm
 from regencies.roles import Perm
+from regencies.versions import kept
 
 
 def _pledge_url(pledge) -> str:
@@ -107,12 +108,19 @@ def campaign_participants(request: HttpRequest, campaign_slug: str) -> HttpRespo
         return refused
     filters = selectors.DonorFilters.from_params(request.GET)
     raw_page = request.GET.get("page") or ""
-    page = selectors.campaign_participants_page(
-        campaign=campaign, filters=filters, cursor=request.GET.get(CURSOR_PARAM),
-        page_number=min(int(raw_page), 100_000) if raw_page.isdigit() else None,
-    )
+    cursor = request.GET.get(CURSOR_PARAM)
+    page_number = min(int(raw_page), 100_000) if raw_page.isdigit() else None
     today = regency_today(campaign.regency)
-    rows = [_pool_card(p, today) for p in page.object_list]
+
+    def build() -> tuple[KeysetPage, list[dict]]:
+        page = selectors.campaign_participants_page(campaign=campaign, filters=filters, cursor=cursor,
+                                                    page_number=page_number)
+        return page, [_pool_card(p, today) for p in page.object_list]
+
+    # The pool is the regency's: the same filters, cursor and day show every donor the same cards,
+    # kept as their plain values (the template adds each donor's own form around them).
+    page, rows = kept(campaign.regency_id, "donor_pool", (filters, cursor, page_number, today), build,
+                      slim=without_instances)
     form = DonorFilterForm(
         initial={"district": filters.district, "care_class": filters.care_class or "", "band": filters.band,
                  "sort": filters.sort},

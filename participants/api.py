@@ -34,6 +34,7 @@ from participants.serializers import (
     ParticipantSerializer,
 )
 from regencies.permissions import Perm, RegencyPermission, RegencyRequest, branch_get_for_user
+from regencies.versions import kept
 
 ERROR_EXAMPLE = OpenApiExample(
     "Validation error",
@@ -221,10 +222,14 @@ class ParticipantListApi(generics.ListAPIView):
         """Most months in arrears first (then the largest amount), as on the page."""
         return selectors.sort_keys(selectors.DEFAULT_SORT)
 
-    def get_queryset(self) -> QuerySet[Participant]:
+    def _filters(self) -> dict[str, Any]:
+        """The query's filters, or a 400 naming the wrong one."""
         params = ParticipantFilterSerializer(data=self.request.query_params)
         params.is_valid(raise_exception=True)
-        data = params.validated_data
+        return dict(params.validated_data)
+
+    def get_queryset(self) -> QuerySet[Participant]:
+        data = self._filters()
         return selectors.participant_list(
             regency=cast(RegencyRequest, self.request).regency_access.regency,
             q=data.get("search") or "",
@@ -267,6 +272,20 @@ class ParticipantListApi(generics.ListAPIView):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The page as DRF writes it, kept until the regency's data changes: the same address
+        (filters, cursor, page size, host) on the same day answers the same for every reader."""
+        regency = cast(RegencyRequest, request).regency_access.regency
+        self._filters()
+
+        def build() -> dict[str, Any]:
+            data = dict(super(ParticipantListApi, self).list(request, *args, **kwargs).data)
+            data["results"] = [dict(row) for row in data["results"]]
+            return data
+
+        return Response(kept(regency.pk, "api_participant_list",
+                             (request.build_absolute_uri(), regency_today(regency)), build))
 
 
 CONFLICT_EXAMPLE = OpenApiExample(

@@ -16,6 +16,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,7 +25,7 @@ from core.errors import DomainError
 from core.feedback import attempt
 from core.formatting import format_date
 from core.links import link_maker
-from core.pagination import CURSOR_PARAM, keyset_page
+from core.pagination import CURSOR_PARAM, KeysetPage, keyset_page, without_instances
 from core.tables import table_rows
 from core.time import regency_today
 from participants import reports, selectors
@@ -37,6 +38,7 @@ from regencies.permissions import (
     branch_get_for_user,
     require_perm,
 )
+from regencies.versions import kept
 
 IMPORTS_PER_PAGE = 25
 PARTICIPANTS_PER_PAGE = selectors.PARTICIPANTS_PER_PAGE
@@ -286,13 +288,22 @@ def participant_list(request: RegencyHttpRequest, regency_slug: str) -> HttpResp
     if request.GET.get("fragment") == "villages":
         return render(request, "participants/_village_field.html", {"form": form})
     filters = form.filters()
-    page = selectors.participant_page(
-        regency=regency, cursor=request.GET.get(CURSOR_PARAM), page_number=_page_number(request), **filters
-    )
-    detail_url = link_maker("participant_detail", key="public_id", sample=str(uuid.UUID(int=0)),
-                            regency_slug=regency.slug)
-    rows = table_rows(((participant, detail_url(participant.public_id)) for participant in page.object_list),
-                      PARTICIPANT_COLUMNS)
+    cursor, page_number = request.GET.get(CURSOR_PARAM), _page_number(request)
+
+    def build() -> tuple[KeysetPage, str]:
+        page = selectors.participant_page(regency=regency, cursor=cursor, page_number=page_number, **filters)
+        detail_url = link_maker("participant_detail", key="public_id", sample=str(uuid.UUID(int=0)),
+                                regency_slug=regency.slug)
+        rows = table_rows(((participant, detail_url(participant.public_id)) for participant in page.object_list),
+                          PARTICIPANT_COLUMNS)
+        return page, str(rows)
+
+    # The same filters, cursor and day show the same rows to everyone who may see the list; kept
+    # without the model instances (the template shows the rows' HTML and the page's cursors).
+    page, rows = kept(regency.pk, "participant_list",
+                      (sorted(filters.items()), cursor, page_number, regency_today(regency)), build,
+                      slim=without_instances)
+    rows = mark_safe(rows)  # noqa: S308 - table_rows' own escaped HTML, kept as a str
     return render(
         request,
         "participants/participant_list.html",

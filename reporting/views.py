@@ -9,9 +9,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core.db_router import replica_reads
+from core.time import regency_today
 from regencies.models import BpjsBranch, Regency
 from regencies.permissions import RegencyHttpRequest, branch_get_for_user, require_perm
 from regencies.roles import BranchRole, Perm, Role
+from regencies.versions import kept
 from reporting import dashboard, selectors
 
 
@@ -31,7 +33,12 @@ def regency_home(request: RegencyHttpRequest, regency_slug: str) -> HttpResponse
     regency = request.regency
     access = request.regency_access
     overview = selectors.regency_overview(regency=regency, people=False)
-    board = dashboard.regency_dashboard(regency=regency)
+    today = regency_today(regency)
+    # Kept until the regency's data changes (the summaries are refreshed in the transactions that
+    # write it); the regency's own figures and the day are part of the key.
+    board = kept(regency.pk, "regency_dashboard",
+                 (today, regency.population, regency.jkn_participants, regency.active_rate_target),
+                 lambda: dashboard.regency_dashboard(regency=regency, today=today))
     branches = _upload_branches(request, regency)
     role_labels = [str(Role(role).label) for role in sorted(access.roles)]
     if access.is_branch_admin:
