@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from django.db import connection
 from django.db.models import F, Q
 from django.test.utils import CaptureQueriesContext
