@@ -135,7 +135,9 @@ def kept(regency_id: int, name: str, parts: Iterable[Any], build: Callable[[], T
     `name` and `parts` must name everything besides the regency's watched tables that the
     value depends on (the query's filters and cursor, a role's view); the language is part of
     the key. What is kept is `slim(value)` when given (a page without its model instances,
-    say): the caller must need no more than that, though a fresh build returns it all."""
+    say): the caller must need no more than that, though a fresh build returns it all. What
+    `build` returns under a name must keep its shape: a release that changes it takes a new
+    name, or the processes of the release before would read each other's values."""
     if connection.in_atomic_block:
         return build()
     key = _key(regency_id, data_version(regency_id), name, parts)

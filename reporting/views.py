@@ -45,7 +45,7 @@ def regency_home(request: RegencyHttpRequest, regency_slug: str) -> HttpResponse
         # The part of the page that is the same for every reader, rendered once.
         return board, render_to_string("reporting/_board_detail.html", {"regency": regency, "board": board})
 
-    board, detail = kept(regency.pk, "regency_dashboard",
+    board, detail = kept(regency.pk, "regency_board",
                          (today, regency.population, regency.jkn_participants, regency.active_rate_target), build)
     branches = _upload_branches(request, regency)
     role_labels = [str(Role(role).label) for role in sorted(access.roles)]
