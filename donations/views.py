@@ -7,10 +7,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import localize
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -99,6 +102,10 @@ def _pool_card(participant, today) -> dict:
     }
 
 
+# Where a kept card's form takes the reader's CSRF token: a comment, which no escaped text can be.
+CSRF_SLOT = "<!--csrf-->"
+
+
 @require_GET
 def campaign_participants(request: HttpRequest, campaign_slug: str) -> HttpResponse:
     """The campaign's pool for a donor who may choose: pseudonymous cards, keyset pages."""
@@ -112,26 +119,33 @@ def campaign_participants(request: HttpRequest, campaign_slug: str) -> HttpRespo
     page_number = min(int(raw_page), 100_000) if raw_page.isdigit() else None
     today = regency_today(campaign.regency)
 
-    def build() -> tuple[KeysetPage, list[dict]]:
+    def build() -> tuple[KeysetPage, tuple[str, list[tuple[int, str]]]]:
         page = selectors.campaign_participants_page(campaign=campaign, filters=filters, cursor=cursor,
                                                     page_number=page_number)
-        return page, [_pool_card(p, today) for p in page.object_list]
+        rows = [_pool_card(p, today) for p in page.object_list]
+        cards = render_to_string("donations/_pool_cards.html", {"campaign": campaign, "rows": rows}) if rows else ""
+        districts = list(District.objects.for_regency(campaign.regency).order_by("name").values_list("pk", "name"))
+        return page, (cards, districts)
 
-    # The pool is the regency's: the same filters, cursor and day show every donor the same cards,
-    # kept as their plain values (the template adds each donor's own form around them).
-    page, rows = kept(campaign.regency_id, "donor_pool", (filters, cursor, page_number, today), build,
-                      slim=without_instances)
+    # The pool is the regency's: the same campaign, filters, cursor and day show every donor the
+    # same cards, rendered once with a slot for each donor's own CSRF token.
+    page, (cards, districts) = kept(campaign.regency_id, "donor_pool_cards",
+                                    (campaign.pk, filters, cursor, page_number, today), build,
+                                    slim=without_instances)
+    csrf_input = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
     form = DonorFilterForm(
         initial={"district": filters.district, "care_class": filters.care_class or "", "band": filters.band,
                  "sort": filters.sort},
-        districts=District.objects.for_regency(campaign.regency).order_by("name").values_list("pk", "name"),
+        districts=districts,
         sorts=[(k, v[0]) for k, v in selectors.DONOR_SORTS.items()],
     )
     params = request.GET.copy()
     params.pop("page", None)
     params.pop(CURSOR_PARAM, None)
     return render(request, "donations/participants.html", {
-        "campaign": campaign, "page": page, "rows": rows, "form": form, "querystring": params.urlencode(),
+        "campaign": campaign, "page": page, "form": form, "querystring": params.urlencode(),
+        # the cards' HTML (escaped when rendered); the slot holds no input of anyone's
+        "cards": mark_safe(cards.replace(CSRF_SLOT, csrf_input)),  # noqa: S308
         "filtered": filters.narrowed,
     })
 

@@ -1,7 +1,7 @@
 """The version of a regency's data: a number that changes when a transaction that wrote the
-regency's participants, assessments, queue entries, pledges, gifts or campaigns
-commits, so that what the list pages computed
-from them can be kept and served again until then.
+regency's members, districts, participants, assessments, queue entries, pledges, gifts or
+campaigns commits, so that what the list pages computed from them can be kept and served again
+until then.
 
 The database keeps it, whatever writes those tables (the ORM, an import's set-based SQL, a job,
 an operator's UPDATE):
@@ -40,8 +40,9 @@ T = TypeVar("T")
 KEPT_SECONDS = 600
 
 # Tables whose writes move their regencies' version (each app's migration adds the triggers).
-WATCHED_TABLES = ("participants_participant", "assessments_assessment", "assessments_screening",
-                  "donations_pledge", "donations_gift", "donations_campaign")
+WATCHED_TABLES = ("regencies_membership", "regencies_district", "participants_participant",
+                  "assessments_assessment", "assessments_screening", "donations_pledge", "donations_gift",
+                  "donations_campaign")
 
 SCHEMA_SQL = """
 CREATE TABLE regencies_dataversion (

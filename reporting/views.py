@@ -3,8 +3,6 @@ national dashboards. Thin: the selectors in `reporting.selectors` and `reporting
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -36,17 +34,23 @@ def regency_home(request: RegencyHttpRequest, regency_slug: str) -> HttpResponse
     """The regency dashboard: aggregates only (no personal data), a fixed number of queries."""
     regency = request.regency
     access = request.regency_access
-    overview = selectors.regency_overview(regency=regency, people=False)
     today = regency_today(regency)
-    # Kept until the regency's data changes (the summaries are refreshed in the transactions that
-    # write it); the regency's own figures and the day are part of the key.
-    def build() -> tuple[dict[str, Any], str]:
-        board = dashboard.regency_dashboard(regency=regency, today=today)
-        # The part of the page that is the same for every reader, rendered once.
-        return board, render_to_string("reporting/_board_detail.html", {"regency": regency, "board": board})
+    may_view_participants = access.can(Perm.VIEW_PARTICIPANTS)
 
-    board, detail = kept(regency.pk, "regency_board",
-                         (today, regency.population, regency.jkn_participants, regency.active_rate_target), build)
+    def build() -> str:
+        return render_to_string("reporting/_board.html", {
+            "regency": regency,
+            "board": dashboard.regency_dashboard(regency=regency, today=today),
+            "overview": selectors.regency_overview(regency=regency, people=False),
+            "may_view_participants": may_view_participants,
+        })
+
+    # The figures, rendered once until the regency's data changes (the summaries are refreshed in
+    # the transactions that write it; members and districts move the version too): the same for
+    # every reader but for one link. The regency's own figures and the day are part of the key.
+    board_html = kept(regency.pk, "regency_board_html",
+                      (today, regency.population, regency.jkn_participants, regency.active_rate_target,
+                       may_view_participants), build)
     branches = _upload_branches(request, regency)
     role_labels = [str(Role(role).label) for role in sorted(access.roles)]
     if access.is_branch_admin:
@@ -55,9 +59,8 @@ def regency_home(request: RegencyHttpRequest, regency_slug: str) -> HttpResponse
         "regency": regency,
         "access": access,
         "role_labels": role_labels,
-        "overview": overview,
-        "board": board,
-        "board_detail": mark_safe(detail),  # noqa: S308 - the template's own output, kept as a str
+        "timezone_abbr": selectors.TIMEZONE_ABBREVIATIONS.get(regency.timezone, regency.timezone),
+        "board_html": mark_safe(board_html),  # noqa: S308 - the template's own output, kept as a str
         "upload_branches": branches,
     })
 

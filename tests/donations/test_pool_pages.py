@@ -68,3 +68,39 @@ def test_donor_page_links_and_api_cursor(client, public_campaign, pool, donor):
         ids += [r["public_id"] for r in body["results"]]
         url = body["next"]
     assert sorted(ids) == sorted(str(p.public_id) for p in pool) and len(ids) == 26
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_page_of_cards_carries_each_readers_own_working_csrf_token(public_campaign, make_participant,
+                                                                        donor):
+    """The cards are rendered once for every donor (`regencies.versions.kept`); each reader's
+    page gets their own token in every card's form, and a reservation posted with it is taken."""
+    import re
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from donations.models import Pledge
+    from donations.services import donor_profile_ensure
+    from tests.factories import UserFactory
+
+    chosen = make_participant()
+    url = reverse("campaign_participants", kwargs={"campaign_slug": public_campaign.slug})
+    first = Client(enforce_csrf_checks=True)
+    first.force_login(donor)
+    assert str(chosen.public_id) in first.get(url).content.decode()  # builds and keeps the page
+    other = UserFactory(email="donatur.dua@example.test")
+    donor_profile_ensure(user=other)
+    second = Client(enforce_csrf_checks=True)
+    second.force_login(other)
+    answer = second.get(url)
+    html = answer.content.decode()
+    assert answer.status_code == 200, answer
+    reserve = reverse("campaign_reserve", kwargs={"campaign_slug": public_campaign.slug})
+    in_cards = re.findall(rf'<form method="post" action="{reserve}" class="row">\s*'
+                          r'<input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)">', html)
+    assert len(in_cards) == 1 and "<!--csrf-->" not in html  # one card, its slot filled
+    # Had the kept cards carried the first reader's token, the second's post would be refused.
+    response = second.post(reserve, {"participant": str(chosen.public_id), "csrfmiddlewaretoken": in_cards[0]})
+    assert response.status_code == 302
+    assert Pledge.objects.for_regency(public_campaign.regency).filter(donor=other, participant=chosen).exists()

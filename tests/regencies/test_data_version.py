@@ -135,3 +135,23 @@ def test_the_version_is_locked_at_commit_so_writers_of_one_regency_do_not_deadlo
     assert errors == []
     assert data_version(regency_a.pk) == before + 2
     assert Participant.objects.for_regency(regency_a).get(pk=second.pk).months_in_arrears == 8
+
+
+def test_the_dashboard_shows_a_new_member_and_the_participant_link_by_permission(
+        client, regency_a, admin_a, staff_a):
+    from regencies.models import Membership
+    from regencies.roles import Role
+    from tests.factories import member
+
+    url = reverse("regency_home", kwargs={"regency_slug": regency_a.slug})
+    list_url = reverse("participant_list", kwargs={"regency_slug": regency_a.slug})
+    client.force_login(admin_a)
+    assessors = Membership.objects.for_regency(regency_a).filter(role=Role.ASSESSOR, is_active=True).count()
+    row = '<tr><td>{}</td><td class="num">{}</td></tr>'.format
+    first = client.get(url).content.decode()
+    assert f"{list_url}?status=inactive" in first and row(Role.ASSESSOR.label, assessors) in first
+    assert row(Role.ASSESSOR.label, assessors) in client.get(url).content.decode()  # kept
+    member(regency_a, Role.ASSESSOR, email="asesor.baru@example.test")
+    assert row(Role.ASSESSOR.label, assessors + 1) in client.get(url).content.decode()  # moved with the commit
+    client.force_login(staff_a)  # the same version, a reader who may not open the list
+    assert f'{list_url}?status=inactive' not in client.get(url).content.decode()
