@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse, Query
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,8 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from assessments import questionnaire, selectors, services
 from assessments.forms import DecisionForm, EvidenceForm, ScreeningSettingsForm
 from assessments.models import Assessment, Flag, ReasonCode, Recommendation, Status
+from assessments.templatetags.assessment_tags import queue_cards
 from core.errors import DomainError
-from core.pagination import CURSOR_PARAM, KeysetPage
+from core.pagination import CURSOR_PARAM, KeysetPage, without_instances
 from core.time import regency_today
 from participants.models import Participant
 from regencies.models import District
@@ -85,25 +87,33 @@ def assessment_queue(request: RegencyHttpRequest, regency_slug: str) -> HttpResp
     cursor = request.GET.get(CURSOR_PARAM)
     page_number = min(int(raw_page), 100_000) if raw_page.isdigit() else None
 
-    def build() -> KeysetPage:
-        return selectors.queue_page(regency=regency, user=request.user, filters=filters, today=today,
-                                    cursor=cursor, page_number=page_number)
-
-    # What makes one user's queue differ from another's: their districts (theirs first) and,
-    # with "mine", who they are.
-    mine = request.user.pk if filters.mine else None
-    page = kept(regency.pk, "assessment_queue",
-                (filters, cursor, page_number, today,
-                 sorted(selectors.assessor_districts(regency=regency, user=request.user)), mine), build)
-    rows = [{"entry": e, "days_waiting": selectors.days_waiting(e, today)} for e in page.object_list]
     can_decide = access.can(Perm.DECIDE_ASSESSMENT)
+
+    def build() -> tuple[KeysetPage, str]:
+        page = selectors.queue_page(regency=regency, user=request.user, filters=filters, today=today,
+                                    cursor=cursor, page_number=page_number)
+        rows = [{"entry": e, "days_waiting": selectors.days_waiting(e, today)} for e in page.object_list]
+        context = {"regency": regency, "can_decide": can_decide, "assign_form": assign_form}
+        return page, str(queue_cards(context, rows)) if rows else ""
+
+    # What makes one user's queue differ from another's: their districts (theirs first), with
+    # "mine" who they are, and whether the cards have the checkboxes of one who decides. A refused
+    # assignment shows its errors on cards built for it.
+    mine = request.user.pk if filters.mine else None
+    if request.method == "POST":
+        page, cards = build()
+    else:
+        page, cards = kept(regency.pk, "assessment_queue_cards",
+                           (filters, cursor, page_number, today,
+                            sorted(selectors.assessor_districts(regency=regency, user=request.user)), mine,
+                            can_decide), build, slim=without_instances)
     params: QueryDict = request.GET.copy()
     params.pop("page", None)
     params.pop(CURSOR_PARAM, None)
     return render(request, "assessments/queue.html", {
         "regency": regency,
         "page": page,
-        "rows": rows,
+        "cards": mark_safe(cards),  # noqa: S308 - queue_cards' own escaped HTML, kept as a str
         "filters": filters,
         "querystring": params.urlencode(),
         "districts": District.objects.for_regency(regency).order_by("name"),

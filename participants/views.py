@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -25,7 +26,7 @@ from core.errors import DomainError
 from core.feedback import attempt
 from core.formatting import format_date
 from core.links import link_maker
-from core.pagination import CURSOR_PARAM, KeysetPage, keyset_page, without_instances
+from core.pagination import CURSOR_PARAM, keyset_page
 from core.tables import table_rows
 from core.time import regency_today
 from participants import reports, selectors
@@ -284,31 +285,34 @@ def import_errors_xlsx(request: BranchHttpRequest, branch, import_id) -> FileRes
 def participant_list(request: RegencyHttpRequest, regency_slug: str) -> HttpResponse:
     """Search, filter, sort and page through the regency's participants."""
     regency = request.regency
-    form = ParticipantFilterForm(request.GET, regency=regency)
     if request.GET.get("fragment") == "villages":
+        form = ParticipantFilterForm(request.GET, regency=regency)
         return render(request, "participants/_village_field.html", {"form": form})
-    filters = form.filters()
-    cursor, page_number = request.GET.get(CURSOR_PARAM), _page_number(request)
+    may_reveal_nik = request.regency_access.can(Perm.REVEAL_NIK)
 
-    def build() -> tuple[KeysetPage, str]:
-        page = selectors.participant_page(regency=regency, cursor=cursor, page_number=page_number, **filters)
+    def build() -> str:
+        form = ParticipantFilterForm(request.GET, regency=regency)
+        filters = form.filters()
+        page = selectors.participant_page(regency=regency, cursor=request.GET.get(CURSOR_PARAM),
+                                          page_number=_page_number(request), **filters)
         detail_url = link_maker("participant_detail", key="public_id", sample=str(uuid.UUID(int=0)),
                                 regency_slug=regency.slug)
         rows = table_rows(((participant, detail_url(participant.public_id)) for participant in page.object_list),
                           PARTICIPANT_COLUMNS)
-        return page, str(rows)
+        return render_to_string("participants/_participant_list_body.html", {
+            "regency": regency, "form": form, "page": page, "rows": rows, "filters": filters,
+            "may_reveal_nik": may_reveal_nik,
+        }, request=request)
 
-    # The same filters, cursor and day show the same rows to everyone who may see the list; kept
-    # without the model instances (the template shows the rows' HTML and the page's cursors).
-    page, rows = kept(regency.pk, "participant_list",
-                      (sorted(filters.items()), cursor, page_number, regency_today(regency)), build,
-                      slim=without_instances)
-    rows = mark_safe(rows)  # noqa: S308 - table_rows' own escaped HTML, kept as a str
-    return render(
-        request,
-        "participants/participant_list.html",
-        {"regency": regency, "form": form, "page": page, "rows": rows, "filters": filters},
-    )
+    # The same address (filters, sort, cursor) on the same day shows every reader of the list the
+    # same content, but for the export with full NIKs: rendered once per version of the data.
+    body = kept(regency.pk, "participant_list_body",
+                (sorted(request.GET.lists()), may_reveal_nik, regency_today(regency)), build)
+    return render(request, "participants/participant_list.html", {
+        "regency": regency,
+        "status_inactive": request.GET.get("status") == "inactive",
+        "body": mark_safe(body),  # noqa: S308 - the template's own output, kept as a str
+    })
 
 
 def _page_number(request: HttpRequest) -> int | None:

@@ -82,7 +82,6 @@ def _value(value: Any, number: Callable[[Any], str]) -> str:
     return escape_html(str(localize(value)))
 
 
-@register.simple_tag(takes_context=True)
 def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -> SafeString:
     """The queue's cards (`<li>` each), as the template wrote them card by card: the same
     markup and texts, with the translations, links and per-page choices looked up once a page

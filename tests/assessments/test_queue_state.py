@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -137,3 +138,22 @@ def test_queue_cards_are_the_template_cards(client, history_a, regency_a, distri
     html = client.get("/r/luwu-utara/assessments/", {"status": "all"}).content.decode()
     assert f"waiting {days} days · assigned: Asesor &lt;A&gt; &amp; &#x27;b&#x27;</p>" in html
     assert f'aria-label="Select {draft.name}"' in html and ">Continue</a>" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_kept_queue_cards_follow_who_decides_and_an_assignment(client, history_a, regency_a, district_a,
+                                                               assessor_a, supervisor_a):
+    """The cards are kept per version of the regency's data (`regencies.versions.kept`): a
+    supervisor's have checkboxes, an assessor's at the same address do not, and an assignment
+    shows on the next read once it commits."""
+    waiting = history_a.participant(regency_a, [(d("2026-09-01"), 5)], district=district_a)
+    screening_run(regency=regency_a)
+    url, query = "/r/luwu-utara/assessments/", {"status": "all"}
+    checkbox = f'name="participants" value="{waiting.pk}"'
+    client.force_login(supervisor_a)
+    assert checkbox in client.get(url, query).content.decode()
+    client.force_login(assessor_a)
+    html = client.get(url, query).content.decode()
+    assert str(waiting.public_id) in html and checkbox not in html and "ditugaskan" not in html
+    services.queue_assign(regency=regency_a, actor=supervisor_a, participant_ids=[waiting.pk], assignee=assessor_a)
+    assert "ditugaskan" in client.get(url, query).content.decode()

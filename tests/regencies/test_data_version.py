@@ -155,3 +155,16 @@ def test_the_dashboard_shows_a_new_member_and_the_participant_link_by_permission
     assert row(Role.ASSESSOR.label, assessors + 1) in client.get(url).content.decode()  # moved with the commit
     client.force_login(staff_a)  # the same version, a reader who may not open the list
     assert f'{list_url}?status=inactive' not in client.get(url).content.decode()
+
+
+def test_a_kept_participant_list_shows_the_full_nik_export_only_to_who_may_reveal(client, regency_a, admin_a,
+                                                                                 bpjs_a):
+    ParticipantFactory(regency=regency_a, months_in_arrears=2)
+    url = reverse("participant_list", kwargs={"regency_slug": regency_a.slug})
+    client.force_login(admin_a)
+    assert "nik=full" in client.get(url).content.decode()
+    client.force_login(bpjs_a)  # the same address and version, a reader who may not reveal a NIK
+    page = client.get(url)
+    assert page.status_code == 200 and "nik=full" not in page.content.decode()
+    client.force_login(admin_a)
+    assert "nik=full" in client.get(url).content.decode()
