@@ -23,7 +23,7 @@ from core.errors import DomainError
 from core.exports import export_record
 from core.feedback import attempt
 from core.formatting import format_datetime, format_rupiah
-from core.pagination import CURSOR_PARAM, KeysetPage, without_instances
+from core.pagination import CURSOR_PARAM
 from core.service_penalty import penalty_example
 from core.tables import escape_html, fill_translation
 from core.time import regency_today
@@ -119,34 +119,28 @@ def campaign_participants(request: HttpRequest, campaign_slug: str) -> HttpRespo
     page_number = min(int(raw_page), 100_000) if raw_page.isdigit() else None
     today = regency_today(campaign.regency)
 
-    def build() -> tuple[KeysetPage, tuple[str, list[tuple[int, str]]]]:
+    def build() -> str:
         page = selectors.campaign_participants_page(campaign=campaign, filters=filters, cursor=cursor,
                                                     page_number=page_number)
-        rows = [_pool_card(p, today) for p in page.object_list]
-        cards = render_to_string("donations/_pool_cards.html", {"campaign": campaign, "rows": rows}) if rows else ""
-        districts = list(District.objects.for_regency(campaign.regency).order_by("name").values_list("pk", "name"))
-        return page, (cards, districts)
+        form = DonorFilterForm(
+            initial={"district": filters.district, "care_class": filters.care_class or "", "band": filters.band,
+                     "sort": filters.sort},
+            districts=District.objects.for_regency(campaign.regency).order_by("name").values_list("pk", "name"),
+            sorts=[(k, v[0]) for k, v in selectors.DONOR_SORTS.items()],
+        )
+        return render_to_string("donations/_pool_body.html", {
+            "campaign": campaign, "page": page, "rows": [_pool_card(p, today) for p in page.object_list],
+            "form": form, "filtered": filters.narrowed,
+        }, request=request)
 
-    # The pool is the regency's: the same campaign, filters, cursor and day show every donor the
-    # same cards, rendered once with a slot for each donor's own CSRF token.
-    page, (cards, districts) = kept(campaign.regency_id, "donor_pool_cards",
-                                    (campaign.pk, filters, cursor, page_number, today), build,
-                                    slim=without_instances)
+    # The pool is the regency's: the same campaign and address (filters, cursor) on the same day
+    # show every donor the same page, rendered once with a slot for each reader's CSRF token.
+    body = kept(campaign.regency_id, "donor_pool_body", (campaign.pk, sorted(request.GET.lists()), today), build)
     csrf_input = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
-    form = DonorFilterForm(
-        initial={"district": filters.district, "care_class": filters.care_class or "", "band": filters.band,
-                 "sort": filters.sort},
-        districts=districts,
-        sorts=[(k, v[0]) for k, v in selectors.DONOR_SORTS.items()],
-    )
-    params = request.GET.copy()
-    params.pop("page", None)
-    params.pop(CURSOR_PARAM, None)
     return render(request, "donations/participants.html", {
-        "campaign": campaign, "page": page, "form": form, "querystring": params.urlencode(),
-        # the cards' HTML (escaped when rendered); the slot holds no input of anyone's
-        "cards": mark_safe(cards.replace(CSRF_SLOT, csrf_input)),  # noqa: S308
-        "filtered": filters.narrowed,
+        "campaign": campaign,
+        # the page's HTML (escaped when rendered); the slot holds no input of anyone's
+        "body": mark_safe(body.replace(CSRF_SLOT, csrf_input)),  # noqa: S308
     })
 
 
