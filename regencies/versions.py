@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.core.cache import cache
@@ -112,6 +114,20 @@ def trigger_reverse_sql(table: str) -> str:
     )
 
 
+_fresh: ContextVar[bool] = ContextVar("regency_data_fresh", default=False)
+
+
+@contextmanager
+def fresh() -> Iterator[None]:
+    """Inside, `kept` builds every value and keeps none: what a page costs when its regency's
+    data has just changed (`manage.py bench_year` times the dashboard so)."""
+    token = _fresh.set(True)
+    try:
+        yield
+    finally:
+        _fresh.reset(token)
+
+
 def data_version(regency_id: int) -> int:
     """The regency's version as committed now (0 before its first change), read where the page's
     own reads go: on a read replica (`core.db_router.replica_reads`) the replica's version, which
@@ -139,7 +155,7 @@ def kept(regency_id: int, name: str, parts: Iterable[Any], build: Callable[[], T
     say): the caller must need no more than that, though a fresh build returns it all. What
     `build` returns under a name must keep its shape: a release that changes it takes a new
     name, or the processes of the release before would read each other's values."""
-    if connection.in_atomic_block:
+    if connection.in_atomic_block or _fresh.get():
         return build()
     key = _key(regency_id, data_version(regency_id), name, parts)
     value = cache.get(key)

@@ -21,8 +21,7 @@ each statement that writes pledges (`donations.models.PledgeTally` per campaign 
 `CoverTally` for the participants covered, once each): a donor's reservation changes them at
 once, and reading them costs the same after a year of pledges as after the first. Covered per
 district counts each pledge in the district its participant was listed in when it was made. `waiting` is counted by
-`donations.selectors.pool_count` and cached until a pledge, an assessment, a list, a screening or
-a reconciliation changes the pool.
+`donations.selectors.pool_count` and kept until the regency's data changes (`regencies.versions`).
 """
 
 from __future__ import annotations

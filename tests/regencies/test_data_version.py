@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from participants.models import Participant
-from regencies.versions import WATCHED_TABLES, data_version, kept
+from regencies.versions import WATCHED_TABLES, data_version, fresh, kept
 from tests.factories import ParticipantFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,6 +68,11 @@ def test_kept_builds_again_after_a_change_and_always_inside_a_transaction(regenc
     with transaction.atomic():
         assert kept(regency_a.pk, "t", ("x",), build) == 4
         assert kept(regency_a.pk, "t", ("x",), build) == 5
+    with fresh():  # built every time, nothing kept
+        assert kept(regency_a.pk, "t", ("z",), build) == 6
+        assert kept(regency_a.pk, "t", ("z",), build) == 7
+    assert kept(regency_a.pk, "t", ("z",), build) == 8
+    assert kept(regency_a.pk, "t", ("x",), build) == 3
 
 
 def test_the_participant_list_shows_a_rename_as_soon_as_it_commits(client, regency_a, admin_a):
