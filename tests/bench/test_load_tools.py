@@ -92,7 +92,6 @@ def test_cpu_used_counts_what_each_process_spent_and_a_new_one_whole():
 
 def test_cpu_times_reads_this_process():
     import os
-
     import time
 
     before = load.cpu_times([os.getpid()])
