@@ -242,6 +242,8 @@ class Screening(TenantModel):
         "participants.ArrearsImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         db_index=False, db_constraint=False,
     )
+    # When, and from which list (`arrears_import`), this result was computed: a later screening
+    # that computes the same result leaves the entry as it is.
     computed_at = models.DateTimeField()
     queued_on = models.DateField()
     assigned_to = models.ForeignKey(

@@ -190,3 +190,22 @@ def test_the_newest_clearing_and_its_relapse_are_shown(history_a, regency_a):
     assert (sick["from"], sick["cleared"], sick["relapse"], sick["months_cleared"]) == (
         "2026-03-01", "2026-04-01", "2026-05-01", 4)
     assert _flag(s, "self_cleared_before")["cleared"] == "2026-04-01"
+
+
+def test_rescreening_rewrites_only_the_entries_whose_result_changed(history_a, regency_a):
+    same = history_a.participant(regency_a, [(d("2026-09-01"), 7)])
+    grew = history_a.participant(regency_a, [(d("2026-09-01"), 7)])
+    first = screening_run(regency=regency_a)
+    assert (first["screened"], first["changed"]) == (2, 2)
+    before = {s.participant_id: (s.computed_at, s.priority)
+              for s in Screening.objects.for_regency(regency_a)}
+    grew.months_in_arrears = 8
+    grew.save()
+    second = screening_run(regency=regency_a)
+    assert (second["screened"], second["changed"]) == (2, 1)
+    after = {s.participant_id: (s.computed_at, s.priority)
+             for s in Screening.objects.for_regency(regency_a)}
+    # The same result keeps when it was computed; the changed one is computed again.
+    assert after[same.pk] == before[same.pk]
+    assert after[grew.pk][0] > before[grew.pk][0]
+    assert after[grew.pk][1] == before[grew.pk][1] + 10
