@@ -67,6 +67,7 @@ from donations.models import (
 from participants.models import (
     ArrearsImport,
     ArrearsRecord,
+    ClearingHistory,
     ImportStatus,
     Participant,
     ParticipantStatus,
@@ -81,7 +82,7 @@ OUTCOMES = (*Outcome.values, UNCHANGED)
 _TABLES = {
     "assessment": Assessment, "pledge": Pledge, "payment": Payment, "anomaly": Anomaly,
     "outcome_t": ReconciliationOutcome, "import_t": ArrearsImport, "record": ArrearsRecord,
-    "participant": Participant,
+    "participant": Participant, "clearing": ClearingHistory,
 }
 
 
@@ -125,6 +126,27 @@ _RECORD_OK = (
 # Settings of the run's transaction: JIT compiling these few big statements costs more than it
 # saves (~0.1 s each); the hash tables of a regency fit in memory with 64 MB.
 SETUP = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; DROP TABLE IF EXISTS rc_dec"
+
+# "The newest record of the participant" (in an applied list that is not outdated) as one row
+# value of the history's type. The history is partitioned by month and has a DEFAULT partition,
+# so PostgreSQL 15 cannot read the months newest first and stop at the first it finds: it probes
+# every month's index (a Merge Append), once a pledge, and that grew with each month kept. The
+# lookups above therefore look first among the months from a date the newest record is almost
+# always on or after: only those months' partitions are probed (pruned while the statement runs,
+# as the date comes from the row). Whatever the date, the result is the same: a record found
+# there is the newest (any newer one is in those months too), and when none is, the lookup over
+# every month runs (`coalesce` evaluates it only then).
+_NEWEST = {
+    "newest_from": "SELECT r FROM {record} r {record_ok} WHERE r.participant_id = c.participant_id",
+    "newest_from_before": "SELECT r FROM {record} r {record_ok} "
+                          "WHERE r.participant_id = ev1.participant_id AND r.as_of < ev1.pay_date",
+    "newest_order": "ORDER BY r.as_of DESC, r.arrears_import_id DESC LIMIT 1",
+}
+
+
+def _newest_parts() -> dict[str, sql.Composable]:
+    return {name: _compose(text) for name, text in _NEWEST.items()}
+
 
 # One row per unfinished pledge. The newest record is usually one index lookup (the record in
 # the regency's newest list); the record the pledge was made from and the newest record before
@@ -173,12 +195,19 @@ WITH cand AS (
             SELECT 1 FROM {record} x
             WHERE x.participant_id = c.participant_id AND x.as_of = ANY(%(later_as_ofs)s::date[])
               AND x.arrears_import_id = ANY(%(later_ids)s::bigint[])))
+    -- else the newest of the participant's records: first among the months from the
+    -- participant's newest record in this regency (its clearing row says which), one or two
+    -- months' partitions; every month only when none is there (see _NEWEST)
     LEFT JOIN LATERAL (
-        SELECT r.as_of, r.arrears_amount, r.segment, r.arrears_import_id, r.written_off, r.rehab_instalments_left
-        FROM {record} r {record_ok}
-        WHERE s.arrears_import_id IS NULL AND r.participant_id = c.participant_id
-        ORDER BY r.as_of DESC, r.arrears_import_id DESC LIMIT 1
-    ) r ON true
+        SELECT CASE WHEN s.arrears_import_id IS NULL THEN coalesce(
+            ({newest_from} AND r.as_of >= coalesce(
+                (SELECT h.last_as_of FROM {clearing} h
+                 WHERE h.participant_id = c.participant_id AND h.regency_id = %(reg)s),
+                c.pledge_as_of) {newest_order}),
+            ({newest_from} {newest_order})) END AS rec
+        OFFSET 0  -- kept a subquery: its columns below must not each run the lookups again
+    ) n ON true
+    LEFT JOIN LATERAL (SELECT (n.rec).*) r ON true
 ), ev1 AS (
     SELECT ev.*,
            CASE WHEN absent THEN cleared_at ELSE rec_as_of END AS ev_as_of,
@@ -188,12 +217,12 @@ WITH cand AS (
 ), ev2 AS MATERIALIZED (
     SELECT ev1.*,
            -- arrears before the payment: needed only when the evidence still shows arrears
+           -- (the newest record before the payment: first among the months from the list the
+           -- pledge was made from, every month only when none is there)
            CASE WHEN status IN %(paid_or_disputed)s AND pay_date IS NOT NULL AND ev_as_of >= pay_date
-                     AND ev_arrears > 0 THEN coalesce((
-                SELECT r.arrears_amount
-                FROM {record} r {record_ok}
-                WHERE r.participant_id = ev1.participant_id AND r.as_of < ev1.pay_date
-                ORDER BY r.as_of DESC, r.arrears_import_id DESC LIMIT 1), pledge_arrears)
+                     AND ev_arrears > 0 THEN coalesce((coalesce(
+                ({newest_from_before} AND r.as_of >= ev1.pledge_as_of {newest_order}),
+                ({newest_from_before} {newest_order}))).arrears_amount, pledge_arrears)
            END AS before_arrears,
            -- the segment the pledge was made in, when that is not the newest record: kept on the
            -- pledge since it was made; looked up in the list it was made from for an older pledge
@@ -234,7 +263,7 @@ SELECT id AS pledge_id, status AS from_status, participant_id, family_id, outcom
        (outcome = %(o_unchanged)s AND status = %(paid)s AND pay_date IS NOT NULL AND ev_as_of >= pay_date
         AND ev_arrears > 0 AND ev_arrears >= before_arrears) AS contradicts
 FROM decided
-""")
+""", **_newest_parts())
 
 # Applied lists after the regency's newest one (of other branches, applied since), and their
 # dates. Read before `DECIDE` and written into it as constants: a list's records carry its

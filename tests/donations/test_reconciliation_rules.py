@@ -372,3 +372,34 @@ def test_history_has_each_change_once_in_order(regency_a, branch_a, first, campa
         ("pledge.paid", "pledged", "paid"), ("pledge.verified", "paid", "verified")]
     assert history[-1].after["run"] == run and history[-1].after["outcome"] == "verified"
     assert pledge_histories(pledges=[p]) == {p.pk: history}
+
+
+@pytest.mark.parametrize("hint", [None, dt.date(2026, 10, 1), dt.date(2027, 1, 1)])
+def test_newest_record_outside_the_newest_list_whatever_the_clearing_row_says(
+        regency_a, branch_a, first, campaign, donor, hint):
+    """The lookup starts from the month the participant's clearing row names (or the pledge's
+    list); a row naming a month after every record falls back to every month: same decision."""
+    from participants.models import ClearingHistory
+
+    p = person(regency_a, first)
+    pledged = pledge(p, campaign, donor, "pledged", made_from=first)
+    rec(p, imp(branch_a, dt.date(2026, 10, 1)), 210_000, segment="BP")  # the newest record
+    imp(branch_a, dt.date(2026, 11, 1), mode="partial")  # the newest list, without the participant
+    if hint is not None:
+        ClearingHistory.objects.create(regency=regency_a, participant=p, last_as_of=hint, last_months=6)
+    assert reconcile_regency(regency=regency_a)["released_left_segment"] == 1
+    assert _status(pledged) == PledgeStatus.RELEASED and pledged.release_reason == "left_segment"
+
+
+def test_arrears_before_the_payment_from_a_list_older_than_the_pledges(regency_a, branch_a, first, campaign,
+                                                                       donor):
+    """The record before the payment is looked up from the pledge's list first; a pledge made from
+    a list dated after its payment finds it among the older months."""
+    p = person(regency_a, first, amount=700_000)  # 1 September: 700,000
+    made_from = imp(branch_a, dt.date(2026, 9, 10))
+    rec(p, made_from, 600_000)
+    p.refresh_from_db()
+    paid = pledge(p, campaign, donor, "paid", made_from=made_from, paid_on=PAY)  # paid 5 September
+    rec(p, imp(branch_a, dt.date(2026, 9, 20)), 455_000)  # 245,000 less than before the payment
+    assert reconcile_regency(regency=regency_a)["verified"] == 1
+    assert _status(paid) == PledgeStatus.VERIFIED
