@@ -246,9 +246,10 @@ ON CONFLICT (participant_id) DO UPDATE SET
     family_size = EXCLUDED.family_size,
     arrears_import_id = EXCLUDED.arrears_import_id,
     computed_at = EXCLUDED.computed_at
--- An entry whose result is the same is left as it is: most of a regency's entries are the same
--- from one month's list to the next, and rewriting each one (a new row version through every
--- index of the queue) was half of the statement's time.
+-- An entry whose result is the same is left as it is (a re-run, a participant whose arrears
+-- stopped growing at the 24 months billed): rewriting it makes a new row version through every
+-- index of the queue, about half of the statement's cost a row. Arrears that grow by a month
+-- change the priority, so most entries are still rewritten after each month's list.
 WHERE ({screening}.regency_id, {screening}.flags, {screening}.recommendation, {screening}.priority,
        {screening}.family_size)
     IS DISTINCT FROM (EXCLUDED.regency_id, EXCLUDED.flags, EXCLUDED.recommendation, EXCLUDED.priority,

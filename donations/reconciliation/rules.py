@@ -131,7 +131,7 @@ SETUP = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; DROP TABLE IF EXISTS 
 # value of the history's type. The history is partitioned by month and has a DEFAULT partition,
 # so PostgreSQL 15 cannot read the months newest first and stop at the first it finds: it probes
 # every month's index (a Merge Append), once a pledge, and that grew with each month kept. The
-# lookups above therefore look first among the months from a date the newest record is almost
+# lookups in DECIDE therefore look first among the months from a date the newest record is almost
 # always on or after: only those months' partitions are probed (pruned while the statement runs,
 # as the date comes from the row). Whatever the date, the result is the same: a record found
 # there is the newest (any newer one is in those months too), and when none is, the lookup over
