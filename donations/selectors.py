@@ -37,7 +37,7 @@ from accounts.models import User
 from assessments.models import Assessment
 from assessments.models import Status as AssessmentStatus
 from assessments.routes import NOT_FOR_DONORS
-from assessments.selectors import eligible_participant_ids, not_for_donors
+from assessments.selectors import not_for_donors
 from assessments.selectors import rehab_instalment as routed_rehab_instalment
 from core.errors import DomainError, get_or_404, uuid_or_404
 from core.pagination import KeysetOrder, KeysetPage, count_capped, keyset_page, page_reads
@@ -463,20 +463,14 @@ def pool_count(*, regency: Regency, today: dt.date | None = None) -> int:
     pool's plan cost ~4.4 s of 4.8 s at 65,000 participants), then kept until the regency's
     data changes (`regencies.versions`): counting reads every approved assessment of the regency
     (about 36,000 at 100,000 participants: 230-340 ms), and the pages that show it (the
-    dashboard, a campaign's participants) are read far more often than it changes.
-
-    The count starts from the approved, still valid assessments (`eligible_participant_ids`, a
-    condition the pool already implies): otherwise PostgreSQL walks every participant the regency
-    ever listed to ask each for its assessments, and that grew with each month's list (65 ->
-    104 ms over `bench_year`'s year at 49,000 participants in arrears, none approved)."""
+    dashboard, a campaign's participants) are read far more often than it changes."""
     day = today or regency_today(regency)
 
     def count() -> int:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
-            return (available_participants(regency=regency, today=day)
-                    .filter(pk__in=eligible_participant_ids(regency=regency, today=day)).count())
+            return available_participants(regency=regency, today=day).count()
 
     return kept(regency.pk, "pool_count", (day,), count)
 
