@@ -67,6 +67,7 @@ from participants.models import (
 from participants.selectors import (
     ARREARS_BANDS,
     family_size_subquery,
+    with_standing,
 )
 from regencies.models import Membership, Regency
 from regencies.permissions import regency_access_for
@@ -446,10 +447,11 @@ def available_participants(*, regency: Regency, today: dt.date | None = None) ->
     village and `family_size` loaded. `pool_candidates` reads the same rows through the
     assessments' own filters (the tests hold the two together)."""
     day = today or regency_today(regency)
+    # Status, months and amount through the standing, whose indexes the donor's orders walk.
     return (
-        Participant.objects.for_regency(regency)
-        .exclude(status=ParticipantStatus.CLEARED)
-        .filter(Q(months_in_arrears__gt=0) | Q(arrears_amount__gt=0))
+        with_standing(Participant.objects.for_regency(regency), regency=regency)
+        .exclude(standing__status=ParticipantStatus.CLEARED)
+        .filter(Q(standing__months_in_arrears__gt=0) | Q(standing__arrears_amount__gt=0))
         .exclude(written_off=True)  # the list half of `not_for_donors`
         .filter(_approved_for_donors(regency, day))
         .exclude(_blocking_pledges(regency))
@@ -534,14 +536,15 @@ class DonorFilters:
 # Sort key -> keyset order (keys in one direction, ending with the unique `id`).
 # The descending orders break ties lowest id first through `id_tiebreak` (the id negated).
 DONOR_ORDERS: dict[str, KeysetOrder] = {
-    "months": KeysetOrder("d_months", ("months_in_arrears", "arrears_amount", "id_tiebreak"), descending=True),
-    "amount_asc": KeysetOrder("d_amount_asc", ("arrears_amount", "id")),
-    "amount": KeysetOrder("d_amount", ("arrears_amount", "id_tiebreak"), descending=True),
+    "months": KeysetOrder("d_months", ("standing__months_in_arrears", "standing__arrears_amount", "id_tiebreak"),
+                          descending=True),
+    "amount_asc": KeysetOrder("d_amount_asc", ("standing__arrears_amount", "standing__participant_id")),
+    "amount": KeysetOrder("d_amount", ("standing__arrears_amount", "id_tiebreak"), descending=True),
     "family": KeysetOrder("d_family", ("family_size", "months_in_arrears", "id_tiebreak"), descending=True),
 }
 DONOR_PER_PAGE = 20
-# The donor orders that an index of the participants holds (participant_sort_months and
-# participant_sort_amount, read forward or backward); "family" sorts on a computed size.
+# The donor orders that an index of the participants' standing holds (standing_sort_months and
+# standing_sort_amount, read forward or backward); "family" sorts on a computed size.
 INDEX_WALK_SORTS = ("months", "amount_asc", "amount")
 
 
@@ -583,9 +586,9 @@ def campaign_participants(*, campaign: Campaign, filters: DonorFilters | None = 
         qs = qs.filter(care_class=filters.care_class)
     if filters.band:
         _label, low, high = ARREARS_BANDS[filters.band]
-        qs = qs.filter(months_in_arrears__gte=low)
+        qs = qs.filter(standing__months_in_arrears__gte=low)
         if high is not None:
-            qs = qs.filter(months_in_arrears__lte=high)
+            qs = qs.filter(standing__months_in_arrears__lte=high)
     return qs.order_by(*DONOR_ORDERS[filters.sort].order_by())
 
 

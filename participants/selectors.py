@@ -83,11 +83,15 @@ ARREARS_BANDS: dict[str, tuple[StrOrPromise, int, int | None]] = {
 # Sort key -> keyset order: keys in one direction, ending with the unique `id`, so that pages are
 # stable and each read walks an index of the same columns (migration 0008). "Last paid" orders
 # through `last_paid_key`, where a participant who never paid counts as paid longest ago.
+# The orders by months and amount read the participant's `Standing` (`with_standing`), whose
+# indexes hold them, to the participant id there.
+_MONTHS = ("standing__months_in_arrears", "standing__arrears_amount", "standing__participant_id")
+_AMOUNT = ("standing__arrears_amount", "standing__participant_id")
 SORT_ORDERS: dict[str, KeysetOrder] = {
-    "months": KeysetOrder("months", ("months_in_arrears", "arrears_amount", "id"), descending=True),
-    "months_asc": KeysetOrder("months_asc", ("months_in_arrears", "arrears_amount", "id")),
-    "amount": KeysetOrder("amount", ("arrears_amount", "id"), descending=True),
-    "amount_asc": KeysetOrder("amount_asc", ("arrears_amount", "id")),
+    "months": KeysetOrder("months", _MONTHS, descending=True),
+    "months_asc": KeysetOrder("months_asc", _MONTHS),
+    "amount": KeysetOrder("amount", _AMOUNT, descending=True),
+    "amount_asc": KeysetOrder("amount_asc", _AMOUNT),
     "name": KeysetOrder("name", ("name", "id")),
     "name_desc": KeysetOrder("name_desc", ("name", "id"), descending=True),
     "last_paid": KeysetOrder("last_paid", ("last_paid_key", "id")),
@@ -137,6 +141,13 @@ def _search_filter(q: str) -> Q | None:
     return condition
 
 
+def with_standing(queryset: QuerySet[Participant], *, regency: Regency | int) -> QuerySet[Participant]:
+    """`queryset` joined (INNER: every participant has one) to the participants' `Standing`, so
+    that a filter or an order by status, months or amount can walk its indexes; loaded with
+    the rows, so a page's cursor reads its keys without a query."""
+    return queryset.filter(standing__regency=regency).select_related("standing")
+
+
 def participant_list(
     *,
     regency: Regency,
@@ -150,7 +161,8 @@ def participant_list(
 ) -> QuerySet[Participant]:
     """Participants of `regency`, searched, filtered, sorted; with district, village,
     family and `eligibility` loaded (one query for a page, whatever its size)."""
-    qs = Participant.objects.for_regency(regency).select_related("district", "village", "family")
+    qs = with_standing(Participant.objects.for_regency(regency), regency=regency).select_related(
+        "district", "village", "family")
     day = regency_today(regency)
     qs = participant_annotate_eligibility(qs, regency=regency, today=day).annotate(
         last_paid_key=Coalesce("last_paid_date", Value(NEVER_PAID), output_field=DateField())
@@ -163,7 +175,7 @@ def participant_list(
     if village_id:
         qs = qs.filter(village_id=village_id)
     if status:
-        qs = qs.filter(status=status)
+        qs = qs.filter(standing__status=status)
     if eligibility:
         # As joins on the assessments (an index each), not the per-row CASE of the annotation.
         by_join = eligibility_filter(eligibility, day, regency=regency)
@@ -171,9 +183,9 @@ def participant_list(
         qs = qs.filter(by_join) if by_join is not None else qs.filter(eligibility=eligibility)  # type: ignore[misc]
     if band:
         _label, low, high = ARREARS_BANDS[band]
-        qs = qs.filter(months_in_arrears__gte=low)
+        qs = qs.filter(standing__months_in_arrears__gte=low)
         if high is not None:
-            qs = qs.filter(months_in_arrears__lte=high)
+            qs = qs.filter(standing__months_in_arrears__lte=high)
     return qs.order_by(*sort_keys(sort).order_by())
 
 
@@ -191,6 +203,10 @@ _PAGE_FIELDS = (
 )
 
 
+# What a page's cursor reads of the participant's standing (its primary key comes with it).
+_STANDING_FIELDS = ("standing__months_in_arrears", "standing__arrears_amount")
+
+
 def participant_page(
     *,
     regency: Regency,
@@ -203,7 +219,7 @@ def participant_page(
     1,000). Two queries whatever the regency's size: the page (an index walk from the cursor)
     and the capped count."""
     qs = participant_list(regency=regency, **filters).select_related(None).select_related(
-        "district", "village").only(*_PAGE_FIELDS)
+        "district", "village", "standing").only(*_PAGE_FIELDS, *_STANDING_FIELDS)
     with page_reads():
         page = keyset_page(qs, order=sort_keys(filters.get("sort") or DEFAULT_SORT), cursor=cursor,
                            size=size, page_number=page_number)

@@ -46,7 +46,7 @@ from donations.models import (
 )
 from donations.selectors import covered_participants, pledge_counts, pledge_tally, pool_count
 from participants.imports.apply import clearing_history_matches_imports, rebuild_clearing_history
-from participants.models import ARREARS_SEGMENTS, Family, Participant, ParticipantStatus
+from participants.models import ARREARS_SEGMENTS, Family, Participant, ParticipantStatus, Standing
 from participants.selectors import in_arrears_q, reactivated_q
 from regencies.models import Regency
 
@@ -174,7 +174,8 @@ def reactivated(*, regency: Regency) -> int:
 
 
 def cleared(*, regency: Regency) -> int:
-    return Participant.objects.for_regency(regency).filter(status=ParticipantStatus.CLEARED).count()
+    """Participants no longer on the list: an index-only count of their standings."""
+    return Standing.objects.for_regency(regency).filter(status=ParticipantStatus.CLEARED).count()
 
 
 def pledge_figures(*, regency: Regency) -> dict[str, int]:

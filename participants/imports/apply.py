@@ -70,6 +70,7 @@ from participants.models import (
     ImportStatus,
     Participant,
     ParticipantStatus,
+    Standing,
 )
 from regencies.models import BpjsBranch, District, Regency, Village
 
@@ -940,7 +941,9 @@ def _participants(run: _Run, cur: CursorWrapper, ctx: ApplyContext) -> tuple[int
             columns=columns, values=values, rows=rows,
         )
         only_new = sql.SQL("JOIN imp_new n ON n.card_number = x.card_number ")
-        with _rebuilding_indexes(cur, Participant._meta.db_table, new_rows=candidates) as rebuilt:
+        with (_rebuilding_indexes(cur, Participant._meta.db_table, new_rows=candidates) as rebuilt,
+              # the participants' standing, which their insert fills (participants/standing.py)
+              _rebuilding_indexes(cur, Standing._meta.db_table, new_rows=candidates)):
             if rebuilt:
                 # Nobody else inserts now (ACCESS EXCLUSIVE): a plain INSERT of the card numbers
                 # that are still new (another branch may have committed some before the lock).

@@ -98,7 +98,7 @@ def test_the_page_reads_the_assessments_once_per_walked_row(public_campaign, mak
         page = selectors.campaign_participants_page(campaign=public_campaign)
     assert [p.months_in_arrears for p in page.object_list] == [9, 6, 3]
     (statement,) = [q["sql"] for q in queries.captured_queries
-                    if 'ORDER BY "participants_participant"."months_in_arrears" DESC' in q["sql"]]
+                    if 'ORDER BY "participants_standing"."months_in_arrears" DESC' in q["sql"]]
     # One correlated aggregate in the walk of the keys and one in the rows read by those keys; no
     # EXISTS on the assessments, which PostgreSQL may hash over the whole regency.
     assert statement.count('FROM "assessments_assessment"') == 2

@@ -48,7 +48,7 @@ def _index_definitions() -> dict[str, list[tuple[str, str, str]]]:
             " AND k.conrelid = x.indrelid), '') "
             "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid "
             "WHERE c.relname IN ('participants_participant', 'participants_family',"
-            " 'participants_arrearsrecord') ORDER BY 1, 2"
+            " 'participants_arrearsrecord', 'participants_standing') ORDER BY 1, 2"
         )
         found: dict[str, list[tuple[str, str, str]]] = {}
         for table, name, definition, constraint in cur.fetchall():
@@ -287,7 +287,10 @@ def test_a_mid_apply_error_rolls_back_everything(branch_a, tmp_path, monkeypatch
 
 def test_rebuilt_indexes_are_those_the_migrations_made(branch_a, tmp_path, insert_path):
     before = _index_definitions()
-    assert len(before["participants_participant"]) == 12  # pk, card, public_id, family, 3 lookups, 4 list orders, name trigram
+    # pk, card, public_id, family, 2 lookups, 2 list orders, name trigram; the standing's pk, its
+    # count by status and months, its 2 list orders
+    assert len(before["participants_participant"]) == 9
+    assert len(before["participants_standing"]) == 4
 
     with CaptureQueriesContext(connection) as queries:
         first = run_import(branch_a, tmp_path, [line(n) for n in range(1, 6)], as_of=OCT)
@@ -319,4 +322,6 @@ def test_busy_tables_keep_their_indexes_and_the_import_still_applies(branch_a, t
     sql = [q["sql"].replace('"', "") for q in queries.captured_queries]  # identifiers come quoted
     assert not [q for q in sql if q.startswith("ALTER TABLE participants_participant DROP")]
     assert [q for q in sql if q.startswith("ALTER TABLE participants_family DROP")]  # not busy
-    assert len(_index_definitions()["participants_participant"]) == 12
+    assert [q for q in sql if q.startswith("DROP INDEX standing_sort_months")]  # not busy either
+    indexes = _index_definitions()
+    assert (len(indexes["participants_participant"]), len(indexes["participants_standing"])) == (9, 4)
