@@ -88,3 +88,27 @@ def test_imports_keep_the_standing_of_every_participant(branch_a, tmp_path):
     assert mismatches() == []
     gone = Participant.all_regencies.get(card_number=card(6))
     assert standing_of(gone)[1] == ParticipantStatus.CLEARED
+
+
+def test_a_list_that_changes_the_arrears_updates_the_participants_without_new_index_entries(branch_a, tmp_path):
+    """HOT updates (heap-only tuples): no participant index keys on what a list changes monthly,
+    so the new row version needs no index entry (the standing's indexes take them)."""
+    run_import(branch_a, tmp_path, [line(n, months=n) for n in range(1, 7)], as_of=OCT)
+
+    def updates() -> tuple[int, int]:
+        with connection.cursor() as cur:
+            cur.execute("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+                        "WHERE relname = 'participants_participant'")
+            return cur.fetchone()
+
+    before, before_hot = updates()
+    second = run_import(branch_a, tmp_path, [line(n, months=n + 1) for n in range(1, 7)], as_of=NOV)
+    after, after_hot = updates()
+
+    assert second.updated == 6
+    assert after - before >= 6
+    assert after_hot - before_hot == after - before
+    with connection.cursor() as cur:
+        cur.execute("SELECT reloptions FROM pg_class WHERE relname = 'participants_participant'")
+        assert cur.fetchone()[0] == ["fillfactor=50"]
+    assert mismatches() == []
