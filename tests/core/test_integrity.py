@@ -98,6 +98,14 @@ def test_an_orphan_is_found(world, check, statement):
     assert report.failed == {check: 1}
 
 
+def test_a_participant_write_that_went_around_the_standings_triggers_is_found(world):
+    world(2)
+    _plant("ALTER TABLE participants_participant DISABLE TRIGGER participants_standing_update")
+    _plant("UPDATE participants_participant SET months_in_arrears = months_in_arrears + 1")
+    _plant("ALTER TABLE participants_participant ENABLE TRIGGER participants_standing_update")
+    assert integrity.run().failed == {"copy:participants_standing": 2}
+
+
 def test_a_record_of_another_regency_is_found(world, regency_b):
     world(1)
     _plant("UPDATE participants_arrearsrecord SET regency_id = %s", [regency_b.pk])
