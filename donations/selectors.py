@@ -460,19 +460,44 @@ def available_participants(*, regency: Regency, today: dt.date | None = None) ->
     )
 
 
+def _pool_by_approvals(*, regency: Regency, day: dt.date) -> QuerySet[Participant]:
+    """The participants of `available_participants` (the tests hold the two equal), read from the
+    other end for counting: the regency's approved assessments still valid on `day`, grouped by
+    participant, none routed away from the donors; then each participant's standing, list flag
+    and pledges by their indexes. The work follows the approvals in force, not the participants:
+    the browse form walks every participant in arrears to probe their assessments, and the
+    regency's participants ever listed only grow (a year of lists: 32 -> 63 ms for a count of
+    nobody)."""
+    approved = (
+        Assessment.objects.for_regency(regency)
+        .filter(status=AssessmentStatus.APPROVED, valid_until__gte=day)
+        .order_by().values("participant_id")
+        .annotate(routed=BoolOr(Q(route__in=NOT_FOR_DONORS))).filter(routed=False)
+        .values("participant_id")
+    )
+    return (
+        with_standing(Participant.objects.for_regency(regency), regency=regency)
+        .filter(pk__in=approved)
+        .exclude(standing__status=ParticipantStatus.CLEARED)
+        .filter(Q(standing__months_in_arrears__gt=0) | Q(standing__arrears_amount__gt=0))
+        .exclude(written_off=True)
+        .exclude(_blocking_pledges(regency))
+    )
+
+
 def pool_count(*, regency: Regency, today: dt.date | None = None) -> int:
-    """How many participants `available_participants` holds: counted with JIT off (compiling the
-    pool's plan cost ~4.4 s of 4.8 s at 65,000 participants), then kept until the regency's
-    data changes (`regencies.versions`): counting reads every approved assessment of the regency
-    (about 36,000 at 100,000 participants: 230-340 ms), and the pages that show it (the
-    dashboard, a campaign's participants) are read far more often than it changes."""
+    """How many participants `available_participants` holds: counted from the approvals in force
+    (`_pool_by_approvals`) with JIT off (compiling the pool's plan cost ~4.4 s of 4.8 s at 65,000
+    participants), then kept until the regency's data changes (`regencies.versions`): the pages
+    that show it (the dashboard, a campaign's participants) are read far more often than it
+    changes."""
     day = today or regency_today(regency)
 
     def count() -> int:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
-            return available_participants(regency=regency, today=day).count()
+            return _pool_by_approvals(regency=regency, day=day).count()
 
     return kept(regency.pk, "pool_count", (day,), count)
 

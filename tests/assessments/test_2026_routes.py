@@ -24,7 +24,7 @@ from assessments.selectors import (
 )
 from core.models import AuditEvent
 from donations.models import Audience, Campaign, CampaignStatus, Kind
-from donations.selectors import available_participants, pool_candidates
+from donations.selectors import available_participants, pool_candidates, pool_count
 from donations.services import donor_profile_ensure
 from participants.models import ArrearsRecord
 from tests.assessments.conftest import VALID_ANSWERS, d
@@ -310,6 +310,7 @@ def test_covered_and_rehab_households_are_not_offered_to_donors(
     expected = {may_apply.pk, donor_route.pk}
     assert set(available_participants(regency=regency_a).values_list("pk", flat=True)) == expected
     assert set(pool_candidates(regency=regency_a).values_list("pk", flat=True)) == expected
+    assert pool_count(regency=regency_a) == len(expected)  # counted from the approvals' end
 
 
 # --- the PBI referral list ----------------------------------------------------------------

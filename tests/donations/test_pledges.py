@@ -409,7 +409,7 @@ def test_receipts_are_sniffed_by_their_bytes(public_campaign, make_participant, 
 def test_the_write_path_pool_is_the_browse_pool(public_campaign, make_participant, donor, admin_a):
     """`pool_candidates` (one EXISTS) and `available_participants` (eligibility_expression) agree."""
     from assessments.models import Assessment
-    from donations.selectors import pool_candidates
+    from donations.selectors import pool_candidates, pool_count
     from tests.donations.conftest import approve
 
     eligible = make_participant()
@@ -427,3 +427,4 @@ def test_the_write_path_pool_is_the_browse_pool(public_campaign, make_participan
     browse = set(available_participants(regency=eligible.regency).values_list("pk", flat=True))
     write = set(pool_candidates(regency=eligible.regency).values_list("pk", flat=True))
     assert browse == write == {eligible.pk}
+    assert pool_count(regency=eligible.regency) == 1  # the dashboard's count, from the approvals
