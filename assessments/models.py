@@ -246,8 +246,11 @@ class Screening(TenantModel):
     # that computes the same result leaves the entry as it is.
     computed_at = models.DateTimeField()
     queued_on = models.DateField()
+    # Indexed only where set (`screening_assigned`): almost every entry has nobody assigned, and
+    # each month's list rewrites most entries through every index of the queue.
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
 
@@ -257,7 +260,11 @@ class Screening(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["participant"], name="screening_one_per_participant"),
         ]
-        indexes = [models.Index(fields=["regency", "-priority"], name="screening_regency_priority")]
+        indexes = [
+            models.Index(fields=["regency", "-priority"], name="screening_regency_priority"),
+            models.Index(fields=["assigned_to"], condition=Q(assigned_to__isnull=False),
+                         name="screening_assigned"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.participant_id}: {self.recommendation}"
