@@ -182,7 +182,7 @@ flagged AS (
            (in_rehab IS TRUE AND written_off IS NOT TRUE) AS f_rehab
     FROM base
 ),
-result AS MATERIALIZED (
+result AS (
     SELECT participant_id, family_size,
         -- The flags that apply, in this order; no subquery: run once a row, a subquery's
         -- aggregate cost ~20 us a participant, most of whom have no flag at all.
@@ -231,54 +231,30 @@ result AS MATERIALIZED (
          - CASE WHEN f_sick THEN 120 ELSE 0 END
          - CASE WHEN f_written_off THEN 400 ELSE 0 END) AS priority
     FROM flagged
-),
--- Entries whose result changed are updated, new ones inserted: two parts over the same
--- result, not one INSERT ... ON CONFLICT DO UPDATE, which locks every conflicting row before its
--- WHERE can say the result is the same (a lock writes the row's page and a WAL record: every
--- entry of the queue, every month, changed or not). An entry whose result is the same is left
--- as it is (a re-run, a participant whose arrears stopped growing at the 24 months billed):
--- rewriting it makes a new row version through every index of the queue. Arrears that grow by a
--- month change the priority, so those entries are rewritten after each month's list.
-upd AS (
-    UPDATE {screening} s SET
-        regency_id = %(regency)s,
-        flags = r.flags,
-        recommendation = r.recommendation,
-        priority = r.priority,
-        family_size = r.family_size,
-        arrears_import_id = %(import_id)s,
-        computed_at = %(now)s
-    FROM result r
-    -- The entries are read by the participants' index (a join would hash the whole queue of
-    -- every regency: a scan of 194,000 entries for 10,000 at a fifth of the year's size).
-    WHERE s.participant_id = ANY(ARRAY(SELECT participant_id FROM result))
-      AND s.participant_id = r.participant_id
-      AND (s.regency_id, s.flags, s.recommendation, s.priority, s.family_size)
-          IS DISTINCT FROM (%(regency)s, r.flags, r.recommendation, r.priority, r.family_size)
-    RETURNING 1
-),
-ins AS (
-    -- Participants without an entry as of the statement's snapshot. A concurrent run that
-    -- inserted the same participant since (a participant moved between two regencies screened
-    -- at once) is updated, as before.
-    INSERT INTO {screening}
-        (regency_id, participant_id, flags, recommendation, priority, family_size,
-         arrears_import_id, computed_at, queued_on)
-    SELECT %(regency)s, r.participant_id, r.flags, r.recommendation, r.priority, r.family_size,
-           %(import_id)s, %(now)s, %(today)s
-    FROM result r
-    WHERE NOT EXISTS (SELECT 1 FROM {screening} x WHERE x.participant_id = r.participant_id)
-    ON CONFLICT (participant_id) DO UPDATE SET
-        regency_id = EXCLUDED.regency_id,
-        flags = EXCLUDED.flags,
-        recommendation = EXCLUDED.recommendation,
-        priority = EXCLUDED.priority,
-        family_size = EXCLUDED.family_size,
-        arrears_import_id = EXCLUDED.arrears_import_id,
-        computed_at = EXCLUDED.computed_at
-    RETURNING 1
 )
-SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins)
+INSERT INTO {screening}
+    (regency_id, participant_id, flags, recommendation, priority, family_size,
+     arrears_import_id, computed_at, queued_on)
+SELECT %(regency)s, participant_id, flags, recommendation, priority, family_size,
+       %(import_id)s, %(now)s, %(today)s
+FROM result
+ON CONFLICT (participant_id) DO UPDATE SET
+    regency_id = EXCLUDED.regency_id,
+    flags = EXCLUDED.flags,
+    recommendation = EXCLUDED.recommendation,
+    priority = EXCLUDED.priority,
+    family_size = EXCLUDED.family_size,
+    arrears_import_id = EXCLUDED.arrears_import_id,
+    computed_at = EXCLUDED.computed_at
+-- An entry whose result is the same is left as it is (a re-run, a participant whose arrears
+-- stopped growing at the 24 months billed): rewriting it makes a new row version through every
+-- index of the queue (with every entry unchanged, a regency of 10,000 took 150 instead of
+-- 230 ms). Arrears that grow by a month change the priority, so most entries are still
+-- rewritten after each month's list.
+WHERE ({screening}.regency_id, {screening}.flags, {screening}.recommendation, {screening}.priority,
+       {screening}.family_size)
+    IS DISTINCT FROM (EXCLUDED.regency_id, EXCLUDED.flags, EXCLUDED.recommendation, EXCLUDED.priority,
+                      EXCLUDED.family_size)
 """
 
 
@@ -393,7 +369,7 @@ def screening_run(*, regency: Regency, arrears_import_id: int | None = None, act
                 # whole history, then the imports keep the rows current again.
                 rebuild_clearing_history(cursor, [regency.pk])
             cursor.execute(_screen_sql(), params)
-            (changed,) = cursor.fetchone()
+            changed = cursor.rowcount
             cursor.execute(sql.SQL(_PRUNE_SQL).format(**_tables()), {**_screen_values(), "regency": regency.pk})
             pruned = cursor.rowcount
         counts = flag_counts(regency=regency)
