@@ -24,8 +24,10 @@ from donations.models import (
     Pledge,
     PledgeStatus,
     ReconciliationRun,
+    ReconciliationTrigger,
 )
-from donations.reconciliation.services import reconciliation_done
+from donations.reconciliation.services import reconcile_regency, reconciliation_done
+from donations.services import payment_record
 from participants.models import Participant
 from reporting import figures
 from reporting.models import RegencySummary
@@ -59,35 +61,55 @@ def test_screening_updates_the_queue_size_in_two_statements(listed, regency_a):
     assert len(statements) == 4  # the regency, the lock, the count, the update
 
 
-def _verified_pledge(regency, card_number: str) -> Pledge:
-    campaign = Campaign.objects.create(regency=regency, slug=f"ringkasan-{card_number}", title="Kampanye",
-                                       audience=Audience.PUBLIC, kind=Kind.ONE_TO_ONE, status=CampaignStatus.ACTIVE)
+def _paid_pledge(regency, card_number: str, *, paid_on: dt.date, amount: int = 210_000) -> Pledge:
+    """A donor's pledge of the participant, paid on `paid_on` (reconciliation decides it)."""
+    campaign = Campaign.objects.create(regency=regency, slug=f"ringkasan-{card_number}-{paid_on:%m%d}",
+                                       title="Kampanye", audience=Audience.PUBLIC, kind=Kind.ONE_TO_ONE,
+                                       status=CampaignStatus.ACTIVE)
     participant = Participant.objects.for_regency(regency).get(card_number=card_number)
     donor: Any = UserFactory()
-    return Pledge.objects.create(
+    pledge = Pledge.objects.create(
         regency=regency, campaign=campaign, participant=participant, donor=donor,
-        status=PledgeStatus.VERIFIED, amount=210_000, arrears_amount=participant.arrears_amount,
+        status=PledgeStatus.PLEDGED, amount=amount, arrears_amount=participant.arrears_amount,
         months_in_arrears=participant.months_in_arrears, monthly_tariff=35_000,
     )
+    payment_record(pledge=pledge, actor=donor, amount=amount, reference=f"REF-{pledge.pk}", paid_on=paid_on,
+                   now=dt.datetime.combine(paid_on, dt.time(3), tzinfo=dt.UTC))
+    return pledge
 
 
-def test_reconciliation_refreshes_the_figures_of_pledges(listed, regency_a, tmp_path, branch_a):
-    # The next list: 2 paid (active), 3 still in arrears; both had a donor whose pledge is verified.
+def _summary_is_the_full_count(regency) -> RegencySummary:
+    summary = RegencySummary.objects.for_regency(regency).get()
+    full = figures.list_figures(regency=regency)
+    assert (summary.reactivated_by_donors, summary.reactivated_class3_by_donors) == (
+        full["reactivated_by_donors"], full["reactivated_class3_by_donors"])
+    return summary
+
+
+def test_reconciliation_adds_what_it_verified_to_the_figures_of_pledges(listed, regency_a, tmp_path, branch_a):
+    # Paid in October; the November list: 2 paid up (active), 3 still in arrears, 5 never was.
+    pledges = {card: _paid_pledge(regency_a, card, paid_on=dt.date(2026, 10, 15))
+               for card in ("0000000000002", "0000000000003", "0000000000005")}
     rows = [line(1, months=15), line(2, months=0, status="AKTIF"), line(3, months=4), line(4, months=4),
             line(5, months=0, status="AKTIF")]
     run_import(branch_a, tmp_path, rows, as_of=dt.date(2026, 11, 1))
-    for card_number in ("0000000000002", "0000000000003", "0000000000005"):
-        _verified_pledge(regency_a, card_number)
     before = RegencySummary.objects.for_regency(regency_a).get()
     assert (before.reactivated, before.reactivated_by_donors) == (1, 0)
-    reconciliation_done.send(sender=ReconciliationRun, regency_id=regency_a.pk, run_id=0)
-    summary = RegencySummary.objects.for_regency(regency_a).get()
+
+    result = reconcile_regency(regency=regency_a, trigger=ReconciliationTrigger.MANUAL, notify=False)
+    assert result["verified"] == 2  # 2 and 5: no arrears on the list after the payment
+    assert Pledge.objects.for_regency(regency_a).get(pk=pledges["0000000000003"].pk).status == PledgeStatus.PAID
     # Only 2: active again after a list in arrears (3 is still in arrears, 5 never was).
+    summary = _summary_is_the_full_count(regency_a)
     assert (summary.reactivated_by_donors, summary.reactivated_class3_by_donors) == (1, 1)
     assert summary.refreshed_at > before.refreshed_at
-    # The same figures as the full refresh.
-    full = figures.list_figures(regency=regency_a)
-    assert (full["reactivated_by_donors"], full["reactivated_class3_by_donors"]) == (1, 1)
+
+    # A second donor's pledge of 2, verified by a later run, adds nobody: 2 was counted already.
+    _paid_pledge(regency_a, "0000000000002", paid_on=dt.date(2026, 10, 20), amount=35_000)
+    again = reconcile_regency(regency=regency_a, trigger=ReconciliationTrigger.MANUAL, notify=False)
+    assert again["verified"] == 1
+    summary = _summary_is_the_full_count(regency_a)
+    assert (summary.reactivated_by_donors, summary.reactivated_class3_by_donors) == (1, 1)
 
 
 def test_reconciliation_reads_the_pledges_not_every_participant(listed, regency_a):
