@@ -174,11 +174,13 @@ def on_import_applied(sender: Any, import_id: int, **kwargs: Any) -> None:
 def donor_figures_added(*, regency: Regency, run_id: int) -> dict[str, int]:
     """What reconciliation run `run_id` adds to the donor figures (`reactivated_by_donors` and its
     class III part, as `figures.list_figures` counts them): the participants it verified a pledge
-    of (its outcome rows say which) who are reactivated and had no verified pledge before it. A verified pledge stays verified (no transition leaves it) and only reconciliation
-    verifies, so the summary's count, exact after the import's refresh, stays exact with each
-    run's additions: the work follows the run's verifications, not every pledge the regency ever
-    had verified (recounting them all took 2.56 of month 12's 4.83 s of reconciliation in the
-    year benchmark, bench/README.md, session 17). One query."""
+    of (its outcome rows say which) who are reactivated and had no verified pledge before it.
+
+    A verified pledge stays verified (no transition leaves it) and only reconciliation verifies,
+    so the summary's count, exact after the import's refresh, stays exact with each run's
+    additions. The work follows the run's verifications, not every pledge the regency ever had
+    verified (recounting them all took 2.56 of month 12's 4.83 s of reconciliation in the year
+    benchmark, bench/README.md, session 17). One query."""
     verified_by_run = ReconciliationOutcome.objects.for_regency(regency).filter(
         run_id=run_id, to_status=PledgeStatus.VERIFIED)
     verified_before = (
@@ -190,8 +192,7 @@ def donor_figures_added(*, regency: Regency, run_id: int) -> dict[str, int]:
         once_in_arrears=True, participant_id=OuterRef("pk"))
     return Participant.objects.for_regency(regency).filter(
         ~in_arrears_q(), ~left_otherwise_q(), Exists(once_in_arrears),
-        pk__in=Pledge.objects.for_regency(regency).filter(
-            pk__in=verified_by_run.values("pledge_id")).values("participant_id"),
+        pk__in=verified_by_run.values("pledge__participant_id"),
     ).exclude(Exists(verified_before)).aggregate(
         reactivated_by_donors=Count("id"),
         reactivated_class3_by_donors=Count("id", filter=Q(care_class=CareClass.III)),
