@@ -67,7 +67,8 @@ class ScreeningAdmin(admin.ModelAdmin):
     list_filter = ("regency", "recommendation")
     list_select_related = ("participant", "regency")
     raw_id_fields = ("participant", "arrears_import", "assigned_to")
-    readonly_fields = ("flags", "recommendation", "priority", "family_size", "computed_at", "queued_on")
+    readonly_fields = ("flags", "recommendation", "priority", "priority_base", "queue_rank", "family_size",
+                       "computed_at", "queued_on")
 
 
 @admin.register(Assessment)

@@ -117,7 +117,7 @@ def seed_assessments(*, regency: Regency, fraction: float = 0.5, seed: int = 1) 
         Screening.objects.for_regency(regency)
         .exclude(participant__in=Assessment.objects.for_regency(regency).values("participant"))
         .exclude(recommendation="likely_ineligible")
-        .select_related("participant").order_by("-priority", "participant_id")
+        .select_related("participant").order_by("-queue_rank", "participant_id")
     )
     risky = list(
         Screening.objects.for_regency(regency).filter(recommendation="likely_ineligible")

@@ -236,7 +236,13 @@ class Screening(TenantModel):
     )
     flags = models.JSONField(default=list, blank=True)
     recommendation = models.CharField(max_length=20, choices=Recommendation.choices)
-    priority = models.IntegerField(default=0)
+    # The priority without its months in arrears (`priority` adds them from the participant).
+    priority_base = models.IntegerField(default=0)
+    # The queue's order within the regency: the priority less 10 for each month of the list the
+    # screening read (`screening.list_month_index`). One more month in arrears on the next month's
+    # list leaves it as it is, so a month's list rewrites only the entries whose result changed,
+    # not every entry whose arrears grew (the order within a run is the priority's).
+    queue_rank = models.IntegerField(default=0)
     family_size = models.PositiveSmallIntegerField(default=1)
     arrears_import = models.ForeignKey(
         "participants.ArrearsImport", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
@@ -261,7 +267,7 @@ class Screening(TenantModel):
             models.UniqueConstraint(fields=["participant"], name="screening_one_per_participant"),
         ]
         indexes = [
-            models.Index(fields=["regency", "-priority"], name="screening_regency_priority"),
+            models.Index(fields=["regency", "-queue_rank"], name="screening_regency_rank"),
             models.Index(fields=["assigned_to"], condition=Q(assigned_to__isnull=False),
                          name="screening_assigned"),
         ]
@@ -272,6 +278,22 @@ class Screening(TenantModel):
     @property
     def flag_codes(self) -> list[str]:
         return [flag.get("code") for flag in self.flags or []]
+
+    @property
+    def priority(self) -> int:
+        """The queue priority: `priority_base` and 10 for each month in arrears, up to 24 (reads
+        the participant)."""
+        return self.priority_base + priority_for_months(self.participant.months_in_arrears)
+
+
+# Each month in arrears adds to the priority, up to the 24 months BPJS bills
+# (`participants.selectors.BILLED_MONTHS`).
+PRIORITY_PER_MONTH = 10
+PRIORITY_MONTHS_CAP = 24
+
+
+def priority_for_months(months: int) -> int:
+    return PRIORITY_PER_MONTH * min(max(months, 0), PRIORITY_MONTHS_CAP)
 
 
 class Assessment(TenantModel):

@@ -16,6 +16,7 @@ assessment's, made by two people. The list's REHAB column shows as the `in_rehab
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 
@@ -25,7 +26,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg2 import sql
 
-from assessments.models import Flag, Recommendation, Screening, ScreeningSettings
+from assessments.models import (
+    PRIORITY_MONTHS_CAP,
+    PRIORITY_PER_MONTH,
+    Flag,
+    Recommendation,
+    Screening,
+    ScreeningSettings,
+)
 from core.audit import audit_record
 from core.formatting import MONTHS_ID
 from core.time import regency_today
@@ -223,38 +231,44 @@ result AS (
             WHEN f_cleared OR f_short OR f_class THEN %(rec_low_priority)s
             ELSE %(rec_assess)s
         END AS recommendation,
-        (LEAST(months, 24) * 10 + LEAST(family_size, 10) * 5
+        (LEAST(family_size, 10) * 5
          + CASE WHEN f_family THEN 30 ELSE 0 END
          - CASE WHEN f_short THEN 50 ELSE 0 END
          - CASE WHEN f_class THEN 40 ELSE 0 END
          - CASE WHEN f_cleared THEN 60 ELSE 0 END
          - CASE WHEN f_sick THEN 120 ELSE 0 END
-         - CASE WHEN f_written_off THEN 400 ELSE 0 END) AS priority
+         - CASE WHEN f_written_off THEN 400 ELSE 0 END) AS priority_base,
+        -- The months in arrears, up to those billed, count in the priority (Screening.priority).
+        LEAST(months, %(months_cap)s) * %(per_month)s AS months_priority
     FROM flagged
 )
 INSERT INTO {screening}
-    (regency_id, participant_id, flags, recommendation, priority, family_size,
+    (regency_id, participant_id, flags, recommendation, priority_base, queue_rank, family_size,
      arrears_import_id, computed_at, queued_on)
-SELECT %(regency)s, participant_id, flags, recommendation, priority, family_size,
+SELECT %(regency)s, participant_id, flags, recommendation, priority_base,
+       -- The priority less 10 a month of the list (Screening.queue_rank): the same for every entry
+       -- of this run, so the order is the priority's.
+       priority_base + months_priority - %(per_month)s * %(list_month)s, family_size,
        %(import_id)s, %(now)s, %(today)s
 FROM result
 ON CONFLICT (participant_id) DO UPDATE SET
     regency_id = EXCLUDED.regency_id,
     flags = EXCLUDED.flags,
     recommendation = EXCLUDED.recommendation,
-    priority = EXCLUDED.priority,
+    priority_base = EXCLUDED.priority_base,
+    queue_rank = EXCLUDED.queue_rank,
     family_size = EXCLUDED.family_size,
     arrears_import_id = EXCLUDED.arrears_import_id,
     computed_at = EXCLUDED.computed_at
--- An entry whose result is the same is left as it is (a re-run, a participant whose arrears
--- stopped growing at the 24 months billed): rewriting it makes a new row version through every
--- index of the queue (with every entry unchanged, a regency of 10,000 took 150 instead of
--- 230 ms). Arrears that grow by a month change the priority, so most entries are still
--- rewritten after each month's list.
-WHERE ({screening}.regency_id, {screening}.flags, {screening}.recommendation, {screening}.priority,
-       {screening}.family_size)
-    IS DISTINCT FROM (EXCLUDED.regency_id, EXCLUDED.flags, EXCLUDED.recommendation, EXCLUDED.priority,
-                      EXCLUDED.family_size)
+-- An entry whose result is the same is left as it is: a re-run, and above all a participant one
+-- month further in arrears on the next month's list (the rank counts from the list's month), who
+-- is most of a regency's queue. Rewriting it makes a new row version through every index of the
+-- queue. Still rewritten each month: arrears past the 24 months billed (their rank falls behind
+-- the arrears still growing), and the entries whose flags, recommendation or family changed.
+WHERE ({screening}.regency_id, {screening}.flags, {screening}.recommendation, {screening}.priority_base,
+       {screening}.queue_rank, {screening}.family_size)
+    IS DISTINCT FROM (EXCLUDED.regency_id, EXCLUDED.flags, EXCLUDED.recommendation, EXCLUDED.priority_base,
+                      EXCLUDED.queue_rank, EXCLUDED.family_size)
 """
 
 
@@ -326,35 +340,48 @@ def _reason_templates() -> dict[str, str]:
     }
 
 
-def _latest_import_id(regency: Regency) -> int | None:
+def _latest_import(regency: Regency) -> tuple[int, dt.date] | None:
+    """The id and date of the regency's newest applied list."""
     from participants.models import ArrearsImport
 
-    row = (
+    return (
         ArrearsImport.objects.filter(status="applied", branch__regencies=regency)
-        .order_by("-as_of", "-id").values_list("id", flat=True).first()
+        .order_by("-as_of", "-id").values_list("id", "as_of").first()
     )
-    return row
+
+
+def list_month_index(day: dt.date) -> int:
+    """The month of `day` counted from year 0 (consecutive months, consecutive numbers)."""
+    return day.year * 12 + day.month - 1
 
 
 def screening_run(*, regency: Regency, arrears_import_id: int | None = None, actor=None) -> dict:
     """Screen every participant in arrears of `regency` and upsert their queue entries.
 
     Idempotent: running it twice gives the same rows. An entry keeps its `computed_at` and
-    `arrears_import` while its result (flags, recommendation, priority, family size) stays the
-    same: they say when and from which list that result was first computed.
+    `arrears_import` while its result (flags, recommendation, priority base, rank, family size)
+    stays the same: they say when and from which list that result was first computed (one more
+    month in arrears on the next month's list changes none of them).
     """
     started = time.monotonic()
     t = thresholds_for(regency=regency)
-    if arrears_import_id is None:
-        arrears_import_id = _latest_import_id(regency)
+    today = regency_today(regency)
+    latest = _latest_import(regency)
+    if arrears_import_id is None and latest is not None:
+        arrears_import_id = latest[0]
     params = {
         "regency": regency.pk,
         "n": t.cleared_min_months,
         "m": t.relapse_within_months,
         "k": t.short_arrears_months,
         "import_id": arrears_import_id,
+        # The month of the regency's newest list (whichever list this run follows), so that every
+        # entry's rank counts from the same month.
+        "list_month": list_month_index(latest[1] if latest is not None else today),
+        "per_month": PRIORITY_PER_MONTH,
+        "months_cap": PRIORITY_MONTHS_CAP,
         "now": timezone.now(),
-        "today": regency_today(regency),
+        "today": today,
         "month_names": list(MONTHS_ID),
         **_screen_values(),
         **_reason_templates(),

@@ -300,14 +300,15 @@ def _todo_q(today: dt.date, *, regency: Regency | None) -> Q:
     return ~Q(Exists(blocking))
 
 
-# The queue's order: priority, months in arrears, family size, then the participant, lowest id
-# first (unique: one screening per participant); all descending (the id negated), so that a keyset page starts from its cursor
-# through the (regency, priority) index. An assessor with districts sees theirs first.
-QUEUE_KEYS = ("priority", "participant__months_in_arrears", "family_size", "participant_tiebreak")
+# The queue's order: priority (its rank, `Screening.queue_rank`), months in arrears, family size,
+# then the participant, lowest id first (unique: one screening per participant); all descending
+# (the id negated), so that a keyset page starts from its cursor through the (regency, rank)
+# index. An assessor with districts sees theirs first.
+QUEUE_KEYS = ("queue_rank", "participant__months_in_arrears", "family_size", "participant_tiebreak")
 QUEUE_PER_PAGE = 50
 # What a queue card shows (with the keys of the order): a page reads these columns alone.
 QUEUE_CARD_FIELDS = (
-    "participant_id", "flags", "recommendation", "priority", "family_size", "queued_on", "assigned_to_id",
+    "participant_id", "flags", "recommendation", "priority_base", "queue_rank", "family_size", "queued_on", "assigned_to_id",
     "participant__public_id", "participant__name", "participant__nik", "participant__months_in_arrears",
     "participant__arrears_amount", "assigned_to__full_name", "assigned_to__email",
 )

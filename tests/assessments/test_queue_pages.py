@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from assessments import selectors
-from assessments.models import Screening
+from assessments.models import Screening, priority_for_months
 from core.time import regency_today
 from regencies.models import Membership
 from tests.factories import DistrictFactory, ParticipantFactory
@@ -19,10 +19,14 @@ def tied_queue(regency_a, district_a):
     today = regency_today(regency_a)
     entries = []
     for n in range(23):
-        participant = ParticipantFactory(regency=regency_a, months_in_arrears=[6, 12][n % 2],
+        months = [6, 12][n % 2]
+        participant = ParticipantFactory(regency=regency_a, months_in_arrears=months,
                                          district=district_a if n % 4 == 0 else other)
+        # The rank as a screening in the month-0 list would give it: the priority itself.
+        priority = [100, 50, 50][n % 3]
         entries.append(Screening.objects.for_regency(regency_a).create(
-            regency=regency_a, participant=participant, recommendation="assess", priority=[100, 50, 50][n % 3],
+            regency=regency_a, participant=participant, recommendation="assess",
+            priority_base=priority - priority_for_months(months), queue_rank=priority,
             family_size=[1, 3][n % 2], computed_at=timezone.now(), queued_on=today))
     return entries
 
