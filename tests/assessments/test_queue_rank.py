@@ -98,6 +98,7 @@ def test_the_same_list_again_rewrites_nothing_and_a_correction_rewrites_its_entr
     assert _queue(regency_a, assessor_a) == [1, 2, 4, 3]
 
 
+@pytest.mark.django_db
 def test_the_queue_and_the_clearing_histories_leave_room_on_their_pages():
     """Half of each page free (fillfactor 50), so that the new version of an entry (or a history
     row) that a month's list rewrites goes on the old one's page, and a regency's rows stay on the
