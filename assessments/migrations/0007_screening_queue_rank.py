@@ -6,10 +6,9 @@ every entry of a regency on the same footing, so the order is unchanged until th
 screening, which gives every entry its rank from the list's month once.
 
 The queue also leaves half of each page free (fillfactor 50), as the participant table does: the
-new version of an entry a month's screening rewrites then goes on its page, and a regency's
-entries stay on the pages they were written to. With full pages, each month's new versions went
-wherever a vacuum had freed room, and after a year a regency's 9,700 entries lay on 2,364 pages
-(178 after the first list), which every read of its queue touches.
+new version of an entry a month's screening rewrites can then go on its page. With full pages each
+new version goes wherever a vacuum freed room, and a regency's entries spread over the table
+(bench/README.md, "Session 18").
 """
 
 from django.db import migrations, models
