@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.tenancy import TenantModel
+from participants.models import BILLED_MONTHS
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -286,10 +287,9 @@ class Screening(TenantModel):
         return self.priority_base + priority_for_months(self.participant.months_in_arrears)
 
 
-# Each month in arrears adds to the priority, up to the 24 months BPJS bills
-# (`participants.selectors.BILLED_MONTHS`).
+# Each month in arrears adds to the priority, up to the months BPJS bills.
 PRIORITY_PER_MONTH = 10
-PRIORITY_MONTHS_CAP = 24
+PRIORITY_MONTHS_CAP = BILLED_MONTHS
 
 
 def priority_for_months(months: int) -> int:

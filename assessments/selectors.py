@@ -308,7 +308,8 @@ QUEUE_KEYS = ("queue_rank", "participant__months_in_arrears", "family_size", "pa
 QUEUE_PER_PAGE = 50
 # What a queue card shows (with the keys of the order): a page reads these columns alone.
 QUEUE_CARD_FIELDS = (
-    "participant_id", "flags", "recommendation", "priority_base", "queue_rank", "family_size", "queued_on", "assigned_to_id",
+    "participant_id", "flags", "recommendation", "priority_base", "queue_rank", "family_size", "queued_on",
+    "assigned_to_id",
     "participant__public_id", "participant__name", "participant__nik", "participant__months_in_arrears",
     "participant__arrears_amount", "assigned_to__full_name", "assigned_to__email",
 )
@@ -421,7 +422,7 @@ def assessment_screening(*, assessment: Assessment) -> dict:
     """The screening as it is now (or as it was when the assessment started)."""
     current = Screening.objects.for_regency(assessment.regency_id).filter(
         participant_id=assessment.participant_id
-    ).first()
+    ).select_related("participant").first()
     if current is not None:
         return {"flags": current.flags, "recommendation": current.recommendation,
                 "priority": current.priority, "family_size": current.family_size}

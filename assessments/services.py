@@ -197,7 +197,9 @@ def assessment_start(*, regency: Regency, actor: User, participant: Participant)
             raise Conflict(
                 _("Peserta ini sudah dinyatakan layak dan masih berlaku."), code="already_eligible"
             )
-        screening = Screening.objects.for_regency(regency).filter(participant=locked).first()
+        screening = (
+            Screening.objects.for_regency(regency).filter(participant=locked).select_related("participant").first()
+        )
         snapshot = (
             {"flags": screening.flags, "recommendation": screening.recommendation,
              "priority": screening.priority, "computed_at": screening.computed_at.isoformat()}

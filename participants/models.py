@@ -35,6 +35,8 @@ class Segment(models.TextChoices):
 
 # The segments whose arrears the arrears list is about (anything else has left for PBI).
 ARREARS_SEGMENTS = (Segment.PBPU, Segment.BP)
+# At most 24 months of arrears are billed (and written off by the 2026 programme).
+BILLED_MONTHS = 24
 
 
 class Sex(models.TextChoices):

@@ -30,6 +30,7 @@ from participants.hooks import eligibility_expression, eligibility_filter
 from participants.imports.messages import localise
 from participants.models import (
     ARREARS_SEGMENTS,
+    BILLED_MONTHS,
     ArrearsImport,
     ArrearsRecord,
     BpjsStatus,
@@ -278,10 +279,6 @@ def participant_family(*, participant: Participant) -> FamilySummary:
         in_arrears=sum(1 for m in members if _in_arrears(m)),
         virtual_accounts=virtual_account_numbers(head.card_number),
     )
-
-
-# At most 24 months of arrears are billed (and written off by the 2026 programme).
-BILLED_MONTHS = 24
 
 
 def billable_arrears(participant: Participant, monthly_tariff: int | None) -> int:
