@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import django.dispatch
 from django.db import connection, models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from psycopg2 import sql
 
 from assessments.models import (
@@ -35,7 +34,6 @@ from assessments.models import (
     ScreeningSettings,
 )
 from core.audit import audit_record
-from core.formatting import MONTHS_ID
 from core.time import regency_today
 from participants.imports.apply import clearing_history_is_current, rebuild_clearing_history
 from regencies.models import Regency
@@ -98,15 +96,6 @@ def _covered_by_pledge_sql() -> sql.Composable:
         "AND dp.status IN %(paid_statuses)s "
         "AND pay.paid_on >= c.from_date AND pay.paid_on <= c.cleared_date)"
     ).format(sql.Identifier(pledge), sql.Identifier(payment))
-
-
-def _sql_date(expr: str) -> sql.Composable:
-    """An Indonesian date (`1 Maret 2026`) built in SQL from a date expression (a column name)."""
-    return sql.SQL(
-        "(extract(day from {e})::int || ' ' || "
-        "(%(month_names)s::text[])[extract(month from {e})::int] || ' ' || "
-        "extract(year from {e})::int)"
-    ).format(e=sql.Identifier(expr))
 
 
 def _months_between(a: str, b: str) -> sql.Composable:
@@ -192,37 +181,29 @@ flagged AS (
 ),
 result AS (
     SELECT participant_id, family_size,
+        f_written_off, f_rehab, f_sick, f_cleared, f_short, f_class, f_family,
         -- The flags that apply, in this order; no subquery: run once a row, a subquery's
         -- aggregate cost ~20 us a participant, most of whom have no flag at all.
         to_jsonb(array_remove(ARRAY[
-            (CASE WHEN f_written_off THEN jsonb_build_object(
-                'code', %(flag_written_off)s, 'reason', %(t_written_off)s) END),
+            (CASE WHEN f_written_off THEN jsonb_build_object('code', %(flag_written_off)s) END),
             (CASE WHEN f_rehab THEN jsonb_build_object(
-                'code', %(flag_in_rehab)s,
-                'reason', CASE WHEN rehab_instalments_left IS NULL THEN %(t_rehab)s
-                               ELSE format(%(t_rehab_left)s, rehab_instalments_left) END,
-                'instalments_left', rehab_instalments_left) END),
+                'code', %(flag_in_rehab)s, 'instalments_left', rehab_instalments_left) END),
             (CASE WHEN f_sick THEN jsonb_build_object(
                 'code', %(flag_pays_when_sick)s,
-                'reason', format(%(t_sick)s, r_months, {r_from}, {r_date}, {relapse_gap}),
                 'months_cleared', r_months, 'from', r_from, 'cleared', r_date,
                 'relapse', relapse_as_of, 'relapse_months', relapse_months,
                 'months_later', {relapse_gap}) END),
             (CASE WHEN f_cleared THEN jsonb_build_object(
                 'code', %(flag_self_cleared_before)s,
-                'reason', format(%(t_cleared)s, c_months, {c_from}, {c_date}),
                 'months_cleared', c_months, 'from', c_from, 'cleared', c_date) END),
             (CASE WHEN f_short THEN jsonb_build_object(
                 'code', %(flag_short_arrears)s,
-                'reason', format(%(t_short)s, months, %(k)s),
                 'months', months, 'threshold', %(k)s) END),
             (CASE WHEN f_class THEN jsonb_build_object(
                 'code', %(flag_higher_class)s,
-                'reason', format(%(t_class)s, CASE care_class WHEN 1 THEN 'I' ELSE 'II' END),
                 'care_class', care_class) END),
             (CASE WHEN f_family THEN jsonb_build_object(
                 'code', %(flag_family_partly_covered)s,
-                'reason', format(%(t_family)s, family_not_in_arrears, family_size),
                 'not_in_arrears', family_not_in_arrears, 'family_size', family_size) END)
         ], NULL)) AS flags,
         CASE
@@ -241,7 +222,8 @@ result AS (
         -- The months in arrears, up to those billed, count in the priority (Screening.priority).
         LEAST(months, %(months_cap)s) * %(per_month)s AS months_priority
     FROM flagged
-)
+),
+upserted AS (
 INSERT INTO {screening}
     (regency_id, participant_id, flags, recommendation, priority_base, queue_rank, family_size,
      arrears_import_id, computed_at, queued_on)
@@ -269,7 +251,28 @@ WHERE ({screening}.regency_id, {screening}.flags, {screening}.recommendation, {s
        {screening}.queue_rank, {screening}.family_size)
     IS DISTINCT FROM (EXCLUDED.regency_id, EXCLUDED.flags, EXCLUDED.recommendation, EXCLUDED.priority_base,
                       EXCLUDED.queue_rank, EXCLUDED.family_size)
+RETURNING 1
+)
+-- The entries written, and what the queue holds after the run (every participant in arrears has
+-- an entry, the prune removes the others), counted from the rows just computed rather than read
+-- back from the queue, whose entries lie scattered over the table.
+SELECT (SELECT count(*) FROM upserted), {counts} FROM result
 """
+
+# (flag, the column of `result` that is TRUE when the entry carries it)
+_FLAG_COLUMNS = (
+    (Flag.WRITTEN_OFF, "f_written_off"), (Flag.IN_REHAB, "f_rehab"), (Flag.PAYS_WHEN_SICK, "f_sick"),
+    (Flag.SELF_CLEARED_BEFORE, "f_cleared"), (Flag.SHORT_ARREARS, "f_short"),
+    (Flag.HIGHER_CLASS, "f_class"), (Flag.FAMILY_PARTLY_COVERED, "f_family"),
+)
+
+
+def _counts_sql() -> sql.Composable:
+    """count(*) FILTER (...) of each flag (_FLAG_COLUMNS order), then of each recommendation."""
+    flags = [sql.SQL("count(*) FILTER (WHERE {})").format(sql.Identifier(column)) for _flag, column in _FLAG_COLUMNS]
+    recs = [sql.SQL("count(*) FILTER (WHERE recommendation = {})").format(sql.Placeholder(f"rec_{rec.value}"))
+            for rec in Recommendation]
+    return sql.SQL(", ").join(flags + recs)
 
 
 def _tables() -> dict[str, sql.Identifier]:
@@ -285,10 +288,7 @@ def _screen_sql() -> sql.Composed:
     after this module is imported)."""
     return sql.SQL(_SCREEN_SQL).format(
         covered_by_pledge=_covered_by_pledge_sql(),
-        r_from=_sql_date("r_from"),
-        r_date=_sql_date("r_date"),
-        c_from=_sql_date("c_from"),
-        c_date=_sql_date("c_date"),
+        counts=_counts_sql(),
         relapse_gap=_months_between("r_date", "relapse_as_of"),
         **_tables(),
     )
@@ -319,25 +319,6 @@ WHERE s.regency_id = %(regency)s
                   WHERE p.id = s.participant_id AND p.regency_id = %(regency)s
                     AND p.status <> %(cleared)s AND p.months_in_arrears > 0)
 """
-
-
-def _reason_templates() -> dict[str, str]:
-    # PostgreSQL format(): %1$s, %2$s ... are the numbers and dates, in order.
-    return {
-        "t_sick": _(
-            "Tunggakan %1$s bulan lunas sendiri antara %2$s dan %3$s, "
-            "lalu menunggak lagi %4$s bulan kemudian"
-        ),
-        "t_cleared": _("Tunggakan %1$s bulan lunas sendiri antara %2$s dan %3$s"),
-        "t_short": _("Baru menunggak %1$s bulan (kurang dari %2$s bulan)"),
-        "t_class": _("Kelas %1$s: sarankan pindah ke kelas III, bukan dibantu"),
-        "t_family": _("%1$s dari %2$s anggota keluarga tidak menunggak"),
-        "t_written_off": _(
-            "Daftar BPJS: tunggakan dihapus program pemutihan; usulkan PBI, jangan ditawarkan ke donatur"
-        ),
-        "t_rehab": _("Daftar BPJS: sudah ikut REHAB (cicilan tunggakan)"),
-        "t_rehab_left": _("Daftar BPJS: sudah ikut REHAB, sisa %1$s cicilan"),
-    }
 
 
 def _latest_import(regency: Regency) -> tuple[int, dt.date] | None:
@@ -382,9 +363,7 @@ def screening_run(*, regency: Regency, arrears_import_id: int | None = None, act
         "months_cap": PRIORITY_MONTHS_CAP,
         "now": timezone.now(),
         "today": today,
-        "month_names": list(MONTHS_ID),
         **_screen_values(),
-        **_reason_templates(),
     }
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -396,18 +375,20 @@ def screening_run(*, regency: Regency, arrears_import_id: int | None = None, act
                 # whole history, then the imports keep the rows current again.
                 rebuild_clearing_history(cursor, [regency.pk])
             cursor.execute(_screen_sql(), params)
-            changed = cursor.rowcount
+            changed, *counts = cursor.fetchone()
             cursor.execute(sql.SQL(_PRUNE_SQL).format(**_tables()), {**_screen_values(), "regency": regency.pk})
             pruned = cursor.rowcount
-        counts = flag_counts(regency=regency)
+        by_flag = dict(zip((flag for flag, _column in _FLAG_COLUMNS), counts, strict=False))
+        flags = {flag.value: by_flag[flag] for flag in Flag}
+        recommendations = {rec.value: n for rec, n in zip(Recommendation, counts[len(_FLAG_COLUMNS):], strict=True)}
         summary = {
             "regency": regency.code,
-            # Every entry of the regency is a participant in arrears screened just now.
-            "screened": sum(counts["recommendations"].values()),
+            # Every participant in arrears screened just now has an entry, and no one else.
+            "screened": sum(recommendations.values()),
             "changed": changed,
             "removed": pruned,
-            "flags": counts["flags"],
-            "recommendations": counts["recommendations"],
+            "flags": flags,
+            "recommendations": recommendations,
             "thresholds": {"N": t.cleared_min_months, "M": t.relapse_within_months, "K": t.short_arrears_months},
             "seconds": round(time.monotonic() - started, 3),
         }

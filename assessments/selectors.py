@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from assessments import questionnaire
+from assessments.flags import with_reasons
 from assessments.models import (
     DECIDED_STATUSES,
     OPEN_STATUSES,
@@ -424,10 +425,10 @@ def assessment_screening(*, assessment: Assessment) -> dict:
         participant_id=assessment.participant_id
     ).select_related("participant").first()
     if current is not None:
-        return {"flags": current.flags, "recommendation": current.recommendation,
+        return {"flags": with_reasons(current.flags), "recommendation": current.recommendation,
                 "priority": current.priority, "family_size": current.family_size}
     snap = assessment.screening_snapshot or {}
-    return {"flags": snap.get("flags", []), "recommendation": snap.get("recommendation"),
+    return {"flags": with_reasons(snap.get("flags")), "recommendation": snap.get("recommendation"),
             "priority": snap.get("priority"), "family_size": None}
 
 

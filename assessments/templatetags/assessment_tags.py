@@ -11,6 +11,7 @@ from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 
+from assessments.flags import flag_reason
 from assessments.models import Eligibility, Flag, ReasonCode, Recommendation, Status
 from core.formatting import format_rupiah
 from core.links import link_maker
@@ -146,7 +147,7 @@ def queue_cards(context: Mapping[str, Any], rows: Iterable[Mapping[str, Any]]) -
             flags = '<p class="queue-flags">' + "<br>".join(
                 f'<span class="badge {_FLAG_BADGES.get(f.get("code"), "badge-warn")}" '
                 f'data-flag="{_value(f.get("code", ""), number)}">{label(flag_label, f.get("code", ""))}</span> '
-                f'{_value(f.get("reason", ""), number)}'
+                f'{escape(flag_reason(f))}'
                 for f in e.flags
             ) + "</p>"
         cards.append(_CARD.format(

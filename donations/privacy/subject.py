@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from assessments.flags import with_reasons
 from assessments.models import Assessment, Evidence, Screening, Status
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, get_or_404
@@ -119,7 +120,7 @@ def participant_data(*, regency, participant: Participant) -> dict:
             for r in records
         ],
         "screening": None if screening is None else {
-            "recommendation": screening.recommendation, "flags": screening.flags,
+            "recommendation": screening.recommendation, "flags": with_reasons(screening.flags),
             "computed_at": _iso(screening.computed_at),
         },
         "assessments": [

@@ -12,6 +12,7 @@ from python_calamine import CalamineWorkbook
 from rest_framework.test import APIClient
 
 from assessments import questionnaire, routes, services
+from assessments.flags import flag_reason
 from assessments.models import Assessment, Route, Screening, Status, WriteOffProgramme
 from assessments.screening import screening_run
 from assessments.selectors import (
@@ -274,7 +275,7 @@ def test_screening_reads_the_list_columns(history_a, regency_a):
     assert entries[off.pk].flag_codes == ["written_off"]
     assert entries[off.pk].priority < entries[plain.pk].priority
     assert entries[rehab.pk].flag_codes == ["in_rehab"]
-    assert entries[rehab.pk].flags[0]["reason"] == "Daftar BPJS: sudah ikut REHAB, sisa 3 cicilan"
+    assert flag_reason(entries[rehab.pk].flags[0]) == "Daftar BPJS: sudah ikut REHAB, sisa 3 cicilan"
     assert entries[plain.pk].recommendation == "assess" and entries[plain.pk].flag_codes == []
 
 

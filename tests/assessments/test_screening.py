@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assessments.flags import flag_reason
 from assessments.models import Screening, ScreeningSettings
 from assessments.screening import screening_run, screening_run_for_import
 from tests.assessments.conftest import d, family
@@ -17,7 +18,10 @@ def _codes(s):
 
 
 def _flag(s, code):
-    return next(f for f in s.flags if f["code"] == code)
+    """The stored flag with the sentence it is shown with (Indonesian, the tests' language)."""
+    flag = next(f for f in s.flags if f["code"] == code)
+    assert "reason" not in flag  # made when shown, in the reader's language
+    return {**flag, "reason": flag_reason(flag)}
 
 
 def test_steady_arrears_has_no_flags(history_a, regency_a):
