@@ -11,7 +11,9 @@ months of history: its cost follows the current list, not the months kept. It up
 
 Flags only recommend (`assess`, `low_priority`, `likely_ineligible`, and `written_off`
 when the newest list says the state wrote the arrears off); the decision is the
-assessment's, made by two people. The list's REHAB column shows as the `in_rehab` flag.
+assessment's, made by two people. The list's REHAB column shows as the `in_rehab` flag. A flag
+is stored as its code and the numbers and dates behind it; its sentence is written when shown
+(`assessments.flags`), in the reader's language.
 """
 
 from __future__ import annotations
