@@ -115,3 +115,55 @@ def test_regencies_reconciled_at_the_same_time_on_their_own_connections(regency_
         assert p.status == PledgeStatus.RELEASED
     assert ReconciliationOutcome.all_regencies.count() == 5
     assert AuditEvent.objects.filter(verb="reconciliation.run").count() == 2  # one per regency's run
+
+
+def test_a_thread_keeps_its_connection_for_the_regencies_it_takes(regency_a, regency_a2, regency_b, branch_a,
+                                                                   branch_b, make_campaign, donor):
+    pledges = [*_setup(regency_a, branch_a, make_campaign(), donor, 2),
+               *_setup(regency_a2, branch_a, make_campaign(regency=regency_a2), donor, 1),
+               *_setup(regency_b, branch_b, make_campaign(regency=regency_b), donor, 1)]
+    backends: list[int] = []
+
+    def on_progress(code: str) -> None:
+        with connection.cursor() as cur:  # this thread's connection
+            cur.execute("SELECT pg_backend_pid()")
+            backends.append(cur.fetchone()[0])
+
+    result = reconcile(regency_ids=[regency_a.pk, regency_a2.pk, regency_b.pk], workers=2, notify=False,
+                       on_progress=on_progress)
+
+    assert len(backends) == 3 and len(set(backends)) <= 2, backends  # not one connection a regency
+    assert result["released_cleared_by_other"] == 4
+    for p in pledges:
+        p.refresh_from_db()
+        assert p.status == PledgeStatus.RELEASED
+    with connection.cursor() as cur:  # the threads closed theirs at the end
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [list(set(backends))])
+        assert cur.fetchone()[0] == 0
+
+
+def test_a_failing_regency_is_raised_after_the_others_are_done(regency_a, regency_a2, regency_b, branch_a,
+                                                               branch_b, make_campaign, donor, monkeypatch):
+    from donations.reconciliation import services as recon
+
+    in_a = _setup(regency_a, branch_a, make_campaign(), donor, 1)
+    in_a2 = _setup(regency_a2, branch_a, make_campaign(regency=regency_a2), donor, 1)
+    in_b = _setup(regency_b, branch_b, make_campaign(regency=regency_b), donor, 1)
+    real = recon.reconcile_regency
+
+    def failing(*, regency, **kwargs):
+        if regency.pk == regency_a2.pk:
+            with connection.cursor() as cur:
+                cur.execute("SELECT 1/0")  # a database error on this thread's connection
+        return real(regency=regency, **kwargs)
+
+    monkeypatch.setattr(recon, "reconcile_regency", failing)
+    with pytest.raises(Exception, match="division by zero"):
+        reconcile(regency_ids=[regency_a.pk, regency_a2.pk, regency_b.pk], workers=2, notify=False)
+
+    # The other regencies were reconciled and committed; the failing one changed nothing.
+    for p in (*in_a, *in_b):
+        p.refresh_from_db()
+        assert p.status == PledgeStatus.RELEASED
+    in_a2[0].refresh_from_db()
+    assert in_a2[0].status == PledgeStatus.RESERVED
