@@ -22,7 +22,7 @@ from donations.models import (
     ReconciliationSettings,
 )
 from donations.pool import _gift_balances
-from donations.reconciliation.services import reconcile, reconcile_regency
+from donations.reconciliation.services import newest_import, reconcile, reconcile_regency
 from donations.selectors import pledge_history
 from participants.models import Family
 from tests.donations.reconciliation_world import absent, imp, person, pledge, rec
@@ -333,6 +333,22 @@ def _world(regency, branch, campaign, donor, n: int, as_of: dt.date) -> None:
         pledge(p, campaign, donor, "paid" if i % 2 else "pledged", made_from=start,
                paid_on=as_of + dt.timedelta(days=2) if i % 2 else None)
         rec(p, later, 0)
+
+
+def test_the_run_plans_without_jit_or_parallel_workers(regency_a, branch_a, make_campaign, donor):
+    """The regencies already run on a connection per core each: a parallel plan of the decision
+    only adds its workers' start (bench/README.md, session 20)."""
+    from donations.reconciliation import rules
+
+    _world(regency_a, branch_a, make_campaign(), donor, 2, D0)
+    latest = newest_import(regency_a.pk)
+    with transaction.atomic(), connection.cursor() as cur:
+        rules.decide(regency_id=regency_a.pk, latest_import_id=latest.pk, tz=regency_a.timezone, grace_days=30)
+        cur.execute("SHOW max_parallel_workers_per_gather")
+        assert cur.fetchone()[0] == "0"
+        cur.execute("SHOW jit")
+        assert cur.fetchone()[0] == "off"
+        cur.execute("DROP TABLE rc_dec")
 
 
 def test_query_count_does_not_grow_with_pledges(regency_a, regency_b, branch_a, branch_b, make_campaign, donor,
