@@ -126,10 +126,10 @@ _RECORD_OK = (
 # Settings of the run's transaction: JIT compiling these few big statements costs more than it
 # saves (~0.1 s each); the hash tables of a regency fit in memory with 64 MB; no parallel plan:
 # the regencies already run on one connection per core (`services.reconcile`), and once the
-# regency's pledges are many enough for the planner to read them with parallel workers (from
-# about the sixth month of lists), starting those workers cost more than the few thousand
-# pledges they share (the decision of a regency 20 ms serial, 35 ms parallel: bench/README.md,
-# session 20).
+# pledge table is big enough for the planner to read a regency's pledges with parallel workers
+# (`min_parallel_table_scan_size`; by month 8 of the year benchmark at the size),
+# starting those workers cost more than the few thousand pledges they share (the decision of a
+# regency 20 ms serial, 35 ms parallel: bench/README.md, session 20).
 SETUP = ("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL max_parallel_workers_per_gather = 0; "
          "DROP TABLE IF EXISTS rc_dec")
 
