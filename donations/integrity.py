@@ -21,6 +21,7 @@ from donations.models import (
     Pledge,
     ReceiptCounter,
     ReconciliationOutcome,
+    UnfinishedPledge,
 )
 
 register_same_regency(Pledge, "campaign")
@@ -32,6 +33,7 @@ register_same_regency(ReconciliationOutcome, "pledge")
 register_same_regency(Anomaly, "pledge")
 register_same_regency(Anomaly, "family")
 register_same_regency(HandoverLine, "family")
+register_same_regency(UnfinishedPledge, "pledge")
 
 
 @register("money:ledger_waiting_negative", "campaigns whose ledger pays out more than it received")
@@ -111,3 +113,10 @@ def _pledge_tally() -> Statement:
 @register("money:cover_tally", "covered-participant tallies that differ from the pledges")
 def _cover_tally() -> Statement:
     return sql.SQL(tallies.COVER_TALLY_DIFFERENCES), None
+
+
+@register("money:unfinished_pledges",
+          "pledges reconciliation would miss or decide again: reserved, pledged, paid or disputed without "
+          "their row in donations_unfinishedpledge, or a row for a pledge that is none of those")
+def _unfinished() -> Statement:
+    return sql.SQL(tallies.UNFINISHED_DIFFERENCES), None

@@ -114,7 +114,8 @@ def _tallies_match_pledges(item) -> None:
     except DatabaseError:
         return
     if differ:
-        pytest.fail(f"{differ} pledge tally rows differ from the pledges (donations.tallies)", pytrace=False)
+        pytest.fail(f"{differ} pledge tally or unfinished-pledge rows differ from the pledges (donations.tallies)",
+                    pytrace=False)
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 A fixed number of statements whatever the number of pledges (no Python loop over rows):
 
 1. `rc_dec`: every unfinished pledge of the regency (reserved, pledged, paid, and disputed,
-   which is re-checked) with its evidence and the decision:
+   which is re-checked; found through `UnfinishedPledge`, not by reading every pledge the
+   regency ever had) with its evidence and the decision:
    - the evidence is the participant's newest record in an applied, non-outdated import, or,
      when newer, the participant's absence from a full list (the import pipeline marks those
      `cleared` with `cleared_at` = that list's as-of date and `last_import` = that list);
@@ -54,6 +55,7 @@ from psycopg2 import sql
 from assessments.models import Assessment, Route
 from assessments.models import Status as AssessmentStatus
 from donations.models import (
+    UNFINISHED_STATUSES,
     Anomaly,
     AnomalyKind,
     AnomalyStatus,
@@ -63,6 +65,7 @@ from donations.models import (
     PledgeStatus,
     ReconciliationOutcome,
     ReleaseReason,
+    UnfinishedPledge,
 )
 from participants.models import (
     ArrearsImport,
@@ -82,7 +85,7 @@ OUTCOMES = (*Outcome.values, UNCHANGED)
 _TABLES = {
     "assessment": Assessment, "pledge": Pledge, "payment": Payment, "anomaly": Anomaly,
     "outcome_t": ReconciliationOutcome, "import_t": ArrearsImport, "record": ArrearsRecord,
-    "participant": Participant, "clearing": ClearingHistory,
+    "participant": Participant, "clearing": ClearingHistory, "unfinished_t": UnfinishedPledge,
 }
 
 
@@ -99,8 +102,7 @@ _VALUES: dict[str, str | tuple[str, ...]] = {
     "verified": PledgeStatus.VERIFIED.value, "released": PledgeStatus.RELEASED.value,
     "not_paid": (PledgeStatus.RESERVED.value, PledgeStatus.PLEDGED.value),
     "paid_or_disputed": (PledgeStatus.PAID.value, PledgeStatus.DISPUTED.value),
-    "unfinished": (PledgeStatus.RESERVED.value, PledgeStatus.PLEDGED.value, PledgeStatus.PAID.value,
-                   PledgeStatus.DISPUTED.value),
+    "unfinished": tuple(status.value for status in UNFINISHED_STATUSES),
     "o_verified": Outcome.VERIFIED.value, "o_disputed": Outcome.DISPUTED.value,
     "o_cleared": Outcome.RELEASED_CLEARED.value, "o_segment": Outcome.RELEASED_SEGMENT.value,
     "o_written_off": Outcome.RELEASED_WRITTEN_OFF.value, "o_unchanged": UNCHANGED,
@@ -170,8 +172,9 @@ WITH cand AS (
                 SELECT 1 FROM {assessment} a
                 WHERE a.participant_id = p.participant_id AND a.regency_id = %(reg)s AND a.status = %(a_approved)s
                   AND a.valid_until >= %(today)s AND a.route = %(a_writeoff)s)) AS routed_written_off
-    FROM {pledge} p
-    WHERE p.regency_id = %(reg)s AND p.status IN %(unfinished)s
+    -- the regency's unfinished pledges (kept by triggers: the pledge table has no status index)
+    FROM {unfinished_t} u JOIN {pledge} p ON p.id = u.pledge_id
+    WHERE u.regency_id = %(reg)s AND p.regency_id = %(reg)s AND p.status IN %(unfinished)s
 ), ev AS (
     SELECT c.*, part.family_id, part.cleared_at, part.last_import_id,
            coalesce(pay.paid_on, (c.paid_at AT TIME ZONE %(tz)s)::date) AS pay_date,

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from core import integrity
 from core.models import AuditEvent
 from core.tasks import check_integrity_task
-from donations import services
+from donations import services, tallies
 from tests.donations.conftest import _campaign, approve
 from tests.donations.reconciliation_world import imp, person
 from tests.factories import UserFactory
@@ -124,6 +124,17 @@ def test_paid_amount_that_is_not_the_sum_of_payments_is_found(world):
     (pledge,) = world(1)
     _plant("UPDATE donations_pledge SET paid_amount = paid_amount + 1 WHERE id = %s", [pledge.pk])
     assert integrity.run().failed == {"money:pledge_paid_amount": 1}
+
+
+def test_an_unfinished_pledge_without_its_row_or_a_finished_one_with_a_row_is_found(world):
+    missing, finished = world(2)
+    _plant("DELETE FROM donations_unfinishedpledge WHERE pledge_id = %s", [missing.pk])
+    _plant("UPDATE donations_pledge SET status = 'verified' WHERE id = %s", [finished.pk])
+    _plant("INSERT INTO donations_unfinishedpledge (pledge_id, regency_id) SELECT id, regency_id"
+           " FROM donations_pledge WHERE id = %s", [finished.pk])
+    assert integrity.run().failed == {"money:unfinished_pledges": 2}
+    tallies.rebuild()  # the operator's repair (manage.py rebuild_pledge_tallies)
+    assert integrity.run().ok
 
 
 def test_a_payment_with_two_received_rows_is_found(world):

@@ -9,7 +9,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from donations import services
-from donations.models import ActivePledge, Pledge, PledgeStatus
+from donations.models import ActivePledge, Pledge, PledgeStatus, UnfinishedPledge
 from donations.reconciliation.services import reconcile_regency
 from tests.donations.reconciliation_world import absent, imp, person, pledge, rec
 from tests.factories import UserFactory
@@ -118,3 +118,72 @@ def test_reconciliation_changes_pledges_without_writing_any_index(regency_a, bra
     assert updated == hot == 5  # every change written in the pledge's own page
     assert _active(regency_a) == {people[5].pk: unpaid[2].pk} == _in_progress(regency_a)
     assert all(Pledge.objects.for_regency(regency_a).get(pk=p.pk).status == PledgeStatus.VERIFIED for p in paid)
+
+
+# --- the pledges reconciliation decides (`UnfinishedPledge`) -------------------------------------------
+
+
+def _unfinished(regency) -> set[int]:
+    return set(UnfinishedPledge.objects.for_regency(regency).values_list("pledge_id", flat=True))
+
+
+def _unfinished_by_status(regency) -> set[int]:
+    return set(Pledge.objects.for_regency(regency).filter(status__in=[
+        PledgeStatus.RESERVED, PledgeStatus.PLEDGED, PledgeStatus.PAID, PledgeStatus.DISPUTED,
+    ]).values_list("pk", flat=True))
+
+
+def test_the_unfinished_rows_follow_every_write_including_a_dispute(regency_a, branch_a, make_campaign, donor):
+    first = imp(branch_a, dt.date(2026, 9, 1))
+    campaign = make_campaign()
+    people = [person(regency_a, first) for _ in range(4)]
+    verified = pledge(people[0], campaign, donor, "paid", made_from=first, paid_on=dt.date(2026, 9, 5))
+    disputed = pledge(people[1], campaign, donor, "paid", made_from=first, paid_on=dt.date(2026, 9, 5))
+    released = pledge(people[2], campaign, donor, "pledged", made_from=first)
+    waiting = pledge(people[3], campaign, donor, "reserved", made_from=first)
+    assert _unfinished(regency_a) == {verified.pk, disputed.pk, released.pk, waiting.pk}
+
+    later = imp(branch_a, dt.date(2026, 11, 1))  # after the grace of the payment
+    rec(people[0], later, 0)
+    rec(people[1], later, 245_000)
+    rec(people[2], later, 0)
+    rec(people[3], later, 245_000)
+    result = reconcile_regency(regency=regency_a)
+
+    assert (result["verified"], result["disputed"], result["released_cleared_by_other"]) == (1, 1, 1)
+    # A disputed pledge no longer holds its participant, but reconciliation still decides it.
+    assert _unfinished(regency_a) == {disputed.pk, waiting.pk} == _unfinished_by_status(regency_a)
+    assert set(_active(regency_a).values()) == {waiting.pk}
+
+    Pledge.all_regencies.filter(pk=waiting.pk).update(status=PledgeStatus.EXPIRED)
+    Pledge.all_regencies.filter(pk=verified.pk).update(status=PledgeStatus.DISPUTED)  # whoever writes it
+    assert _unfinished(regency_a) == {disputed.pk, verified.pk} == _unfinished_by_status(regency_a)
+    extra = pledge(person(regency_a, later), campaign, donor, "pledged", made_from=later)
+    assert extra.pk in _unfinished(regency_a)
+    with connection.cursor() as cur:  # the ORM refuses (protected payments, audit); the table does not
+        cur.execute("DELETE FROM donations_pledge WHERE id = %s", [extra.pk])
+    assert _unfinished(regency_a) == {disputed.pk, verified.pk} == _unfinished_by_status(regency_a)
+
+
+def test_the_run_decides_the_unfinished_pledges_and_no_finished_one(regency_a, branch_a, make_campaign, donor):
+    first = imp(branch_a, dt.date(2026, 9, 1))
+    campaign = make_campaign()
+    people = [person(regency_a, first) for _ in range(2)]
+    done = pledge(people[0], campaign, donor, "paid", made_from=first, paid_on=dt.date(2026, 9, 5))
+    open_one = pledge(people[1], campaign, donor, "pledged", made_from=first)
+    later = imp(branch_a, dt.date(2026, 9, 20))
+    rec(people[0], later, 0)
+    rec(people[1], later, 245_000)
+    assert (reconcile_regency(regency=regency_a)["verified"], _unfinished(regency_a)) == (1, {open_one.pk})
+    # A row the triggers would never leave: a finished pledge in the table is still not decided.
+    UnfinishedPledge.objects.create(regency=regency_a, pledge=done)
+    rec(people[1], imp(branch_a, dt.date(2026, 10, 1)), 0)
+
+    result = reconcile_regency(regency=regency_a)
+
+    assert sum(result[k] for k in ("verified", "disputed", "released_cleared_by_other", "unchanged")) == 1
+    assert result["released_cleared_by_other"] == 1
+    open_one.refresh_from_db()
+    done.refresh_from_db()
+    assert (open_one.status, done.status) == (PledgeStatus.RELEASED, PledgeStatus.VERIFIED)
+    UnfinishedPledge.objects.for_regency(regency_a).filter(pledge=done).delete()  # the planted row out again (checked after each test)

@@ -1,8 +1,9 @@
 """`manage.py rebuild_pledge_tallies`
 
-Recomputes the pledge tallies (`donations.models.PledgeTally`, `CoverTally`) from the pledges. The
-database keeps them with every pledge statement, so this is a repair, for when `check_integrity`
-reports `money:pledge_tally` or `money:cover_tally`. Pledge writes wait meanwhile (one
+Recomputes the pledge tallies (`donations.models.PledgeTally`, `CoverTally`) and the unfinished
+pledges reconciliation decides (`UnfinishedPledge`) from the pledges. The database keeps them with
+every pledge statement, so this is a repair, for when `check_integrity` reports `money:pledge_tally`,
+`money:cover_tally` or `money:unfinished_pledges`. Pledge writes wait meanwhile (one
 transaction). The last stdout line is JSON `{"differed": n, "differ": 0, "seconds"}`. Exit 0.
 """
 
