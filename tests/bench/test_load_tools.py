@@ -257,3 +257,17 @@ def test_ratios_compare_the_last_month_with_the_first_and_the_second():
         "last_vs_second": {"import_s": 1.5, "db_mb": None},
     }
     assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.95) == 5.0
+
+
+def test_the_table_gives_reconciliations_work_and_its_time_per_pledge():
+    from bench.management.commands.bench_year import format_months
+
+    base = {"as_of": "2026-01-01", "rows": 10, "row_errors": 0, "import_s": 1.0, "screening_s": 0.5,
+            "dashboard_p95_ms": 9.0, "db_mb": 1.0, "history_mb": 1.0, "history_rows": 10}
+    table = format_months([
+        {**base, "month": 1, "reconcile_s": 0.2, "pledges_decided": 0, "reconcile_ms_per_1000_decided": None},
+        {**base, "month": 2, "reconcile_s": 0.9, "pledges_decided": 7412, "reconcile_ms_per_1000_decided": 121.4},
+    ]).splitlines()
+    assert "pledges decided" in table[0] and "per 1,000 decided" in table[0]
+    assert table[0].count("|") == table[1].count("|") == table[2].count("|") == table[3].count("|")
+    assert "| 0.2 | 0 | - |" in table[2] and "| 0.9 | 7,412 | 121.4 |" in table[3]
