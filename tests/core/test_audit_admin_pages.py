@@ -66,7 +66,7 @@ def test_filters_and_search_answer(operator_client, regency_a):
     assert response.context["cl"].result_count == 3
     response, _sql = _changelist(operator_client, f"?regency__id__exact={regency_a.pk}")
     assert response.context["cl"].result_count == 3
-    response, _sql = _changelist(operator_client, "?created_at__gte=2000-01-01&object_type=x.thing")
+    response, _sql = _changelist(operator_client, "?created_at__gte=2000-01-01+00%3A00%3A00%2B00%3A00&object_type=x.thing")
     assert response.context["cl"].result_count == 8
     html = response.content.decode()
     assert "pledge.verified" in html  # a choice of the verb filter, from the newest events
