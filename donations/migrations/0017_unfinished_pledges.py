@@ -2,9 +2,10 @@
 
 One row per pledge that is reserved, pledged, paid or disputed. Statement-level triggers on
 `donations_pledge` keep it in the statement that inserts, updates or deletes pledges, from that
-statement's new (or deleted) rows, as `donations_activepledge` is kept (migration 0009). A run then reads its regency's unfinished pledges through this table's
-index instead of every pledge the regency ever had: the pledge table has no index on `status`,
-so that a change of status stays a HOT update.
+statement's new (or deleted) rows, as `donations_activepledge` is kept (migration 0009). A run
+then reads its regency's unfinished pledges through this table's index instead of every pledge
+the regency ever had: the pledge table has no index on `status`, so that a change of status
+stays a HOT update.
 """
 
 import django.db.models.deletion
