@@ -260,6 +260,15 @@ class Screening(TenantModel):
         db_index=False,
     )
     assigned_at = models.DateTimeField(null=True, blank=True)
+    # What the result was computed from (`assessments.screening`): a 64-bit hash of the entry's
+    # inputs (the participant's fields the rules read, the family's counts, the clearings, the
+    # donors' payments, the thresholds, the list's month against the months billed). A later
+    # screening whose inputs hash the same leaves the entry unread and unwritten (two different
+    # inputs hashing alike: about once in 2**64 changes). NULL: compute.
+    inputs_hash = models.BigIntegerField(null=True, blank=True, editable=False)
+    # The flags the entry carries, one bit each (`screening.FLAG_BITS`): the run's counts read
+    # these for the entries it leaves as they are, instead of their flags.
+    flag_bits = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta(TenantModel.Meta):
         verbose_name = _("hasil penyaringan")

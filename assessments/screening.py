@@ -9,6 +9,14 @@ one statement per regency reads the participants in arrears and their clearings,
 months of history: its cost follows the current list, not the months kept. It upserts one
 `Screening` row per participant in arrears. No Python loop walks participants.
 
+Each entry keeps a hash of what its result was computed from (`Screening.inputs_hash`: the
+participant's fields the rules read, the family's counts, the clearings, the donors' payments, the
+thresholds, the rules' version `FORMULA`, and the months in arrears as the result reads them). The
+statement hashes every participant in arrears and computes only those whose hash changed: a list
+that leaves most of the queue one month further in arrears and nothing else costs a read of the
+queue, not its clearings, flags and upserts again; the entries flagged from their history, which
+grow through the year, are computed when their history changes.
+
 Flags only recommend (`assess`, `low_priority`, `likely_ineligible`, and `written_off`
 when the newest list says the state wrote the arrears off); the decision is the
 assessment's, made by two people. The list's REHAB column shows as the `in_rehab` flag. A flag
@@ -111,18 +119,54 @@ def _months_between(a: str, b: str) -> sql.Composable:
 # included, go in as parameters (_screen_values).
 _SCREEN_SQL = """
 WITH
--- The clearings of the participants in arrears, as the import keeps them (ClearingHistory: no
--- month of the history is read), with the thresholds applied: a record of at least N months
--- cleared, and the first record in arrears after it, a relapse when within M months.
-clr0 AS (
-    SELECT p.id AS participant_id, e.months AS cleared_months, e."from" AS from_date,
-           e.cleared AS cleared_date, e.next AS next_as_of, e.next_months
+fam AS (
+    SELECT f.family_id, count(*) AS size,
+           count(*) FILTER (WHERE f.months_in_arrears = 0 OR f.status IN %(not_in_arrears)s) AS not_in_arrears
+    FROM {participant} f
+    WHERE f.regency_id = %(regency)s AND f.family_id IS NOT NULL
+    GROUP BY f.family_id
+),
+-- Every participant in arrears with what the rules read, the hash of it, and the queue entry's hash
+-- (read twice below: materialised once). The hash takes the months as the result does: below the
+-- short-arrears threshold as they are, otherwise only the months billed against the list's month
+-- (one more month on the next month's list leaves it as it was).
+cur AS (
+    SELECT p.id AS participant_id, p.months_in_arrears AS months, p.care_class,
+           p.written_off, p.in_rehab, p.rehab_instalments_left,
+           COALESCE(fam.size, 1) AS family_size, COALESCE(fam.not_in_arrears, 0) AS family_not_in_arrears,
+           h.clearings,
+           hash_record_extended(ROW(
+               %(formula)s, %(n)s, %(m)s, %(k)s,
+               CASE WHEN p.months_in_arrears < %(k)s THEN p.months_in_arrears END,
+               LEAST(p.months_in_arrears, %(months_cap)s) - %(list_month)s,
+               p.care_class, p.written_off, p.in_rehab, p.rehab_instalments_left,
+               COALESCE(fam.size, 1), COALESCE(fam.not_in_arrears, 0),
+               h.clearings,
+               CASE WHEN h.clearings <> '[]'::jsonb THEN ({paid_payments}) END
+           ), 0) AS inputs_hash,
+           s.inputs_hash AS stored_hash, s.flag_bits AS stored_bits, s.recommendation AS stored_recommendation
     FROM {participant} p
-    JOIN {clearing} h ON h.participant_id = p.id AND h.regency_id = %(regency)s
-    CROSS JOIN LATERAL jsonb_to_recordset(h.clearings)
-        AS e("from" date, months int, cleared date, next date, next_months int)
+    LEFT JOIN fam ON fam.family_id = p.family_id
+    LEFT JOIN {clearing} h ON h.participant_id = p.id AND h.regency_id = %(regency)s
+    -- The regency's entries (its index): an entry of another regency, where the participant was
+    -- until now, is as good as none (computed, and moved here by the upsert).
+    LEFT JOIN {screening} s ON s.participant_id = p.id AND s.regency_id = %(regency)s
     WHERE p.regency_id = %(regency)s AND p.status <> %(cleared)s AND p.months_in_arrears > 0
-      AND h.clearings <> '[]'::jsonb
+),
+-- The entries to compute: new here, or whose inputs changed.
+todo AS (
+    SELECT * FROM cur WHERE stored_hash IS DISTINCT FROM inputs_hash
+),
+-- Their clearings, as the import keeps them (ClearingHistory: no month of the history is read),
+-- with the thresholds applied: a record of at least N months cleared, and the first record in
+-- arrears after it, a relapse when within M months.
+clr0 AS (
+    SELECT t.participant_id, e.months AS cleared_months, e."from" AS from_date,
+           e.cleared AS cleared_date, e.next AS next_as_of, e.next_months
+    FROM todo t
+    CROSS JOIN LATERAL jsonb_to_recordset(t.clearings)
+        AS e("from" date, months int, cleared date, next date, next_months int)
+    WHERE t.clearings <> '[]'::jsonb
       AND e.months >= %(n)s AND e.cleared > e."from"
 ),
 clr1 AS (
@@ -150,25 +194,18 @@ last_relapse AS (
     FROM clr WHERE relapse_as_of IS NOT NULL
     ORDER BY participant_id, cleared_date DESC, from_date DESC
 ),
-fam AS (
-    SELECT f.family_id, count(*) AS size,
-           count(*) FILTER (WHERE f.months_in_arrears = 0 OR f.status IN %(not_in_arrears)s) AS not_in_arrears
-    FROM {participant} f
-    WHERE f.regency_id = %(regency)s AND f.family_id IS NOT NULL
-    GROUP BY f.family_id
-),
 base AS (
-    SELECT p.id AS participant_id, p.months_in_arrears AS months, p.care_class,
-           p.written_off, p.in_rehab, p.rehab_instalments_left,
-           COALESCE(fam.size, 1) AS family_size, COALESCE(fam.not_in_arrears, 0) AS family_not_in_arrears,
+    SELECT t.participant_id, t.months, t.care_class, t.written_off, t.in_rehab, t.rehab_instalments_left,
+           t.family_size, t.family_not_in_arrears, t.inputs_hash,
            lc.cleared_months AS c_months, lc.from_date AS c_from, lc.cleared_date AS c_date,
            lr.cleared_months AS r_months, lr.from_date AS r_from, lr.cleared_date AS r_date,
-           lr.relapse_as_of, lr.relapse_months
-    FROM {participant} p
-    LEFT JOIN fam ON fam.family_id = p.family_id
-    LEFT JOIN last_clear lc ON lc.participant_id = p.id
-    LEFT JOIN last_relapse lr ON lr.participant_id = p.id
-    WHERE p.regency_id = %(regency)s AND p.status <> %(cleared)s AND p.months_in_arrears > 0
+           lr.relapse_as_of, lr.relapse_months,
+           o.regency_id AS o_regency, o.flags AS o_flags, o.recommendation AS o_recommendation,
+           o.priority_base AS o_priority_base, o.queue_rank AS o_queue_rank, o.family_size AS o_family_size
+    FROM todo t
+    LEFT JOIN last_clear lc ON lc.participant_id = t.participant_id
+    LEFT JOIN last_relapse lr ON lr.participant_id = t.participant_id
+    LEFT JOIN {screening} o ON o.participant_id = t.participant_id
 ),
 flagged AS (
     SELECT base.*,
@@ -182,8 +219,8 @@ flagged AS (
     FROM base
 ),
 result AS (
-    SELECT participant_id, family_size,
-        f_written_off, f_rehab, f_sick, f_cleared, f_short, f_class, f_family,
+    SELECT participant_id, family_size, inputs_hash, {flag_bits} AS flag_bits,
+        o_regency, o_flags, o_recommendation, o_priority_base, o_queue_rank, o_family_size,
         -- The flags that apply, in this order; no subquery: run once a row, a subquery's
         -- aggregate cost ~20 us a participant, most of whom have no flag at all.
         to_jsonb(array_remove(ARRAY[
@@ -225,16 +262,28 @@ result AS (
         LEAST(months, %(months_cap)s) * %(per_month)s AS months_priority
     FROM flagged
 ),
+ranked AS (
+    -- The priority less 10 a month of the list (Screening.queue_rank): the same for every entry
+    -- of this run, so the order is the priority's.
+    SELECT result.*, priority_base + months_priority - %(per_month)s * %(list_month)s AS queue_rank
+    FROM result
+),
+-- Whether what a reader of the queue sees (regency, flags, recommendation, priority, rank, family
+-- size) changed, or the entry is new.
+computed AS (
+    SELECT ranked.*,
+           (o_regency, o_flags, o_recommendation, o_priority_base, o_queue_rank, o_family_size)
+               IS DISTINCT FROM (%(regency)s, flags, recommendation, priority_base, queue_rank, family_size)
+               AS changed
+    FROM ranked
+),
 upserted AS (
-INSERT INTO {screening}
+INSERT INTO {screening} AS q
     (regency_id, participant_id, flags, recommendation, priority_base, queue_rank, family_size,
-     arrears_import_id, computed_at, queued_on)
-SELECT %(regency)s, participant_id, flags, recommendation, priority_base,
-       -- The priority less 10 a month of the list (Screening.queue_rank): the same for every entry
-       -- of this run, so the order is the priority's.
-       priority_base + months_priority - %(per_month)s * %(list_month)s, family_size,
-       %(import_id)s, %(now)s, %(today)s
-FROM result
+     arrears_import_id, computed_at, queued_on, inputs_hash, flag_bits)
+SELECT %(regency)s, participant_id, flags, recommendation, priority_base, queue_rank, family_size,
+       %(import_id)s, %(now)s, %(today)s, inputs_hash, flag_bits
+FROM computed
 ON CONFLICT (participant_id) DO UPDATE SET
     regency_id = EXCLUDED.regency_id,
     flags = EXCLUDED.flags,
@@ -242,24 +291,37 @@ ON CONFLICT (participant_id) DO UPDATE SET
     priority_base = EXCLUDED.priority_base,
     queue_rank = EXCLUDED.queue_rank,
     family_size = EXCLUDED.family_size,
-    arrears_import_id = EXCLUDED.arrears_import_id,
-    computed_at = EXCLUDED.computed_at
--- An entry whose result is the same is left as it is: a re-run, and above all a participant one
--- month further in arrears on the next month's list (the rank counts from the list's month), who
--- is most of a regency's queue. Rewriting it makes a new row version through every index of the
--- queue. Still rewritten each month: arrears past the 24 months billed (their rank falls behind
--- the arrears still growing), and the entries whose flags, recommendation or family changed.
-WHERE ({screening}.regency_id, {screening}.flags, {screening}.recommendation, {screening}.priority_base,
-       {screening}.queue_rank, {screening}.family_size)
+    inputs_hash = EXCLUDED.inputs_hash,
+    flag_bits = EXCLUDED.flag_bits,
+    -- When and from which list the result was computed: kept while the result is the same (the
+    -- inputs changed in a way the rules do not show, or the entry was computed before its hash was).
+    arrears_import_id = CASE WHEN {result_changed} THEN EXCLUDED.arrears_import_id ELSE q.arrears_import_id END,
+    computed_at = CASE WHEN {result_changed} THEN EXCLUDED.computed_at ELSE q.computed_at END
+RETURNING 1
+),
+-- What the queue holds after the run (every participant in arrears has an entry, the prune removes
+-- the others): the entries just computed, and those left as they were, by their stored bits.
+tally AS (
+    SELECT flag_bits AS bits, recommendation FROM computed
+    UNION ALL
+    SELECT stored_bits, stored_recommendation FROM cur WHERE stored_hash = inputs_hash
+)
+-- The entries whose result changed, the entries computed (and written), and the counts.
+SELECT (SELECT count(*) FILTER (WHERE changed) FROM computed), (SELECT count(*) FROM upserted), {counts}
+FROM tally
+"""
+
+# An entry's result changed: what a reader of the queue sees (regency, flags, recommendation,
+# priority, rank, family size) differs from what the entry held.
+_RESULT_CHANGED = """
+(q.regency_id, q.flags, q.recommendation, q.priority_base, q.queue_rank, q.family_size)
     IS DISTINCT FROM (EXCLUDED.regency_id, EXCLUDED.flags, EXCLUDED.recommendation, EXCLUDED.priority_base,
                       EXCLUDED.queue_rank, EXCLUDED.family_size)
-RETURNING 1
-)
--- The entries written, and what the queue holds after the run (every participant in arrears has
--- an entry, the prune removes the others), counted from the rows just computed rather than read
--- back from the queue, whose entries lie scattered over the table.
-SELECT (SELECT count(*) FROM upserted), {counts} FROM result
 """
+
+# The version of the rules above: part of every entry's hash. Change it with any change to what the
+# statement computes from the same inputs, so that the next screening computes every entry again.
+FORMULA = 1
 
 # (flag, the column of `result` that is TRUE when the entry carries it)
 _FLAG_COLUMNS = (
@@ -269,9 +331,36 @@ _FLAG_COLUMNS = (
 )
 
 
+# An entry's `flag_bits`: the bit of each flag (its place in _FLAG_COLUMNS).
+FLAG_BITS = {flag: 1 << place for place, (flag, _column) in enumerate(_FLAG_COLUMNS)}
+
+
+def _flag_bits_sql() -> sql.Composable:
+    """The sum of the bits of the flags a row of `flagged` carries."""
+    return sql.SQL(" + ").join(
+        sql.SQL("CASE WHEN {} THEN {} ELSE 0 END").format(sql.Identifier(column), sql.Literal(FLAG_BITS[flag]))
+        for flag, column in _FLAG_COLUMNS)
+
+
+def _paid_payments_sql() -> sql.Composable:
+    """The payments on the participant's (`p.id`) pledges whose payments count (the registered
+    statuses), as text: what `_covered_by_pledge_sql` reads, for the entry's hash. NULL when no
+    app registered its pledges."""
+    if not _paid_pledges:
+        return sql.SQL("NULL::text")
+    pledge, payment, _statuses = _paid_pledges[-1]
+    return sql.SQL(
+        "SELECT string_agg(pay.id::text || '@' || pay.paid_on::text, ',' ORDER BY pay.id) "
+        "FROM {} dp JOIN {} pay ON pay.pledge_id = dp.id "
+        "WHERE dp.participant_id = p.id AND dp.status IN %(paid_statuses)s"
+    ).format(sql.Identifier(pledge), sql.Identifier(payment))
+
+
 def _counts_sql() -> sql.Composable:
-    """count(*) FILTER (...) of each flag (_FLAG_COLUMNS order), then of each recommendation."""
-    flags = [sql.SQL("count(*) FILTER (WHERE {})").format(sql.Identifier(column)) for _flag, column in _FLAG_COLUMNS]
+    """count(*) FILTER (...) of each flag (_FLAG_COLUMNS order, from the entry's bits), then of
+    each recommendation."""
+    flags = [sql.SQL("count(*) FILTER (WHERE bits & {} <> 0)").format(sql.Literal(FLAG_BITS[flag]))
+             for flag, _column in _FLAG_COLUMNS]
     recs = [sql.SQL("count(*) FILTER (WHERE recommendation = {})").format(sql.Placeholder(f"rec_{rec.value}"))
             for rec in Recommendation]
     return sql.SQL(", ").join(flags + recs)
@@ -290,6 +379,9 @@ def _screen_sql() -> sql.Composed:
     after this module is imported)."""
     return sql.SQL(_SCREEN_SQL).format(
         covered_by_pledge=_covered_by_pledge_sql(),
+        paid_payments=_paid_payments_sql(),
+        flag_bits=_flag_bits_sql(),
+        result_changed=sql.SQL(_RESULT_CHANGED),
         counts=_counts_sql(),
         relapse_gap=_months_between("r_date", "relapse_as_of"),
         **_tables(),
@@ -341,7 +433,9 @@ def list_month_index(day: dt.date) -> int:
 def screening_run(*, regency: Regency, arrears_import_id: int | None = None, actor=None) -> dict:
     """Screen every participant in arrears of `regency` and upsert their queue entries.
 
-    Idempotent: running it twice gives the same rows. An entry keeps its `computed_at` and
+    Computes the entries whose inputs changed since their result was computed (the summary's
+    `computed`), and counts the others from what they hold. Idempotent: running it twice gives the
+    same rows. An entry keeps its `computed_at` and
     `arrears_import` while its result (flags, recommendation, priority base, rank, family size)
     stays the same: they say when and from which list that result was first computed (one more
     month in arrears on the next month's list changes none of them).
@@ -363,6 +457,7 @@ def screening_run(*, regency: Regency, arrears_import_id: int | None = None, act
         "list_month": list_month_index(latest[1] if latest is not None else today),
         "per_month": PRIORITY_PER_MONTH,
         "months_cap": PRIORITY_MONTHS_CAP,
+        "formula": FORMULA,
         "now": timezone.now(),
         "today": today,
         **_screen_values(),
@@ -377,7 +472,7 @@ def screening_run(*, regency: Regency, arrears_import_id: int | None = None, act
                 # whole history, then the imports keep the rows current again.
                 rebuild_clearing_history(cursor, [regency.pk])
             cursor.execute(_screen_sql(), params)
-            changed, *counts = cursor.fetchone()
+            changed, computed, *counts = cursor.fetchone()
             cursor.execute(sql.SQL(_PRUNE_SQL).format(**_tables()), {**_screen_values(), "regency": regency.pk})
             pruned = cursor.rowcount
         by_flag = dict(zip((flag for flag, _column in _FLAG_COLUMNS), counts, strict=False))
@@ -387,7 +482,10 @@ def screening_run(*, regency: Regency, arrears_import_id: int | None = None, act
             "regency": regency.code,
             # Every participant in arrears screened just now has an entry, and no one else.
             "screened": sum(recommendations.values()),
+            # The entries whose result changed (new ones included), and those computed: the
+            # others' inputs were what their result was computed from.
             "changed": changed,
+            "computed": computed,
             "removed": pruned,
             "flags": flags,
             "recommendations": recommendations,

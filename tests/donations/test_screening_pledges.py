@@ -35,3 +35,21 @@ def test_a_clearing_paid_by_a_pledge_is_not_a_self_clearing(branch_a, regency_a,
     flags = {s.participant_id: set(s.flag_codes) for s in Screening.objects.for_regency(regency_a)}
     assert "self_cleared_before" in flags[theirs.pk] and "pays_when_sick" in flags[theirs.pk]
     assert not flags[ours.pk] & {"self_cleared_before", "pays_when_sick"}
+
+
+def test_a_payment_recorded_or_disputed_after_a_screening_is_read_by_the_next(
+        branch_a, regency_a, public_campaign, donor):
+    """The payments are part of what an entry's result is computed from (`Screening.inputs_hash`):
+    a screening that leaves unchanged entries alone still sees a payment recorded since."""
+    history = History(branch_a)
+    p = history.participant(regency_a, [(d("2026-05-01"), 6), (d("2026-07-01"), 0), (d("2026-09-01"), 3)])
+
+    def codes() -> set[str]:
+        screening_run(regency=regency_a)
+        return set(Screening.objects.for_regency(regency_a).get(participant=p).flag_codes)
+
+    assert {"self_cleared_before", "pays_when_sick"} <= codes()
+    pledge = _pledge_paid_on(public_campaign, p, donor, d("2026-06-10"))
+    assert not codes() & {"self_cleared_before", "pays_when_sick"}
+    Pledge.objects.for_regency(regency_a).filter(pk=pledge.pk).update(status=PledgeStatus.DISPUTED)
+    assert {"self_cleared_before", "pays_when_sick"} <= codes()
