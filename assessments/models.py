@@ -268,7 +268,7 @@ class Screening(TenantModel):
     inputs_hash = models.BigIntegerField(null=True, blank=True, editable=False)
     # The flags the entry carries, one bit each (`screening.FLAG_BITS`): the run's counts read
     # these for the entries it leaves as they are, instead of their flags.
-    flag_bits = models.PositiveSmallIntegerField(default=0, editable=False)
+    flag_bits = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
 
     class Meta(TenantModel.Meta):
         verbose_name = _("hasil penyaringan")

@@ -153,20 +153,16 @@ cur AS (
     LEFT JOIN {screening} s ON s.participant_id = p.id AND s.regency_id = %(regency)s
     WHERE p.regency_id = %(regency)s AND p.status <> %(cleared)s AND p.months_in_arrears > 0
 ),
--- The entries to compute: new here, or whose inputs changed.
-todo AS (
-    SELECT * FROM cur WHERE stored_hash IS DISTINCT FROM inputs_hash
-),
 -- Their clearings, as the import keeps them (ClearingHistory: no month of the history is read),
 -- with the thresholds applied: a record of at least N months cleared, and the first record in
 -- arrears after it, a relapse when within M months.
 clr0 AS (
     SELECT t.participant_id, e.months AS cleared_months, e."from" AS from_date,
            e.cleared AS cleared_date, e.next AS next_as_of, e.next_months
-    FROM todo t
+    FROM cur t
     CROSS JOIN LATERAL jsonb_to_recordset(t.clearings)
         AS e("from" date, months int, cleared date, next date, next_months int)
-    WHERE t.clearings <> '[]'::jsonb
+    WHERE t.stored_hash IS DISTINCT FROM t.inputs_hash AND t.clearings <> '[]'::jsonb
       AND e.months >= %(n)s AND e.cleared > e."from"
 ),
 clr1 AS (
@@ -199,13 +195,12 @@ base AS (
            t.family_size, t.family_not_in_arrears, t.inputs_hash,
            lc.cleared_months AS c_months, lc.from_date AS c_from, lc.cleared_date AS c_date,
            lr.cleared_months AS r_months, lr.from_date AS r_from, lr.cleared_date AS r_date,
-           lr.relapse_as_of, lr.relapse_months,
-           o.regency_id AS o_regency, o.flags AS o_flags, o.recommendation AS o_recommendation,
-           o.priority_base AS o_priority_base, o.queue_rank AS o_queue_rank, o.family_size AS o_family_size
-    FROM todo t
+           lr.relapse_as_of, lr.relapse_months
+    FROM cur t
     LEFT JOIN last_clear lc ON lc.participant_id = t.participant_id
     LEFT JOIN last_relapse lr ON lr.participant_id = t.participant_id
-    LEFT JOIN {screening} o ON o.participant_id = t.participant_id
+    -- The entries to compute: new here, or whose inputs changed.
+    WHERE t.stored_hash IS DISTINCT FROM t.inputs_hash
 ),
 flagged AS (
     SELECT base.*,
@@ -220,7 +215,6 @@ flagged AS (
 ),
 result AS (
     SELECT participant_id, family_size, inputs_hash, {flag_bits} AS flag_bits,
-        o_regency, o_flags, o_recommendation, o_priority_base, o_queue_rank, o_family_size,
         -- The flags that apply, in this order; no subquery: run once a row, a subquery's
         -- aggregate cost ~20 us a participant, most of whom have no flag at all.
         to_jsonb(array_remove(ARRAY[
@@ -262,28 +256,16 @@ result AS (
         LEAST(months, %(months_cap)s) * %(per_month)s AS months_priority
     FROM flagged
 ),
-ranked AS (
-    -- The priority less 10 a month of the list (Screening.queue_rank): the same for every entry
-    -- of this run, so the order is the priority's.
-    SELECT result.*, priority_base + months_priority - %(per_month)s * %(list_month)s AS queue_rank
-    FROM result
-),
--- Whether what a reader of the queue sees (regency, flags, recommendation, priority, rank, family
--- size) changed, or the entry is new.
-computed AS (
-    SELECT ranked.*,
-           (o_regency, o_flags, o_recommendation, o_priority_base, o_queue_rank, o_family_size)
-               IS DISTINCT FROM (%(regency)s, flags, recommendation, priority_base, queue_rank, family_size)
-               AS changed
-    FROM ranked
-),
 upserted AS (
 INSERT INTO {screening} AS q
     (regency_id, participant_id, flags, recommendation, priority_base, queue_rank, family_size,
      arrears_import_id, computed_at, queued_on, inputs_hash, flag_bits)
-SELECT %(regency)s, participant_id, flags, recommendation, priority_base, queue_rank, family_size,
+SELECT %(regency)s, participant_id, flags, recommendation, priority_base,
+       -- The priority less 10 a month of the list (Screening.queue_rank): the same for every entry
+       -- of this run, so the order is the priority's.
+       priority_base + months_priority - %(per_month)s * %(list_month)s, family_size,
        %(import_id)s, %(now)s, %(today)s, inputs_hash, flag_bits
-FROM computed
+FROM result
 ON CONFLICT (participant_id) DO UPDATE SET
     regency_id = EXCLUDED.regency_id,
     flags = EXCLUDED.flags,
@@ -297,17 +279,18 @@ ON CONFLICT (participant_id) DO UPDATE SET
     -- inputs changed in a way the rules do not show, or the entry was computed before its hash was).
     arrears_import_id = CASE WHEN {result_changed} THEN EXCLUDED.arrears_import_id ELSE q.arrears_import_id END,
     computed_at = CASE WHEN {result_changed} THEN EXCLUDED.computed_at ELSE q.computed_at END
-RETURNING 1
+-- New, or its result changed: computed now.
+RETURNING q.computed_at = %(now)s AS changed
 ),
 -- What the queue holds after the run (every participant in arrears has an entry, the prune removes
 -- the others): the entries just computed, and those left as they were, by their stored bits.
 tally AS (
-    SELECT flag_bits AS bits, recommendation FROM computed
+    SELECT flag_bits AS bits, recommendation FROM result
     UNION ALL
     SELECT stored_bits, stored_recommendation FROM cur WHERE stored_hash = inputs_hash
 )
 -- The entries whose result changed, the entries computed (and written), and the counts.
-SELECT (SELECT count(*) FILTER (WHERE changed) FROM computed), (SELECT count(*) FROM upserted), {counts}
+SELECT (SELECT count(*) FILTER (WHERE changed) FROM upserted), (SELECT count(*) FROM upserted), {counts}
 FROM tally
 """
 

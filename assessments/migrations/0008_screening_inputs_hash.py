@@ -1,7 +1,8 @@
 """A queue entry keeps the hash of what its result was computed from, and its flags as bits.
 
 Every existing entry starts with no hash: the regency's next screening computes each of them once
-and records it; later screenings compute only the entries whose inputs changed.
+and records it; later screenings compute only the entries whose inputs changed. The bits have a
+database default: a worker still on the previous release, which does not name them, can insert.
 """
 
 from django.db import migrations, models
@@ -17,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='screening',
             name='flag_bits',
-            field=models.PositiveSmallIntegerField(default=0, editable=False),
+            field=models.PositiveSmallIntegerField(db_default=0, default=0, editable=False),
         ),
         migrations.AddField(
             model_name='screening',
