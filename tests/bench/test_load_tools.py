@@ -263,6 +263,7 @@ def test_the_table_gives_reconciliations_work_and_its_time_per_pledge():
     from bench.management.commands.bench_year import format_months
 
     base = {"as_of": "2026-01-01", "rows": 10, "row_errors": 0, "import_s": 1.0, "screening_s": 0.5,
+            "screening_computed": 1234,
             "dashboard_p95_ms": 9.0, "db_mb": 1.0, "history_mb": 1.0, "history_rows": 10}
     table = format_months([
         {**base, "month": 1, "reconcile_s": 0.2, "pledges_decided": 0, "reconcile_ms_per_1000_decided": None},
@@ -271,3 +272,4 @@ def test_the_table_gives_reconciliations_work_and_its_time_per_pledge():
     assert "pledges decided" in table[0] and "per 1,000 decided" in table[0]
     assert table[0].count("|") == table[1].count("|") == table[2].count("|") == table[3].count("|")
     assert "| 0.2 | 0 | - |" in table[2] and "| 0.9 | 7,412 | 121.4 |" in table[3]
+    assert "| 0.5 | 1,234 | 0.2 |" in table[2] and "queue entries computed" in table[0]
