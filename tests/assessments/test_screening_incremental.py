@@ -156,3 +156,22 @@ def test_one_more_month_on_the_next_list_ends_the_short_arrears(history_a, regen
     assert screening_run(regency=regency_a)["computed"] == 1
     entry.refresh_from_db()
     assert (entry.flags, entry.queue_rank, entry.flag_bits) == ([], rank + 50, 0)
+
+
+def test_the_integrity_check_finds_flag_bits_that_differ_from_the_flags(history_a, regency_a):
+    from core import integrity
+
+    check = "copy:assessments_screening.flag_bits"
+    short = history_a.participant(regency_a, [(d("2026-09-01"), 2)])
+    history_a.participant(regency_a, [(d("2026-09-01"), 9)], care_class=1)
+    screening_run(regency=regency_a)
+    assert integrity.run(only=[check]).failed == {}
+
+    # Flags edited around the screening: the bits no longer say what the entry carries.
+    Screening.objects.for_regency(regency_a).filter(participant=short).update(flags=[])
+    assert integrity.run(only=[check]).failed == {check: 1}
+    # What the check's description says to do: the next screening computes the entry again.
+    Screening.objects.for_regency(regency_a).filter(participant=short).update(inputs_hash=None)
+    assert screening_run(regency=regency_a)["computed"] == 1
+    assert integrity.run(only=[check]).failed == {}
+    assert _entries(regency_a)[short.pk][0][0]["code"] == "short_arrears"
