@@ -86,6 +86,20 @@ def register_paid_pledges(*, pledge_model, payment_model, statuses) -> None:
                          tuple(str(status) for status in statuses))]
 
 
+def _paid_payments(select: str, *, participant: str, condition: str = "") -> sql.Composable | None:
+    """`SELECT <select>` over the payments on the pledges of `participant` (a column) whose
+    statuses count (parameter `paid_statuses`), and `condition`; None when no app registered its
+    pledges. `select`, `participant` and `condition` are constant SQL of this module."""
+    if not _paid_pledges:
+        return None
+    pledge, payment, _statuses = _paid_pledges[-1]
+    return sql.SQL(
+        "SELECT {select} FROM {pledge} dp JOIN {payment} pay ON pay.pledge_id = dp.id "
+        "WHERE dp.participant_id = {participant} AND dp.status IN %(paid_statuses)s{condition}"
+    ).format(select=sql.SQL(select), pledge=sql.Identifier(pledge), payment=sql.Identifier(payment),
+             participant=sql.SQL(participant), condition=sql.SQL(condition))
+
+
 def _covered_by_pledge_sql() -> sql.Composable:
     """SQL that is TRUE when a clearing was paid by a pledge of ours (then it is no
     sign the participant can pay). It may use `c.participant_id`, `c.from_date`
@@ -96,16 +110,9 @@ def _covered_by_pledge_sql() -> sql.Composable:
     the two observations, means our donor cleared it. FALSE when no app registered its
     pledges.
     """
-    if not _paid_pledges:
-        return sql.SQL("FALSE")
-    pledge, payment, _statuses = _paid_pledges[-1]
-    return sql.SQL(
-        "EXISTS (SELECT 1 FROM {} dp "
-        "JOIN {} pay ON pay.pledge_id = dp.id "
-        "WHERE dp.participant_id = c.participant_id "
-        "AND dp.status IN %(paid_statuses)s "
-        "AND pay.paid_on >= c.from_date AND pay.paid_on <= c.cleared_date)"
-    ).format(sql.Identifier(pledge), sql.Identifier(payment))
+    paid = _paid_payments("1", participant="c.participant_id",
+                          condition=" AND pay.paid_on >= c.from_date AND pay.paid_on <= c.cleared_date")
+    return sql.SQL("FALSE") if paid is None else sql.SQL("EXISTS ({})").format(paid)
 
 
 def _months_between(a: str, b: str) -> sql.Composable:
@@ -326,17 +333,11 @@ def _flag_bits_sql() -> sql.Composable:
 
 
 def _paid_payments_sql() -> sql.Composable:
-    """The payments on the participant's (`p.id`) pledges whose payments count (the registered
-    statuses), as text: what `_covered_by_pledge_sql` reads, for the entry's hash. NULL when no
-    app registered its pledges."""
-    if not _paid_pledges:
-        return sql.SQL("NULL::text")
-    pledge, payment, _statuses = _paid_pledges[-1]
-    return sql.SQL(
-        "SELECT string_agg(pay.id::text || '@' || pay.paid_on::text, ',' ORDER BY pay.id) "
-        "FROM {} dp JOIN {} pay ON pay.pledge_id = dp.id "
-        "WHERE dp.participant_id = p.id AND dp.status IN %(paid_statuses)s"
-    ).format(sql.Identifier(pledge), sql.Identifier(payment))
+    """The payments on the participant's (`p.id`) pledges whose payments count, as text: what
+    `_covered_by_pledge_sql` reads, for the entry's hash. NULL when no app registered its pledges."""
+    paid = _paid_payments("string_agg(pay.id::text || '@' || pay.paid_on::text, ',' ORDER BY pay.id)",
+                          participant="p.id")
+    return sql.SQL("NULL::text") if paid is None else paid
 
 
 def _counts_sql() -> sql.Composable:
