@@ -313,7 +313,7 @@ _RESULT_CHANGED = """
 # statement computes from the same inputs, so that the next screening computes every entry again.
 FORMULA = 1
 
-# (flag, the column of `result` that is TRUE when the entry carries it)
+# (flag, the column of `flagged` that is TRUE when the entry carries it)
 _FLAG_COLUMNS = (
     (Flag.WRITTEN_OFF, "f_written_off"), (Flag.IN_REHAB, "f_rehab"), (Flag.PAYS_WHEN_SICK, "f_sick"),
     (Flag.SELF_CLEARED_BEFORE, "f_cleared"), (Flag.SHORT_ARREARS, "f_short"),
@@ -419,10 +419,10 @@ def screening_run(*, regency: Regency, arrears_import_id: int | None = None, act
 
     Computes the entries whose inputs changed since their result was computed (the summary's
     `computed`), and counts the others from what they hold. Idempotent: running it twice gives the
-    same rows. An entry keeps its `computed_at` and
-    `arrears_import` while its result (flags, recommendation, priority base, rank, family size)
-    stays the same: they say when and from which list that result was first computed (one more
-    month in arrears on the next month's list changes none of them).
+    same rows. An entry keeps its `computed_at` and `arrears_import` while its result (flags,
+    recommendation, priority base, rank, family size) stays the same: they say when and from which
+    list that result was first computed (one more month in arrears on the next month's list changes
+    none of them).
     """
     started = time.monotonic()
     t = thresholds_for(regency=regency)

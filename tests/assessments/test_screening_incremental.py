@@ -49,7 +49,7 @@ def test_each_month_the_entries_left_as_they_were_are_what_computing_all_gives(
         branch_a, regency_a, regency_a2, tmp_path):
     computed_by_month = []
     for month in range(1, len(MONTHS) + 1):
-        _apply_month(branch_a, tmp_path, month)
+        _apply_year(branch_a, tmp_path, start=month - 1, upto=month)  # this month's list alone
         for regency in (regency_a, regency_a2):
             summary = screening_run(regency=regency)
             if regency == regency_a:
@@ -61,18 +61,6 @@ def test_each_month_the_entries_left_as_they_were_are_what_computing_all_gives(
     assert first[0] == first[1] > 0
     assert sum(computed for computed, _screened in later) < sum(screened for _computed, screened in later) / 2
     assert any(computed for computed, _screened in later)
-
-
-def _apply_month(branch, tmp_path, month: int) -> None:
-    """The list of month `month` (1-based) of test_screening_history's year, alone."""
-    from tests.assessments.test_screening_history import PARTIAL, PLAN, _line
-    from tests.participants.importing import line, run_import
-
-    i = month - 1
-    rows = [_line(n, i, months) for n, plan in PLAN.items() if (months := plan[i]) is not None]
-    assert run_import(branch, tmp_path, rows, as_of=MONTHS[i]).status == "applied"
-    if MONTHS[i] == d("2026-05-01"):
-        assert run_import(branch, tmp_path, [line(1, months=7)], as_of=PARTIAL, mode="partial").status == "applied"
 
 
 def test_a_second_screening_with_nothing_changed_computes_and_writes_nothing(
