@@ -45,7 +45,11 @@ from assessments.models import (
 )
 from core.audit import audit_record
 from core.time import regency_today
-from participants.imports.apply import clearing_history_is_current, rebuild_clearing_history
+from participants.imports.apply import (
+    clearing_history_matches_imports,
+    clearing_row_behind,
+    rebuild_clearing_history,
+)
 from regencies.models import Regency
 
 # Sent inside `screening_run`'s transaction (kwargs `regency_id`, `import_id`): a higher app
@@ -126,6 +130,13 @@ def _months_between(a: str, b: str) -> sql.Composable:
 # included, go in as parameters (_screen_values).
 _SCREEN_SQL = """
 WITH
+-- The regency's queue entries (its index), read once: joined to the participants in arrears, and
+-- what is left of them is pruned. An entry of another regency, where the participant was until
+-- now, is as good as none (computed, and moved here by the upsert).
+entries AS MATERIALIZED (
+    SELECT s.id, s.participant_id, s.inputs_hash, s.flag_bits, s.recommendation
+    FROM {screening} s WHERE s.regency_id = %(regency)s
+),
 fam AS (
     SELECT f.family_id, count(*) AS size,
            count(*) FILTER (WHERE f.months_in_arrears = 0 OR f.status IN %(not_in_arrears)s) AS not_in_arrears
@@ -151,14 +162,18 @@ cur AS (
                h.clearings,
                CASE WHEN h.clearings <> '[]'::jsonb THEN ({paid_payments}) END
            ), 0) AS inputs_hash,
-           s.inputs_hash AS stored_hash, s.flag_bits AS stored_bits, s.recommendation AS stored_recommendation
+           s.inputs_hash AS stored_hash, s.flag_bits AS stored_bits, s.recommendation AS stored_recommendation,
+           {clearing_behind} AS clearing_behind
     FROM {participant} p
     LEFT JOIN fam ON fam.family_id = p.family_id
     LEFT JOIN {clearing} h ON h.participant_id = p.id AND h.regency_id = %(regency)s
-    -- The regency's entries (its index): an entry of another regency, where the participant was
-    -- until now, is as good as none (computed, and moved here by the upsert).
-    LEFT JOIN {screening} s ON s.participant_id = p.id AND s.regency_id = %(regency)s
+    LEFT JOIN entries s ON s.participant_id = p.id
     WHERE p.regency_id = %(regency)s AND p.status <> %(cleared)s AND p.months_in_arrears > 0
+),
+-- Whether the import kept the clearing rows of every participant in arrears (`check_clearings`):
+-- when not, nothing is written and the caller makes them again from the history, then runs again.
+ready AS (
+    SELECT NOT %(check_clearings)s OR NOT EXISTS (SELECT 1 FROM cur WHERE clearing_behind) AS ok
 ),
 -- Their clearings, as the import keeps them (ClearingHistory: no month of the history is read),
 -- with the thresholds applied: a record of at least N months cleared, and the first record in
@@ -207,7 +222,7 @@ base AS (
     LEFT JOIN last_clear lc ON lc.participant_id = t.participant_id
     LEFT JOIN last_relapse lr ON lr.participant_id = t.participant_id
     -- The entries to compute: new here, or whose inputs changed.
-    WHERE t.stored_hash IS DISTINCT FROM t.inputs_hash
+    WHERE t.stored_hash IS DISTINCT FROM t.inputs_hash AND (SELECT ok FROM ready)
 ),
 flagged AS (
     SELECT base.*,
@@ -289,6 +304,16 @@ ON CONFLICT (participant_id) DO UPDATE SET
 -- New, or its result changed: computed now.
 RETURNING q.computed_at = %(now)s AS changed
 ),
+-- Participants who left the queue (paid, cleared, moved to another regency) lose their entry: the
+-- regency's entries whose participant is not among those in arrears here (both already read, where
+-- a statement of its own read the entries again and probed the participants once per entry).
+pruned AS (
+    DELETE FROM {screening} s
+    WHERE s.id IN (SELECT e.id FROM entries e
+                   WHERE NOT EXISTS (SELECT 1 FROM cur WHERE cur.participant_id = e.participant_id))
+      AND (SELECT ok FROM ready)
+    RETURNING 1
+),
 -- What the queue holds after the run (every participant in arrears has an entry, the prune removes
 -- the others): the entries just computed, and those left as they were, by their stored bits.
 tally AS (
@@ -296,8 +321,10 @@ tally AS (
     UNION ALL
     SELECT stored_bits, stored_recommendation FROM cur WHERE stored_hash = inputs_hash
 )
--- The entries whose result changed, the entries computed (and written), and the counts.
-SELECT (SELECT count(*) FILTER (WHERE changed) FROM upserted), (SELECT count(*) FROM upserted), {counts}
+-- Whether it ran (ready), the entries whose result changed, the entries computed (and written), the
+-- entries removed, and the counts.
+SELECT (SELECT ok FROM ready), (SELECT count(*) FILTER (WHERE changed) FROM upserted), (SELECT count(*) FROM upserted),
+       (SELECT count(*) FROM pruned), {counts}
 FROM tally
 """
 
@@ -368,6 +395,7 @@ def _screen_sql() -> sql.Composed:
         result_changed=sql.SQL(_RESULT_CHANGED),
         counts=_counts_sql(),
         relapse_gap=_months_between("r_date", "relapse_as_of"),
+        clearing_behind=clearing_row_behind("p", "h"),
         **_tables(),
     )
 
@@ -384,19 +412,6 @@ def _screen_values() -> dict:
         **{f"flag_{flag.value}": flag.value for flag in Flag},
         **{f"rec_{rec.value}": rec.value for rec in Recommendation},
     }
-
-# Participants who left the queue (paid, cleared, moved to another regency) lose their entry.
-# The regency's queue rows whose participant is no longer in arrears here. Anti-joined with the
-# regency's participants in arrears (its index): a join with every participant that is *not*
-# (another regency's, cleared, paid up) read the whole table once per regency, 0.5 s each at
-# 20 regencies of 50,000 and growing with everyone ever listed anywhere.
-_PRUNE_SQL = """
-DELETE FROM {screening} s
-WHERE s.regency_id = %(regency)s
-  AND NOT EXISTS (SELECT 1 FROM {participant} p
-                  WHERE p.id = s.participant_id AND p.regency_id = %(regency)s
-                    AND p.status <> %(cleared)s AND p.months_in_arrears > 0)
-"""
 
 
 def _latest_import(regency: Regency) -> tuple[int, dt.date] | None:
@@ -451,14 +466,19 @@ def screening_run(*, regency: Regency, arrears_import_id: int | None = None, act
             # The lateral joins make the planner's cost estimate huge, and JIT compiling this
             # one statement took ~1.4 s a regency: more than running it.
             cursor.execute("SET LOCAL jit = off")
-            if not clearing_history_is_current(cursor, regency.pk):
-                # Records the import did not write (or imports it did not see): once, from the
-                # whole history, then the imports keep the rows current again.
+            # Records the import did not write (imports it did not see, or participants it did not
+            # keep rows for): the clearing rows are made once from the whole history, then the
+            # imports keep them current again. The statement checks the second case itself and
+            # writes nothing then.
+            rebuilt = not clearing_history_matches_imports(cursor, regency.pk)
+            if rebuilt:
                 rebuild_clearing_history(cursor, [regency.pk])
-            cursor.execute(_screen_sql(), params)
-            changed, computed, *counts = cursor.fetchone()
-            cursor.execute(sql.SQL(_PRUNE_SQL).format(**_tables()), {**_screen_values(), "regency": regency.pk})
-            pruned = cursor.rowcount
+            cursor.execute(_screen_sql(), {**params, "check_clearings": not rebuilt})
+            ready, changed, computed, pruned, *counts = cursor.fetchone()
+            if not ready:
+                rebuild_clearing_history(cursor, [regency.pk])
+                cursor.execute(_screen_sql(), {**params, "check_clearings": False})
+                ready, changed, computed, pruned, *counts = cursor.fetchone()
         by_flag = dict(zip((flag for flag, _column in _FLAG_COLUMNS), counts, strict=False))
         flags = {flag.value: by_flag[flag] for flag in Flag}
         recommendations = {rec.value: n for rec, n in zip(Recommendation, counts[len(_FLAG_COLUMNS):], strict=True)}

@@ -410,9 +410,18 @@ def clearing_history_matches_imports(cur: CursorWrapper, regency_id: int) -> boo
     return bool(cur.fetchone()[0])
 
 
+def clearing_row_behind(participant: str, clearing: str) -> sql.Composable:
+    """SQL that is TRUE when a participant in arrears (alias `participant`) has no clearing row in
+    its regency (`clearing`, LEFT JOINed on participant and regency) or one older than the
+    participant's newest list: the rows were not kept by the apply for that participant."""
+    p, c = sql.Identifier(participant), sql.Identifier(clearing)
+    return sql.SQL("({c}.id IS NULL OR {p}.as_of > {c}.last_as_of)").format(p=p, c=c)
+
+
 def clearing_history_is_current(cur: CursorWrapper, regency_id: int) -> bool:
     """Whether the regency's `ClearingHistory` rows reflect its applied imports and cover every
-    participant in arrears (both read without the history itself)."""
+    participant in arrears (both read without the history itself). Screening makes the second
+    check inside its own statement (`clearing_row_behind`), which reads those rows anyway."""
     if not clearing_history_matches_imports(cur, regency_id):
         return False
     values: dict[str, Any] = {**_VALUES, "regency": regency_id}
@@ -423,7 +432,7 @@ def clearing_history_is_current(cur: CursorWrapper, regency_id: int) -> bool:
         "SELECT count(*) FROM {participant} p "
         "LEFT JOIN {clearing} c ON c.participant_id = p.id AND c.regency_id = p.regency_id "
         "WHERE p.regency_id = %(regency)s AND p.status <> %(cleared)s AND p.months_in_arrears > 0 "
-        "AND (c.id IS NULL OR p.as_of > c.last_as_of)"
+        "AND {behind}", behind=clearing_row_behind("p", "c")
     ), values)
     return cur.fetchone()[0] == 0
 

@@ -182,3 +182,24 @@ def test_records_written_outside_the_apply_are_read_from_the_history(branch_a, r
     assert _codes(_queue(regency_a)[7]) == ["pays_when_sick", "self_cleared_before"]
     with connection.cursor() as cur:
         assert clearing_history_is_current(cur, regency_a.pk)
+
+
+def test_a_clearing_row_behind_its_participant_is_made_again_before_the_queue_is_written(
+        branch_a, regency_a, tmp_path):
+    # The imports' mark still matches, so only screening's own statement can see that one
+    # participant's row was not kept: it writes nothing, the rows are made again, then it runs.
+    _apply_year(branch_a, tmp_path, upto=3)
+    screening_run(regency=regency_a)
+    before = _queue(regency_a)
+    p7 = Participant.objects.for_regency(regency_a).get(card_number=card(7))
+    ClearingHistory.objects.for_regency(regency_a).filter(participant=p7).update(
+        last_as_of=MONTHS[0], clearings=[])
+    Screening.objects.for_regency(regency_a).filter(participant=p7).update(inputs_hash=None, flags=[])
+    with connection.cursor() as cur:
+        assert not clearing_history_is_current(cur, regency_a.pk)
+    summary = screening_run(regency=regency_a)
+    assert _codes(_queue(regency_a)[7]) == ["pays_when_sick", "self_cleared_before"]
+    assert _queue(regency_a) == before
+    assert (summary["computed"], summary["removed"]) == (1, 0)
+    with connection.cursor() as cur:
+        assert clearing_history_is_current(cur, regency_a.pk)
