@@ -57,6 +57,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
+from psycopg2 import sql
 
 from bench.management.commands.bench_import import Command as BenchImport
 from bench.scratch import bench_campaigns, insert_pledges
@@ -508,10 +509,25 @@ def _lapse_jobs(as_of: dt.date) -> tuple[float, dict[str, int]]:
     return time.monotonic() - t, {"expired": expired, "lapsed_unpaid": lapse["lapsed"]}
 
 
+# Who a donor can pledge this month: the pool's participants (`donations.selectors._listed_and_free`)
+# without its assessment: in arrears on the newest list (not cleared: a participant gone from a list
+# keeps the months of its last record), not written off, and held by no pledge (active, disputed, or
+# verified and not yet overtaken by a list). Before session 22 the benchmark read only
+# `months_in_arrears > 0`, and paid pledges of participants already gone from the lists (whose
+# payment no later list can show) stayed unfinished all year, more each month.
+_PLEDGEABLE_SQL = (
+    "p.status <> 'cleared' AND p.months_in_arrears > 0 AND p.written_off IS NOT TRUE "
+    "AND NOT EXISTS (SELECT 1 FROM donations_pledge x WHERE x.participant_id = p.id "
+    "  AND (x.status IN ('reserved', 'pledged', 'paid', 'disputed') "
+    "       OR (x.status = 'verified' AND (p.as_of IS NULL OR x.verified_at::date >= p.as_of))))"
+)
+
+
 def _pledges(*, share: float, as_of: dt.date, month: int) -> dict[str, int]:
-    """This month's pledges in set-based SQL on participants in arrears without an active pledge,
-    made three days after the list: 40 % paid (with a payment that day), 40 % pledged (due
-    after the regency's payment window), 20 % reserved (for the campaign's hold)."""
+    """This month's pledges in set-based SQL on the participants a donor can pledge
+    (`_PLEDGEABLE_SQL`), `share` of those in arrears, made three days after the list: 40 % paid
+    (with a payment that day), 40 % pledged (due after the regency's payment window), 20 %
+    reserved (for the campaign's hold)."""
     from django.contrib.auth import get_user_model
 
     from donations.selectors import money_settings
@@ -521,16 +537,15 @@ def _pledges(*, share: float, as_of: dt.date, month: int) -> dict[str, int]:
     bench_campaigns("year")
     windows = {pk: money_settings(pk).payment_window_days for pk in Regency.objects.values_list("pk", flat=True)}
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute(
+        cur.execute(sql.SQL(
             "CREATE TEMP TABLE year_pick ON COMMIT DROP AS "
             "SELECT p.id, p.regency_id, p.arrears_amount, p.months_in_arrears, p.last_import_id, p.as_of, "
             "       p.segment, row_number() OVER (ORDER BY md5(p.id::text || %(month)s)) AS k "
-            "FROM participants_participant p "
-            "WHERE p.months_in_arrears > 0 AND NOT EXISTS (SELECT 1 FROM donations_pledge x "
-            "  WHERE x.participant_id = p.id AND x.status IN ('reserved', 'pledged', 'paid')) "
+            "FROM participants_participant p WHERE {pledgeable} "
             "ORDER BY md5(p.id::text || %(month)s) "
-            "LIMIT (SELECT ceil(count(*) * %(share)s) FROM participants_participant WHERE months_in_arrears > 0)",
-            {"month": str(month), "share": share})
+            "LIMIT (SELECT ceil(count(*) * %(share)s) FROM participants_participant "
+            "       WHERE status <> 'cleared' AND months_in_arrears > 0)"
+        ).format(pledgeable=sql.SQL(_PLEDGEABLE_SQL)), {"month": str(month), "share": share})
         pledges, payments = insert_pledges(
             cur, pick="year_pick", campaigns="year", donor_id=donor.pk,
             payment_code="'Y' || b.id || '-' || %(month)s", receipt_prefix="KW/Y/",
