@@ -15,7 +15,8 @@ to an in-process broker:
      list stays about N rows;
   3. every month, only through the public services, as the workers do after an upload:
      `import_create` + `import_run` for each branch (full list), `screening_run_for_import`,
-     `reconcile_after_import`; pledges for 2 % of the participants in arrears (set-based SQL,
+     `reconcile_after_import`; pledges for 2 % of the participants in arrears, on those a donor
+     could pledge (the pool without its assessment: `_PLEDGEABLE_SQL`; set-based SQL,
      as bench_reconcile makes them: 40 % paid, 40 % pledged, 20 % reserved), made three days
      after the list and ending as the app ends them: before the next list the beat jobs run
      as of its date (`pledges_expire_lapsed`: reservations past their hold;
