@@ -145,7 +145,7 @@ fam AS (
     GROUP BY f.family_id
 ),
 -- Every participant in arrears with what the rules read, the hash of it, and the queue entry's hash
--- (read three times below: materialised once). The hash takes the months as the result does: below the
+-- (read by several parts below: materialised once). The hash takes the months as the result does: below the
 -- short-arrears threshold as they are, otherwise only the months billed against the list's month
 -- (one more month on the next month's list leaves it as it was).
 cur AS (

@@ -418,25 +418,6 @@ def clearing_row_behind(participant: str, clearing: str) -> sql.Composable:
     return sql.SQL("({c}.id IS NULL OR {p}.as_of > {c}.last_as_of)").format(p=p, c=c)
 
 
-def clearing_history_is_current(cur: CursorWrapper, regency_id: int) -> bool:
-    """Whether the regency's `ClearingHistory` rows reflect its applied imports and cover every
-    participant in arrears (both read without the history itself). Screening makes the second
-    check inside its own statement (`clearing_row_behind`), which reads those rows anyway."""
-    if not clearing_history_matches_imports(cur, regency_id):
-        return False
-    values: dict[str, Any] = {**_VALUES, "regency": regency_id}
-    # A count, not EXISTS: for EXISTS the planner expects an early match and probes the clearing
-    # rows once per participant through the index (26 times the pages of a hash join, more right
-    # after a list rewrote every participant); the usual answer, current, reads every row anyway.
-    cur.execute(_q(
-        "SELECT count(*) FROM {participant} p "
-        "LEFT JOIN {clearing} c ON c.participant_id = p.id AND c.regency_id = p.regency_id "
-        "WHERE p.regency_id = %(regency)s AND p.status <> %(cleared)s AND p.months_in_arrears > 0 "
-        "AND {behind}", behind=clearing_row_behind("p", "c")
-    ), values)
-    return cur.fetchone()[0] == 0
-
-
 def _clearing_history(run: _Run, cur: CursorWrapper, ctx: ApplyContext) -> None:
     """Bring the `ClearingHistory` of the branch's regencies up to date with this list, from the
     records it wrote (imp_hist) and, for a full list, the participants it does not name: each

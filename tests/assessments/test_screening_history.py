@@ -10,10 +10,15 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from psycopg2 import sql
 
 from assessments.models import Screening
 from assessments.screening import screening_run
-from participants.imports.apply import clearing_history_is_current, rebuild_clearing_history
+from participants.imports.apply import (
+    clearing_history_matches_imports,
+    clearing_row_behind,
+    rebuild_clearing_history,
+)
 from participants.models import ClearingHistory, Participant
 from tests.participants.importing import card, line, run_import
 
@@ -61,6 +66,21 @@ def _apply_year(branch, tmp_path, *, upto: int = len(MONTHS), start: int = 0) ->
             # A partial list naming participant 1 only: nobody else is cleared by it.
             partial = run_import(branch, tmp_path, [line(1, months=7)], as_of=PARTIAL, mode="partial")
             assert partial.status == "applied"
+
+
+def clearing_history_is_current(cur, regency_id: int) -> bool:
+    """Whether the regency's clearing rows reflect its applied imports (their mark) and cover every
+    participant in arrears, as screening checks them (`clearing_row_behind`)."""
+    if not clearing_history_matches_imports(cur, regency_id):
+        return False
+    cur.execute(sql.SQL(
+        "SELECT count(*) FROM {participant} p "
+        "LEFT JOIN {clearing} c ON c.participant_id = p.id AND c.regency_id = p.regency_id "
+        "WHERE p.regency_id = %s AND p.status <> 'cleared' AND p.months_in_arrears > 0 AND {behind}"
+    ).format(participant=sql.Identifier(Participant._meta.db_table),
+             clearing=sql.Identifier(ClearingHistory._meta.db_table), behind=clearing_row_behind("p", "c")),
+        [regency_id])
+    return cur.fetchone()[0] == 0
 
 
 def _queue(regency) -> dict[int, tuple[list[dict], str, int]]:
