@@ -242,7 +242,8 @@ class Screening(TenantModel):
     # The queue's order within the regency: the priority less 10 for each month of the list the
     # screening read (`screening.list_month_index`). One more month in arrears on the next month's
     # list leaves it as it is, so a month's list rewrites only the entries whose result changed,
-    # not every entry whose arrears grew (the order within a run is the priority's).
+    # not every entry whose arrears grew (the order within a run is the priority's). Past the
+    # months billed the rank falls 10 behind every month: the screening updates it alone.
     queue_rank = models.IntegerField(default=0)
     family_size = models.PositiveSmallIntegerField(default=1)
     arrears_import = models.ForeignKey(

@@ -15,7 +15,8 @@ thresholds, the rules' version `FORMULA`, and the months in arrears as the resul
 statement hashes every participant in arrears and computes only those whose hash changed: a list
 that leaves most of the queue one month further in arrears and nothing else costs a read of the
 queue, not its clearings, flags and upserts again; the entries flagged from their history, which
-grow through the year, are computed when their history changes.
+grow through the year, are computed when their history changes. An entry past the months billed
+whose inputs are otherwise the same has its rank alone updated (it falls behind every month).
 
 Flags only recommend (`assess`, `low_priority`, `likely_ineligible`, and `written_off`
 when the newest list says the state wrote the arrears off); the decision is the
@@ -134,7 +135,7 @@ WITH
 -- what is left of them is pruned. An entry of another regency, where the participant was until
 -- now, is as good as none (computed, and moved here by the upsert).
 entries AS MATERIALIZED (
-    SELECT s.id, s.participant_id, s.inputs_hash, s.flag_bits, s.recommendation
+    SELECT s.id, s.participant_id, s.inputs_hash, s.flag_bits, s.recommendation, s.priority_base, s.queue_rank
     FROM {screening} s WHERE s.regency_id = %(regency)s
 ),
 fam AS (
@@ -146,8 +147,9 @@ fam AS (
 ),
 -- Every participant in arrears with what the rules read, the hash of it, and the queue entry's hash
 -- (read by several parts below: materialised once). The hash takes the months as the result does: below the
--- short-arrears threshold as they are, otherwise only the months billed against the list's month
--- (one more month on the next month's list leaves it as it was).
+-- short-arrears threshold as they are; below the months billed, against the list's month (one more month
+-- on the next month's list leaves it as it was); past them, only that they are past (the entry's rank
+-- still moves each month: `reranked`).
 cur AS (
     SELECT p.id AS participant_id, p.months_in_arrears AS months, p.care_class,
            p.written_off, p.in_rehab, p.rehab_instalments_left,
@@ -156,13 +158,17 @@ cur AS (
            hash_record_extended(ROW(
                %(formula)s, %(n)s, %(m)s, %(k)s,
                CASE WHEN p.months_in_arrears < %(k)s THEN p.months_in_arrears END,
-               LEAST(p.months_in_arrears, %(months_cap)s) - %(list_month)s,
+               CASE WHEN p.months_in_arrears < %(months_cap)s THEN p.months_in_arrears - %(list_month)s END,
                p.care_class, p.written_off, p.in_rehab, p.rehab_instalments_left,
                COALESCE(fam.size, 1), COALESCE(fam.not_in_arrears, 0),
                h.clearings,
                CASE WHEN h.clearings <> '[]'::jsonb THEN ({paid_payments}) END
            ), 0) AS inputs_hash,
            s.inputs_hash AS stored_hash, s.flag_bits AS stored_bits, s.recommendation AS stored_recommendation,
+           s.id AS entry_id, s.queue_rank AS stored_rank,
+           -- The rank the entry's stored priority has on this list (that of `upserted`).
+           s.priority_base + LEAST(p.months_in_arrears, %(months_cap)s) * %(per_month)s
+               - %(per_month)s * %(list_month)s AS rank_now,
            {clearing_behind} AS clearing_behind
     FROM {participant} p
     LEFT JOIN fam ON fam.family_id = p.family_id
@@ -304,6 +310,18 @@ ON CONFLICT (participant_id) DO UPDATE SET
 -- New, or its result changed: computed now.
 RETURNING q.computed_at = %(now)s AS changed
 ),
+-- The entries whose inputs are as they were but whose rank moved: those past the months billed, 10 a
+-- month behind the arrears still growing. Their result is the same but for the rank, so the rank is
+-- all that is written (as `upserted` writes a changed result: with this list and this time), with
+-- no clearing, payment or flag read again.
+reranked AS (
+    UPDATE {screening} q
+    SET queue_rank = t.rank_now, arrears_import_id = %(import_id)s, computed_at = %(now)s
+    FROM cur t
+    WHERE q.id = t.entry_id AND t.stored_hash = t.inputs_hash AND t.stored_rank <> t.rank_now
+      AND (SELECT ok FROM ready)
+    RETURNING 1
+),
 -- Participants who left the queue (paid, cleared, moved to another regency) lose their entry: the
 -- regency's entries whose participant is not among those in arrears here (both already read, where
 -- a statement of its own read the entries again and probed the participants once per entry).
@@ -321,10 +339,11 @@ tally AS (
     UNION ALL
     SELECT stored_bits, stored_recommendation FROM cur WHERE stored_hash = inputs_hash
 )
--- Whether it ran (ready), the entries whose result changed, the entries computed (and written), the
--- entries removed, and the counts.
-SELECT (SELECT ok FROM ready), (SELECT count(*) FILTER (WHERE changed) FROM upserted), (SELECT count(*) FROM upserted),
-       (SELECT count(*) FROM pruned), {counts}
+-- Whether it ran (ready), the entries whose result changed (their rank alone included), the entries
+-- computed (and written), the entries removed, and the counts.
+SELECT (SELECT ok FROM ready),
+       (SELECT count(*) FILTER (WHERE changed) FROM upserted) + (SELECT count(*) FROM reranked),
+       (SELECT count(*) FROM upserted), (SELECT count(*) FROM pruned), {counts}
 FROM tally
 """
 
