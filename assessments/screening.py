@@ -131,10 +131,10 @@ def _months_between(a: str, b: str) -> sql.Composable:
 # included, go in as parameters (_screen_values).
 _SCREEN_SQL = """
 WITH
--- The regency's queue entries (its index), read once: joined to the participants in arrears, and
--- what is left of them is pruned. An entry of another regency, where the participant was until
--- now, is as good as none (computed, and moved here by the upsert).
-entries AS MATERIALIZED (
+-- The regency's queue entries (its index), read once: joined to the participants in arrears (`cur`).
+-- An entry of another regency, where the participant was until now, is as good as none (computed,
+-- and moved here by the upsert).
+entries AS (
     SELECT s.id, s.participant_id, s.inputs_hash, s.flag_bits, s.recommendation, s.priority_base, s.queue_rank
     FROM {screening} s WHERE s.regency_id = %(regency)s
 ),
@@ -145,8 +145,9 @@ fam AS (
     WHERE f.regency_id = %(regency)s AND f.family_id IS NOT NULL
     GROUP BY f.family_id
 ),
--- Every participant in arrears with what the rules read, the hash of it, and the queue entry's hash
--- (read by several parts below: materialised once). The hash takes the months as the result does: below the
+-- Every participant in arrears with what the rules read, the hash of it, and the queue entry's hash;
+-- and, in the same join, the entries of nobody in arrears here (`participant_id` NULL), which
+-- `pruned` removes (read by several parts below: materialised once). The hash takes the months as the result does: below the
 -- short-arrears threshold as they are; below the months billed, against the list's month (one more month
 -- on the next month's list leaves it as it was); past them, only that they are past (the entry's rank
 -- still moves each month: `reranked`).
@@ -169,12 +170,12 @@ cur AS (
            -- The rank the entry's stored priority has on this list (that of `upserted`).
            s.priority_base + LEAST(p.months_in_arrears, %(months_cap)s) * %(per_month)s
                - %(per_month)s * %(list_month)s AS rank_now,
-           {clearing_behind} AS clearing_behind
-    FROM {participant} p
+           (p.id IS NOT NULL AND {clearing_behind}) AS clearing_behind
+    FROM (SELECT * FROM {participant}
+          WHERE regency_id = %(regency)s AND status <> %(cleared)s AND months_in_arrears > 0) p
     LEFT JOIN fam ON fam.family_id = p.family_id
     LEFT JOIN {clearing} h ON h.participant_id = p.id AND h.regency_id = %(regency)s
-    LEFT JOIN entries s ON s.participant_id = p.id
-    WHERE p.regency_id = %(regency)s AND p.status <> %(cleared)s AND p.months_in_arrears > 0
+    FULL JOIN entries s ON s.participant_id = p.id
 ),
 -- Whether the import kept the clearing rows of every participant in arrears (`check_clearings`):
 -- when not, nothing is written and the caller makes them again from the history, then runs again.
@@ -190,8 +191,8 @@ clr0 AS (
     FROM cur t
     CROSS JOIN LATERAL jsonb_to_recordset(t.clearings)
         AS e("from" date, months int, cleared date, next date, next_months int)
-    WHERE t.stored_hash IS DISTINCT FROM t.inputs_hash AND t.clearings <> '[]'::jsonb
-      AND e.months >= %(n)s AND e.cleared > e."from"
+    WHERE t.participant_id IS NOT NULL AND t.stored_hash IS DISTINCT FROM t.inputs_hash
+      AND t.clearings <> '[]'::jsonb AND e.months >= %(n)s AND e.cleared > e."from"
 ),
 clr1 AS (
     -- Whether a donor of ours paid it: in the select list, a subquery run once per clearing
@@ -228,7 +229,8 @@ base AS (
     LEFT JOIN last_clear lc ON lc.participant_id = t.participant_id
     LEFT JOIN last_relapse lr ON lr.participant_id = t.participant_id
     -- The entries to compute: new here, or whose inputs changed.
-    WHERE t.stored_hash IS DISTINCT FROM t.inputs_hash AND (SELECT ok FROM ready)
+    WHERE t.participant_id IS NOT NULL AND t.stored_hash IS DISTINCT FROM t.inputs_hash
+      AND (SELECT ok FROM ready)
 ),
 flagged AS (
     SELECT base.*,
@@ -318,18 +320,16 @@ reranked AS (
     UPDATE {screening} q
     SET queue_rank = t.rank_now, arrears_import_id = %(import_id)s, computed_at = %(now)s
     FROM cur t
-    WHERE q.id = t.entry_id AND t.stored_hash = t.inputs_hash AND t.stored_rank <> t.rank_now
-      AND (SELECT ok FROM ready)
+    WHERE q.id = t.entry_id AND t.participant_id IS NOT NULL AND t.stored_hash = t.inputs_hash
+      AND t.stored_rank <> t.rank_now AND (SELECT ok FROM ready)
     RETURNING 1
 ),
 -- Participants who left the queue (paid, cleared, moved to another regency) lose their entry: the
--- regency's entries whose participant is not among those in arrears here (both already read, where
--- a statement of its own read the entries again and probed the participants once per entry).
+-- regency's entries whose participant is not among those in arrears here, which `cur` found in its
+-- join (an anti join of its own read the entries and those in arrears again).
 pruned AS (
     DELETE FROM {screening} s
-    WHERE s.id IN (SELECT e.id FROM entries e
-                   WHERE NOT EXISTS (SELECT 1 FROM cur WHERE cur.participant_id = e.participant_id))
-      AND (SELECT ok FROM ready)
+    WHERE s.id IN (SELECT entry_id FROM cur WHERE participant_id IS NULL) AND (SELECT ok FROM ready)
     RETURNING 1
 ),
 -- What the queue holds after the run (every participant in arrears has an entry, the prune removes
@@ -337,7 +337,7 @@ pruned AS (
 tally AS (
     SELECT flag_bits AS bits, recommendation FROM result
     UNION ALL
-    SELECT stored_bits, stored_recommendation FROM cur WHERE stored_hash = inputs_hash
+    SELECT stored_bits, stored_recommendation FROM cur WHERE participant_id IS NOT NULL AND stored_hash = inputs_hash
 )
 -- Whether it ran (ready), the entries whose result changed (their rank alone included), the entries
 -- computed (and written), the entries removed, and the counts.
