@@ -78,6 +78,21 @@ def test_a_second_screening_with_nothing_changed_computes_and_writes_nothing(
         assert bits == sum(FLAG_BITS[code] for code in (f["code"] for f in flags))
 
 
+def test_the_entry_of_a_participant_who_left_is_removed_without_making_the_clearing_rows_again(
+        history_a, regency_a, monkeypatch):
+    """The entries of nobody in arrears are found in the same pass as the participants in arrears;
+    having no clearing row, they are no sign that the clearing rows fell behind."""
+    stays = history_a.participant(regency_a, [(d("2026-09-01"), 7)])
+    gone = history_a.participant(regency_a, [(d("2026-09-01"), 7)])
+    screening_run(regency=regency_a)
+    rebuilt: list = []
+    monkeypatch.setattr(screening, "rebuild_clearing_history", lambda cursor, regency_ids: rebuilt.append(regency_ids))
+    Participant.objects.for_regency(regency_a).filter(pk=gone.pk).update(months_in_arrears=0, status="cleared")
+    summary = screening_run(regency=regency_a)
+    assert (summary["removed"], rebuilt) == (1, [])
+    assert list(Screening.objects.for_regency(regency_a).values_list("participant_id", flat=True)) == [stays.pk]
+
+
 def test_a_change_the_import_did_not_make_is_computed(history_a, regency_a):
     home = family(regency_a)
     steady = history_a.participant(regency_a, [(d("2026-09-01"), 7)], family=home)
