@@ -147,10 +147,10 @@ fam AS (
 ),
 -- Every participant in arrears with what the rules read, the hash of it, and the queue entry's hash;
 -- and, in the same join, the entries of nobody in arrears here (`participant_id` NULL), which
--- `pruned` removes (read by several parts below: materialised once). The hash takes the months as the result does: below the
--- short-arrears threshold as they are; below the months billed, against the list's month (one more month
--- on the next month's list leaves it as it was); past them, only that they are past (the entry's rank
--- still moves each month: `reranked`).
+-- `pruned` removes (read by several parts below: materialised once). The hash takes the months as
+-- the result does: below the short-arrears threshold as they are; below the months billed, against
+-- the list's month (one more month on the next month's list leaves it as it was); past them, only
+-- that they are past (the entry's rank still moves each month: `reranked`).
 cur AS (
     SELECT p.id AS participant_id, p.months_in_arrears AS months, p.care_class,
            p.written_off, p.in_rehab, p.rehab_instalments_left,
@@ -337,7 +337,8 @@ pruned AS (
 tally AS (
     SELECT flag_bits AS bits, recommendation FROM result
     UNION ALL
-    SELECT stored_bits, stored_recommendation FROM cur WHERE participant_id IS NOT NULL AND stored_hash = inputs_hash
+    SELECT stored_bits, stored_recommendation FROM cur
+    WHERE participant_id IS NOT NULL AND stored_hash = inputs_hash
 )
 -- Whether it ran (ready), the entries whose result changed (their rank alone included), the entries
 -- computed (and written), the entries removed, and the counts.
